@@ -1,0 +1,107 @@
+"""Write a run's result folder, atomically.
+
+The folder is written under a temporary name beside the target and renamed at
+the end, so a crash never leaves a half-written result.
+
+Contents: ``issues.parquet``, ``activity.parquet``, ``kpis.csv`` (one row per
+replication), ``summary.json`` (per KPI: mean, ci_low, ci_high, n),
+``scenario.resolved.yaml`` and ``manifest.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import platform
+import shutil
+import subprocess
+import tempfile
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+from twin.experiment import RunResult
+from twin.scenario.loader import dump_scenario
+
+
+def twin_version() -> str:
+    """Installed version of twin."""
+    try:
+        return version("twin")
+    except PackageNotFoundError:
+        return "unknown"
+
+
+def git_revision(where: Path) -> str | None:
+    """Git commit of the folder holding the scenario, if it is in a repository."""
+    try:
+        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=where, capture_output=True,
+                             text=True, timeout=5, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    return out.stdout.strip() or None if out.returncode == 0 else None
+
+
+def manifest(result: RunResult, source: str | None, overrides: list[str]) -> dict[str, Any]:
+    """Provenance of a run: versions, seeds, overrides."""
+    import numpy
+    import pandas
+    import simpy
+
+    where = Path(source).resolve().parent if source else Path.cwd()
+    return {
+        "twin_version": twin_version(),
+        "python": platform.python_version(),
+        "packages": {"simpy": simpy.__version__, "numpy": numpy.__version__,
+                     "pandas": pandas.__version__},
+        "scenario_file": source,
+        "scenario_name": result.scenario.name,
+        "overrides": overrides,
+        "root_seed": result.seed,
+        "replications": list(result.replications),
+        "stream_seeding": "SeedSequence([root_seed, replication, *sha256(stream name)[:8]])",
+        "git_revision": git_revision(where),
+        "runtime_seconds": round(result.runtime, 3),
+        "failed_replications": {str(k): v for k, v in result.errors.items()},
+        "notes": result.notes,
+    }
+
+
+def summary_dict(result: RunResult) -> dict[str, dict[str, float | int | None]]:
+    """The summary table as plain JSON-ready data (NaN -> null)."""
+    def clean(x: Any) -> Any:
+        if isinstance(x, float) and math.isnan(x):
+            return None
+        return x
+
+    return {kpi: {col: clean(row[col]) if col != "n" else int(row[col])
+                  for col in ("mean", "ci_low", "ci_high", "n")}
+            for kpi, row in result.summary.iterrows()}
+
+
+def write_results(result: RunResult, out: str | Path, source: str | None = None,
+                  overrides: list[str] | None = None) -> Path:
+    """Write the result folder ``out`` (replacing an earlier one) and return its path."""
+    target = Path(out)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    try:
+        result.issues.to_parquet(tmp / "issues.parquet", index=False)
+        result.activity.to_parquet(tmp / "activity.parquet", index=False)
+        result.kpis.to_csv(tmp / "kpis.csv", index=False)
+        (tmp / "summary.json").write_text(json.dumps(summary_dict(result), indent=2) + "\n")
+        (tmp / "scenario.resolved.yaml").write_text(dump_scenario(result.scenario))
+        (tmp / "manifest.json").write_text(
+            json.dumps(manifest(result, source, overrides or []), indent=2) + "\n")
+        if target.exists():
+            old = target.with_name(f".{target.name}.old")
+            shutil.rmtree(old, ignore_errors=True)
+            target.rename(old)
+            tmp.rename(target)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            tmp.rename(target)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return target
