@@ -19,7 +19,7 @@ from rich.table import Table
 
 from twin.experiment import RunResult, load_checked, run_replications
 from twin.output import write_results
-from twin.scenario import Scenario, ScenarioError
+from twin.scenario import Problem, Scenario, ScenarioError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="twin: a digital twin of community grid dispatch.")
@@ -98,9 +98,7 @@ def run(
         raise typer.Exit(code=1)
 
 
-def _cli_problem(option: str, message: str):  # type: ignore[no-untyped-def]
-    from twin.scenario import Problem
-
+def _cli_problem(option: str, message: str) -> Problem:
     return Problem("command line", None, option, message)
 
 
@@ -116,7 +114,8 @@ def _print_summary(result: RunResult) -> None:
     for col in ("KPI", "mean", "95% CI low", "95% CI high"):
         table.add_column(col, justify="left" if col == "KPI" else "right")
     for kpi, row in result.summary.iterrows():
-        table.add_row(escape(str(kpi)), _fmt(row["mean"]), _fmt(row["ci_low"]), _fmt(row["ci_high"]))
+        table.add_row(escape(str(kpi)), _fmt(row["mean"]), _fmt(row["ci_low"]),
+                      _fmt(row["ci_high"]))
     out_console.print(table)
 
 

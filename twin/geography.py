@@ -101,8 +101,9 @@ class Community:
 def build_community(scenario: Scenario) -> Community:
     """Build the map and grids of a scenario; raise MapError on a bad map."""
     spec = scenario.map
+    notes: list[str] = []
     if isinstance(spec, LatticeMap):
-        graph, notes = _lattice(spec), []
+        graph = _lattice(spec)
     else:
         graph, notes = _read_file(spec)
     labels = [str(graph.nodes[v].get("label", v)) for v in graph.nodes]

@@ -74,7 +74,7 @@ def summary_dict(result: RunResult) -> dict[str, dict[str, float | int | None]]:
             return None
         return x
 
-    return {kpi: {col: clean(row[col]) if col != "n" else int(row[col])
+    return {str(kpi): {col: clean(row[col]) if col != "n" else int(row[col])
                   for col in ("mean", "ci_low", "ci_high", "n")}
             for kpi, row in result.summary.iterrows()}
 

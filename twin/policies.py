@@ -9,6 +9,7 @@ always served red first, then yellow, then green, first come first served.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -18,11 +19,17 @@ from twin.scenario.schema import DispatchSpec
 class DispatchPolicy(Protocol):
     """What a dispatch rule decides."""
 
-    name: str
-    any_grid: bool
-    """True: a new issue goes to the nearest idle worker of any grid."""
-    borrow_after: float | None
-    """Minutes after which a waiting issue is open to any grid's workers (None: never)."""
+    @property
+    def name(self) -> str:
+        """Registry name."""
+
+    @property
+    def any_grid(self) -> bool:
+        """True: a new issue goes to the nearest idle worker of any grid."""
+
+    @property
+    def borrow_after(self) -> float | None:
+        """Minutes after which a waiting issue is open to any grid's workers (None: never)."""
 
 
 @dataclass(frozen=True)
@@ -52,15 +59,17 @@ class OwnGridThenNearest:
     any_grid: bool = False
 
 
+DISPATCH_POLICIES: dict[str, Callable[[DispatchSpec], DispatchPolicy]] = {
+    "own_grid": lambda spec: OwnGrid(),
+    "nearest_idle": lambda spec: NearestIdle(),
+    "own_grid_then_nearest": lambda spec: OwnGridThenNearest(borrow_after=spec.borrow_after),
+}
+
+
 def dispatch_policy(spec: DispatchSpec) -> DispatchPolicy:
     """The policy named in ``spec.policy``; an unknown name lists the valid ones."""
-    if spec.policy == "own_grid":
-        return OwnGrid()
-    if spec.policy == "nearest_idle":
-        return NearestIdle()
-    if spec.policy == "own_grid_then_nearest":
-        return OwnGridThenNearest(borrow_after=spec.borrow_after)
-    raise ValueError(
-        f"unknown dispatch policy {spec.policy!r}; valid: "
-        "own_grid, nearest_idle, own_grid_then_nearest"
-    )
+    make = DISPATCH_POLICIES.get(spec.policy)
+    if make is None:
+        raise ValueError(f"unknown dispatch policy {spec.policy!r}; valid: "
+                         + ", ".join(DISPATCH_POLICIES))
+    return make(spec)

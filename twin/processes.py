@@ -151,7 +151,7 @@ class Dispatcher:
             timer.callbacks.append(self._open_to_all)
 
     def _open_to_all(self, event: simpy.Event) -> None:
-        issue = int(event.value)
+        issue = int(event.value)  # type: ignore[arg-type]
         if not self.waiting[issue]:
             return
         heapq.heappush(self.borrowable, int(self.issue_key[issue]))

@@ -155,7 +155,8 @@ class ActivityRecorder:
             {
                 "worker": workers.copy(),
                 "grid": pd.Categorical.from_codes(grid_codes, categories=labels.grids),
-                "state": pd.Categorical.from_codes(states.astype(np.int32), categories=STATES),
+                "state": pd.Categorical.from_codes(states.astype(np.int32),
+                                               categories=list(STATES)),
                 "t_start": np.asarray(self.t_start, dtype=float),
                 "t_end": np.asarray(self.t_end, dtype=float),
                 "issue_id": np.asarray(self.issue_id, dtype=np.int64),

@@ -1,7 +1,13 @@
 """Scenario files: schema, loading with located errors, overrides."""
 
 from twin.scenario.errors import Problem, ScenarioError
-from twin.scenario.loader import Locator, dump_scenario, load_located, load_scenario, parse_overrides
+from twin.scenario.loader import (
+    Locator,
+    dump_scenario,
+    load_located,
+    load_scenario,
+    parse_overrides,
+)
 from twin.scenario.schema import Scenario, known_grid_names
 
 __all__ = [

@@ -331,9 +331,11 @@ def _message(err: Any, path: Path_, data: Any) -> str:
     if kind in ("dict_type", "model_type", "model_attributes_type"):
         return f"must be a mapping of keys (got {got!r})"
     if kind == "too_short":
-        return f"must have at least {ctx.get('min_length')} item(s) (got {ctx.get('actual_length')})"
+        return (f"must have at least {ctx.get('min_length')} item(s) "
+                f"(got {ctx.get('actual_length')})")
     if kind == "too_long":
-        return f"must have at most {ctx.get('max_length')} item(s) (got {ctx.get('actual_length')})"
+        return (f"must have at most {ctx.get('max_length')} item(s) "
+                f"(got {ctx.get('actual_length')})")
     if kind == "string_too_short":
         return "must not be empty"
     return f"{err['msg']} (got {got!r})"
