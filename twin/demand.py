@@ -13,10 +13,10 @@ so scenarios that differ only in staffing or rules see the same issues.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
-from twin.geography import Community
 from twin.rng import Streams
 from twin.scenario.schema import (
     CHANNELS,
@@ -33,6 +33,22 @@ from twin.scenario.schema import (
 
 HOURS_PER_WEEK = 168
 MINUTES_PER_HOUR = 60.0
+
+
+class Grids(Protocol):
+    """What demand needs to know of the map (``twin.geography.Community`` has it)."""
+
+    @property
+    def grid_names(self) -> list[str]:
+        """Grid names by index."""
+
+    @property
+    def residents(self) -> np.ndarray:
+        """Residents per grid."""
+
+    @property
+    def grid_nodes(self) -> list[np.ndarray]:
+        """Node indices of each grid."""
 
 
 @dataclass(frozen=True)
@@ -67,7 +83,7 @@ def weekly_profile(scenario: Scenario, category: Category) -> np.ndarray:
     return (days[:, None] * hours[None, :]).ravel()
 
 
-def rate_table(scenario: Scenario, community: Community) -> np.ndarray:
+def rate_table(scenario: Scenario, community: Grids) -> np.ndarray:
     """Arrival rates [1/h], shape (grids, categories, 168 hours of the week)."""
     cats = scenario.demand.categories
     table = np.empty((len(community.grid_names), len(cats), HOURS_PER_WEEK))
@@ -109,7 +125,7 @@ def _shares(mapping: dict[str, float], names: tuple[str, ...]) -> np.ndarray:
 
 
 def generate_arrivals(
-    scenario: Scenario, community: Community, streams: Streams, horizon: float
+    scenario: Scenario, community: Grids, streams: Streams, horizon: float
 ) -> Arrivals:
     """Draw every issue reported in [0, horizon) minutes."""
     rates = rate_table(scenario, community)
