@@ -42,11 +42,18 @@ def _fail(error: ScenarioError) -> None:
     raise typer.Exit(code=2)
 
 
-def _load(path: Path, overrides: list[str]) -> Scenario:
+def _load(path: Path, overrides: list[str], options: dict[str, str] | None = None) -> Scenario:
+    """Load and check a scenario; ``options`` maps a key set by an option (not by
+    ``--set``) to that option's name, so its problems name the option."""
     try:
         return load_checked(str(path), overrides)
     except ScenarioError as error:
-        _fail(error)
+        named = options or {}
+        _fail(ScenarioError([
+            Problem(named[p.path], None, p.path, p.message)
+            if p.source == "--set" and p.path in named else p
+            for p in error.problems
+        ]))
         raise  # unreachable: _fail exits
 
 
@@ -55,7 +62,8 @@ def validate(file: FileArg, set_: SetOption = None) -> None:
     """Check a scenario file and report every problem at once."""
     scenario = _load(file, set_ or [])
     out_console.print(f"{file}: ok ({scenario.name}: {len(scenario.demand.categories)} "
-                      f"categories, dispatch {scenario.dispatch.policy})", highlight=False)
+                      f"categories, dispatch {scenario.dispatch.policy})", highlight=False,
+                      soft_wrap=True)
 
 
 @app.command()
@@ -69,13 +77,18 @@ def run(
 ) -> None:
     """Run replications of a scenario; print KPIs with 95% confidence intervals."""
     overrides = list(set_ or [])
+    options: dict[str, str] = {}
     if replications is not None:
         overrides.append(f"run.replications={replications}")
+        options["run.replications"] = "--replications"
     if seed is not None:
         overrides.append(f"run.seed={seed}")
+        options["run.seed"] = "--seed"
     if jobs < 1:
         _fail(ScenarioError([_cli_problem("--jobs", f"must be >= 1 (got {jobs})")]))
-    scenario = _load(file, overrides)
+    if out is not None and out.exists() and not out.is_dir():
+        _fail(ScenarioError([_cli_problem("--out", f"{out} exists and is not a folder")]))
+    scenario = _load(file, overrides, options)
     target = out or Path("out") / scenario.name
     n = scenario.run.replications
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
@@ -91,7 +104,7 @@ def run(
             err_console.print(f"replication {rep} failed:\n{text}", markup=False)
         raise typer.Exit(code=1)
     write_results(result, target, source=str(file), overrides=overrides)
-    out_console.print(f"results written to {target}/", highlight=False)
+    out_console.print(f"results written to {target}/", highlight=False, soft_wrap=True)
     if result.errors:
         err_console.print(f"{len(result.errors)} replication(s) failed; see manifest.json",
                           style="red")
@@ -129,7 +142,7 @@ def schema(
         sys.stdout.write(text + "\n")
     else:
         out.write_text(text + "\n", encoding="utf-8")
-        out_console.print(f"schema written to {out}")
+        out_console.print(f"schema written to {out}", highlight=False, soft_wrap=True)
 
 
 def main() -> None:

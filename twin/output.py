@@ -85,6 +85,7 @@ def write_results(result: RunResult, out: str | Path, source: str | None = None,
     target = Path(out)
     target.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    tmp.chmod(0o755)  # mkdtemp makes it private; a result folder is for sharing
     try:
         result.issues.to_parquet(tmp / "issues.parquet", index=False)
         result.activity.to_parquet(tmp / "activity.parquet", index=False)

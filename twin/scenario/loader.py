@@ -8,18 +8,18 @@ or flow collections (``--set demand.hour_of_day=[1,1,...]``).
 
 from __future__ import annotations
 
-import difflib
 import io
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError
 
 from twin.scenario.errors import Problem, ScenarioError
+from twin.scenario.messages import data_path, message_for
 from twin.scenario.schema import Scenario
 
 Key = str | int
@@ -55,11 +55,18 @@ def load_located(
 ) -> tuple[Scenario, Locator]:
     """Like :func:`load_scenario`, also returning a locator for later problems."""
     data, origins = _read_with_extends(Path(path), depth=0)
-    for dotted, value in _override_pairs(overrides):
-        _set_dotted(data, origins, dotted, value, ("--set", None))
+    pairs, problems = _parse_pairs(overrides)
+    for dotted, value in pairs:
+        problems.extend(_set_dotted(data, origins, dotted, value, ("--set", None)))
     _resolve_map_path(data, origins)
     locator = Locator(origins, str(path))
-    return validate(data, origins, default_source=str(path)), locator
+    try:
+        scenario = validate(data, origins, default_source=str(path))
+    except ScenarioError as exc:
+        raise ScenarioError(_unique(problems + exc.problems)) from None
+    if problems:
+        raise ScenarioError(_unique(problems))
+    return scenario, locator
 
 
 class Locator:
@@ -124,8 +131,15 @@ def _read_with_extends(path: Path, depth: int) -> tuple[Any, dict[Path_, Origin]
         node = YAML(typ="rt").load(text)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark is not None else None
         what = exc.problem or exc.context or "invalid YAML"
+        if exc.context and exc.context_mark is not None and mark is not exc.context_mark:
+            unclosed = any(w in exc.context for w in ("flow", "quoted", "block scalar"))
+            if unclosed or (mark is not None and mark.line >= len(text.splitlines())):
+                what += f" (found on line {mark.line + 1})" if mark is not None else ""
+                mark = exc.context_mark  # an unclosed bracket or quote: point at its start
+            what = f"{exc.context} started here: {what}" if mark is exc.context_mark else (
+                f"{what} ({exc.context} started on line {exc.context_mark.line + 1})")
+        line = mark.line + 1 if mark is not None else None
         raise ScenarioError([Problem(source, line, "", f"invalid YAML: {what}")]) from None
     if node is None:
         node = CommentedMap()
@@ -148,8 +162,26 @@ def _read_with_extends(path: Path, depth: int) -> tuple[Any, dict[Path_, Origin]
             [Problem(source, line, "extends", f"base file not found: {base_path}")]
         )
     base, base_origins = _read_with_extends(base_path, depth + 1)
+    for key, value in data.items():  # a replaced value hides the base's lines below it
+        if not isinstance(value, dict):
+            _drop_below(base_origins, (key,))
+        else:
+            _drop_replaced(value, (key,), base_origins)
     base_origins.update(origins)
     return _merge(base, data), base_origins
+
+
+def _drop_replaced(top: dict[Any, Any], path: Path_, origins: dict[Path_, Origin]) -> None:
+    for key, value in top.items():
+        if isinstance(value, dict):
+            _drop_replaced(value, (*path, key), origins)
+        else:
+            _drop_below(origins, (*path, key))
+
+
+def _drop_below(origins: dict[Path_, Origin], prefix: Path_) -> None:
+    for key in [k for k in origins if len(k) > len(prefix) and k[: len(prefix)] == prefix]:
+        del origins[key]
 
 
 def _plain(node: Any, path: Path_, source: str, origins: dict[Path_, Origin]) -> Any:
@@ -189,8 +221,17 @@ def _merge(base: Any, top: Any) -> Any:
 
 # --------------------------------------------------------------------- overrides
 def _override_pairs(overrides: Iterable[str] | Mapping[str, Any]) -> list[tuple[str, Any]]:
+    pairs, problems = _parse_pairs(overrides)
+    if problems:
+        raise ScenarioError(problems)
+    return pairs
+
+
+def _parse_pairs(
+    overrides: Iterable[str] | Mapping[str, Any],
+) -> tuple[list[tuple[str, Any]], list[Problem]]:
     if isinstance(overrides, Mapping):
-        return list(overrides.items())
+        return list(overrides.items()), []
     pairs: list[tuple[str, Any]] = []
     problems: list[Problem] = []
     for item in overrides:
@@ -206,9 +247,7 @@ def _override_pairs(overrides: Iterable[str] | Mapping[str, Any]) -> list[tuple[
             problems.append(Problem("--set", None, key.strip(), f"bad value: {exc.problem}"))
             continue
         pairs.append((key.strip(), value))
-    if problems:
-        raise ScenarioError(problems)
-    return pairs
+    return pairs, problems
 
 
 def _set_dotted(
@@ -217,50 +256,50 @@ def _set_dotted(
     dotted: str,
     value: Any,
     where: Origin,
-) -> None:
+) -> list[Problem]:
+    """Set one override in ``data``; return the problems that prevent it."""
     parts: list[Key] = [int(p) if p.isdigit() else p for p in dotted.split(".")]
+    if any(p == "" for p in parts):
+        return [Problem("--set", None, dotted, "empty part in the key path")]
     node: Any = data
-    for i, part in enumerate(parts[:-1]):
+    for i, part in enumerate(parts):
+        last = i == len(parts) - 1
         if isinstance(node, list) and isinstance(part, int):
             if part >= len(node):
-                raise ScenarioError(
-                    [Problem("--set", None, dotted, f"index {part} out of range ({len(node)})")]
-                )
-            node = node[part]
+                prefix = ".".join(str(p) for p in parts[:i])
+                return [Problem("--set", None, dotted,
+                                f"index {part} out of range: {prefix} has {len(node)} item(s)")]
+            if last:
+                node[part] = value
+            else:
+                node = node[part]
         elif isinstance(node, dict):
-            node = node.setdefault(part, {})
+            if last:
+                node[part] = value
+            else:
+                node = node.setdefault(part, {})
         else:
-            prefix = ".".join(str(p) for p in parts[: i + 1])
-            raise ScenarioError([Problem("--set", None, dotted, f"{prefix} is not a mapping")])
-    last = parts[-1]
-    if isinstance(node, list) and isinstance(last, int) and last < len(node):
-        node[last] = value
-    elif isinstance(node, dict):
-        node[last] = value
-    else:
-        raise ScenarioError([Problem("--set", None, dotted, "cannot set this key")])
+            prefix = ".".join(str(p) for p in parts[:i])
+            kind = "a list" if isinstance(node, list) else f"a single value ({node!r})"
+            return [Problem("--set", None, dotted, f"{prefix} is {kind}, not a mapping")]
     origins[tuple(parts)] = where
     for key in [k for k in origins if len(k) > len(parts) and k[: len(parts)] == tuple(parts)]:
         origins[key] = where
+    return []
 
 
 # -------------------------------------------------------------------- formatting
 def _problems_from(
     err: Any, data: Any, origins: dict[Path_, Origin], default_source: str
 ) -> list[Problem]:
-    path = _data_path(err["loc"], data)
+    path = data_path(err["loc"], data)
+    ctx = err.get("ctx") or {}
     if err["type"] == "value_error":
-        text = str(err["ctx"].get("error", err["msg"])) if err.get("ctx") else err["msg"]
-        out = []
-        for line in text.splitlines():
-            if line.startswith("@"):
-                dotted, _, msg = line[1:].partition(": ")
-                sub: Path_ = tuple(int(p) if p.isdigit() else p for p in dotted.split("."))
-                out.append(_locate(sub, msg, origins, default_source))
-            else:
-                out.append(_locate(path, line, origins, default_source))
-        return out
-    return [_locate(path, _message(err, path, data), origins, default_source)]
+        text = str(ctx["error"]) if "error" in ctx else str(ctx.get("msg", err["msg"]))
+        return [_locate(path, line, origins, default_source) for line in text.splitlines()]
+    if err["type"] in ("union_tag_invalid", "union_tag_not_found"):
+        path = (*path, str(ctx.get("discriminator", "")).strip("'"))
+    return [_locate(path, message_for(err, path, data), origins, default_source)]
 
 
 def _locate(path: Path_, msg: str, origins: dict[Path_, Origin], default: str) -> Problem:
@@ -269,136 +308,6 @@ def _locate(path: Path_, msg: str, origins: dict[Path_, Origin], default: str) -
         probe = probe[:-1]
     source, line = origins.get(probe, (default, None))
     return Problem(source, line, ".".join(str(p) for p in path), msg)
-
-
-def _data_path(loc: tuple[Any, ...], data: Any) -> Path_:
-    """Keep the parts of a pydantic location that exist in the data (drops union tags)."""
-    out: list[Key] = []
-    node = data
-    for part in loc:
-        if isinstance(node, dict) and part in node:
-            out.append(part)
-            node = node[part]
-        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
-            out.append(part)
-            node = node[part]
-        elif isinstance(node, dict) and isinstance(part, str) and not _is_tag(part):
-            out.append(part)  # a missing or unknown key
-            node = None
-    return tuple(out)
-
-
-def _is_tag(part: str) -> bool:
-    return part in {"lattice", "file", "exponential", "lognormal", "gamma", "fixed", "empirical"}
-
-
-def _message(err: Any, path: Path_, data: Any) -> str:
-    kind = err["type"]
-    ctx = err.get("ctx") or {}
-    got = err.get("input")
-    if kind == "extra_forbidden":
-        allowed = _allowed_keys(path[:-1], data)
-        hint = difflib.get_close_matches(str(path[-1]), allowed, n=1)
-        did = f"did you mean '{hint[0]}'? " if hint else ""
-        return f"unknown key; {did}allowed: {', '.join(allowed)}"
-    if kind == "missing":
-        return "required key is missing"
-    bounds = {
-        "greater_than_equal": (">=", "ge"),
-        "greater_than": (">", "gt"),
-        "less_than_equal": ("<=", "le"),
-        "less_than": ("<", "lt"),
-    }
-    if kind in bounds:
-        op, name = bounds[kind]
-        return f"must be {op} {ctx.get(name)} (got {got!r})"
-    if kind == "literal_error":
-        return f"must be one of {ctx.get('expected')} (got {got!r})"
-    if kind == "union_tag_invalid":
-        return f"must be one of {ctx.get('expected_tags')} (got {ctx.get('tag')!r})"
-    if kind == "union_tag_not_found":
-        return f"required key '{ctx.get('discriminator', '').strip(chr(39))}' is missing"
-    if kind in ("int_parsing", "int_type", "int_from_float"):
-        return f"must be a whole number (got {got!r})"
-    if kind in ("float_parsing", "float_type"):
-        return f"must be a number (got {got!r})"
-    if kind in ("bool_parsing", "bool_type"):
-        return f"must be true or false (got {got!r})"
-    if kind in ("string_type",):
-        return f"must be text (got {got!r})"
-    if kind in ("list_type", "tuple_type"):
-        return f"must be a list (got {got!r})"
-    if kind in ("dict_type", "model_type", "model_attributes_type"):
-        return f"must be a mapping of keys (got {got!r})"
-    if kind == "too_short":
-        return (f"must have at least {ctx.get('min_length')} item(s) "
-                f"(got {ctx.get('actual_length')})")
-    if kind == "too_long":
-        return (f"must have at most {ctx.get('max_length')} item(s) "
-                f"(got {ctx.get('actual_length')})")
-    if kind == "string_too_short":
-        return "must not be empty"
-    return f"{err['msg']} (got {got!r})"
-
-
-def _allowed_keys(parent: Path_, data: Any) -> list[str]:
-    """Field names of the model at ``parent``, found by walking the schema."""
-    import typing
-
-    model: Any = Scenario
-    node = data
-    keyed = False  # the previous field was a dict[str, Model]: this part is its key
-    for part in parent:
-        if isinstance(node, dict):
-            node = node.get(part)
-        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
-            node = node[part]
-        else:
-            node = None
-        if isinstance(part, int) or keyed:
-            keyed = False
-            continue
-        if not (isinstance(model, type) and issubclass(model, BaseModel)):
-            return []
-        field = model.model_fields.get(part)
-        if field is None:
-            return []
-        keyed = typing.get_origin(field.annotation) is dict
-        model = _pick_model(field.annotation, node)
-    if isinstance(model, type) and issubclass(model, BaseModel):
-        return list(model.model_fields)
-    return []
-
-
-def _pick_model(annotation: Any, node: Any) -> Any:
-    """The model a field holds, choosing a union member by its tag in the data."""
-    import typing
-
-    args = typing.get_args(annotation)
-    if typing.get_origin(annotation) is typing.Annotated:
-        return _pick_model(args[0], node)
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    if args:
-        members = [a for a in args if isinstance(a, type) and issubclass(a, BaseModel)]
-        for member in members:
-            tag_fields = [
-                (n, typing.get_args(f.annotation))
-                for n, f in member.model_fields.items()
-                if typing.get_origin(f.annotation) is typing.Literal
-            ]
-            for name, values in tag_fields:
-                if isinstance(node, dict) and node.get(name) in values:
-                    return member
-        if len(members) == 1:
-            return members[0]
-        for a in args:  # list[Model] / dict[str, Model]
-            found = _pick_model(a, node)
-            if found is not None and found is not a:
-                return found
-            if isinstance(found, type) and issubclass(found, BaseModel):
-                return found
-    return None
 
 
 def _unique(problems: list[Problem]) -> list[Problem]:

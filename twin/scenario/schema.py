@@ -8,22 +8,29 @@ descriptions (``twin schema``), so they are written for planners.
 from __future__ import annotations
 
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import Field
+
+from twin.scenario.base import (
+    Found,
+    Strict,
+    multiplier_problems,
+    share_problems,
+    unique_name_problems,
+)
+from twin.scenario.service import Empirical as Empirical
+from twin.scenario.service import Exponential as Exponential
+from twin.scenario.service import Fixed as Fixed
+from twin.scenario.service import Gamma as Gamma
+from twin.scenario.service import Lognormal as Lognormal
+from twin.scenario.service import ServiceSpec
 
 COLOURS: tuple[str, ...] = ("green", "yellow", "red")
 CHANNELS: tuple[str, ...] = ("resident", "patrol", "sensor")
 WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DISPATCH_POLICIES: tuple[str, ...] = ("own_grid", "nearest_idle", "own_grid_then_nearest")
 _CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
-_SHARE_TOLERANCE = 1e-6
-
-
-class Strict(BaseModel):
-    """Base of every scenario model: unknown keys are errors and values are frozen."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
 
 
 # --------------------------------------------------------------------------- map
@@ -92,122 +99,32 @@ class GridSpec(Strict):
     """Grids listed by name; with `blocks` the list runs row by row and must
     have rows x cols entries (or be empty, to name them grid-01, grid-02, ...)."""
 
-    @model_validator(mode="after")
-    def _consistent(self) -> GridSpec:
-        names = [g.name for g in self.items]
-        dupes = sorted({n for n in names if names.count(n) > 1})
-        if dupes:
-            raise ValueError(f"grid names must be unique (repeated: {', '.join(dupes)})")
-        if self.assignment == "blocks":
-            r, c = self.blocks
-            if r < 1 or c < 1:
-                raise ValueError(f"blocks must be two integers >= 1 (got [{r}, {c}])")
-            if self.items and len(self.items) != r * c:
-                raise ValueError(
-                    f"blocks [{r}, {c}] make {r * c} grids but items lists {len(self.items)}"
-                )
+    def _check_unique(self, raw: dict[str, Any]) -> Found:
+        yield from unique_name_problems(raw, "items", "grid")
+
+    def _check_blocks(self, raw: dict[str, Any]) -> Found:
+        r, c = self.blocks
+        if r < 1 or c < 1:
+            yield ("blocks",), f"must be two whole numbers >= 1 (got [{r}, {c}])"
+        elif self.assignment == "blocks" and self.items and len(self.items) != r * c:
+            yield ("items",), (
+                f"blocks [{r}, {c}] make {r * c} grids but items lists {len(self.items)}; "
+                "list one item per grid or none"
+            )
+
+    def _check_centres(self, raw: dict[str, Any]) -> Found:
         if self.assignment == "nearest_centre":
             missing = [g.name for g in self.items if g.centre is None]
-            if not self.items or missing:
-                raise ValueError(
-                    "assignment nearest_centre needs items with a centre"
-                    + (f" (missing for: {', '.join(missing)})" if missing else "")
+            if not self.items:
+                yield ("items",), "assignment nearest_centre needs items, each with a centre"
+            elif missing:
+                yield ("items",), (
+                    f"assignment nearest_centre needs a centre for every item "
+                    f"(missing for: {', '.join(missing)})"
                 )
-        return self
 
 
 # ------------------------------------------------------------------------ demand
-class Exponential(Strict):
-    """Exponential on-site service time."""
-
-    distribution: Literal["exponential"]
-    """Distribution family."""
-    mean: float = Field(gt=0)
-    """Mean on-site time [min]."""
-
-
-class Lognormal(Strict):
-    """Lognormal on-site service time, given by its own mean and standard deviation."""
-
-    distribution: Literal["lognormal"]
-    """Distribution family."""
-    mean: float = Field(gt=0)
-    """Mean on-site time [min]."""
-    sd: float = Field(gt=0)
-    """Standard deviation of the on-site time [min]."""
-
-
-class Gamma(Strict):
-    """Gamma on-site service time, given by its mean and standard deviation."""
-
-    distribution: Literal["gamma"]
-    """Distribution family."""
-    mean: float = Field(gt=0)
-    """Mean on-site time [min]."""
-    sd: float = Field(gt=0)
-    """Standard deviation of the on-site time [min]."""
-
-
-class Fixed(Strict):
-    """The same on-site time for every issue."""
-
-    distribution: Literal["fixed"]
-    """Distribution family."""
-    value: float = Field(ge=0)
-    """On-site time [min]."""
-
-
-class Empirical(Strict):
-    """On-site times resampled from observed values."""
-
-    distribution: Literal["empirical"]
-    """Distribution family."""
-    values: list[float] = Field(min_length=1)
-    """Observed on-site times [min], each >= 0."""
-    weights: list[float] | None = None
-    """Optional relative weights, one per value."""
-
-    @model_validator(mode="after")
-    def _weights(self) -> Empirical:
-        if any(v < 0 for v in self.values):
-            raise ValueError("values must all be >= 0")
-        if self.weights is not None:
-            if len(self.weights) != len(self.values):
-                raise ValueError(
-                    f"weights has {len(self.weights)} entries but values has {len(self.values)}"
-                )
-            if any(w < 0 for w in self.weights) or sum(self.weights) <= 0:
-                raise ValueError("weights must be >= 0 with a positive sum")
-        return self
-
-
-ServiceSpec = Annotated[
-    Exponential | Lognormal | Gamma | Fixed | Empirical, Field(discriminator="distribution")
-]
-
-
-def _check_shares(shares: dict[str, float], allowed: tuple[str, ...], what: str) -> None:
-    unknown = [k for k in shares if k not in allowed]
-    if unknown:
-        raise ValueError(
-            f"unknown {what} {', '.join(unknown)}; allowed: {', '.join(allowed)}"
-        )
-    if any(v < 0 for v in shares.values()):
-        raise ValueError(f"{what} shares must be >= 0")
-    total = sum(shares.values())
-    if abs(total - 1.0) > _SHARE_TOLERANCE:
-        raise ValueError(f"{what} shares must sum to 1 (got {total:g})")
-
-
-def _check_multipliers(values: list[float] | None, n: int, what: str) -> None:
-    if values is None:
-        return
-    if len(values) != n:
-        raise ValueError(f"{what} needs exactly {n} multipliers (got {len(values)})")
-    if any(v < 0 for v in values) or sum(values) <= 0:
-        raise ValueError(f"{what} multipliers must be >= 0 with a positive sum")
-
-
 class Category(Strict):
     """An issue category (事件类别) and how often, how severe and how long it is."""
 
@@ -228,20 +145,24 @@ class Category(Strict):
     service: ServiceSpec
     """On-site handling time distribution [min]."""
 
-    @model_validator(mode="after")
-    def _consistent(self) -> Category:
-        given = (self.rate_per_hour is not None) + (
-            self.rate_per_hour_per_1000_residents is not None
-        )
-        if given != 1:
-            raise ValueError(
-                "give exactly one of rate_per_hour and rate_per_hour_per_1000_residents"
-            )
-        _check_shares(self.colours, COLOURS, "colours")
-        _check_shares(self.channels, CHANNELS, "channels")
-        _check_multipliers(self.hour_of_day, 24, "hour_of_day")
-        _check_multipliers(self.day_of_week, 7, "day_of_week")
-        return self
+    def _check_rate(self, raw: dict[str, Any]) -> Found:
+        keys = ("rate_per_hour", "rate_per_hour_per_1000_residents")
+        given = [k for k in keys if raw.get(k) is not None]
+        if len(given) != 1:
+            where = ("rate_per_hour_per_1000_residents",) if len(given) == 2 else ()
+            yield where, f"give exactly one of {keys[0]} and {keys[1]} (got {len(given)})"
+
+    def _check_colours(self, raw: dict[str, Any]) -> Found:
+        yield from share_problems(self.colours, COLOURS, "colours", "colour")
+
+    def _check_channels(self, raw: dict[str, Any]) -> Found:
+        yield from share_problems(self.channels, CHANNELS, "channels", "channel")
+
+    def _check_hours(self, raw: dict[str, Any]) -> Found:
+        yield from multiplier_problems(self.hour_of_day, 24, "hour_of_day", "hour 0-23")
+
+    def _check_days(self, raw: dict[str, Any]) -> Found:
+        yield from multiplier_problems(self.day_of_week, 7, "day_of_week", "weekday")
 
 
 class DemandSpec(Strict):
@@ -259,15 +180,14 @@ class DemandSpec(Strict):
     categories: list[Category] = Field(min_length=1)
     """Issue categories."""
 
-    @model_validator(mode="after")
-    def _consistent(self) -> DemandSpec:
-        _check_multipliers(self.hour_of_day, 24, "hour_of_day")
-        _check_multipliers(self.day_of_week, 7, "day_of_week")
-        names = [c.name for c in self.categories]
-        dupes = sorted({n for n in names if names.count(n) > 1})
-        if dupes:
-            raise ValueError(f"category names must be unique (repeated: {', '.join(dupes)})")
-        return self
+    def _check_hours(self, raw: dict[str, Any]) -> Found:
+        yield from multiplier_problems(self.hour_of_day, 24, "hour_of_day", "hour 0-23")
+
+    def _check_days(self, raw: dict[str, Any]) -> Found:
+        yield from multiplier_problems(self.day_of_week, 7, "day_of_week", "weekday")
+
+    def _check_unique(self, raw: dict[str, Any]) -> Found:
+        yield from unique_name_problems(raw, "categories", "category")
 
 
 # --------------------------------------------------------------------- workforce
@@ -281,26 +201,20 @@ class Shift(Strict):
     days: list[str] = Field(default_factory=lambda: list(WEEKDAYS))
     """Weekdays on which the shift starts: mon, tue, wed, thu, fri, sat, sun."""
 
-    @field_validator("start", "end")
-    @classmethod
-    def _clock(cls, v: str) -> str:
-        if v != "24:00" and not _CLOCK.match(v):
-            raise ValueError(f"must be a time of day HH:MM from 00:00 to 24:00 (got {v!r})")
-        return v
+    def _check_clock(self, raw: dict[str, Any]) -> Found:
+        for key in ("start", "end"):
+            v = getattr(self, key, None)
+            if isinstance(v, str) and v != "24:00" and not _CLOCK.match(v):
+                yield (key,), f"must be a time of day HH:MM from 00:00 to 24:00 (got {v!r})"
 
-    @field_validator("days")
-    @classmethod
-    def _days(cls, v: list[str]) -> list[str]:
-        bad = [d for d in v if d not in WEEKDAYS]
-        if bad:
-            raise ValueError(f"unknown day {', '.join(bad)}; allowed: {', '.join(WEEKDAYS)}")
-        return v
+    def _check_days(self, raw: dict[str, Any]) -> Found:
+        for i, day in enumerate(self.days):
+            if day not in WEEKDAYS:
+                yield ("days", i), f"unknown day {day!r}; allowed: {', '.join(WEEKDAYS)}"
 
-    @model_validator(mode="after")
-    def _nonempty(self) -> Shift:
+    def _check_nonempty(self, raw: dict[str, Any]) -> Found:
         if self.start == self.end:
-            raise ValueError("start and end are equal: the shift would be empty")
-        return self
+            yield ("end",), f"equals start ({self.start}): the shift would be empty"
 
 
 class GridStaff(Strict):
@@ -350,14 +264,13 @@ class Deadlines(Strict):
     red: float = Field(default=4320.0, gt=0)
     """Deadline of a red case [min]."""
 
-    @model_validator(mode="after")
-    def _ordered(self) -> Deadlines:
+    def _check_ordered(self, raw: dict[str, Any]) -> Found:
         if not self.green < self.yellow < self.red:
-            raise ValueError(
+            key = "yellow" if not self.green < self.yellow else "red"
+            yield (key,), (
                 "deadlines must increase with severity: green < yellow < red "
                 f"(got green={self.green:g}, yellow={self.yellow:g}, red={self.red:g})"
             )
-        return self
 
 
 class RunSpec(Strict):
@@ -372,14 +285,12 @@ class RunSpec(Strict):
     seed: int = Field(default=20261123, ge=0)
     """Root seed; the same seed gives the same results."""
 
-    @model_validator(mode="after")
-    def _warmup(self) -> RunSpec:
+    def _check_warmup(self, raw: dict[str, Any]) -> Found:
         if self.warmup_days >= self.horizon_days:
-            raise ValueError(
-                f"warmup_days ({self.warmup_days:g}) must be less than "
-                f"horizon_days ({self.horizon_days:g})"
+            yield ("warmup_days",), (
+                f"must be less than horizon_days ({self.horizon_days:g}) "
+                f"(got {self.warmup_days:g})"
             )
-        return self
 
 
 class Scenario(Strict):
@@ -404,36 +315,43 @@ class Scenario(Strict):
     run: RunSpec = Field(default_factory=RunSpec)
     """Run length, replications and seed."""
 
-    @model_validator(mode="after")
-    def _cross(self) -> Scenario:
-        # Problems located elsewhere in the file are marked "@dotted.path: message";
-        # the loader turns the mark into that key's line.
-        problems: list[str] = []
+    def _check_grid_names(self, raw: dict[str, Any]) -> Found:
         known = known_grid_names(self)
-        if known is not None:
-            for name in self.workforce.grids:
+        staff = raw.get("workforce")  # raw keys: reported even when workforce has mistakes
+        named = staff.get("grids") if isinstance(staff, dict) else None
+        if known is not None and isinstance(named, dict):
+            for name in named:
                 if name not in known:
-                    problems.append(
-                        f"@workforce.grids.{name}: no such grid; known grids: "
-                        + ", ".join(known)
+                    yield ("workforce", "grids", name), (
+                        "no such grid; known grids: " + ", ".join(known)
                     )
-        if problems:
-            raise ValueError("\n".join(problems))
+
+    def _check_map_and_grids(self, raw: dict[str, Any]) -> Found:
+        assignment = self.grids.assignment
         if self.map.source == "lattice":
             r, c = self.grids.blocks
-            if self.grids.assignment == "blocks" and (r > self.map.rows or c > self.map.cols):
-                raise ValueError(
-                    f"grids.blocks [{r}, {c}] is finer than the lattice "
-                    f"({self.map.rows} x {self.map.cols} nodes)"
+            if assignment == "blocks" and (r > self.map.rows or c > self.map.cols):
+                yield ("grids", "blocks"), (
+                    f"[{r}, {c}] is finer than the lattice "
+                    f"({self.map.rows} x {self.map.cols} nodes); at most "
+                    f"[{self.map.rows}, {self.map.cols}]"
                 )
-            if self.grids.assignment == "attribute":
-                raise ValueError("grids.assignment attribute needs map.source file")
-        elif self.grids.assignment == "blocks":
-            raise ValueError(
-                "grids.assignment blocks needs map.source lattice; "
-                "use attribute or nearest_centre for a file map"
-            )
-        return self
+            if assignment == "attribute":
+                yield ("grids", "assignment"), (
+                    "attribute needs map.source file; use blocks or nearest_centre "
+                    "for a lattice"
+                )
+        elif assignment == "blocks":
+            if "assignment" in self.grids.model_fields_set:
+                yield ("grids", "assignment"), (
+                    "blocks needs map.source lattice; use attribute or nearest_centre "
+                    "for a file map"
+                )
+            else:
+                yield ("map", "source"), (
+                    "a file map needs grids.assignment attribute or nearest_centre "
+                    "(the default, blocks, only cuts a lattice)"
+                )
 
 
 def known_grid_names(scenario: Scenario) -> list[str] | None:

@@ -1,0 +1,32 @@
+"""Every scenario shipped under scenarios/ validates and runs a short horizon."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import twin
+
+ROOT = Path(__file__).resolve().parents[1]
+EXAMPLES = sorted((ROOT / "scenarios").rglob("*.yaml"))
+SHORT = ["run.horizon_days=1.5", "run.warmup_days=0.25", "run.replications=2"]
+
+
+def test_there_are_examples() -> None:
+    names = {p.relative_to(ROOT / "scenarios").as_posix() for p in EXAMPLES}
+    assert {"baseline.yaml", "validation/mmc.yaml"} <= names
+
+
+@pytest.mark.parametrize(
+    "path", EXAMPLES, ids=[p.relative_to(ROOT).as_posix() for p in EXAMPLES]
+)
+def test_example_validates_and_runs(path: Path) -> None:
+    scenario = twin.load_checked(str(path))
+    assert scenario.run.warmup_days < scenario.run.horizon_days
+    short = twin.load_checked(str(path), SHORT)
+    result = twin.run_replications(short)
+    assert result.errors == {}, "\n".join(result.errors.values())
+    assert result.replications == (0, 1)
+    assert len(result.kpis) == 2
+    assert not result.summary.empty

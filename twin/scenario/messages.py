@@ -1,0 +1,154 @@
+"""Plain-language messages for pydantic's validation errors.
+
+Each message says what is wrong and what is allowed: the bounds of a number,
+the choices of a fixed set, the keys a section accepts (with a did-you-mean).
+"""
+
+from __future__ import annotations
+
+import difflib
+import typing
+from typing import Any
+
+from pydantic import BaseModel
+
+from twin.scenario.schema import Scenario
+
+Key = str | int
+Path_ = tuple[Key, ...]
+
+
+def data_path(loc: tuple[Any, ...], data: Any) -> Path_:
+    """Keep the parts of a pydantic location that exist in the data (drops union tags)."""
+    out: list[Key] = []
+    node = data
+    for part in loc:
+        if isinstance(node, dict) and part in node:
+            out.append(part)
+            node = node[part]
+        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+            out.append(part)
+            node = node[part]
+        elif isinstance(node, dict) and isinstance(part, str) and not _is_tag(part):
+            out.append(part)  # a missing or unknown key
+            node = None
+    return tuple(out)
+
+
+def _is_tag(part: str) -> bool:
+    return part in {"lattice", "file", "exponential", "lognormal", "gamma", "fixed", "empirical"}
+
+
+def message_for(err: Any, path: Path_, data: Any) -> str:
+    kind = err["type"]
+    ctx = err.get("ctx") or {}
+    got = err.get("input")
+    if kind == "extra_forbidden":
+        allowed = _allowed_keys(path[:-1], data)
+        hint = difflib.get_close_matches(str(path[-1]), allowed, n=1)
+        did = f"did you mean '{hint[0]}'? " if hint else ""
+        return f"unknown key; {did}allowed: {', '.join(allowed)}"
+    if kind == "missing":
+        return "required key is missing"
+    if kind == "union_tag_not_found":
+        return "required key is missing"
+    bounds = {
+        "greater_than_equal": (">=", "ge"),
+        "greater_than": (">", "gt"),
+        "less_than_equal": ("<=", "le"),
+        "less_than": ("<", "lt"),
+    }
+    if kind in bounds:
+        op, name = bounds[kind]
+        return f"must be {op} {_num(ctx.get(name))} (got {got!r})"
+    if kind == "literal_error":
+        return f"must be one of: {_choices(ctx.get('expected'))} (got {got!r})"
+    if kind == "union_tag_invalid":
+        return f"must be one of: {_choices(ctx.get('expected_tags'))} (got {ctx.get('tag')!r})"
+    if kind in ("int_parsing", "int_type", "int_from_float"):
+        return f"must be a whole number (got {got!r})"
+    if kind in ("float_parsing", "float_type"):
+        return f"must be a number (got {got!r})"
+    if kind in ("bool_parsing", "bool_type"):
+        return f"must be true or false (got {got!r})"
+    if kind in ("string_type",):
+        return f"must be text (got {got!r})"
+    if kind in ("list_type", "tuple_type"):
+        return f"must be a list (got {got!r})"
+    if kind in ("dict_type", "model_type", "model_attributes_type"):
+        return f"must be a mapping of keys (got {got!r})"
+    if kind == "too_short":
+        return (f"must have at least {ctx.get('min_length')} item(s) "
+                f"(got {ctx.get('actual_length')})")
+    if kind == "too_long":
+        return (f"must have at most {ctx.get('max_length')} item(s) "
+                f"(got {ctx.get('actual_length')})")
+    if kind == "string_too_short":
+        return "must not be empty"
+    return f"{err['msg']} (got {got!r})"
+
+
+def _num(x: Any) -> Any:
+    return int(x) if isinstance(x, float) and x.is_integer() else x
+
+
+def _choices(expected: Any) -> str:
+    """pydantic's "'a', 'b' or 'c'" as "a, b, c"."""
+    text = str(expected).replace(" or ", ", ")
+    return ", ".join(part.strip().strip("'") for part in text.split(","))
+
+
+def _allowed_keys(parent: Path_, data: Any) -> list[str]:
+    """Field names of the model at ``parent``, found by walking the schema."""
+    model: Any = Scenario
+    node = data
+    keyed = False  # the previous field was a dict[str, Model]: this part is its key
+    for part in parent:
+        if isinstance(node, dict):
+            node = node.get(part)
+        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+            node = node[part]
+        else:
+            node = None
+        if isinstance(part, int) or keyed:
+            keyed = False
+            continue
+        if not (isinstance(model, type) and issubclass(model, BaseModel)):
+            return []
+        field = model.model_fields.get(part)
+        if field is None:
+            return []
+        keyed = typing.get_origin(field.annotation) is dict
+        model = _pick_model(field.annotation, node)
+    if isinstance(model, type) and issubclass(model, BaseModel):
+        return list(model.model_fields)
+    return []
+
+
+def _pick_model(annotation: Any, node: Any) -> Any:
+    """The model a field holds, choosing a union member by its tag in the data."""
+    args = typing.get_args(annotation)
+    if typing.get_origin(annotation) is typing.Annotated:
+        return _pick_model(args[0], node)
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    if args:
+        members = [a for a in args if isinstance(a, type) and issubclass(a, BaseModel)]
+        for member in members:
+            tag_fields = [
+                (n, typing.get_args(f.annotation))
+                for n, f in member.model_fields.items()
+                if typing.get_origin(f.annotation) is typing.Literal
+            ]
+            for name, values in tag_fields:
+                if isinstance(node, dict) and node.get(name) in values:
+                    return member
+        if len(members) == 1:
+            return members[0]
+        for a in args:  # list[Model] / dict[str, Model]
+            found = _pick_model(a, node)
+            if found is not None and found is not a:
+                return found
+            if isinstance(found, type) and issubclass(found, BaseModel):
+                return found
+    return None
