@@ -7,8 +7,7 @@ descriptions (``twin schema``), so they are written for planners.
 
 from __future__ import annotations
 
-import re
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 from pydantic import Field
 
@@ -19,109 +18,33 @@ from twin.scenario.base import (
     share_problems,
     unique_name_problems,
 )
+from twin.scenario.community import FileMap as FileMap
+from twin.scenario.community import GridItem as GridItem
+from twin.scenario.community import GridSpec as GridSpec
+from twin.scenario.community import LatticeMap as LatticeMap
+from twin.scenario.community import MapSpec
+from twin.scenario.governance import (
+    EscalationSpec,
+    FollowUpSpec,
+    LatentSpec,
+    PatrolSpec,
+    RepeatComplaintSpec,
+    TeamSpec,
+    TiersSpec,
+    VolunteerSpec,
+)
 from twin.scenario.service import Empirical as Empirical
 from twin.scenario.service import Exponential as Exponential
 from twin.scenario.service import Fixed as Fixed
 from twin.scenario.service import Gamma as Gamma
 from twin.scenario.service import Lognormal as Lognormal
 from twin.scenario.service import ServiceSpec
+from twin.scenario.shifts import WEEKDAYS as WEEKDAYS
+from twin.scenario.shifts import Shift as Shift
 
 COLOURS: tuple[str, ...] = ("green", "yellow", "red")
 CHANNELS: tuple[str, ...] = ("resident", "patrol", "sensor")
-WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DISPATCH_POLICIES: tuple[str, ...] = ("own_grid", "nearest_idle", "own_grid_then_nearest")
-_CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
-
-
-# --------------------------------------------------------------------------- map
-class LatticeMap(Strict):
-    """A synthetic community: streets on a rectangular lattice."""
-
-    source: Literal["lattice"]
-    """Map kind: `lattice` generates streets, `file` loads them."""
-    rows: int = Field(ge=1, le=1000)
-    """Number of street intersections north-south."""
-    cols: int = Field(ge=1, le=1000)
-    """Number of street intersections east-west."""
-    block_length: float = Field(default=100.0, ge=0)
-    """Length of one street segment between two intersections [m]."""
-    speed: float = Field(default=80.0, gt=0)
-    """Travel speed of field staff [m/min]; 80 m/min is a brisk walk, 250 m/min an e-bike."""
-
-
-class FileMap(Strict):
-    """A street network read from a GraphML or node-link JSON file."""
-
-    source: Literal["file"]
-    """Map kind: `lattice` generates streets, `file` loads them."""
-    path: str
-    """Path of the street network, relative to the scenario file (.graphml or .json)."""
-    length_attribute: str = "length"
-    """Edge attribute holding the street segment length [m]; when absent the
-    straight-line distance between node coordinates is used."""
-    x_attribute: str = "x"
-    """Node attribute holding the easting [m]."""
-    y_attribute: str = "y"
-    """Node attribute holding the northing [m]."""
-    speed: float = Field(default=80.0, gt=0)
-    """Travel speed of field staff [m/min]."""
-
-
-MapSpec = Annotated[LatticeMap | FileMap, Field(discriminator="source")]
-
-
-# ------------------------------------------------------------------------- grids
-class GridItem(Strict):
-    """One grid (网格): its name, population and, for `nearest_centre`, its centre."""
-
-    name: str = Field(min_length=1)
-    """Grid name, unique in the scenario (e.g. `grid-01`)."""
-    residents: int = Field(default=3000, ge=0)
-    """Residents living in the grid; used by per-1,000-resident rates."""
-    centre: tuple[float, float] | None = None
-    """Centre [x, y] in map coordinates [m]; required by `assignment: nearest_centre`."""
-
-
-class GridSpec(Strict):
-    """How map nodes are divided into grids (网格)."""
-
-    assignment: Literal["blocks", "attribute", "nearest_centre"] = "blocks"
-    """`blocks`: cut a lattice map into `blocks` = [rows, cols] rectangles;
-    `attribute`: a node attribute of a file map names the grid;
-    `nearest_centre`: each node joins the grid whose `centre` is nearest."""
-    blocks: tuple[int, int] = (1, 1)
-    """Grid layout [rows, cols] for `assignment: blocks`."""
-    attribute: str = "grid"
-    """Node attribute naming the grid, for `assignment: attribute`."""
-    residents: int = Field(default=3000, ge=0)
-    """Residents per grid for grids not listed in `items`."""
-    items: list[GridItem] = Field(default_factory=list)
-    """Grids listed by name; with `blocks` the list runs row by row and must
-    have rows x cols entries (or be empty, to name them grid-01, grid-02, ...)."""
-
-    def _check_unique(self, raw: dict[str, Any]) -> Found:
-        yield from unique_name_problems(raw, "items", "grid")
-
-    def _check_blocks(self, raw: dict[str, Any]) -> Found:
-        r, c = self.blocks
-        if r < 1 or c < 1:
-            yield ("blocks",), f"must be two whole numbers >= 1 (got [{r}, {c}])"
-        elif self.assignment == "blocks" and self.items and len(self.items) != r * c:
-            yield ("items",), (
-                f"blocks [{r}, {c}] make {r * c} grids but items lists {len(self.items)}; "
-                "list one item per grid or none"
-            )
-
-    def _check_centres(self, raw: dict[str, Any]) -> Found:
-        if self.assignment == "nearest_centre":
-            missing = [g.name for g in self.items if g.centre is None]
-            if not self.items:
-                yield ("items",), "assignment nearest_centre needs items, each with a centre"
-            elif missing:
-                yield ("items",), (
-                    f"assignment nearest_centre needs a centre for every item "
-                    f"(missing for: {', '.join(missing)})"
-                )
 
 
 # ------------------------------------------------------------------------ demand
@@ -144,6 +67,20 @@ class Category(Strict):
     """How issues enter: shares of resident (incl. 12345 hotline), patrol and sensor, sum 1."""
     service: ServiceSpec
     """On-site handling time distribution [min]."""
+    service_by_colour: dict[str, ServiceSpec] = Field(default_factory=dict)
+    """On-site time when handled at another colour's tier, keyed by colour
+    (e.g. `yellow:` for the mediation office); default `service`."""
+    failure: dict[str, float] = Field(default_factory=dict)
+    """Probability that an on-site attempt at this colour fails and the case
+    moves up, keyed green / yellow (a red joint response always concludes)."""
+    growth_per_hour: float = Field(default=0.0, ge=0)
+    """Hazard per hour of waiting that the case moves up a colour (矛盾升级),
+    e.g. 0.02 for neighbour disputes [1/h]."""
+    latent: LatentSpec | None = None
+    """Issues exist before anyone reports them; residents report after a delay,
+    sensors at once, patrols when they pass (replaces `channels`)."""
+    volunteer_eligible: bool = False
+    """Green cases of this category may be served by a volunteer."""
 
     def _check_rate(self, raw: dict[str, Any]) -> Found:
         keys = ("rate_per_hour", "rate_per_hour_per_1000_residents")
@@ -154,6 +91,24 @@ class Category(Strict):
 
     def _check_colours(self, raw: dict[str, Any]) -> Found:
         yield from share_problems(self.colours, COLOURS, "colours", "colour")
+
+    def _check_by_colour(self, raw: dict[str, Any]) -> Found:
+        for colour in self.service_by_colour:
+            if colour not in COLOURS:
+                yield ("service_by_colour", colour), (
+                    f"unknown colour; allowed: {', '.join(COLOURS)}")
+        for colour, p in self.failure.items():
+            if colour not in ("green", "yellow"):
+                yield ("failure", colour), (
+                    "unknown colour; allowed: green, yellow (a red response always concludes)")
+            elif not 0.0 <= p <= 1.0:
+                yield ("failure", colour), f"must be a probability from 0 to 1 (got {p:g})"
+
+    def _check_latent_channels(self, raw: dict[str, Any]) -> Found:
+        if self.latent is not None and "channels" in raw:
+            yield ("channels",), (
+                "a latent category's channel follows from who finds it first "
+                "(resident, patrol or sensor); remove channels or latent")
 
     def _check_channels(self, raw: dict[str, Any]) -> Found:
         yield from share_problems(self.channels, CHANNELS, "channels", "channel")
@@ -191,32 +146,6 @@ class DemandSpec(Strict):
 
 
 # --------------------------------------------------------------------- workforce
-class Shift(Strict):
-    """A working period repeated on the given weekdays."""
-
-    start: str = "00:00"
-    """Start time of day, HH:MM."""
-    end: str = "24:00"
-    """End time of day, HH:MM; an end before the start runs past midnight."""
-    days: list[str] = Field(default_factory=lambda: list(WEEKDAYS))
-    """Weekdays on which the shift starts: mon, tue, wed, thu, fri, sat, sun."""
-
-    def _check_clock(self, raw: dict[str, Any]) -> Found:
-        for key in ("start", "end"):
-            v = getattr(self, key, None)
-            if isinstance(v, str) and v != "24:00" and not _CLOCK.match(v):
-                yield (key,), f"must be a time of day HH:MM from 00:00 to 24:00 (got {v!r})"
-
-    def _check_days(self, raw: dict[str, Any]) -> Found:
-        for i, day in enumerate(self.days):
-            if day not in WEEKDAYS:
-                yield ("days", i), f"unknown day {day!r}; allowed: {', '.join(WEEKDAYS)}"
-
-    def _check_nonempty(self, raw: dict[str, Any]) -> Found:
-        if self.start == self.end:
-            yield ("end",), f"equals start ({self.start}): the shift would be empty"
-
-
 class GridStaff(Strict):
     """Workforce settings for one named grid, overriding the defaults."""
 
@@ -255,7 +184,11 @@ class DispatchSpec(Strict):
 
 
 class Deadlines(Strict):
-    """Time allowed from report to resolution, per colour [min]."""
+    """Time allowed per colour [min]: from report to resolution, and, with
+    escalation, the time a case may wait in a colour before it moves up."""
+
+    response: float = Field(default=60.0, gt=0)
+    """Time allowed from report to a responder on site, for the response rate [min]."""
 
     green: float = Field(default=240.0, gt=0)
     """Deadline of a green case [min]."""
@@ -314,6 +247,50 @@ class Scenario(Strict):
     """Resolution deadlines per colour."""
     run: RunSpec = Field(default_factory=RunSpec)
     """Run length, replications and seed."""
+    tiers: TiersSpec | None = None
+    """Mediation office for yellow and joint response for red; absent: grid
+    workers handle every colour."""
+    escalation: EscalationSpec = Field(default_factory=EscalationSpec)
+    """Escalation of cases from colour to colour."""
+    follow_up: FollowUpSpec | None = None
+    """Follow-up visits after yellow and red cases; absent: none."""
+    repeat_complaints: RepeatComplaintSpec = Field(default_factory=RepeatComplaintSpec)
+    """Repeat complaints from slow cases."""
+    patrols: PatrolSpec = Field(default_factory=PatrolSpec)
+    """Patrols by idle grid workers."""
+    volunteers: VolunteerSpec | None = None
+    """Volunteer pool; absent: no volunteers."""
+    teams: list[TeamSpec] = Field(default_factory=list)
+    """Specialised teams, each handling some categories with its own grids and
+    workers; empty: one comprehensive team (全科网格) made of `workforce`."""
+
+    def _check_teams(self, raw: dict[str, Any]) -> Found:
+        if not self.teams:
+            return
+        yield from unique_name_problems(raw, "teams", "team")
+        names = [c.name for c in self.demand.categories]
+        owner: dict[str, str] = {}
+        for t, team in enumerate(self.teams):
+            for k, cat in enumerate(team.categories):
+                if cat not in names:
+                    yield ("teams", t, "categories", k), (
+                        f"no such category {cat!r}; known: {', '.join(names)}")
+                elif cat in owner:
+                    yield ("teams", t, "categories", k), (
+                        f"{cat!r} is already handled by team {owner[cat]!r}")
+                else:
+                    owner[cat] = team.name
+            if team.blocks is not None and self.map.source != "lattice":
+                yield ("teams", t, "blocks"), "needs map.source lattice"
+            elif team.blocks is not None and self.map.source == "lattice":
+                r, c = team.blocks
+                if not (1 <= r <= self.map.rows and 1 <= c <= self.map.cols):
+                    yield ("teams", t, "blocks"), (
+                        f"must be from [1, 1] to [{self.map.rows}, {self.map.cols}] "
+                        f"(got [{r}, {c}])")
+        missing = [n for n in names if n not in owner]
+        if missing:
+            yield ("teams",), f"categories with no team: {', '.join(missing)}"
 
     def _check_grid_names(self, raw: dict[str, Any]) -> Found:
         known = known_grid_names(self)

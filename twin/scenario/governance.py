@@ -1,0 +1,155 @@
+"""Scenario sections for the governance mechanisms planners compare.
+
+Tiers (三色预警 handled by different bodies), escalation (吹哨), follow-up
+visits (回访), repeat complaints (重复投诉), patrols (巡查), latent hazards and
+sensors (智能感知), volunteers (志愿者) and specialised teams (专业网格) that
+can be merged into comprehensive grids (全科网格). Every duration is in minutes,
+every rate per hour.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field
+
+from twin.scenario.base import Found, Strict, unique_name_problems
+from twin.scenario.service import Fixed, ServiceSpec
+from twin.scenario.shifts import Shift
+
+
+class MediationSpec(Strict):
+    """The community mediation office (社区调解工作室): handles yellow cases."""
+
+    staff: int = Field(default=2, ge=0)
+    """Mediators in the office."""
+    node: str | int | None = None
+    """Map node of the office (a node id); default the node nearest the map's centre."""
+    shifts: list[Shift] = Field(default_factory=list)
+    """Shifts handed out in turn to the mediators; empty means round the clock."""
+    travel: bool = True
+    """True: a mediator goes to the case; false: the parties come to the office
+    (no travel time)."""
+
+
+class ResponderPool(Strict):
+    """One department of a joint response, e.g. the police station (派出所)."""
+
+    name: str = Field(min_length=1)
+    """Pool name, unique among the pools (e.g. `police`, `judicial`)."""
+    staff: int = Field(default=2, ge=0)
+    """Responders in the pool."""
+    node: str | int | None = None
+    """Map node of the department (a node id); default the node nearest the map's centre."""
+    shifts: list[Shift] = Field(default_factory=list)
+    """Shifts handed out in turn to the responders; empty means round the clock."""
+
+
+def _default_pools() -> list[ResponderPool]:
+    return [ResponderPool(name="police", staff=2), ResponderPool(name="judicial", staff=1)]
+
+
+class JointSpec(Strict):
+    """The joint response to red cases: one responder from every pool, at once."""
+
+    pools: list[ResponderPool] = Field(default_factory=_default_pools, min_length=1)
+    """Departments that must all send one responder (police station 派出所,
+    judicial office 司法所, ...)."""
+
+    def _check_unique(self, raw: dict[str, Any]) -> Found:
+        yield from unique_name_problems(raw, "pools", "pool")
+
+
+class TiersSpec(Strict):
+    """Who handles each colour: green the grid workers, yellow the mediation
+    office, red a joint response. Without `tiers`, grid workers handle every colour."""
+
+    mediation: MediationSpec = Field(default_factory=MediationSpec)
+    """The mediation office, for yellow cases."""
+    joint: JointSpec = Field(default_factory=JointSpec)
+    """The joint response, for red cases."""
+
+
+class FollowUpSpec(Strict):
+    """Follow-up visits (回访) by a grid worker after a yellow or red case is resolved."""
+
+    delay_days: float = Field(default=3.0, ge=0)
+    """Days after resolution when the visit becomes due [days]."""
+    service: ServiceSpec = Field(default_factory=lambda: Fixed(distribution="fixed", value=20.0))
+    """Time spent on a visit [min]."""
+
+
+class RepeatComplaintSpec(Strict):
+    """Repeat complaints (重复投诉) while a case is unresolved.
+
+    They arrive as a Poisson process whose rate grows linearly with the time the
+    case has been open: 0 at report, `rate_at_deadline` when the case reaches its
+    colour's deadline, and on. They are counted, not handled as new work."""
+
+    rate_at_deadline: float = Field(default=0.0, ge=0)
+    """Repeat complaints per hour from a case open for exactly its deadline [1/h]."""
+
+
+class EscalationSpec(Strict):
+    """The escalation state machine (吹哨): colours only move up, green -> yellow -> red."""
+
+    enabled: bool = False
+    """True: cases move up a colour when a deadline passes, an on-site attempt
+    fails or a dispute grows; false: colours stay as reported."""
+    on_deadline: bool = True
+    """A case still waiting when its colour's deadline passes moves up a colour
+    (a red case is recorded as a whistle to the departments, 吹哨)."""
+
+
+class PatrolSpec(Strict):
+    """Patrols (巡查): idle grid workers walk a route through their grid and find
+    latent issues where they pass."""
+
+    enabled: bool = False
+    """Idle on-duty grid workers patrol instead of waiting or walking to base."""
+
+
+class LatentSpec(Strict):
+    """A category whose issues exist before anyone reports them (hazards)."""
+
+    report_delay: float = Field(gt=0)
+    """Mean time from occurrence until a resident reports it, exponential [min]."""
+    sensor_share: float = Field(default=0.0, ge=0, le=1)
+    """Share of occurrences that raise a sensor alarm at once (智能感知)."""
+
+
+class VolunteerSpec(Strict):
+    """Volunteers: residents order, the community dispatches, a volunteer accepts
+    (居民点单、社区派单、志愿者接单). They take green cases of eligible categories."""
+
+    registered_per_1000_residents: float = Field(default=30.0, ge=0)
+    """Registered volunteers per 1,000 residents of a grid."""
+    participation: float = Field(default=0.15, ge=0, le=1)
+    """Share of registered volunteers who take part (a points scheme 积分制
+    raised it from about 0.15 to 0.65 in practice)."""
+    shifts: list[Shift] = Field(
+        default_factory=lambda: [Shift(start="09:00", end="12:00"),
+                                 Shift(start="15:00", end="19:00")])
+    """When volunteers are available, handed out in turn."""
+    base: str = "random"
+    """Where volunteers start: `random` nodes of their grid (their homes)."""
+
+    def _check_base(self, raw: dict[str, Any]) -> Found:
+        if self.base != "random":
+            yield ("base",), f"must be 'random' (got {self.base!r})"
+
+
+class TeamSpec(Strict):
+    """A specialised team (专业网格) with its own grids and workers."""
+
+    name: str = Field(min_length=1)
+    """Team name, unique (e.g. `sanitation`)."""
+    categories: list[str] = Field(min_length=1)
+    """Issue categories this team handles."""
+    blocks: tuple[int, int] | None = None
+    """The team's own grid layout [rows, cols] on a lattice map; default the
+    scenario's grids."""
+    per_grid: int = Field(default=1, ge=0)
+    """Workers in each of the team's grids."""
+    shifts: list[Shift] = Field(default_factory=list)
+    """Shifts handed out in turn to each grid's workers; empty means round the clock."""
