@@ -53,10 +53,14 @@ class Grids(Protocol):
 
 @dataclass(frozen=True)
 class Arrivals:
-    """Every issue of one replication, sorted by report time (structure of arrays)."""
+    """Every issue of one replication, sorted by occurrence time (structure of arrays)."""
 
     t: np.ndarray
-    """Report times [min]."""
+    """Occurrence times [min] (for most categories the report time too)."""
+    t_report: np.ndarray
+    """Time a resident or sensor reports it [min]; later than ``t`` for latent hazards."""
+    latent: np.ndarray
+    """True if a patrol passing the node before ``t_report`` would find it."""
     grid: np.ndarray
     """Grid index."""
     category: np.ndarray
@@ -66,12 +70,20 @@ class Arrivals:
     colour: np.ndarray
     """Colour index into COLOURS (0 green, 1 yellow, 2 red)."""
     channel: np.ndarray
-    """Channel index into CHANNELS."""
+    """Channel index into CHANNELS if reported at ``t_report``."""
     service: np.ndarray
-    """On-site service time [min]."""
+    """On-site time if handled at each colour's tier, shape (n, 3) [min]."""
+    fail_draw: np.ndarray
+    """Uniform numbers deciding whether an attempt at each colour fails, shape (n, 3)."""
+    repeat_offsets: np.ndarray
+    """Times after report of the first REPEAT_DRAWS repeat complaints if the case
+    stayed open, shape (n, REPEAT_DRAWS) [min] (inf where complaints are off)."""
 
     def __len__(self) -> int:
         return len(self.t)
+
+
+REPEAT_DRAWS = 20
 
 
 def weekly_profile(scenario: Scenario, category: Category) -> np.ndarray:
@@ -127,40 +139,80 @@ def _shares(mapping: dict[str, float], names: tuple[str, ...]) -> np.ndarray:
 def generate_arrivals(
     scenario: Scenario, community: Grids, streams: Streams, horizon: float
 ) -> Arrivals:
-    """Draw every issue reported in [0, horizon) minutes."""
+    """Draw every issue occurring in [0, horizon) minutes."""
     rates = rate_table(scenario, community)
     n_hours = int(np.ceil(horizon / MINUTES_PER_HOUR))
     week_hour = np.arange(n_hours) % HOURS_PER_WEEK
     hour_start = np.arange(n_hours) * MINUTES_PER_HOUR
-    parts: list[tuple[np.ndarray, ...]] = []
+    deadlines = scenario.deadlines
+    deadline_of = np.array([deadlines.green, deadlines.yellow, deadlines.red])
+    repeat_rate = scenario.repeat_complaints.rate_at_deadline / MINUTES_PER_HOUR
+    parts: list[dict[str, np.ndarray]] = []
     for g, gname in enumerate(community.grid_names):
         nodes = community.grid_nodes[g]
         for k, cat in enumerate(scenario.demand.categories):
             key = f"{gname}/{cat.name}"
             rng = streams[f"arrivals/{key}"]
             counts = rng.poisson(rates[g, k, week_hour])
-            n = int(counts.sum())
-            t = np.repeat(hour_start, counts) + rng.random(n) * MINUTES_PER_HOUR
+            t = np.repeat(hour_start, counts) + rng.random(int(counts.sum())) * MINUTES_PER_HOUR
             t.sort()  # within an hour the uniform draws are unordered
-            keep = t < horizon
-            t = t[keep]
+            t = t[t < horizon]
             n = len(t)
-            node = nodes[streams[f"location/{key}"].integers(0, len(nodes), n)]
             colour = streams[f"colour/{key}"].choice(
                 len(COLOURS), size=n, p=_shares(cat.colours, COLOURS))
-            channel = streams[f"channel/{key}"].choice(
-                len(CHANNELS), size=n, p=_shares(cat.channels, CHANNELS))
-            service = sample_service(cat.service, streams[f"service/{key}"], n)
-            parts.append((t, np.full(n, g), np.full(n, k), node, colour, channel, service))
-    cols = [np.concatenate([p[i] for p in parts]) for i in range(7)]
-    order = np.argsort(cols[0], kind="stable")
-    t, grid, cat_, node, colour, channel, service = (c[order] for c in cols)
+            part = {
+                "t": t,
+                "grid": np.full(n, g),
+                "category": np.full(n, k),
+                "node": nodes[streams[f"location/{key}"].integers(0, len(nodes), n)],
+                "colour": colour,
+                "fail_draw": streams[f"failure/{key}"].random((n, len(COLOURS))),
+            }
+            service = [cat.service_by_colour.get(c, cat.service) for c in COLOURS]
+            part["service"] = np.stack([
+                sample_service(service[0], streams[f"service/{key}"], n),
+                sample_service(service[1], streams[f"service-yellow/{key}"], n),
+                sample_service(service[2], streams[f"service-red/{key}"], n),
+            ], axis=1)
+            part.update(_channels(cat, key, streams, t))
+            if repeat_rate > 0:
+                # rate r(t) = R t / D: Lambda(t) = R t^2 / (2 D), so t_k = sqrt(2 D E_k / R)
+                e = np.cumsum(streams[f"repeat/{key}"].exponential(1.0, (n, REPEAT_DRAWS)), 1)
+                part["repeat_offsets"] = np.sqrt(2.0 * deadline_of[colour][:, None] * e
+                                                 / repeat_rate)
+            else:
+                part["repeat_offsets"] = np.full((n, REPEAT_DRAWS), np.inf)
+            parts.append(part)
+    cols = {name: np.concatenate([p[name] for p in parts]) for name in parts[0]}
+    order = np.argsort(cols["t"], kind="stable")
+    c = {name: v[order] for name, v in cols.items()}
     return Arrivals(
-        t=t.astype(float),
-        grid=grid.astype(np.int32),
-        category=cat_.astype(np.int32),
-        node=node.astype(np.int64),
-        colour=colour.astype(np.int8),
-        channel=channel.astype(np.int8),
-        service=service.astype(float),
+        t=c["t"].astype(float),
+        t_report=c["t_report"].astype(float),
+        latent=c["latent"].astype(bool),
+        grid=c["grid"].astype(np.int32),
+        category=c["category"].astype(np.int32),
+        node=c["node"].astype(np.int64),
+        colour=c["colour"].astype(np.int8),
+        channel=c["channel"].astype(np.int8),
+        service=np.ascontiguousarray(c["service"], dtype=float),
+        fail_draw=c["fail_draw"],
+        repeat_offsets=c["repeat_offsets"],
     )
+
+
+def _channels(cat: Category, key: str, streams: Streams, t: np.ndarray
+              ) -> dict[str, np.ndarray]:
+    """Channel and report time: from the mix, or, for latent hazards, who finds it first."""
+    n = len(t)
+    if cat.latent is None:
+        channel = streams[f"channel/{key}"].choice(
+            len(CHANNELS), size=n, p=_shares(cat.channels, CHANNELS))
+        return {"channel": channel, "t_report": t, "latent": np.zeros(n, dtype=bool)}
+    sensed = streams[f"sensor/{key}"].random(n) < cat.latent.sensor_share
+    delay = streams[f"report-delay/{key}"].exponential(cat.latent.report_delay, n)
+    return {
+        "channel": np.where(sensed, CHANNELS.index("sensor"), CHANNELS.index("resident")),
+        "t_report": np.where(sensed, t, t + delay),
+        "latent": ~sensed,
+    }

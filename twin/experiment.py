@@ -18,8 +18,9 @@ import pandas as pd
 
 from twin.geography import Community, build_community
 from twin.metrics import replication_kpis, summarise
-from twin.model import MINUTES_PER_DAY, ReplicationRecords, build_workforce, simulate
+from twin.model import MINUTES_PER_DAY, ReplicationRecords, simulate
 from twin.scenario.schema import Scenario
+from twin.staffing import build_staffing
 
 Progress = Callable[[int], None]
 
@@ -37,7 +38,13 @@ class RunResult:
     issues: pd.DataFrame
     """Issue records of all replications (column ``replication`` first)."""
     activity: pd.DataFrame
-    """Worker activity of all replications."""
+    """Staff activity of all replications."""
+    escalations: pd.DataFrame
+    """Colour changes and whistles of all replications."""
+    visits: pd.DataFrame
+    """Follow-up visits of all replications."""
+    complaints: pd.DataFrame
+    """Repeat complaints of all replications."""
     kpis: pd.DataFrame
     """One row of KPIs per replication."""
     summary: pd.DataFrame
@@ -142,15 +149,16 @@ def assemble(
     for rep in reps:
         rec = done[rep]
         rows.append({"replication": rep,
-                     **replication_kpis(rec.issues, rec.activity, warmup, horizon, deadlines)})
+                     **replication_kpis(rec.issues, rec.activity, warmup, horizon, deadlines,
+                                        rec.escalations, rec.visits)})
     kpis = pd.DataFrame(rows)
-    issues = _stack([done[r].issues for r in reps], reps)
-    activity = _stack([done[r].activity for r in reps], reps)
+    tables = {name: _stack([getattr(done[r], name) for r in reps], reps)
+              for name in ("issues", "activity", "escalations", "visits", "complaints")}
     summary = summarise(kpis) if rows else pd.DataFrame(
         columns=["mean", "ci_low", "ci_high", "n"])
     notes = list(_community_for(scenario).notes) if reps else []
-    return RunResult(scenario, seed, reps, issues, activity, kpis, summary, runtime,
-                     dict(sorted(errors.items())), notes)
+    return RunResult(scenario, seed, reps, kpis=kpis, summary=summary, runtime=runtime,
+                     errors=dict(sorted(errors.items())), notes=notes, **tables)
 
 
 def _stack(frames: list[pd.DataFrame], reps: tuple[int, ...]) -> pd.DataFrame:
@@ -173,7 +181,7 @@ def load_checked(path: str, overrides: Sequence[str] = ()) -> Scenario:
 
     scenario, locator = load_located(path, overrides)
     try:
-        build_workforce(scenario, _community_for(scenario))
+        build_staffing(scenario, _community_for(scenario))
     except MapError as exc:
         raise ScenarioError([locator.problem(exc.key, str(exc))]) from None
     return scenario

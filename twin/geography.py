@@ -205,20 +205,31 @@ def _read_file(spec: FileMap) -> tuple[nx.Graph, list[str]]:
     return nx.relabel_nodes(und, mapping), notes
 
 
+def _blocks(graph: nx.Graph, lattice: LatticeMap, blocks: tuple[int, int]) -> np.ndarray:
+    """Grid index of every lattice node when the lattice is cut into rows x cols blocks."""
+    br, bc = blocks
+    rows = np.array([graph.nodes[v]["row"] for v in range(graph.number_of_nodes())])
+    cols = np.array([graph.nodes[v]["col"] for v in range(graph.number_of_nodes())])
+    return ((rows * br // lattice.rows) * bc + (cols * bc // lattice.cols)).astype(np.int64)
+
+
+def block_grids(community: Community, scenario: Scenario, blocks: tuple[int, int]
+                ) -> tuple[np.ndarray, list[str]]:
+    """Another cut of a lattice map into blocks (a team's own grids): (grid of node, names)."""
+    assert isinstance(scenario.map, LatticeMap)
+    n = blocks[0] * blocks[1]
+    width = max(2, len(str(n)))
+    names = [f"grid-{i + 1:0{width}d}" for i in range(n)]
+    return _blocks(community.graph, scenario.map, blocks), names
+
+
 def _assign_grids(scenario: Scenario, graph: nx.Graph, xy: np.ndarray
                   ) -> tuple[list[str], np.ndarray]:
     spec = scenario.grids
     n = graph.number_of_nodes()
     if spec.assignment == "blocks":
         assert isinstance(scenario.map, LatticeMap)
-        names = known_grid_names(scenario) or []
-        br, bc = spec.blocks
-        rows, cols = scenario.map.rows, scenario.map.cols
-        grid = np.empty(n, dtype=np.int64)
-        for v in range(n):
-            r, c = graph.nodes[v]["row"], graph.nodes[v]["col"]
-            grid[v] = (r * br // rows) * bc + (c * bc // cols)
-        return names, grid
+        return known_grid_names(scenario) or [], _blocks(graph, scenario.map, spec.blocks)
     if spec.assignment == "nearest_centre":
         names = [g.name for g in spec.items]
         centres = np.array([g.centre for g in spec.items], dtype=float)

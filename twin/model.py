@@ -9,27 +9,26 @@ import numpy as np
 import pandas as pd
 import simpy
 
+from twin.casework import Casework
 from twin.demand import generate_arrivals
+from twin.dispatch import Staff
+from twin.escalation import CAUSES, escalation_rules
 from twin.geography import Community, build_community
 from twin.policies import dispatch_policy
-from twin.processes import Dispatcher, arrivals, grid_worker, roster
-from twin.records import ActivityRecorder, IssueRecorder, Labels
+from twin.processes import arrival_events, arrivals, roster, worker
+from twin.records import (
+    ActivityRecorder,
+    EventRecorder,
+    IssueRecorder,
+    Labels,
+    VisitRecorder,
+    complaints_frame,
+)
 from twin.rng import Streams
-from twin.scenario.schema import CHANNELS, COLOURS, WEEKDAYS, Scenario
+from twin.scenario.schema import CHANNELS, COLOURS, Scenario
+from twin.staffing import KINDS, MINUTES_PER_DAY, RESPONDER, Staffing, build_staffing
 
-MINUTES_PER_DAY = 1440.0
-
-
-@dataclass(frozen=True)
-class Workforce:
-    """The grid workers of a scenario: home grid, base node and duty periods."""
-
-    grid: np.ndarray
-    """Home grid index per worker."""
-    base: np.ndarray
-    """Base node index per worker."""
-    duty: list[list[tuple[float, float]]]
-    """Per worker, sorted disjoint on-duty intervals [min]; empty list = always on duty."""
+__all__ = ["MINUTES_PER_DAY", "ReplicationRecords", "labels_for", "simulate"]
 
 
 @dataclass(frozen=True)
@@ -39,74 +38,25 @@ class ReplicationRecords:
     replication: int
     issues: pd.DataFrame
     activity: pd.DataFrame
+    escalations: pd.DataFrame
+    visits: pd.DataFrame
+    complaints: pd.DataFrame
     runtime: float
     """Wall-clock seconds."""
     n_events: int
-    """Issues reported (a size measure for throughput figures)."""
+    """Issues that occurred (a size measure for throughput figures)."""
 
 
-def _clock(text: str) -> float:
-    h, m = text.split(":")
-    return int(h) * 60.0 + int(m)
-
-
-def duty_intervals(shifts: list, horizon: float) -> list[tuple[float, float]]:
-    """On-duty intervals of one worker over [0, horizon], merged."""
-    spans: list[tuple[float, float]] = []
-    n_days = int(np.ceil(horizon / MINUTES_PER_DAY)) + 1
-    for day in range(-1, n_days):
-        weekday = WEEKDAYS[day % 7]
-        for shift in shifts:
-            if weekday not in shift.days:
-                continue
-            start, end = _clock(shift.start), _clock(shift.end)
-            if end <= start:
-                end += MINUTES_PER_DAY
-            s, e = day * MINUTES_PER_DAY + start, day * MINUTES_PER_DAY + end
-            if e > 0 and s < horizon:
-                spans.append((max(s, 0.0), min(e, horizon)))
-    spans.sort()
-    merged: list[tuple[float, float]] = []
-    for s, e in spans:
-        if merged and s <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], e))
-        else:
-            merged.append((s, e))
-    return merged
-
-
-def build_workforce(scenario: Scenario, community: Community) -> Workforce:
-    """Workers per grid, their bases and duty periods."""
-    spec = scenario.workforce
-    horizon = scenario.run.horizon_days * MINUTES_PER_DAY
-    grids, bases, duty = [], [], []
-    for g, name in enumerate(community.grid_names):
-        staff = spec.grids.get(name)
-        count = spec.per_grid if staff is None or staff.workers is None else staff.workers
-        base = int(community.centre_node[g])
-        if staff is not None and staff.base is not None:
-            found = community.node_index(staff.base)
-            if found is None:
-                from twin.geography import MapError
-
-                raise MapError(f"workforce.grids.{name}.base",
-                               f"no map node {staff.base!r}")
-            base = found
-        for k in range(count):
-            grids.append(g)
-            bases.append(base)
-            shifts = [spec.shifts[k % len(spec.shifts)]] if spec.shifts else []
-            duty.append(duty_intervals(shifts, horizon) if shifts else [])
-    return Workforce(np.array(grids, dtype=np.int64), np.array(bases, dtype=np.int64), duty)
-
-
-def labels_for(scenario: Scenario, community: Community) -> Labels:
+def labels_for(scenario: Scenario, community: Community, staffing: Staffing) -> Labels:
     """Names behind the integer codes of the record tables."""
     return Labels(
         grids=list(community.grid_names),
+        units=list(staffing.unit_names),
         categories=[c.name for c in scenario.demand.categories],
         channels=list(CHANNELS),
         colours=list(COLOURS),
+        kinds=list(KINDS),
+        causes=list(CAUSES),
     )
 
 
@@ -131,52 +81,71 @@ def simulate(
     """
     started = time.perf_counter()
     community = community or build_community(scenario)
-    root = scenario.run.seed if seed is None else seed
-    streams = Streams(root, replication)
+    streams = Streams(scenario.run.seed if seed is None else seed, replication)
     horizon = scenario.run.horizon_days * MINUTES_PER_DAY
     arr = generate_arrivals(scenario, community, streams, horizon)
-    workforce = build_workforce(scenario, community)
+    staffing = build_staffing(scenario, community, streams)
+    team = staffing.team_of_category[arr.category]
+    unit = staffing.unit_of_node[team, arr.node]
 
     env = simpy.Environment()
-    issues = IssueRecorder(arr.t, arr.grid, arr.category, arr.channel, arr.colour, arr.node)
-    activity = ActivityRecorder(workforce.grid)
-    dispatcher = Dispatcher(
-        env, dispatch_policy(scenario.dispatch), community.travel, issues, activity,
-        arr.service, workforce.grid, workforce.base, len(community.grid_names),
-        scenario.workforce.return_to_base,
-    )
+    issues = IssueRecorder(arr.t, arr.grid, unit, arr.category, arr.channel, arr.colour,
+                           arr.node, arr.latent)
+    activity = ActivityRecorder(staffing.unit, staffing.kind, len(arr))
+    escalations, visits = EventRecorder(), VisitRecorder()
+    mediators_travel = scenario.tiers is None or scenario.tiers.mediation.travel
+    staff = Staff(env, community.travel, staffing, activity, scenario.workforce.return_to_base,
+                  mediators_travel, scenario.patrols.enabled)
+    eligible = np.array([c.volunteer_eligible and scenario.volunteers is not None
+                         for c in scenario.demand.categories], dtype=bool)
+    casework = Casework(env, staff, staffing, arr, issues, escalations, visits,
+                        escalation_rules(scenario), dispatch_policy(scenario.dispatch), eligible,
+                        scenario.follow_up, streams, list(community.grid_names),
+                        [c.name for c in scenario.demand.categories])
     changes: list[tuple[float, int, bool]] = []
-    for w, spans in enumerate(workforce.duty):
+    for w, spans in enumerate(staffing.duty):
         on_now = not spans or spans[0][0] <= 0.0
-        dispatcher.on_shift[w] = on_now
+        staff.on_shift[w] = on_now
         for s, e in spans:
             if s > 0.0:
                 changes.append((s, w, True))
             if e < horizon:
                 changes.append((e, w, False))
     changes.sort()
-    for w in range(len(workforce.grid)):
-        env.process(grid_worker(env, dispatcher, w, bool(dispatcher.on_shift[w])))
-    env.process(arrivals(env, dispatcher, arr.t))
-    env.process(roster(env, dispatcher, changes))
+    for w in range(staff.n):
+        if staff.kind[w] == RESPONDER:
+            if staff.on_shift[w]:
+                staff.set_idle(w, staff.base[w])
+        else:
+            env.process(worker(env, casework, w, bool(staff.on_shift[w])))
+    events = arrival_events(arr.t, arr.t_report, arr.latent, scenario.patrols.enabled)
+    env.process(arrivals(env, casework, events))
+    env.process(roster(env, casework, changes))
     env.run(until=horizon)
-    _close_open_intervals(dispatcher, horizon)
+    _close_open_intervals(staff, horizon)
 
-    labels = labels_for(scenario, community)
+    labels = labels_for(scenario, community, staffing)
+    complaints = complaints_frame(issues.t_reported, issues.t_resolved, arr.repeat_offsets,
+                                  horizon)
+    issues.repeat_complaints[:] = np.bincount(complaints["issue_id"].to_numpy(),
+                                              minlength=len(arr))
     return ReplicationRecords(
         replication=replication,
         issues=issues.to_frame(labels),
-        activity=activity.to_frame(labels),
+        activity=activity.to_frame(labels, np.asarray(visits.issue, dtype=np.int64)),
+        escalations=escalations.to_frame(labels),
+        visits=visits.to_frame(labels),
+        complaints=complaints,
         runtime=time.perf_counter() - started,
         n_events=len(arr),
     )
 
 
-def _close_open_intervals(d: Dispatcher, horizon: float) -> None:
-    """Record the unfinished interval of every worker up to the horizon."""
-    for w in range(len(d.idle)):
-        if d.idle[w]:
-            d.clear_idle(w)
+def _close_open_intervals(staff: Staff, horizon: float) -> None:
+    """Record the unfinished interval of every staff member up to the horizon."""
+    for w in range(staff.n):
+        if staff.idle[w]:
+            staff.clear_idle(w)
         else:
-            state, start, issue = d.phase[w]
-            d.activity.add(w, state, start, horizon, issue)
+            state, start, task = staff.phase[w]
+            staff.activity.add(w, state, start, horizon, task)

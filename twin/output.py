@@ -89,6 +89,9 @@ def write_results(result: RunResult, out: str | Path, source: str | None = None,
     try:
         result.issues.to_parquet(tmp / "issues.parquet", index=False)
         result.activity.to_parquet(tmp / "activity.parquet", index=False)
+        result.escalations.to_parquet(tmp / "escalations.parquet", index=False)
+        result.visits.to_parquet(tmp / "visits.parquet", index=False)
+        result.complaints.to_parquet(tmp / "complaints.parquet", index=False)
         result.kpis.to_csv(tmp / "kpis.csv", index=False)
         (tmp / "summary.json").write_text(json.dumps(summary_dict(result), indent=2) + "\n")
         (tmp / "scenario.resolved.yaml").write_text(dump_scenario(result.scenario))

@@ -1,42 +1,12 @@
 """Record schemas and the recorders the model appends to.
 
 The model writes only here; every KPI is computed later from these tables.
-Times are minutes since the start of the run (Monday 00:00).
+Times are minutes since the start of the run (Monday 00:00). The columns of
+every table are documented field by field in README.md ("Outputs").
 
-Issue table (one row per reported issue)
-----------------------------------------
-=============  ========  ==========================================================
-column         unit      meaning
-=============  ========  ==========================================================
-replication    -         replication number (added by the experiment layer)
-issue_id       -         issue number within the replication, in order of report
-grid           -         grid where the issue is located
-category       -         issue category
-channel        -         how it entered: resident, patrol or sensor
-colour         -         severity colour at report: green, yellow or red
-node           -         map node (index) of the issue
-t_reported     min       time reported
-t_dispatched   min       time a worker was assigned (NaN if never)
-t_on_site      min       time the worker arrived (NaN if never)
-t_resolved     min       time on-site handling ended (NaN if still open)
-worker         -         worker id who handled it (-1 if none)
-borrowed       -         handled by a worker of another grid
-travel         min       travel time of the worker to the issue (NaN if none)
-=============  ========  ==========================================================
-
-Activity table (one row per interval of a worker's time)
---------------------------------------------------------
-=========  ====  ==================================================================
-column     unit  meaning
-=========  ====  ==================================================================
-worker     -     worker id
-grid       -     the worker's home grid
-state      -     travel, on_site, idle or off_shift
-t_start    min   start of the interval
-t_end      min   end of the interval
-issue_id   -     issue travelled to or handled; -1 for idle, off shift and the
-                 walk back to base
-=========  ====  ==================================================================
+Tables: issues (one row per issue), activity (one row per interval of a staff
+member's time), escalations (one row per colour change or whistle), visits
+(one row per follow-up visit) and complaints (one row per repeat complaint).
 """
 
 from __future__ import annotations
@@ -48,12 +18,21 @@ import numpy as np
 import pandas as pd
 
 ISSUE_COLUMNS: tuple[str, ...] = (
-    "issue_id", "grid", "category", "channel", "colour", "node", "t_reported",
-    "t_dispatched", "t_on_site", "t_resolved", "worker", "borrowed", "travel",
+    "issue_id", "grid", "unit", "category", "channel", "colour", "colour_closed", "node",
+    "latent", "t_occurred", "t_reported", "t_dispatched", "t_on_site", "t_resolved", "worker",
+    "handler", "borrowed", "travel", "escalations", "repeat_complaints",
 )
-ACTIVITY_COLUMNS: tuple[str, ...] = ("worker", "grid", "state", "t_start", "t_end", "issue_id")
-STATES: tuple[str, ...] = ("travel", "on_site", "idle", "off_shift")
-TRAVEL, ON_SITE, IDLE, OFF_SHIFT = range(4)
+ACTIVITY_COLUMNS: tuple[str, ...] = (
+    "worker", "kind", "unit", "state", "t_start", "t_end", "issue_id", "visit",
+)
+ESCALATION_COLUMNS: tuple[str, ...] = ("issue_id", "t", "from_colour", "to_colour", "cause")
+VISIT_COLUMNS: tuple[str, ...] = (
+    "visit_id", "issue_id", "unit", "node", "t_due", "t_dispatched", "t_on_site", "t_done",
+    "worker",
+)
+COMPLAINT_COLUMNS: tuple[str, ...] = ("issue_id", "t")
+STATES: tuple[str, ...] = ("travel", "on_site", "idle", "off_shift", "patrol", "standby")
+TRAVEL, ON_SITE, IDLE, OFF_SHIFT, PATROL, STANDBY = range(6)
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,104 +40,198 @@ class Labels:
     """Names behind the integer codes used while simulating."""
 
     grids: list[str]
+    units: list[str]
     categories: list[str]
     channels: list[str]
     colours: list[str]
+    kinds: list[str]
+    causes: list[str]
+
+
+def _cat(codes: np.ndarray, names: list[str]) -> pd.Categorical:
+    return pd.Categorical.from_codes(np.asarray(codes, dtype=np.int32), categories=names)
 
 
 class IssueRecorder:
     """Columns of the issue table for issues known in advance (ids 0..n-1).
 
     Arrival attributes are given at construction; the model fills in the
-    times and the worker as the issue moves on.
+    times and the handler as the issue moves on. ``t_dispatched``,
+    ``t_on_site`` and ``travel`` keep the first attempt; ``worker`` and
+    ``handler`` the last.
     """
 
-    def __init__(
-        self,
-        t_reported: np.ndarray,
-        grid: np.ndarray,
-        category: np.ndarray,
-        channel: np.ndarray,
-        colour: np.ndarray,
-        node: np.ndarray,
-    ) -> None:
-        n = len(t_reported)
-        self.t_reported = t_reported
+    def __init__(self, t_occurred: np.ndarray, grid: np.ndarray, unit: np.ndarray,
+                 category: np.ndarray, channel: np.ndarray, colour: np.ndarray,
+                 node: np.ndarray, latent: np.ndarray) -> None:
+        n = len(t_occurred)
+        self.t_occurred = t_occurred
         self.grid = grid
+        self.unit = unit
         self.category = category
-        self.channel = channel
+        self.channel = np.array(channel, dtype=np.int8)
         self.colour = colour
+        self.colour_closed = np.array(colour, dtype=np.int64)
         self.node = node
+        self.latent = latent
+        self.t_reported = np.full(n, np.nan)
         self.t_dispatched = np.full(n, np.nan)
         self.t_on_site = np.full(n, np.nan)
         self.t_resolved = np.full(n, np.nan)
         self.travel = np.full(n, np.nan)
-        self.worker = np.full(n, -1, dtype=np.int32)
+        self.worker = np.full(n, -1, dtype=np.int64)
+        self.handler = np.full(n, -1, dtype=np.int64)
         self.borrowed = np.zeros(n, dtype=bool)
+        self.escalations = np.zeros(n, dtype=np.int64)
+        self.repeat_complaints = np.zeros(n, dtype=np.int64)
 
-    def to_frame(self, labels: Labels, upto: int | None = None) -> pd.DataFrame:
-        """The issue table, for issues reported so far (the first ``upto``)."""
-        k = len(self.t_reported) if upto is None else upto
-
-        def cat(codes: np.ndarray, names: list[str]) -> pd.Categorical:
-            return pd.Categorical.from_codes(codes[:k].astype(np.int32), categories=names)
-
-        return pd.DataFrame(
-            {
-                "issue_id": np.arange(k, dtype=np.int64),
-                "grid": cat(self.grid, labels.grids),
-                "category": cat(self.category, labels.categories),
-                "channel": cat(self.channel, labels.channels),
-                "colour": cat(self.colour, labels.colours),
-                "node": self.node[:k].astype(np.int64),
-                "t_reported": self.t_reported[:k],
-                "t_dispatched": self.t_dispatched[:k],
-                "t_on_site": self.t_on_site[:k],
-                "t_resolved": self.t_resolved[:k],
-                "worker": self.worker[:k],
-                "borrowed": self.borrowed[:k],
-                "travel": self.travel[:k],
-            }
-        )
+    def to_frame(self, labels: Labels) -> pd.DataFrame:
+        """The issue table."""
+        handler = np.where(self.handler < 0, len(labels.kinds), self.handler)
+        return pd.DataFrame({
+            "issue_id": np.arange(len(self.t_occurred), dtype=np.int64),
+            "grid": _cat(self.grid, labels.grids),
+            "unit": _cat(self.unit, labels.units),
+            "category": _cat(self.category, labels.categories),
+            "channel": _cat(self.channel, labels.channels),
+            "colour": _cat(self.colour, labels.colours),
+            "colour_closed": _cat(self.colour_closed, labels.colours),
+            "node": self.node.astype(np.int64),
+            "latent": self.latent.astype(bool),
+            "t_occurred": self.t_occurred,
+            "t_reported": self.t_reported,
+            "t_dispatched": self.t_dispatched,
+            "t_on_site": self.t_on_site,
+            "t_resolved": self.t_resolved,
+            "worker": self.worker,
+            "handler": _cat(handler, [*labels.kinds, "none"]),
+            "borrowed": self.borrowed,
+            "travel": self.travel,
+            "escalations": self.escalations,
+            "repeat_complaints": self.repeat_complaints,
+        })
 
 
 class ActivityRecorder:
-    """Append-only worker intervals in compact typed arrays."""
+    """Append-only staff intervals in compact typed arrays."""
 
-    def __init__(self, worker_grid: np.ndarray) -> None:
-        self.worker_grid = worker_grid
+    def __init__(self, worker_unit: np.ndarray, worker_kind: np.ndarray, n_issues: int) -> None:
+        self.worker_unit = worker_unit
+        self.worker_kind = worker_kind
+        self.n_issues = n_issues
         self.worker = array("i")
         self.state = array("b")
         self.t_start = array("d")
         self.t_end = array("d")
-        self.issue_id = array("q")
+        self.task = array("q")
 
-    def add(self, worker: int, state: int, t_start: float, t_end: float, issue: int = -1) -> None:
+    def add(self, worker: int, state: int, t_start: float, t_end: float, task: int = -1) -> None:
         """Append one interval; empty intervals are dropped."""
         if t_end > t_start:
             self.worker.append(worker)
             self.state.append(state)
             self.t_start.append(t_start)
             self.t_end.append(t_end)
-            self.issue_id.append(issue)
+            self.task.append(task)
+
+    def to_frame(self, labels: Labels, visit_issue: np.ndarray) -> pd.DataFrame:
+        """The activity table; ``visit_issue`` maps visit number to its issue."""
+        workers = np.frombuffer(self.worker, dtype=np.int32).astype(np.int64) if len(
+            self.worker) else np.zeros(0, np.int64)
+        states = np.frombuffer(self.state, dtype=np.int8) if len(self.state) else np.zeros(
+            0, np.int8)
+        task = np.asarray(self.task, dtype=np.int64)
+        visit = task >= self.n_issues
+        issue = task.copy()
+        if visit.any():
+            issue[visit] = visit_issue[task[visit] - self.n_issues]
+        return pd.DataFrame({
+            "worker": workers,
+            "kind": _cat(self.worker_kind[workers], labels.kinds),
+            "unit": _cat(self.worker_unit[workers], labels.units),
+            "state": _cat(states, list(STATES)),
+            "t_start": np.asarray(self.t_start, dtype=float),
+            "t_end": np.asarray(self.t_end, dtype=float),
+            "issue_id": issue,
+            "visit": visit,
+        })
+
+
+class EventRecorder:
+    """Append-only rows of escalations (issue, time, from, to, cause)."""
+
+    def __init__(self) -> None:
+        self.issue = array("q")
+        self.t = array("d")
+        self.frm = array("b")
+        self.to = array("b")
+        self.cause = array("b")
+
+    def add(self, issue: int, t: float, frm: int, to: int, cause: int) -> None:
+        """Append one transition."""
+        self.issue.append(issue)
+        self.t.append(t)
+        self.frm.append(frm)
+        self.to.append(to)
+        self.cause.append(cause)
 
     def to_frame(self, labels: Labels) -> pd.DataFrame:
-        """The activity table."""
-        workers = np.frombuffer(self.worker, dtype=np.int32) if len(self.worker) else np.zeros(
-            0, np.int32
-        )
-        grid_codes = self.worker_grid[workers].astype(np.int32)
-        states = np.frombuffer(self.state, dtype=np.int8) if len(self.state) else np.zeros(
-            0, np.int8
-        )
-        return pd.DataFrame(
-            {
-                "worker": workers.copy(),
-                "grid": pd.Categorical.from_codes(grid_codes, categories=labels.grids),
-                "state": pd.Categorical.from_codes(states.astype(np.int32),
-                                               categories=list(STATES)),
-                "t_start": np.asarray(self.t_start, dtype=float),
-                "t_end": np.asarray(self.t_end, dtype=float),
-                "issue_id": np.asarray(self.issue_id, dtype=np.int64),
-            }
-        )
+        """The escalations table."""
+        return pd.DataFrame({
+            "issue_id": np.asarray(self.issue, dtype=np.int64),
+            "t": np.asarray(self.t, dtype=float),
+            "from_colour": _cat(np.asarray(self.frm), labels.colours),
+            "to_colour": _cat(np.asarray(self.to), labels.colours),
+            "cause": _cat(np.asarray(self.cause), labels.causes),
+        })
+
+
+class VisitRecorder:
+    """Follow-up visits (回访), numbered in order of creation."""
+
+    def __init__(self) -> None:
+        self.issue: list[int] = []
+        self.unit: list[int] = []
+        self.node: list[int] = []
+        self.t_due: list[float] = []
+        self.t_dispatched: list[float] = []
+        self.t_on_site: list[float] = []
+        self.t_done: list[float] = []
+        self.worker: list[int] = []
+        self.service: list[float] = []
+
+    def create(self, issue: int, unit: int, node: int, t_due: float, service: float) -> int:
+        """A new visit; returns its number."""
+        self.issue.append(issue)
+        self.unit.append(unit)
+        self.node.append(node)
+        self.t_due.append(t_due)
+        self.service.append(service)
+        for column in (self.t_dispatched, self.t_on_site, self.t_done):
+            column.append(float("nan"))
+        self.worker.append(-1)
+        return len(self.issue) - 1
+
+    def to_frame(self, labels: Labels) -> pd.DataFrame:
+        """The visits table."""
+        return pd.DataFrame({
+            "visit_id": np.arange(len(self.issue), dtype=np.int64),
+            "issue_id": np.asarray(self.issue, dtype=np.int64),
+            "unit": _cat(np.asarray(self.unit, dtype=np.int64), labels.units),
+            "node": np.asarray(self.node, dtype=np.int64),
+            "t_due": np.asarray(self.t_due, dtype=float),
+            "t_dispatched": np.asarray(self.t_dispatched, dtype=float),
+            "t_on_site": np.asarray(self.t_on_site, dtype=float),
+            "t_done": np.asarray(self.t_done, dtype=float),
+            "worker": np.asarray(self.worker, dtype=np.int64),
+        })
+
+
+def complaints_frame(t_reported: np.ndarray, t_resolved: np.ndarray, offsets: np.ndarray,
+                     horizon: float) -> pd.DataFrame:
+    """Repeat complaints of each issue: the pre-drawn offsets that fall while it was open."""
+    open_for = np.where(np.isnan(t_resolved), horizon, t_resolved) - t_reported
+    hit = offsets < np.nan_to_num(open_for, nan=-1.0)[:, None]
+    issue, k = np.nonzero(hit)
+    t = t_reported[issue] + offsets[issue, k]
+    return pd.DataFrame({"issue_id": issue.astype(np.int64), "t": t.astype(float)})

@@ -1,0 +1,214 @@
+"""Where every staff member is and who is free: idle sets, legs, nearest search, patrols.
+
+* An idle staff member is described by a leg (from node a at time s to node b
+  at time e): standing still is a leg with a == b. Walking back to base or
+  patrolling is a leg towards the next node. A worker can be redirected on the
+  way; its travel time to a target is bounded by turning back or going on,
+  ``min(elapsed + T[a, x], remaining + T[b, x])``, exact at both ends. Arrival
+  at base needs no event: it is read off the leg when needed.
+* Idle staff are kept in one set per (unit, kind) "pool". The nearest idle
+  grid worker of a whole team is one numpy argmin over all staff's travel
+  times plus the team's penalty array (0 for its idle grid workers, inf else).
+* A patrol is a chain of timer callbacks, one per route node; it stops as soon
+  as the worker is taken out of the idle set.
+* The event loop reads and writes single items through memoryviews, so clock
+  arithmetic stays in Python floats instead of numpy scalars.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+import simpy
+
+from twin.geography import TravelTimes
+from twin.records import IDLE, OFF_SHIFT, PATROL, TRAVEL, ActivityRecorder
+from twin.staffing import GRID_WORKER, MEDIATOR, Staffing
+
+N_KINDS = 4
+_SMALL = 24  # below this many candidates a Python loop beats numpy
+_INF = float("inf")
+
+
+def items(array: np.ndarray) -> Any:
+    """Item access to a 1-D array's own buffer that reads and writes Python numbers."""
+    if array.ndim != 1 or not array.flags.c_contiguous:
+        raise ValueError("item access needs a contiguous 1-D array")
+    return array.data
+
+
+class Staff:
+    """State of every staff member: duty, idleness, position, current phase."""
+
+    def __init__(self, env: simpy.Environment, travel: TravelTimes, staffing: Staffing,
+                 activity: ActivityRecorder, return_to_base: bool, mediators_travel: bool,
+                 patrols: bool) -> None:
+        self.env = env
+        self.travel = travel
+        self.activity = activity
+        self.return_to_base = return_to_base
+        n = len(staffing.kind)
+        self.n = n
+        self.kind: list[int] = staffing.kind.tolist()
+        self.unit: list[int] = staffing.unit.tolist()
+        self.base: list[int] = staffing.base.tolist()
+        unit_team = staffing.unit_team.tolist()
+        self.unit_team: list[int] = unit_team
+        self.team: list[int] = [unit_team[u] for u in self.unit]
+        self.pool: list[int] = [u * N_KINDS + k for u, k in zip(self.unit, self.kind, strict=True)]
+        self.idle_sets: list[set[int]] = [set() for _ in range(len(unit_team) * N_KINDS)]
+        self.penalty = [np.full(n, np.inf, dtype=np.float32) for _ in staffing.team_names]
+        self._penalty = [items(p) for p in self.penalty]
+        self.idle_in_team = [0] * len(staffing.team_names)
+        self.static = [k == MEDIATOR and not mediators_travel for k in self.kind]
+        self.routes: list[list[int]] = [r.tolist() if patrols else [] for r in staffing.routes]
+        self.patrol_pos = [0] * n
+        self.patrol_gen = [0] * n
+        self.patrol_since = [-1.0] * n
+        self.on_arrival: Callable[[int, int], None] = lambda worker, node: None
+        self.on_shift = np.zeros(n, dtype=bool)
+        self.idle = np.zeros(n, dtype=bool)
+        self.leg_a = staffing.base.astype(np.int64).copy()
+        self.leg_b = staffing.base.astype(np.int64).copy()
+        self.leg_s = np.zeros(n)
+        self.leg_e = np.zeros(n)
+        self.wake: list[simpy.Event | None] = [None] * n
+        # What each staff member not idle is doing since when: (state, start, task).
+        self.phase: list[tuple[int, float, int]] = [(OFF_SHIFT, 0.0, -1)] * n
+        self._idle = items(self.idle)
+        self._on_shift = items(self.on_shift)
+        self._a = items(self.leg_a)
+        self._b = items(self.leg_b)
+        self._s = items(self.leg_s)
+        self._e = items(self.leg_e)
+
+    def team_of_unit(self, unit: int) -> int:
+        """Team index of a grid-worker unit."""
+        return self.unit_team[unit]
+
+    # ------------------------------------------------------------- travel
+    def travel_time(self, worker: int, row: np.ndarray) -> float:
+        """Travel time of an idle worker to the node whose travel-time row is given."""
+        if self.static[worker]:
+            return 0.0
+        a, b = self._a[worker], self._b[worker]
+        if a == b:  # standing still (a leg from a node to itself has length 0)
+            return float(row[a])
+        s, e = self._s[worker], self._e[worker]
+        elapsed = min(max(self.env.now - s, 0.0), e - s)
+        return min(elapsed + float(row[a]), (e - s - elapsed) + float(row[b]))
+
+    def between(self, worker: int, a: int, b: int) -> float:
+        """Travel time of ``worker`` from node a to node b (0 for office-bound staff)."""
+        if a == b or self.static[worker]:
+            return 0.0
+        return self.travel.between(a, b)
+
+    def nearest_in(self, pool: set[int], node: int) -> tuple[int, float]:
+        """The idle member of ``pool`` nearest to ``node`` and its travel time."""
+        row = self.travel.row(node)
+        if len(pool) < _SMALL:
+            best, best_t = -1, _INF
+            for w in sorted(pool):  # sorted: ties go to the lowest id, reproducibly
+                t = self.travel_time(w, row)
+                if t < best_t:
+                    best, best_t = w, t
+            return best, best_t
+        mask = np.full(self.n, np.inf, dtype=np.float32)
+        mask[np.fromiter(pool, dtype=np.int64, count=len(pool))] = 0.0
+        return self._argmin(row, mask)
+
+    def nearest_of_team(self, team: int, node: int) -> tuple[int, float]:
+        """The idle grid worker of ``team`` nearest to ``node`` (-1 if none)."""
+        if not self.idle_in_team[team]:
+            return -1, _INF
+        return self._argmin(self.travel.row(node), self.penalty[team])
+
+    def _argmin(self, row: np.ndarray, penalty: np.ndarray) -> tuple[int, float]:
+        if self.return_to_base or any(self.routes):
+            s, e = self.leg_s, self.leg_e
+            elapsed = np.minimum(np.maximum(self.env.now - s, 0.0), e - s)
+            times = np.minimum(elapsed + row.take(self.leg_a),
+                               (e - s - elapsed) + row.take(self.leg_b))
+            times += penalty
+        else:  # every idle worker stands still where its last job ended
+            times = row.take(self.leg_a) + penalty
+        w = int(times.argmin())  # ties go to the lowest id
+        t = float(times[w])
+        return (w, 0.0 if self.static[w] else t) if t < _INF else (-1, _INF)
+
+    # ----------------------------------------------------------- idle set
+    def set_idle(self, worker: int, node: int) -> None:
+        """``worker`` has nothing to do at ``node``: patrol, walk to base, or wait."""
+        now = self.env.now
+        route = self.routes[self.unit[worker]] if self.kind[worker] == GRID_WORKER else []
+        if len(route) > 1:
+            self.patrol_since[worker] = now
+            self._patrol_leg(worker, node)
+        else:
+            base = self.base[worker] if self.return_to_base else node
+            self._a[worker] = node
+            self._b[worker] = base
+            self._s[worker] = now
+            self._e[worker] = now + self.between(worker, node, base)
+        self._idle[worker] = True
+        self.idle_sets[self.pool[worker]].add(worker)
+        if self.kind[worker] == GRID_WORKER:
+            team = self.team[worker]
+            self._penalty[team][worker] = 0.0
+            self.idle_in_team[team] += 1
+
+    def clear_idle(self, worker: int) -> int:
+        """Take ``worker`` out of the idle set; record its idle time; return its node."""
+        now = self.env.now
+        self._idle[worker] = False
+        self.idle_sets[self.pool[worker]].discard(worker)
+        if self.kind[worker] == GRID_WORKER:
+            team = self.team[worker]
+            self._penalty[team][worker] = _INF
+            self.idle_in_team[team] -= 1
+        a, b = self._a[worker], self._b[worker]
+        s, e = self._s[worker], self._e[worker]
+        since = self.patrol_since[worker]
+        if since >= 0.0:
+            self.patrol_since[worker] = -1.0
+            self.patrol_gen[worker] += 1  # stops the patrol's pending step
+            self.activity.add(worker, PATROL, since, now)
+        elif a != b:
+            self.activity.add(worker, TRAVEL, s, min(e, now))
+            self.activity.add(worker, IDLE, max(s, e), now)
+        else:
+            self.activity.add(worker, IDLE, s, now)
+        return b if now >= e else a
+
+    # ------------------------------------------------------------- patrol
+    def _patrol_leg(self, worker: int, node: int) -> None:
+        route = self.routes[self.unit[worker]]
+        k = self.patrol_pos[worker]
+        target = route[k]
+        if target == node:  # already here: aim for the next node of the route
+            k = (k + 1) % len(route)
+            self.patrol_pos[worker] = k
+            target = route[k]
+        now = self.env.now
+        self._a[worker] = node
+        self._b[worker] = target
+        self._s[worker] = now
+        self._e[worker] = now + self.travel.between(node, target)
+        gen = self.patrol_gen[worker]
+        step = self.env.timeout(self._e[worker] - now)
+        step.callbacks.append(lambda _event: self._patrol_step(worker, gen))
+
+    def _patrol_step(self, worker: int, gen: int) -> None:
+        if self.patrol_gen[worker] != gen or not self._idle[worker]:
+            return  # dispatched or off duty since this step was planned
+        node = self._b[worker]
+        route = self.routes[self.unit[worker]]
+        self.patrol_pos[worker] = (self.patrol_pos[worker] + 1) % len(route)
+        self._a[worker] = node
+        self._s[worker] = self.env.now
+        self.on_arrival(worker, node)  # may report latent issues and dispatch this worker
+        if self.patrol_gen[worker] == gen and self._idle[worker]:
+            self._patrol_leg(worker, node)

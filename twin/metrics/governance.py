@@ -1,0 +1,120 @@
+"""KPIs of the governance mechanisms: colours, the hotline's three rates,
+overdue cases, repeat complaints, mediation, patrols and sensors, staff pools.
+
+All pure functions of record tables; issues reported after the warm-up count.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from twin.metrics.core import busy_and_duty, mean, observed, pct, ratio
+
+COLOURS = ("green", "yellow", "red")
+# Satisfaction proxy weights: what a resident's verdict is assumed to lose.
+LATE_PENALTY = 0.4
+ESCALATED_PENALTY = 0.2
+COMPLAINT_PENALTY = 0.1
+COMPLAINT_CAP = 3
+
+
+def satisfaction(resolved: np.ndarray, late: np.ndarray, escalated: np.ndarray,
+                 complaints: np.ndarray) -> np.ndarray:
+    """Per-case satisfaction proxy in [0, 1].
+
+    0 if unresolved; otherwise 1 − 0.4·late − 0.2·escalated −
+    0.1·min(repeat complaints, 3), floored at 0.
+    """
+    score = (1.0 - LATE_PENALTY * late - ESCALATED_PENALTY * escalated
+             - COMPLAINT_PENALTY * np.minimum(complaints, COMPLAINT_CAP))
+    return np.where(resolved, np.clip(score, 0.0, 1.0), 0.0)
+
+
+def colour_kpis(issues: pd.DataFrame, warmup: float, horizon: float,
+                deadlines: dict[str, float]) -> dict[str, float]:
+    """Per colour at report: count, share escalated, resolution P50/P90, deadline compliance;
+    the three rates (response, resolution, satisfaction); overdue cases per grid;
+    repeat complaints."""
+    obs = observed(issues, warmup)
+    rep = obs["t_reported"].to_numpy()
+    res = obs["t_resolved"].to_numpy()
+    on_site = obs["t_on_site"].to_numpy()
+    colour = obs["colour"].astype(str).to_numpy()
+    deadline = np.array([deadlines[c] for c in colour], dtype=float)
+    due = rep + deadline <= horizon
+    resolved = ~np.isnan(res)
+    met = resolved & (res - rep <= deadline)
+    escalated = obs["escalations"].to_numpy() > 0
+    complaints = obs["repeat_complaints"].to_numpy()
+    out: dict[str, float] = {}
+    for c in COLOURS:
+        m = colour == c
+        took = (res - rep)[m & resolved]
+        out[f"count[{c}]"] = float(m.sum())
+        out[f"escalated_share[{c}]"] = float(escalated[m].mean()) if m.any() else float("nan")
+        out[f"resolution_p50[{c}]"] = pct(took, 50)
+        out[f"resolution_p90[{c}]"] = pct(took, 90)
+        out[f"within_deadline[{c}]"] = float(met[m & due].mean()) if (m & due).any() else float(
+            "nan")
+    respond_due = rep + deadlines["response"] <= horizon
+    responded = (on_site - rep <= deadlines["response"]) & ~np.isnan(on_site)
+    out["response_rate"] = float(responded[respond_due].mean()) if respond_due.any() else float(
+        "nan")
+    out["resolution_rate"] = float(resolved[due].mean()) if due.any() else float("nan")
+    score = satisfaction(resolved, ~met, escalated, complaints)
+    out["satisfaction"] = float(score[due].mean()) if due.any() else float("nan")
+    out["repeat_complaints"] = float(complaints.sum())
+    out["repeat_complaints_per_100"] = 100.0 * ratio(complaints.sum(), len(obs))
+    grids = obs["grid"]
+    overdue = due & ~met
+    for g in (grids.cat.categories if hasattr(grids, "cat") else sorted(grids.unique())):
+        out[f"overdue[{g}]"] = float((overdue & (grids == g).to_numpy()).sum())
+    return out
+
+
+def channel_kpis(issues: pd.DataFrame, warmup: float) -> dict[str, float]:
+    """Channel shares, and for latent hazards the delay to report and the exposure
+    (occurrence -> resolved)."""
+    obs = observed(issues, warmup)
+    out = {f"channel_share[{c}]": float((obs["channel"] == c).mean()) if len(obs) else float(
+        "nan") for c in ("resident", "patrol", "sensor")}
+    latent = issues[(issues["latent"]) & (issues["t_occurred"] >= warmup)]
+    reported = latent["t_reported"].to_numpy() - latent["t_occurred"].to_numpy()
+    exposure = latent["t_resolved"].to_numpy() - latent["t_occurred"].to_numpy()
+    out["latent_report_delay_mean"] = mean(reported[~np.isnan(reported)])
+    out["latent_exposure_mean"] = mean(exposure[~np.isnan(exposure)])
+    out["latent_unreported"] = float(np.isnan(reported).sum())
+    return out
+
+
+def pool_kpis(activity: pd.DataFrame, escalations: pd.DataFrame, warmup: float,
+              horizon: float) -> dict[str, float]:
+    """Utilisation and workload (busy staff-hours per day) of every staff pool, and the
+    mediation success rate (attempts at the office that settled the case)."""
+    length, busy, duty, _travel = busy_and_duty(activity, warmup, horizon)
+    kind = activity["kind"].astype(str).to_numpy()
+    unit = activity["unit"].astype(str).to_numpy()
+    pool = np.where(np.isin(kind, ("grid_worker", "volunteer")), kind, unit)
+    days = (horizon - warmup) / 1440.0
+    out: dict[str, float] = {}
+    for name in sorted(set(pool.tolist())):
+        m = pool == name
+        out[f"pool_utilisation[{name}]"] = ratio(length[busy & m].sum(), length[duty & m].sum())
+        out[f"pool_workload[{name}]"] = float(length[busy & m].sum() / 60.0 / days)
+    mediator = (kind == "mediator") & (activity["state"] == "on_site").to_numpy() & ~(
+        activity["visit"].to_numpy())
+    t_end = activity["t_end"].to_numpy()
+    attempts = (mediator & (t_end >= warmup) & (t_end < horizon)).sum()
+    if attempts:
+        failed = ((escalations["cause"] == "failed") & (escalations["from_colour"] == "yellow")
+                  & (escalations["t"] >= warmup)).sum()
+        out["mediation_success"] = 1.0 - float(failed) / float(attempts)
+    return out
+
+
+def visit_kpis(visits: pd.DataFrame, warmup: float) -> dict[str, float]:
+    """Follow-up visits made after the warm-up and their delay after falling due."""
+    done = visits[(visits["t_due"] >= warmup) & visits["t_done"].notna()]
+    late = (done["t_on_site"] - done["t_due"]).to_numpy()
+    return {"follow_ups_done": float(len(done)), "follow_up_delay_mean": mean(late)}

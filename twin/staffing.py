@@ -1,0 +1,219 @@
+"""Who works where and when: dispatch units, staff, bases, duty periods, patrol routes.
+
+A *unit* is a queue of work with the staff who draw from it:
+
+* one unit per (team, grid) for grid workers (网格员). Without `teams` there is a
+  single comprehensive team whose units are the scenario's grids;
+* one unit for the mediation office (yellow cases), if `tiers` is given;
+* one unit per responder pool of the joint response (red cases).
+
+Volunteers belong to the grid-worker unit of their home node, of the team that
+owns the volunteer-eligible categories (the first such team, if several).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from twin.geography import Community, MapError, block_grids
+from twin.patrol import patrol_routes
+from twin.rng import Streams
+from twin.scenario.schema import WEEKDAYS, Scenario, Shift
+
+MINUTES_PER_DAY = 1440.0
+GRID_WORKER, VOLUNTEER, MEDIATOR, RESPONDER = range(4)
+KINDS: tuple[str, ...] = ("grid_worker", "volunteer", "mediator", "responder")
+
+
+@dataclass(frozen=True)
+class Staffing:
+    """Units, teams and staff of one scenario on one map."""
+
+    unit_names: list[str]
+    """Unit names: grid names (one team), `team/grid` (teams), `mediation`, pool names."""
+    unit_team: np.ndarray
+    """Team index of each unit (-1 for the mediation office and responder pools)."""
+    team_names: list[str]
+    """Team names."""
+    team_of_category: np.ndarray
+    """Team index of each category."""
+    unit_of_node: np.ndarray
+    """Shape (teams, nodes): the unit responsible for a node, per team."""
+    routes: list[np.ndarray]
+    """Patrol route (node indices) per unit; empty for tier units."""
+    mediation_unit: int
+    """Unit of the mediation office, -1 if there are no tiers."""
+    joint_units: list[int]
+    """Units of the responder pools of the joint response (empty without tiers)."""
+    kind: np.ndarray
+    """Kind of each staff member (GRID_WORKER, VOLUNTEER, MEDIATOR, RESPONDER)."""
+    unit: np.ndarray
+    """Unit of each staff member."""
+    base: np.ndarray
+    """Base node index of each staff member."""
+    duty: list[list[tuple[float, float]]]
+    """Per staff member, sorted disjoint on-duty intervals [min]; [] = always on duty."""
+
+
+def _clock(text: str) -> float:
+    h, m = text.split(":")
+    return int(h) * 60.0 + int(m)
+
+
+def duty_intervals(shifts: list[Shift], horizon: float) -> list[tuple[float, float]]:
+    """On-duty intervals over [0, horizon] of someone working ``shifts``, merged."""
+    spans: list[tuple[float, float]] = []
+    n_days = int(np.ceil(horizon / MINUTES_PER_DAY)) + 1
+    for day in range(-1, n_days):
+        weekday = WEEKDAYS[day % 7]
+        for shift in shifts:
+            if weekday not in shift.days:
+                continue
+            start, end = _clock(shift.start), _clock(shift.end)
+            if end <= start:
+                end += MINUTES_PER_DAY
+            s, e = day * MINUTES_PER_DAY + start, day * MINUTES_PER_DAY + end
+            if e > 0 and s < horizon:
+                spans.append((max(s, 0.0), min(e, horizon)))
+    spans.sort()
+    merged: list[tuple[float, float]] = []
+    for s, e in spans:
+        if merged and s <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], e))
+        else:
+            merged.append((s, e))
+    return merged
+
+
+class _Roll:
+    """Staff being listed, one column per attribute."""
+
+    def __init__(self, horizon: float) -> None:
+        self.horizon = horizon
+        self.kind: list[int] = []
+        self.unit: list[int] = []
+        self.base: list[int] = []
+        self.duty: list[list[tuple[float, float]]] = []
+
+    def add(self, count: int, kind: int, unit: int, bases: list[int], shifts: list[Shift]
+            ) -> None:
+        for k in range(count):
+            self.kind.append(kind)
+            self.unit.append(unit)
+            self.base.append(bases[k % len(bases)])
+            chosen = [shifts[k % len(shifts)]] if shifts else []
+            self.duty.append(duty_intervals(chosen, self.horizon) if chosen else [])
+
+
+def _node(community: Community, label: str | int | None, key: str) -> int:
+    if label is None:
+        centre = community.xy.mean(axis=0)
+        return int(np.argmin(((community.xy - centre) ** 2).sum(axis=1)))
+    found = community.node_index(label)
+    if found is None:
+        raise MapError(key, f"no map node {label!r}")
+    return found
+
+
+def build_staffing(scenario: Scenario, community: Community, streams: Streams | None = None
+                   ) -> Staffing:
+    """Units and staff of ``scenario``; raises MapError for an unknown node."""
+    horizon = scenario.run.horizon_days * MINUTES_PER_DAY
+    cats = [c.name for c in scenario.demand.categories]
+    roll = _Roll(horizon)
+    unit_names: list[str] = []
+    unit_team: list[int] = []
+    unit_grids: list[tuple[np.ndarray, int, int]] = []  # per team: (grid of node, first, n)
+    if scenario.teams:
+        team_names = [t.name for t in scenario.teams]
+        team_of_cat = np.array([next(i for i, t in enumerate(scenario.teams) if c in t.categories)
+                                for c in cats], dtype=np.int64)
+        for t, team in enumerate(scenario.teams):
+            if team.blocks is None:
+                grid_of_node, names = community.grid_of_node, community.grid_names
+            else:
+                grid_of_node, names = block_grids(community, scenario, team.blocks)
+            first = len(unit_names)
+            unit_names += [f"{team.name}/{g}" for g in names]
+            unit_team += [t] * len(names)
+            unit_grids.append((grid_of_node, first, len(names)))
+            for g in range(len(names)):
+                centre = _centre_node(community, np.flatnonzero(grid_of_node == g))
+                roll.add(team.per_grid, GRID_WORKER, first + g, [centre], team.shifts)
+    else:
+        team_names = ["all"]
+        team_of_cat = np.zeros(len(cats), dtype=np.int64)
+        spec = scenario.workforce
+        unit_names += list(community.grid_names)
+        unit_team += [0] * len(community.grid_names)
+        unit_grids.append((community.grid_of_node, 0, len(community.grid_names)))
+        for g, name in enumerate(community.grid_names):
+            staff = spec.grids.get(name)
+            count = spec.per_grid if staff is None or staff.workers is None else staff.workers
+            base = int(community.centre_node[g])
+            if staff is not None and staff.base is not None:
+                base = _node(community, staff.base, f"workforce.grids.{name}.base")
+            roll.add(count, GRID_WORKER, g, [base], spec.shifts)
+    unit_of_node = np.stack([grid_of_node + first for grid_of_node, first, _n in unit_grids])
+    n_grid_units = len(unit_names)
+    routes = [np.zeros(0, dtype=np.int64)] * n_grid_units
+    if scenario.patrols.enabled:
+        routes = []
+        for grid_of_node, _first, n in unit_grids:
+            routes += patrol_routes(community.xy, community.travel.row, grid_of_node, n)
+    _add_volunteers(scenario, community, roll, unit_of_node, team_of_cat, streams)
+    mediation_unit, joint_units = -1, []
+    if scenario.tiers is not None:
+        med = scenario.tiers.mediation
+        mediation_unit = len(unit_names)
+        unit_names.append("mediation")
+        unit_team.append(-1)
+        roll.add(med.staff, MEDIATOR, mediation_unit,
+                 [_node(community, med.node, "tiers.mediation.node")], med.shifts)
+        for p, pool in enumerate(scenario.tiers.joint.pools):
+            joint_units.append(len(unit_names))
+            unit_names.append(pool.name)
+            unit_team.append(-1)
+            roll.add(pool.staff, RESPONDER, joint_units[-1],
+                     [_node(community, pool.node, f"tiers.joint.pools.{p}.node")], pool.shifts)
+        routes += [np.zeros(0, dtype=np.int64)] * (1 + len(joint_units))
+    return Staffing(
+        unit_names=unit_names,
+        unit_team=np.array(unit_team, dtype=np.int64),
+        team_names=team_names,
+        team_of_category=team_of_cat,
+        unit_of_node=unit_of_node,
+        routes=routes,
+        mediation_unit=mediation_unit,
+        joint_units=joint_units,
+        kind=np.array(roll.kind, dtype=np.int64),
+        unit=np.array(roll.unit, dtype=np.int64),
+        base=np.array(roll.base, dtype=np.int64),
+        duty=roll.duty,
+    )
+
+
+def _centre_node(community: Community, nodes: np.ndarray) -> int:
+    xy = community.xy[nodes]
+    return int(nodes[np.argmin(((xy - xy.mean(axis=0)) ** 2).sum(axis=1))])
+
+
+def _add_volunteers(scenario: Scenario, community: Community, roll: _Roll,
+                    unit_of_node: np.ndarray, team_of_cat: np.ndarray,
+                    streams: Streams | None) -> None:
+    spec = scenario.volunteers
+    eligible = [k for k, c in enumerate(scenario.demand.categories) if c.volunteer_eligible]
+    if spec is None or not eligible:
+        return
+    team = int(team_of_cat[eligible[0]])
+    for g, name in enumerate(community.grid_names):
+        registered = spec.registered_per_1000_residents * community.residents[g] / 1000.0
+        count = int(round(registered * spec.participation))
+        nodes = community.grid_nodes[g]
+        rng = (streams or Streams(scenario.run.seed, 0))[f"volunteers/{name}"]
+        homes = [int(v) for v in nodes[rng.integers(0, len(nodes), max(count, 1))]]
+        for k in range(count):
+            roll.add(1, VOLUNTEER, int(unit_of_node[team, homes[k]]), [homes[k]],
+                     [spec.shifts[k % len(spec.shifts)]] if spec.shifts else [])
