@@ -43,7 +43,8 @@ from scipy.sparse.csgraph import dijkstra
 import twin
 from twin.demand import generate_arrivals
 from twin.geography import Community, build_community
-from twin.model import MINUTES_PER_DAY, build_workforce
+from twin.model import MINUTES_PER_DAY
+from twin.staffing import build_staffing
 from twin.rng import Streams
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -269,9 +270,9 @@ def cross_check(scenario: twin.Scenario, community: Community, travel: np.ndarra
     """Both models on the twin's own arrivals: mean response twin vs minimal."""
     horizon = scenario.run.horizon_days * MINUTES_PER_DAY
     arr = generate_arrivals(scenario, community, Streams(scenario.run.seed, 0), horizon)
-    bases = build_workforce(scenario, community).base
+    bases = build_staffing(scenario, community).base
     mine = minimal_spatial(travel, bases, arr.t.tolist(), arr.node.tolist(),
-                           arr.service.tolist(), horizon)
+                           arr.service[:, 0].tolist(), horizon)
     rec = twin.simulate(scenario, 0, community=community)
     return twin_wait_mean(rec.issues), mine["response"]
 
@@ -289,7 +290,7 @@ def case_spatial(quick: bool, repeat: int) -> list[dict[str, Any]]:
         community = build_community(scenario)
         t_build = time.perf_counter() - t0
         horizon = days * MINUTES_PER_DAY
-        bases = build_workforce(scenario, community).base
+        bases = build_staffing(scenario, community).base
         t_twin, rec = best_of(repeat, lambda s=scenario, c=community:
                               twin.simulate(s, 0, community=c))
         t_min, mine = best_of(repeat, lambda b=bases, r=rate, h=horizon: minimal_spatial(

@@ -67,6 +67,8 @@ class Staff:
         self.patrol_pos = [0] * n
         self.patrol_gen = [0] * n
         self.patrol_since = [-1.0] * n
+        # Idle staff may be on the move (walking to base, patrolling) rather than standing.
+        self.moving = return_to_base or any(self.routes)
         self.on_arrival: Callable[[int, int], None] = lambda worker, node: None
         self.on_shift = np.zeros(n, dtype=bool)
         self.idle = np.zeros(n, dtype=bool)
@@ -115,6 +117,8 @@ class Staff:
                 t = self.travel_time(w, row)
                 if t < best_t:
                     best, best_t = w, t
+                    if t <= 0.0:  # nobody is nearer than on the spot
+                        break
             return best, best_t
         mask = np.full(self.n, np.inf, dtype=np.float32)
         mask[np.fromiter(pool, dtype=np.int64, count=len(pool))] = 0.0
@@ -127,7 +131,7 @@ class Staff:
         return self._argmin(self.travel.row(node), self.penalty[team])
 
     def _argmin(self, row: np.ndarray, penalty: np.ndarray) -> tuple[int, float]:
-        if self.return_to_base or any(self.routes):
+        if self.moving:
             s, e = self.leg_s, self.leg_e
             elapsed = np.minimum(np.maximum(self.env.now - s, 0.0), e - s)
             times = np.minimum(elapsed + row.take(self.leg_a),
