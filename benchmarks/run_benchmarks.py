@@ -44,8 +44,8 @@ import twin
 from twin.demand import generate_arrivals
 from twin.geography import Community, build_community
 from twin.model import MINUTES_PER_DAY
-from twin.staffing import build_staffing
 from twin.rng import Streams
+from twin.staffing import build_staffing
 
 ROOT = Path(__file__).resolve().parent.parent
 MMC_YAML = ROOT / "scenarios" / "validation" / "mmc.yaml"

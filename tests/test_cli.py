@@ -119,8 +119,9 @@ def test_jobs_zero_exits_2(tmp_path: Path) -> None:
 
 def test_run_writes_the_result_folder(result_folder: Path) -> None:
     assert sorted(p.name for p in result_folder.iterdir()) == [
-        "activity.parquet", "issues.parquet", "kpis.csv", "manifest.json",
-        "scenario.resolved.yaml", "summary.json",
+        "activity.parquet", "complaints.parquet", "escalations.parquet", "issues.parquet",
+        "kpis.csv", "manifest.json", "scenario.resolved.yaml", "summary.json",
+        "visits.parquet",
     ]
     issues = pd.read_parquet(result_folder / "issues.parquet")
     activity = pd.read_parquet(result_folder / "activity.parquet")
@@ -139,7 +140,8 @@ def test_summary_has_mean_and_ci_per_kpi(result_folder: Path) -> None:
     assert set(summary) == set(kpis.columns) - {"replication"}
     for row in summary.values():
         assert set(row) == {"mean", "ci_low", "ci_high", "n"}
-        assert row["n"] == 2
+        # n counts replications where the KPI has a value (none: e.g. no red case)
+        assert row["n"] == (0 if row["mean"] is None else 2)
         if row["mean"] is not None and row["ci_low"] is not None:
             assert row["ci_low"] <= row["mean"] <= row["ci_high"]
 

@@ -14,8 +14,6 @@ workers of the issue's unit, volunteers first for eligible green cases.
 from __future__ import annotations
 
 import heapq
-import math
-from collections.abc import Generator
 from typing import Any
 
 import numpy as np
@@ -24,25 +22,22 @@ import simpy
 from twin.demand import Arrivals, sample_service
 from twin.dispatch import Staff, items
 from twin.escalation import DEADLINE, FAILED, GREW, RED, WHISTLE, YELLOW, EscalationRules
+from twin.joint import JointResponse
 from twin.policies import DispatchPolicy
 from twin.records import (
-    OFF_SHIFT,
-    ON_SITE,
-    STANDBY,
-    TRAVEL,
     EventRecorder,
     IssueRecorder,
     VisitRecorder,
 )
 from twin.rng import Streams
-from twin.staffing import GRID_WORKER, MEDIATOR, RESPONDER, VOLUNTEER, Staffing
+from twin.staffing import GRID_WORKER, MEDIATOR, VOLUNTEER, Staffing
 
 BIG = 1 << 40
 VISIT_RANK = 3
 _INF = float("inf")
 
 
-class Casework:
+class Casework(JointResponse):
     """The dispatcher: where each task waits, who is sent, and what happens next."""
 
     def __init__(self, env: simpy.Environment, staff: Staff, staffing: Staffing,
@@ -374,59 +369,3 @@ class Casework:
         self.seq_task.append(self.n + v)
         self.visit_key[v] = len(self.seq_task) - 1
         self._route(self.n + v)
-
-    # ------------------------------------------------------ joint response
-    def try_joint(self) -> None:
-        """Start joint responses while a red case waits and every pool has someone free."""
-        if not self.joint_units:
-            return
-        heap = self.heaps[self.joint_q]
-        staff = self.staff
-        while True:
-            while heap and not self._valid(heap[0]):
-                heapq.heappop(heap)
-            if not heap:
-                return
-            pools = [staff.idle_sets[u * 4 + RESPONDER] for u in self.joint_units]
-            if not all(pools):
-                return
-            issue = self._task_of(heapq.heappop(heap))
-            self._take(issue)
-            node = self._node[issue]
-            first = math.isnan(self._t_dispatched[issue])
-            team = []
-            for pool in pools:
-                worker, t = staff.nearest_in(pool, node)
-                staff.clear_idle(worker)
-                self._book(worker, issue, t)
-                team.append((worker, t))
-            if first:  # the response starts when the last responder arrives
-                self._travel[issue] = max(t for _, t in team)
-            self.env.process(self.joint_response(issue, team))
-
-    def joint_response(self, issue: int, team: list[tuple[int, float]]
-                       ) -> Generator[simpy.Event, Any, None]:
-        """One responder from every pool travels; all are held until the case is settled."""
-        env, staff, add = self.env, self.staff, self.staff.activity.add
-        start = env.now
-        longest = max(t for _, t in team)
-        for worker, _t in team:
-            staff.phase[worker] = (TRAVEL, start, issue)
-        if longest > 0:
-            yield env.timeout(longest)
-        arrived = env.now
-        for worker, t in team:
-            add(worker, TRAVEL, start, start + t, issue)
-            add(worker, STANDBY, start + t, arrived, issue)
-            staff.phase[worker] = (ON_SITE, arrived, issue)
-        self.on_site(issue)
-        yield env.timeout(self.service_of(issue))
-        for worker, _t in team:
-            add(worker, ON_SITE, arrived, env.now, issue)
-        self.finish(issue)
-        for worker, _t in team:
-            if staff.on_shift[worker]:
-                staff.set_idle(worker, self._node[issue])
-            else:
-                staff.phase[worker] = (OFF_SHIFT, env.now, -1)
-        self.try_joint()

@@ -104,9 +104,8 @@ def simulate(
                         [c.name for c in scenario.demand.categories])
     changes: list[tuple[float, int, bool]] = []
     for w, spans in enumerate(staffing.duty):
-        on_now = not spans or spans[0][0] <= 0.0
-        staff.on_shift[w] = on_now
-        for s, e in spans:
+        staff.on_shift[w] = spans is None or (bool(spans) and spans[0][0] <= 0.0)
+        for s, e in spans or []:
             if s > 0.0:
                 changes.append((s, w, True))
             if e < horizon:

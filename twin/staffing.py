@@ -53,8 +53,9 @@ class Staffing:
     """Unit of each staff member."""
     base: np.ndarray
     """Base node index of each staff member."""
-    duty: list[list[tuple[float, float]]]
-    """Per staff member, sorted disjoint on-duty intervals [min]; [] = always on duty."""
+    duty: list[list[tuple[float, float]] | None]
+    """Per staff member, sorted disjoint on-duty intervals [min]; None = always on
+    duty (no shifts given); [] = never on duty within the horizon."""
 
 
 def _clock(text: str) -> float:
@@ -95,7 +96,7 @@ class _Roll:
         self.kind: list[int] = []
         self.unit: list[int] = []
         self.base: list[int] = []
-        self.duty: list[list[tuple[float, float]]] = []
+        self.duty: list[list[tuple[float, float]] | None] = []
 
     def add(self, count: int, kind: int, unit: int, bases: list[int], shifts: list[Shift]
             ) -> None:
@@ -104,7 +105,7 @@ class _Roll:
             self.unit.append(unit)
             self.base.append(bases[k % len(bases)])
             chosen = [shifts[k % len(shifts)]] if shifts else []
-            self.duty.append(duty_intervals(chosen, self.horizon) if chosen else [])
+            self.duty.append(duty_intervals(chosen, self.horizon) if chosen else None)
 
 
 def _node(community: Community, label: str | int | None, key: str) -> int:
