@@ -44,7 +44,7 @@ class Casework(JointResponse):
                  arrivals: Arrivals, issues: IssueRecorder, escalations: EventRecorder,
                  visits: VisitRecorder, rules: EscalationRules, policy: DispatchPolicy,
                  eligible: np.ndarray, follow_up: Any, streams: Streams,
-                 grid_names: list[str], category_names: list[str]) -> None:
+                 grid_names: list[str], categories: list[Any]) -> None:
         self.env = env
         self.staff = staff
         self.issues = issues
@@ -53,7 +53,8 @@ class Casework(JointResponse):
         self.rules = rules
         self.escalating = rules.enabled
         self.streams = streams
-        self.names = (grid_names, category_names)
+        self.names = (grid_names, [c.name for c in categories])
+        pool_names = [staffing.unit_names[u] for u in staffing.joint_units]
         self.n = len(arrivals)
         self.any_grid = bool(policy.any_grid)
         self.borrow_after = policy.borrow_after
@@ -72,6 +73,12 @@ class Casework(JointResponse):
         self.borrow_q = [2 * n_units + t for t in range(n_teams)]
         self.heaps: list[list[int]] = [[] for _ in range(2 * n_units + n_teams)]
         self.joint_q = self.joint_units[0] if self.joint_units else -1
+        # per category: positions (in joint_units) of the pools a red case needs
+        self.case_pools = [
+            [pool_names.index(p) for p in c.joint_pools] if c.joint_pools
+            else list(range(len(self.joint_units)))
+            for c in categories
+        ]
         self.draws: list[list[int]] = [self._draws(w, unit_team) for w in range(staff.n)]
         # per-issue state (items views of the record arrays where they exist)
         self._colour = items(issues.colour_closed)

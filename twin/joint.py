@@ -1,17 +1,18 @@
 """The joint response to red cases: one responder from every pool, at the same time.
 
 Seizure is all-or-nothing and happens inside one callback, with no yield between
-checking and taking: a red case starts only when every pool has an idle
-responder, and then takes one from each at once. No responder is ever held while
-waiting for another pool, so there is no deadlock and no idle holding. Each
-responder travels from where it is; those who arrive first stand by (state
-``standby``) until the last arrives; all are then on site together and released
-together. Red cases wait in one queue, most urgent first.
+checking and taking: a red case starts only when every pool it needs (its
+category's ``joint_pools``, default all) has an idle responder, and then takes
+one from each at once. No responder is ever held while waiting for another pool,
+so there is no deadlock and no idle holding. Red cases wait in one queue, in
+report order; a later case may start before an earlier one only if it needs none
+of the pools the earlier one is waiting for (so no case starves). Each responder
+travels from where it is; those who arrive first stand by (state ``standby``)
+until the last arrives; all are then on site together and released together.
 """
 
 from __future__ import annotations
 
-import heapq
 import math
 from collections.abc import Generator
 from typing import Any
@@ -31,6 +32,8 @@ class JointResponse:
     joint_units: list[int]
     joint_q: int
     _node: Any
+    _cat: Any
+    case_pools: list[list[int]]
     _t_dispatched: Any
     _travel: Any
 
@@ -61,28 +64,39 @@ class JointResponse:
         if not self.joint_units:
             return
         heap = self.heaps[self.joint_q]
+        waiting = sorted(k for k in heap if self._valid(k))  # a sorted list is a heap
+        if not waiting:
+            heap.clear()
+            return
         staff = self.staff
-        while True:
-            while heap and not self._valid(heap[0]):
-                heapq.heappop(heap)
-            if not heap:
-                return
-            pools = [staff.idle_sets[u * 4 + RESPONDER] for u in self.joint_units]
-            if not all(pools):
-                return
-            issue = self._task_of(heapq.heappop(heap))
-            self._take(issue)
-            node = self._node[issue]
-            first = math.isnan(self._t_dispatched[issue])
-            team = []
-            for pool in pools:
-                worker, t = staff.nearest_in(pool, node)
-                staff.clear_idle(worker)
-                self._book(worker, issue, t)
-                team.append((worker, t))
-            if first:  # the response starts when the last responder arrives
-                self._travel[issue] = max(t for _, t in team)
-            self.env.process(self.joint_response(issue, team))
+        idle = [staff.idle_sets[u * 4 + RESPONDER] for u in self.joint_units]
+        claimed: set[int] = set()  # pools an earlier waiting case is waiting for
+        started: set[int] = set()
+        for key in waiting:
+            issue = self._task_of(key)
+            need = self.case_pools[self._cat[issue]]
+            if claimed.isdisjoint(need) and all(idle[p] for p in need):
+                self._start_joint(issue, [idle[p] for p in need])
+                started.add(key)
+            else:
+                claimed.update(need)
+                if len(claimed) == len(idle):
+                    break
+        heap[:] = [k for k in waiting if k not in started]
+
+    def _start_joint(self, issue: int, pools: list[set[int]]) -> None:
+        self._take(issue)
+        node = self._node[issue]
+        first = math.isnan(self._t_dispatched[issue])
+        team = []
+        for pool in pools:
+            worker, t = self.staff.nearest_in(pool, node)
+            self.staff.clear_idle(worker)
+            self._book(worker, issue, t)
+            team.append((worker, t))
+        if first:  # the response starts when the last responder arrives
+            self._travel[issue] = max(t for _, t in team)
+        self.env.process(self.joint_response(issue, team))
 
     def joint_response(self, issue: int, team: list[tuple[int, float]]
                        ) -> Generator[simpy.Event, Any, None]:

@@ -101,7 +101,7 @@ def simulate(
     casework = Casework(env, staff, staffing, arr, issues, escalations, visits,
                         escalation_rules(scenario), dispatch_policy(scenario.dispatch), eligible,
                         scenario.follow_up, streams, list(community.grid_names),
-                        [c.name for c in scenario.demand.categories])
+                        list(scenario.demand.categories))
     changes: list[tuple[float, int, bool]] = []
     for w, spans in enumerate(staffing.duty):
         staff.on_shift[w] = spans is None or (bool(spans) and spans[0][0] <= 0.0)

@@ -81,6 +81,9 @@ class Category(Strict):
     sensors at once, patrols when they pass (replaces `channels`)."""
     volunteer_eligible: bool = False
     """Green cases of this category may be served by a volunteer."""
+    joint_pools: list[str] = Field(default_factory=list)
+    """Responder pools a red case of this category needs at once (names from
+    `tiers.joint.pools`); empty: every pool."""
 
     def _check_rate(self, raw: dict[str, Any]) -> Found:
         keys = ("rate_per_hour", "rate_per_hour_per_1000_residents")
@@ -263,6 +266,18 @@ class Scenario(Strict):
     teams: list[TeamSpec] = Field(default_factory=list)
     """Specialised teams, each handling some categories with its own grids and
     workers; empty: one comprehensive team (全科网格) made of `workforce`."""
+
+    def _check_joint_pools(self, raw: dict[str, Any]) -> Found:
+        pools = [p.name for p in self.tiers.joint.pools] if self.tiers is not None else []
+        for k, cat in enumerate(self.demand.categories):
+            for i, name in enumerate(cat.joint_pools):
+                if self.tiers is None:
+                    yield ("demand", "categories", k, "joint_pools"), (
+                        "needs tiers (a joint response) in the scenario")
+                    break
+                if name not in pools:
+                    yield ("demand", "categories", k, "joint_pools", i), (
+                        f"no such pool {name!r}; pools: {', '.join(pools)}")
 
     def _check_teams(self, raw: dict[str, Any]) -> Found:
         if not self.teams:
