@@ -73,7 +73,7 @@ def test_unknown_nested_key_in_a_list_item(tmp_path: Path) -> None:
         f"{path}:12: demand.categories.0.colour: unknown key; did you mean 'colours'? allowed: "
         "name, rate_per_hour, rate_per_hour_per_1000_residents, hour_of_day, day_of_week, "
         "colours, channels, service, service_by_colour, failure, growth_per_hour, latent, "
-        "volunteer_eligible",
+        "volunteer_eligible, joint_pools",
     ]
 
 
