@@ -9,20 +9,20 @@ numbers (common random numbers).
 from __future__ import annotations
 
 import time
-import traceback
 from collections.abc import Callable, Sequence
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field
+from typing import Any
 
 import pandas as pd
 
-from twin.geography import Community, build_community
+from twin.executors import Job, community_for, executor_for
 from twin.metrics import replication_kpis, summarise
-from twin.model import MINUTES_PER_DAY, ReplicationRecords, simulate
+from twin.model import MINUTES_PER_DAY, ReplicationRecords
 from twin.scenario.schema import Scenario
 from twin.staffing import build_staffing
+from twin.store import DiskStore, MemoryStore, run_key
 
-Progress = Callable[[int], None]
+Progress = Callable[[Any], None]
 
 
 @dataclass(frozen=True)
@@ -57,24 +57,75 @@ class RunResult:
     """Warnings, e.g. about the map."""
 
 
-_CACHE: dict[str, Community] = {}  # per process: the map of the scenario being run
+Store = MemoryStore | DiskStore
 
 
-def _community_for(scenario: Scenario) -> Community:
-    key = scenario.model_dump_json(include={"map", "grids"})
-    if key not in _CACHE:
-        _CACHE.clear()
-        _CACHE[key] = build_community(scenario)
-    return _CACHE[key]
+def run_many(
+    requests: Sequence[tuple[str, Scenario]],
+    replications: int | Sequence[int] | None = None,
+    seed: int | None = None,
+    jobs: int = 1,
+    progress: Progress | None = None,
+    cluster: str | Any | None = None,
+    store: Store | None = None,
+) -> dict[str, RunResult]:
+    """Run several named scenarios on the same replication numbers and root seed.
 
+    With one seed for all, replication r of every scenario draws from the same
+    streams: common random numbers. Replications already in ``store`` are
+    loaded, not rerun; new ones are saved as they finish.
 
-def _one(scenario: Scenario, replication: int, seed: int
-         ) -> tuple[int, ReplicationRecords | None, str | None]:
-    try:
-        records = simulate(scenario, replication, _community_for(scenario), seed=seed)
-        return replication, records, None
-    except Exception:  # noqa: BLE001 - one failing replication must not kill the run
-        return replication, None, traceback.format_exc()
+    Parameters
+    ----------
+    requests
+        (name, scenario) pairs; names must be unique.
+    replications
+        How many (numbered 0..n-1) or which; default each scenario's own.
+    seed
+        Root seed for all; default each scenario's own.
+    jobs
+        Local worker processes (ignored with ``cluster``).
+    progress
+        Called with the name of a scenario each time one of its replications ends.
+    cluster
+        Address (or ``distributed.Client``) of a Dask scheduler.
+    store
+        Where finished replications are kept (default: in memory, for this call).
+    """
+    started = time.perf_counter()
+    store = store if store is not None else MemoryStore()
+    plan = []
+    for name, scenario in requests:
+        root = scenario.run.seed if seed is None else int(seed)
+        plan.append((name, scenario, root, _numbers(replications, scenario.run.replications)))
+    done: dict[str, dict[int, ReplicationRecords]] = {name: {} for name, *_ in plan}
+    errors: dict[str, dict[int, str]] = {name: {} for name, *_ in plan}
+    keys = {name: run_key(scenario, root) for name, scenario, root, _ in plan}
+    todo: list[Job] = []
+    for name, scenario, root, reps in plan:
+        missing = []
+        for rep in reps:
+            found = store.load(keys[name], rep)
+            if found is None:
+                missing.append(rep)
+            else:
+                done[name][rep] = found
+                if progress is not None:
+                    progress(name)
+        if missing:
+            todo.append((name, scenario, root, tuple(missing)))
+    if todo:
+        for name, rep, records, error in executor_for(jobs, cluster).run(todo):
+            if records is not None:
+                store.save(keys[name], rep, records)
+                done[name][rep] = records
+            else:
+                errors[name][rep] = error or "unknown error"
+            if progress is not None:
+                progress(name)
+    runtime = time.perf_counter() - started
+    return {name: assemble(scenario, root, done[name], errors[name], runtime)
+            for name, scenario, root, _ in plan}
 
 
 def run_replications(
@@ -83,46 +134,22 @@ def run_replications(
     seed: int | None = None,
     jobs: int = 1,
     progress: Progress | None = None,
+    cluster: str | Any | None = None,
+    store: Store | None = None,
 ) -> RunResult:
-    """Run replications of a scenario and compute KPIs and their confidence intervals.
+    """Run replications of one scenario; KPIs per replication and their confidence intervals.
 
-    Parameters
-    ----------
-    scenario
-        Validated scenario.
-    replications
-        How many (numbered 0..n-1) or which replication numbers; default the scenario's.
-    seed
-        Root seed; default ``scenario.run.seed``.
-    jobs
-        Worker processes; 1 runs in this process.
-    progress
-        Called with the replication number as each one finishes.
+    Parameters are those of :func:`run_many`; ``progress`` gets the replication count done.
     """
-    started = time.perf_counter()
-    reps = _numbers(replications, scenario.run.replications)
-    root = scenario.run.seed if seed is None else int(seed)
-    done: dict[int, ReplicationRecords] = {}
-    errors: dict[int, str] = {}
+    count = [0]
 
-    def collect(item: tuple[int, ReplicationRecords | None, str | None]) -> None:
-        rep, records, error = item
-        if records is not None:
-            done[rep] = records
-        else:
-            errors[rep] = error or "unknown error"
+    def tick(_name: str) -> None:
+        count[0] += 1
         if progress is not None:
-            progress(rep)
+            progress(count[0])
 
-    if jobs <= 1 or len(reps) <= 1:
-        for rep in reps:
-            collect(_one(scenario, rep, root))
-    else:
-        with ProcessPoolExecutor(max_workers=min(jobs, len(reps))) as pool:
-            futures = [pool.submit(_one, scenario, rep, root) for rep in reps]
-            for future in as_completed(futures):
-                collect(future.result())
-    return assemble(scenario, root, done, errors, time.perf_counter() - started)
+    return run_many([(scenario.name, scenario)], replications, seed, jobs, tick, cluster,
+                    store)[scenario.name]
 
 
 def _numbers(replications: int | Sequence[int] | None, default: int) -> list[int]:
@@ -156,7 +183,7 @@ def assemble(
               for name in ("issues", "activity", "escalations", "visits", "complaints")}
     summary = summarise(kpis) if rows else pd.DataFrame(
         columns=["mean", "ci_low", "ci_high", "n"])
-    notes = list(_community_for(scenario).notes) if reps else []
+    notes = list(community_for(scenario).notes) if reps else []
     return RunResult(scenario, seed, reps, kpis=kpis, summary=summary, runtime=runtime,
                      errors=dict(sorted(errors.items())), notes=notes, **tables)
 
@@ -181,7 +208,7 @@ def load_checked(path: str, overrides: Sequence[str] = ()) -> Scenario:
 
     scenario, locator = load_located(path, overrides)
     try:
-        build_staffing(scenario, _community_for(scenario))
+        build_staffing(scenario, community_for(scenario))
     except MapError as exc:
         raise ScenarioError([locator.problem(exc.key, str(exc))]) from None
     return scenario

@@ -3,6 +3,7 @@
 from twin.scenario.errors import Problem, ScenarioError
 from twin.scenario.loader import (
     Locator,
+    apply_overrides,
     dump_scenario,
     load_located,
     load_scenario,
@@ -11,6 +12,7 @@ from twin.scenario.loader import (
 from twin.scenario.schema import Scenario, known_grid_names
 
 __all__ = [
+    "apply_overrides",
     "Problem",
     "Scenario",
     "ScenarioError",

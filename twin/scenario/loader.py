@@ -69,6 +69,25 @@ def load_located(
     return scenario, locator
 
 
+def apply_overrides(scenario: Scenario, overrides: Mapping[str, Any],
+                    source: str = "--vary") -> Scenario:
+    """A validated copy of ``scenario`` with ``{"dotted.key": value}`` overrides applied.
+
+    Raises
+    ------
+    ScenarioError
+        With the problems located at ``source`` (e.g. ``--vary``).
+    """
+    data = scenario.model_dump(mode="json")
+    origins: dict[Path_, Origin] = {(): (source, None)}
+    problems: list[Problem] = []
+    for dotted, value in overrides.items():
+        problems.extend(_set_dotted(data, origins, dotted, value, (source, None)))
+    if problems:
+        raise ScenarioError([Problem(source, None, p.path, p.message) for p in problems])
+    return validate(data, origins, default_source=source)
+
+
 class Locator:
     """Turns a dotted key path into a located Problem (for checks after validation)."""
 

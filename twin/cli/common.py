@@ -1,0 +1,191 @@
+"""Shared pieces of the command line: loading with located errors, progress, tables.
+
+Exit codes: 0 success, 1 a replication failed, 2 a mistake in the input.
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any, NoReturn
+
+import pandas as pd
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from twin.experiment import RunResult, load_checked
+from twin.scenario import Problem, Scenario, ScenarioError
+
+# Tables keep their full width when written to a file or pipe (rich assumes 80 columns).
+out_console = Console(width=None if sys.stdout.isatty() else 200)
+err_console = Console(stderr=True)
+
+HEADLINE = (
+    "arrived", "open_at_end", "response_mean", "response_p90", "resolution_mean",
+    "resolution_p90", "within_deadline", "mean_waiting", "utilisation", "travel_share",
+    "response_rate", "resolution_rate", "satisfaction",
+)
+
+SetOption = Annotated[
+    list[str] | None,
+    typer.Option("--set", help="Override a scenario key: dotted.key=value (repeatable)."),
+]
+FileArg = Annotated[Path, typer.Argument(help="Scenario YAML file.", show_default=False)]
+ReplicationsOption = Annotated[int | None, typer.Option(help="Number of replications.")]
+SeedOption = Annotated[int | None, typer.Option(help="Root random seed.")]
+JobsOption = Annotated[int, typer.Option(help="Parallel worker processes.")]
+ClusterOption = Annotated[str | None, typer.Option(
+    help="Run replications on a Dask scheduler at this address (needs twin[cluster]).")]
+AllOption = Annotated[bool, typer.Option("--all", help="Show every KPI, not only the headline.")]
+PrecisionOption = Annotated[float | None, typer.Option(
+    help="Add replications until the KPI's 95% CI half-width is below this share of its mean.")]
+KpiOption = Annotated[str, typer.Option(help="KPI that --precision applies to.")]
+MaxRepsOption = Annotated[int, typer.Option(help="Most replications --precision may use.")]
+LangOption = Annotated[str, typer.Option(help="Language of plots and report: en or zh.")]
+
+
+def fail(problems: Sequence[Problem]) -> NoReturn:
+    """Print problems, one per line, and exit 2."""
+    count = len(problems)
+    for problem in problems:
+        sys.stderr.write(f"{problem}\n")
+    err_console.print(f"{count} problem{'s' if count != 1 else ''} found; nothing was run.",
+                      style="red", highlight=False)
+    raise typer.Exit(code=2)
+
+
+def cli_problem(option: str, message: str) -> Problem:
+    """A mistake in a command-line option."""
+    return Problem("command line", None, option, message)
+
+
+def load(path: Path, overrides: list[str], options: dict[str, str] | None = None) -> Scenario:
+    """Load and check a scenario; ``options`` maps a key set by an option (not by
+    ``--set``) to that option's name, so its problems name the option."""
+    try:
+        return load_checked(str(path), overrides)
+    except ScenarioError as error:
+        named = options or {}
+        fail([Problem(named[p.path], None, p.path, p.message)
+              if p.source == "--set" and p.path in named else p for p in error.problems])
+
+
+def check_common(jobs: int, out: Path | None, precision: float | None = None,
+                 max_replications: int = 1, lang: str = "en") -> None:
+    """Exit 2 on bad generic options, all reported together."""
+    problems = []
+    if jobs < 1:
+        problems.append(cli_problem("--jobs", f"must be >= 1 (got {jobs})"))
+    if out is not None and out.exists() and not out.is_dir():
+        problems.append(cli_problem("--out", f"{out} exists and is not a folder"))
+    if precision is not None and not 0 < precision < 1:
+        problems.append(cli_problem("--precision", f"must be between 0 and 1 (got {precision})"))
+    if max_replications < 2:
+        problems.append(cli_problem("--max-replications", f"must be >= 2 (got {max_replications})"))
+    if lang not in ("en", "zh"):
+        problems.append(cli_problem("--lang", f"must be en or zh (got {lang!r})"))
+    if problems:
+        fail(problems)
+
+
+def kpi_names(scenario: Scenario) -> list[str]:
+    """The KPI names a scenario produces, from a very short run."""
+    from twin.experiment import run_replications
+    from twin.scenario import apply_overrides
+
+    probe = apply_overrides(scenario, {"run.horizon_days": 0.25, "run.warmup_days": 0},
+                            source="--kpi check")
+    return list(run_replications(probe, replications=1).kpis.columns)
+
+
+def check_kpi(kpi: str, available: Sequence[str]) -> None:
+    """Exit 2 if ``kpi`` is not a KPI name."""
+    if kpi not in available:
+        import difflib
+
+        hint = difflib.get_close_matches(kpi, list(available), n=1)
+        did = f"did you mean '{hint[0]}'? " if hint else ""
+        fail([cli_problem("--kpi", f"unknown KPI {kpi!r}; {did}see summary.json for names")])
+
+
+@contextmanager
+def progress_bar(total: int, label: str) -> Iterator[Callable[[Any], None]]:
+    """A progress bar on stderr; yields the callback that advances it."""
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  TimeElapsedColumn(), console=err_console, transient=True) as bar:
+        task = bar.add_task(escape(label), total=total)
+        yield lambda _item: bar.advance(task)
+
+
+def fmt(x: Any) -> str:
+    """A number for a table cell."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return "-"
+    if isinstance(x, bool):
+        return "yes" if x else "no"
+    x = float(x)
+    return f"{x:,.3f}" if abs(x) < 10 else f"{x:,.1f}"
+
+
+def shown(kpis: Sequence[str], everything: bool) -> list[str]:
+    """The KPIs a table shows."""
+    return list(kpis) if everything else [k for k in HEADLINE if k in kpis]
+
+
+def print_summary(result: RunResult, everything: bool = False) -> None:
+    """KPI table of one run."""
+    table = Table(title=f"{result.scenario.name}: {len(result.replications)} replications, "
+                        f"seed {result.seed}, 95% CI", title_justify="left")
+    for col in ("KPI", "mean", "95% CI low", "95% CI high"):
+        table.add_column(col, justify="left" if col == "KPI" else "right")
+    for kpi in shown(list(result.summary.index), everything):
+        row = result.summary.loc[kpi]
+        table.add_row(escape(str(kpi)), fmt(row["mean"]), fmt(row["ci_low"]),
+                      fmt(row["ci_high"]))
+    out_console.print(table)
+    if not everything:
+        err_console.print("(headline KPIs; --all shows every one; all are in summary.json)",
+                          style="dim", highlight=False)
+
+
+def _pm(mean: Any, low: Any, high: Any) -> str:
+    """``mean ± half-width`` of a CI, compactly."""
+    if low is None or (isinstance(low, float) and math.isnan(low)):
+        return fmt(mean)
+    return f"{fmt(mean)} ± {fmt((float(high) - float(low)) / 2)}"
+
+
+def print_comparison(table_df: pd.DataFrame, names: list[str], everything: bool) -> None:
+    """Paired comparison: each scenario's mean ± 95% CI half-width and its difference to
+    the first (* where the CI of the difference excludes zero)."""
+    letters = [chr(ord("A") + i) for i in range(len(names))]
+    for letter, name in zip(letters, names, strict=True):
+        out_console.print(f"{letter} = {name}" + ("  (reference)" if letter == "A" else ""),
+                          highlight=False, soft_wrap=True)
+    table = Table(title="mean ± 95% CI half-width; differences paired on common random "
+                        "numbers, * = CI excludes 0", title_justify="left")
+    table.add_column("KPI", no_wrap=True)
+    for letter in letters:
+        table.add_column(letter, justify="right", no_wrap=True)
+    for letter in letters[1:]:
+        table.add_column(f"{letter} − A", justify="right", no_wrap=True)
+    for kpi in shown(list(dict.fromkeys(table_df["kpi"])), everything):
+        rows = table_df[table_df["kpi"] == kpi].set_index("scenario")
+        cells = [_pm(*rows.loc[n, ["mean", "ci_low", "ci_high"]]) if n in rows.index else "-"
+                 for n in names]
+        diffs = []
+        for n in names[1:]:
+            if n not in rows.index:
+                diffs.append("-")
+                continue
+            r = rows.loc[n]
+            star = " *" if r["significant"] else "  "
+            diffs.append(_pm(r["diff"], r["diff_ci_low"], r["diff_ci_high"]) + star)
+        table.add_row(escape(kpi), *cells, *diffs)
+    out_console.print(table)

@@ -1,0 +1,201 @@
+"""``twin compare`` and ``twin sweep``: many runs on common random numbers.
+
+Both keep every finished replication under ``OUT/.replications/``, so a run
+that was stopped and started again with the same ``--out`` only computes the
+replications that were missing.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from twin.cli.common import (
+    AllOption,
+    ClusterOption,
+    JobsOption,
+    KpiOption,
+    LangOption,
+    MaxRepsOption,
+    PrecisionOption,
+    ReplicationsOption,
+    SeedOption,
+    SetOption,
+    check_common,
+    check_kpi,
+    cli_problem,
+    err_console,
+    fail,
+    fmt,
+    kpi_names,
+    load,
+    out_console,
+    print_comparison,
+    progress_bar,
+    shown,
+)
+from twin.cli.single import run_overrides
+from twin.compare import compare as compare_runs
+from twin.compare import paired_table, unique_names
+from twin.experiment import RunResult, load_checked
+from twin.output import write_results
+from twin.precision import run_to_precision
+from twin.scenario import Scenario, ScenarioError
+from twin.store import DiskStore
+from twin.sweep import parse_values
+from twin.sweep import sweep as sweep_runs
+
+CACHE = ".replications"
+
+
+def _write_csv(frame: pd.DataFrame, path: Path) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    os.close(fd)
+    frame.to_csv(tmp, index=False)
+    os.chmod(tmp, 0o644)  # mkstemp makes it private; results are for sharing
+    os.replace(tmp, path)
+
+
+def _report(out: Path, runs: dict[str, RunResult], comparison: pd.DataFrame | None,
+            sweep_summary: pd.DataFrame | None, lang: str) -> None:
+    """Plots and report.html, when the report layer is installed."""
+    try:
+        from twin.report import write_report_folder
+    except ImportError:
+        return
+    path = write_report_folder(out, runs, comparison=comparison, sweep=sweep_summary, lang=lang)
+    out_console.print(f"report: {path}", highlight=False, soft_wrap=True)
+
+
+def compare(
+    files: Annotated[list[Path], typer.Argument(help="Scenario files; the first is the "
+                                                     "reference.", show_default=False)],
+    replications: ReplicationsOption = None,
+    seed: SeedOption = None,
+    jobs: JobsOption = 1,
+    set_: SetOption = None,
+    out: Annotated[Path | None, typer.Option(help="Result folder (default out/compare).")] = None,
+    precision: PrecisionOption = None,
+    kpi: KpiOption = "response_p90",
+    max_replications: MaxRepsOption = 200,
+    cluster: ClusterOption = None,
+    lang: LangOption = "en",
+    all_: AllOption = False,
+) -> None:
+    """Compare scenarios on common random numbers: each against the first, paired."""
+    check_common(jobs, out, precision, max_replications, lang)
+    overrides, _options = run_overrides(set_, None, None)
+    problems = []
+    scenarios = []
+    for file in files:
+        try:
+            scenarios.append(load_quiet(file, overrides))
+        except ScenarioError as error:
+            problems.extend(error.problems)
+    if problems:
+        fail(problems)
+    target = out or Path("out") / "compare"
+    target.mkdir(parents=True, exist_ok=True)
+    store = DiskStore(target / CACHE)
+    names = unique_names(scenarios)
+    n = replications or scenarios[0].run.replications
+    if precision is None:
+        with progress_bar(n * len(scenarios), "compare") as tick:
+            result = compare_runs(scenarios, replications, seed, jobs, tick, cluster, store)
+        runs, table = result.runs, result.table
+    else:
+        check_kpi(kpi, kpi_names(scenarios[0]))
+        root = scenarios[0].run.seed if seed is None else seed
+        with progress_bar(max_replications * len(scenarios), "compare (to precision)") as tick:
+            outcome = run_to_precision(list(zip(names, scenarios, strict=True)), kpi, precision,
+                                       min(n, max_replications), max_replications, root, jobs,
+                                       tick, cluster, store)
+        err_console.print(outcome.message(kpi, precision), highlight=False)
+        runs, table = outcome.runs, paired_table(outcome.runs, names)
+    print_comparison(table, names, all_)
+    _write_csv(table, target / "comparison.csv")
+    for name, file in zip(names, files, strict=True):
+        write_results(runs[name], target / name, source=str(file), overrides=overrides)
+    _report(target, runs, table, None, lang)
+    out_console.print(f"results written to {target}/", highlight=False, soft_wrap=True)
+    if any(run.errors for run in runs.values()):
+        err_console.print("some replications failed; see each manifest.json", style="red")
+        raise typer.Exit(code=1)
+
+
+def load_quiet(file: Path, overrides: list[str]) -> Scenario:
+    """Load a scenario, raising ScenarioError (so several files report together)."""
+    return load_checked(str(file), overrides)
+
+
+def sweep(
+    file: Annotated[Path, typer.Argument(help="Base scenario file.", show_default=False)],
+    vary: Annotated[list[str], typer.Option(
+        help="key.path=VALUES with VALUES like 1..4, 60,120 or [60, 120] (repeatable).")],
+    replications: ReplicationsOption = None,
+    seed: SeedOption = None,
+    jobs: JobsOption = 1,
+    set_: SetOption = None,
+    out: Annotated[Path | None, typer.Option(help="Result folder (default out/sweep).")] = None,
+    cluster: ClusterOption = None,
+    lang: LangOption = "en",
+    all_: AllOption = False,
+) -> None:
+    """Run a grid of variants of one scenario (e.g. workers per grid x deadline)."""
+    check_common(jobs, out, None, 2, lang)
+    overrides, options = run_overrides(set_, replications, seed)
+    grid: dict[str, list[object]] = {}
+    problems = []
+    for item in vary:
+        key, sep, values = item.partition("=")
+        try:
+            if not sep or not key.strip():
+                raise ValueError("expected key.path=VALUES, e.g. workforce.per_grid=1..4")
+            grid[key.strip()] = parse_values(values)
+        except ValueError as exc:
+            problems.append(cli_problem("--vary", f"{item}: {exc}"))
+    if problems:
+        fail(problems)
+    scenario = load(file, overrides, options)
+    target = out or Path("out") / "sweep"
+    target.mkdir(parents=True, exist_ok=True)
+    points = 1
+    for choices in grid.values():
+        points *= len(choices)
+    try:
+        with progress_bar(points * scenario.run.replications, "sweep") as tick:
+            result = sweep_runs(scenario, grid, None, None, jobs, tick, cluster,
+                                DiskStore(target / CACHE))
+    except ScenarioError as error:
+        fail(error.problems)
+    _write_csv(result.results, target / "results.csv")
+    _write_csv(result.summary, target / "summary.csv")
+    _write_csv(result.points, target / "points.csv")
+    _print_sweep(result.summary, list(grid), all_)
+    _report(target, result.runs, None, result.summary, lang)
+    out_console.print(f"results written to {target}/", highlight=False, soft_wrap=True)
+
+
+SWEEP_KPIS = ("response_mean", "response_p90", "within_deadline", "utilisation")
+
+
+def _print_sweep(summary: pd.DataFrame, keys: list[str], everything: bool) -> None:
+    available = list(dict.fromkeys(summary["kpi"]))
+    kpis = shown(available, True) if everything else [k for k in SWEEP_KPIS if k in available]
+    table = Table(title="sweep: mean per point (95% CIs in summary.csv)", title_justify="left")
+    for key in keys:
+        table.add_column(escape(key), justify="right", no_wrap=True)
+    for kpi in kpis:
+        table.add_column(escape(kpi), justify="right", no_wrap=True)
+    for _point, rows in summary.groupby("point", sort=False):
+        first = rows.iloc[0]
+        means = rows.set_index("kpi")["mean"]
+        table.add_row(*[escape(str(first[k])) for k in keys], *[fmt(means.get(k)) for k in kpis])
+    out_console.print(table)

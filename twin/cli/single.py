@@ -1,0 +1,131 @@
+"""``twin validate``, ``twin run`` and ``twin schema``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from twin.cli.common import (
+    AllOption,
+    ClusterOption,
+    FileArg,
+    JobsOption,
+    KpiOption,
+    MaxRepsOption,
+    PrecisionOption,
+    ReplicationsOption,
+    SeedOption,
+    SetOption,
+    check_common,
+    check_kpi,
+    err_console,
+    kpi_names,
+    load,
+    out_console,
+    print_summary,
+    progress_bar,
+)
+from twin.experiment import RunResult, run_replications
+from twin.metrics.warmup import warmup_check
+from twin.output import write_results
+from twin.precision import run_to_precision
+from twin.scenario import Scenario
+from twin.staffing import MINUTES_PER_DAY
+
+
+def validate(file: FileArg, set_: SetOption = None) -> None:
+    """Check a scenario file and report every problem at once."""
+    scenario = load(file, set_ or [])
+    out_console.print(f"{file}: ok ({scenario.name}: {len(scenario.demand.categories)} "
+                      f"categories, dispatch {scenario.dispatch.policy})", highlight=False,
+                      soft_wrap=True)
+
+
+def run_overrides(set_: list[str] | None, replications: int | None, seed: int | None
+                  ) -> tuple[list[str], dict[str, str]]:
+    """--set overrides plus the shorthand options, and which key each option set."""
+    overrides = list(set_ or [])
+    options: dict[str, str] = {}
+    if replications is not None:
+        overrides.append(f"run.replications={replications}")
+        options["run.replications"] = "--replications"
+    if seed is not None:
+        overrides.append(f"run.seed={seed}")
+        options["run.seed"] = "--seed"
+    return overrides, options
+
+
+def run(
+    file: FileArg,
+    replications: ReplicationsOption = None,
+    seed: SeedOption = None,
+    jobs: JobsOption = 1,
+    set_: SetOption = None,
+    out: Annotated[Path | None, typer.Option(help="Result folder (default out/<name>).")] = None,
+    precision: PrecisionOption = None,
+    kpi: KpiOption = "response_p90",
+    max_replications: MaxRepsOption = 200,
+    cluster: ClusterOption = None,
+    all_: AllOption = False,
+) -> None:
+    """Run replications of a scenario; print KPIs with 95% confidence intervals."""
+    overrides, options = run_overrides(set_, replications, seed)
+    check_common(jobs, out, precision, max_replications)
+    scenario = load(file, overrides, options)
+    target = out or Path("out") / scenario.name
+    if precision is None:
+        with progress_bar(scenario.run.replications, scenario.name) as tick:
+            result = run_replications(scenario, jobs=jobs, progress=tick, cluster=cluster)
+    else:
+        result = _precise(scenario, kpi, precision, max_replications, jobs, cluster)
+    print_summary(result, all_)
+    _warn_warmup(result)
+    for note in result.notes:
+        err_console.print(f"note: {note}", highlight=False)
+    if not result.replications:
+        for rep, text in result.errors.items():
+            err_console.print(f"replication {rep} failed:\n{text}", markup=False)
+        raise typer.Exit(code=1)
+    write_results(result, target, source=str(file), overrides=overrides)
+    out_console.print(f"results written to {target}/", highlight=False, soft_wrap=True)
+    if result.errors:
+        err_console.print(f"{len(result.errors)} replication(s) failed; see manifest.json",
+                          style="red")
+        raise typer.Exit(code=1)
+
+
+def _precise(scenario: Scenario, kpi: str, precision: float, max_replications: int,
+             jobs: int, cluster: str | None) -> RunResult:
+    start = min(scenario.run.replications, max_replications)
+    check_kpi(kpi, kpi_names(scenario))
+    with progress_bar(max_replications, f"{scenario.name} (to precision)") as tick:
+        outcome = run_to_precision([(scenario.name, scenario)], kpi, precision, start,
+                                   max_replications, jobs=jobs, progress=tick, cluster=cluster)
+    err_console.print(outcome.message(kpi, precision), highlight=False)
+    return outcome.runs[scenario.name]
+
+
+def _warn_warmup(result: RunResult) -> None:
+    spec = result.scenario
+    daily = bool(spec.workforce.shifts) or len(set(spec.demand.hour_of_day)) > 1
+    check = warmup_check(result.issues, spec.run.horizon_days * MINUTES_PER_DAY,
+                         spec.run.warmup_days * MINUTES_PER_DAY, daily)
+    style = "yellow" if check.too_short else "dim"
+    prefix = "warning: " if check.too_short else ""
+    err_console.print(prefix + check.message(), style=style, highlight=False)
+
+
+def schema(
+    out: Annotated[Path | None, typer.Option(help="Write to this file instead of stdout.")] = None,
+) -> None:
+    """Print the JSON Schema of scenario files (for editor completion)."""
+    text = json.dumps(Scenario.model_json_schema(), indent=2, ensure_ascii=False)
+    if out is None:
+        sys.stdout.write(text + "\n")
+    else:
+        out.write_text(text + "\n", encoding="utf-8")
+        out_console.print(f"schema written to {out}", highlight=False, soft_wrap=True)

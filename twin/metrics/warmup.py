@@ -1,0 +1,86 @@
+"""Warm-up diagnostic: MSER on the number of open issues over time.
+
+MSER (marginal standard error rule) picks the truncation point d that
+minimises the squared standard error of the mean of what is left,
+``sum_{j>d} (Y_j - mean(Y_{>d}))^2 / (m - d)^2`` over batch means Y, with d at
+most half the batches. MSER-5 uses batches of 5 observations. A community's
+open-issue count follows the day (shifts, peaks), so twin averages it per day
+before applying MSER when the run has a daily cycle; otherwise it uses MSER-5
+on hourly counts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+HOUR = 60.0
+DAY = 1440.0
+
+
+def open_counts(issues: pd.DataFrame, horizon: float, step: float = HOUR) -> np.ndarray:
+    """Issues reported and not resolved at times 0, step, 2*step, ... < horizon."""
+    times = np.arange(0.0, horizon, step)
+    rep = np.sort(issues["t_reported"].dropna().to_numpy())
+    res = np.sort(np.nan_to_num(issues["t_resolved"].to_numpy(), nan=np.inf))
+    return (np.searchsorted(rep, times, side="right")
+            - np.searchsorted(res, times, side="right")).astype(float)
+
+
+def mser(series: np.ndarray, batch: int = 5) -> int:
+    """Truncation point in observations (a multiple of ``batch``) by MSER-``batch``."""
+    m = len(series) // batch
+    if m < 4:
+        return 0
+    y = np.asarray(series[: m * batch], dtype=float).reshape(m, batch).mean(axis=1)
+    best_d, best = 0, np.inf
+    for d in range(m // 2 + 1):
+        rest = y[d:]
+        value = ((rest - rest.mean()) ** 2).sum() / (m - d) ** 2
+        if value < best:
+            best_d, best = d, value
+    return best_d * batch
+
+
+@dataclass(frozen=True)
+class WarmupCheck:
+    """What the diagnostic recommends against what the scenario uses."""
+
+    recommended: float
+    """Truncation point [min]."""
+    configured: float
+    """The scenario's warm-up [min]."""
+    method: str
+    """How the series was batched."""
+
+    @property
+    def too_short(self) -> bool:
+        """True when the configured warm-up is shorter than recommended."""
+        return self.configured < self.recommended
+
+    def message(self) -> str:
+        """A one-line verdict for the terminal and the manifest."""
+        verdict = "looks too short" if self.too_short else "looks long enough"
+        return (f"warm-up {self.configured / DAY:g} d {verdict}: {self.method} on the open-issue "
+                f"count suggests {self.recommended / DAY:.2f} d")
+
+
+def warmup_check(issues: pd.DataFrame, horizon: float, configured: float, daily: bool
+                 ) -> WarmupCheck:
+    """Run the diagnostic on the issue records of all replications (column ``replication``).
+
+    Parameters
+    ----------
+    daily
+        The run has a daily cycle (shifts or an hour-of-day profile): use daily means.
+    """
+    groups = [g for _, g in issues.groupby("replication")] if "replication" in issues else [
+        issues]
+    mean_series = np.mean([open_counts(g, horizon) for g in groups], axis=0)
+    if daily and horizon >= 8 * DAY:
+        days = int(horizon // DAY)
+        per_day = mean_series[: days * 24].reshape(days, 24).mean(axis=1)
+        return WarmupCheck(mser(per_day, 1) * DAY, configured, "MSER on daily means")
+    return WarmupCheck(mser(mean_series, 5) * HOUR, configured, "MSER-5 on hourly counts")

@@ -1,0 +1,78 @@
+"""How many replications: add them until a KPI's confidence interval is tight enough.
+
+Starting from a few replications, twin estimates from the current half-width
+how many are needed (the half-width shrinks like 1/sqrt(n)), runs the missing
+ones (finished ones are kept), and stops when the 95% CI half-width of the KPI
+is at most ``relative`` x |mean| for every scenario, or at ``max_replications``.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from twin.experiment import Progress, RunResult, Store, run_many
+from twin.scenario.schema import Scenario
+from twin.store import MemoryStore
+
+MIN_REPLICATIONS = 3
+
+
+@dataclass(frozen=True)
+class PrecisionOutcome:
+    """Runs with enough replications, and how that went."""
+
+    runs: dict[str, RunResult]
+    replications: int
+    """Replications each scenario ended with."""
+    reached: bool
+    """True if the target precision was met."""
+    achieved: dict[str, float]
+    """Relative half-width achieved per scenario."""
+
+    def message(self, kpi: str, relative: float) -> str:
+        """One line for the terminal."""
+        worst = max(self.achieved.values()) if self.achieved else float("nan")
+        verdict = "reached" if self.reached else "NOT reached (maximum hit)"
+        return (f"precision {relative:g} on {kpi} {verdict} with {self.replications} "
+                f"replications (worst relative half-width {worst:.3f})")
+
+
+def relative_half_width(run: RunResult, kpi: str) -> float:
+    """CI half-width over |mean| of a KPI (inf if undefined)."""
+    if kpi not in run.summary.index:
+        return math.inf
+    row = run.summary.loc[kpi]
+    half = (row["ci_high"] - row["ci_low"]) / 2.0
+    if not math.isfinite(half) or row["mean"] == 0 or not math.isfinite(row["mean"]):
+        return math.inf
+    return float(half / abs(row["mean"]))
+
+
+def run_to_precision(
+    requests: Sequence[tuple[str, Scenario]],
+    kpi: str,
+    relative: float,
+    start: int = 5,
+    max_replications: int = 200,
+    seed: int | None = None,
+    jobs: int = 1,
+    progress: Progress | None = None,
+    cluster: str | Any | None = None,
+    store: Store | None = None,
+) -> PrecisionOutcome:
+    """Run scenarios (on common random numbers) until ``kpi`` is precise enough."""
+    store = store if store is not None else MemoryStore()
+    n = max(MIN_REPLICATIONS, min(start, max_replications))
+    while True:
+        runs = run_many(requests, n, seed, jobs, progress, cluster, store)
+        achieved = {name: relative_half_width(run, kpi) for name, run in runs.items()}
+        worst = max(achieved.values())
+        if worst <= relative:
+            return PrecisionOutcome(runs, n, True, achieved)
+        if n >= max_replications:
+            return PrecisionOutcome(runs, n, False, achieved)
+        needed = n * (worst / relative) ** 2 if math.isfinite(worst) else 2 * n
+        n = min(max_replications, max(n + max(1, jobs), math.ceil(needed)))
