@@ -24,22 +24,35 @@ Layers, lowest first: scenario, rng, records -> geography, demand, policies ->
 processes -> model -> metrics -> experiment -> output -> cli.
 """
 
-from twin.experiment import RunResult, load_checked, run_replications
+from twin.compare import Comparison, compare
+from twin.experiment import RunResult, load_checked, run_many, run_replications
 from twin.metrics import confidence_interval, replication_kpis, summarise
 from twin.model import simulate
 from twin.output import write_results
-from twin.scenario import Scenario, ScenarioError, load_scenario
+from twin.precision import run_to_precision
+from twin.scenario import Scenario, ScenarioError, apply_overrides, load_scenario
+from twin.sweep import SweepResult, sweep
+
+run = run_replications
 
 __all__ = [
+    "Comparison",
     "RunResult",
     "Scenario",
     "ScenarioError",
+    "SweepResult",
+    "apply_overrides",
+    "compare",
     "confidence_interval",
     "load_checked",
     "load_scenario",
     "replication_kpis",
+    "run",
+    "run_many",
     "run_replications",
+    "run_to_precision",
     "simulate",
     "summarise",
+    "sweep",
     "write_results",
 ]

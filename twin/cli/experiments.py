@@ -101,6 +101,8 @@ def compare(
             problems.extend(error.problems)
     if problems:
         fail(problems)
+    if precision is not None:
+        check_kpi(kpi, kpi_names(scenarios[0]))
     target = out or Path("out") / "compare"
     target.mkdir(parents=True, exist_ok=True)
     store = DiskStore(target / CACHE)
@@ -111,7 +113,6 @@ def compare(
             result = compare_runs(scenarios, replications, seed, jobs, tick, cluster, store)
         runs, table = result.runs, result.table
     else:
-        check_kpi(kpi, kpi_names(scenarios[0]))
         root = scenarios[0].run.seed if seed is None else seed
         with progress_bar(max_replications * len(scenarios), "compare (to precision)") as tick:
             outcome = run_to_precision(list(zip(names, scenarios, strict=True)), kpi, precision,
