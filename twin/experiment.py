@@ -140,6 +140,19 @@ def run_replications(
     """Run replications of one scenario; KPIs per replication and their confidence intervals.
 
     Parameters are those of :func:`run_many`; ``progress`` gets the replication count done.
+
+    Examples
+    --------
+    >>> import twin
+    >>> s = twin.load_scenario("scenarios/validation/mmc.yaml",
+    ...                        overrides={"run.horizon_days": 2, "run.warmup_days": 0.5})
+    >>> result = twin.run(s, replications=3, jobs=1)
+    >>> result.replications
+    (0, 1, 2)
+    >>> list(result.summary.columns)
+    ['mean', 'ci_low', 'ci_high', 'n']
+    >>> bool(result.summary.loc["utilisation", "ci_low"] < 0.83 < 1.0)
+    True
     """
     count = [0]
 

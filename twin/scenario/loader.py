@@ -46,6 +46,16 @@ def load_scenario(
     ------
     ScenarioError
         Listing every problem, each with file, line, key path and message.
+
+    Examples
+    --------
+    >>> s = load_scenario("scenarios/baseline.yaml", overrides={"workforce.per_grid": 3})
+    >>> s.workforce.per_grid, s.run.replications
+    (3, 10)
+    >>> load_scenario("scenarios/baseline.yaml", overrides=["workforce.per_grid=-1"])
+    Traceback (most recent call last):
+    ...
+    twin.scenario.errors.ScenarioError: --set: workforce.per_grid: must be >= 0 (got -1)
     """
     return load_located(path, overrides)[0]
 
