@@ -181,7 +181,10 @@ class Casework(JointResponse):
         queue = self.elig_q[unit] if eligible else self.home_q[unit]
         if self._assign_or_wait(issue, worker, t, queue, 2 - colour) and (
                 self.borrow_after is not None):
-            timer = self.env.timeout(self.borrow_after, value=(issue, self.key[issue]))
+            # Borrowing counts from the report: a case re-routed by an escalation
+            # after borrow_after minutes is open to other grids at once.
+            due = self._t_reported[issue] + self.borrow_after - self.env.now
+            timer = self.env.timeout(max(due, 0.0), value=(issue, self.key[issue]))
             timer.callbacks.append(self._open_to_all)
 
     def _assign_or_wait(self, task: int, worker: int, t: float, queue: int, rank: int) -> bool:

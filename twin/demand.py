@@ -77,7 +77,8 @@ class Arrivals:
     """Uniform numbers deciding whether an attempt at each colour fails, shape (n, 3)."""
     repeat_offsets: np.ndarray
     """Times after report of the first REPEAT_DRAWS repeat complaints if the case
-    stayed open, shape (n, REPEAT_DRAWS) [min] (inf where complaints are off)."""
+    stayed open, shape (n, REPEAT_DRAWS) [min] (inf where complaints are off);
+    ``more_repeat_offsets`` continues the sequence for the rare case open longer."""
 
     def __len__(self) -> int:
         return len(self.t)
@@ -216,3 +217,21 @@ def _channels(cat: Category, key: str, streams: Streams, t: np.ndarray
         "t_report": np.where(sensed, t, t + delay),
         "latent": ~sensed,
     }
+
+
+def more_repeat_offsets(last: float, open_for: float, deadline: float, rate_per_hour: float,
+                        rng: np.random.Generator) -> np.ndarray:
+    """Repeat-complaint times after the pre-drawn ones, up to ``open_for`` [min].
+
+    Continues the same process: the k-th complaint is at sqrt(2 D E_k / R) for
+    cumulative unit exponentials E_k; ``last`` is the last pre-drawn time.
+    """
+    rate = rate_per_hour / MINUTES_PER_HOUR
+    e = last * last * rate / (2.0 * deadline)
+    out = []
+    while True:
+        e += rng.exponential(1.0)
+        t = float(np.sqrt(2.0 * deadline * e / rate))
+        if t >= open_for:
+            return np.asarray(out, dtype=float)
+        out.append(t)

@@ -53,6 +53,8 @@ class EscalationRules:
     @staticmethod
     def allows(frm: int, to: int, cause: int) -> bool:
         """Whether a recorded transition is one the machine can make."""
+        if not (GREEN <= frm <= RED and GREEN <= to <= RED):
+            return False
         if cause == WHISTLE:
             return frm == RED and to == RED
         return cause in (DEADLINE, FAILED, GREW) and to == frm + 1 and to <= RED

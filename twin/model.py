@@ -10,7 +10,7 @@ import pandas as pd
 import simpy
 
 from twin.casework import Casework
-from twin.demand import generate_arrivals
+from twin.demand import Arrivals, generate_arrivals, more_repeat_offsets
 from twin.dispatch import Staff
 from twin.escalation import CAUSES, escalation_rules
 from twin.geography import Community, build_community
@@ -136,8 +136,7 @@ def simulate(
     _close_open_intervals(staff, horizon)
 
     labels = labels_for(scenario, community, staffing)
-    complaints = complaints_frame(issues.t_reported, issues.t_resolved, arr.repeat_offsets,
-                                  horizon)
+    complaints = _complaints(scenario, arr, issues, streams, horizon)
     issues.repeat_complaints[:] = np.bincount(complaints["issue_id"].to_numpy(),
                                               minlength=len(arr))
     return ReplicationRecords(
@@ -150,6 +149,21 @@ def simulate(
         runtime=time.perf_counter() - started,
         n_events=len(arr),
     )
+
+
+def _complaints(scenario: Scenario, arr: Arrivals, issues: IssueRecorder, streams: Streams,
+                horizon: float) -> pd.DataFrame:
+    """Repeat complaints of every issue while it was open (reported -> resolved or horizon)."""
+    open_for = np.where(np.isnan(issues.t_resolved), horizon, issues.t_resolved) - (
+        issues.t_reported)
+    last = arr.repeat_offsets[:, -1]
+    beyond = np.flatnonzero(np.nan_to_num(open_for, nan=-1.0) > last)
+    d = scenario.deadlines
+    deadline = np.array([d.green, d.yellow, d.red])[arr.colour.astype(np.int64)]
+    rate = scenario.repeat_complaints.rate_at_deadline
+    more = {int(i): more_repeat_offsets(float(last[i]), float(open_for[i]), float(deadline[i]),
+                                        rate, streams[f"repeat-more/{i}"]) for i in beyond}
+    return complaints_frame(issues.t_reported, arr.repeat_offsets, open_for, more)
 
 
 def _close_open_intervals(staff: Staff, horizon: float) -> None:

@@ -227,11 +227,18 @@ class VisitRecorder:
         })
 
 
-def complaints_frame(t_reported: np.ndarray, t_resolved: np.ndarray, offsets: np.ndarray,
-                     horizon: float) -> pd.DataFrame:
-    """Repeat complaints of each issue: the pre-drawn offsets that fall while it was open."""
-    open_for = np.where(np.isnan(t_resolved), horizon, t_resolved) - t_reported
+def complaints_frame(t_reported: np.ndarray, offsets: np.ndarray, open_for: np.ndarray,
+                     more: dict[int, np.ndarray]) -> pd.DataFrame:
+    """Repeat complaints: the pre-drawn offsets that fall while each issue was open,
+    plus ``more`` offsets for issues open longer than the pre-drawn ones reach."""
     hit = offsets < np.nan_to_num(open_for, nan=-1.0)[:, None]
     issue, k = np.nonzero(hit)
     t = t_reported[issue] + offsets[issue, k]
+    if more:
+        extra_issue = np.concatenate([np.full(len(v), i) for i, v in more.items()])
+        extra_t = np.concatenate([t_reported[i] + v for i, v in more.items()])
+        issue = np.concatenate([issue, extra_issue])
+        t = np.concatenate([t, extra_t])
+        order = np.lexsort((t, issue))
+        issue, t = issue[order], t[order]
     return pd.DataFrame({"issue_id": issue.astype(np.int64), "t": t.astype(float)})

@@ -114,7 +114,9 @@ def _node(community: Community, label: str | int | None, key: str) -> int:
         return int(np.argmin(((community.xy - centre) ** 2).sum(axis=1)))
     found = community.node_index(label)
     if found is None:
-        raise MapError(key, f"no map node {label!r}")
+        labels = community.node_labels
+        raise MapError(key, f"no map node {label!r}; node ids run from {labels[0]!r} to "
+                            f"{labels[-1]!r} (a lattice names them 'row-col')")
     return found
 
 

@@ -22,7 +22,7 @@ from twin.scenario.community import FileMap as FileMap
 from twin.scenario.community import GridItem as GridItem
 from twin.scenario.community import GridSpec as GridSpec
 from twin.scenario.community import LatticeMap as LatticeMap
-from twin.scenario.community import MapSpec
+from twin.scenario.community import MapSpec, partition_names
 from twin.scenario.governance import (
     EscalationSpec,
     FollowUpSpec,
@@ -268,25 +268,34 @@ class Scenario(Strict):
     workers; empty: one comprehensive team (全科网格) made of `workforce`."""
 
     def _check_joint_pools(self, raw: dict[str, Any]) -> Found:
-        pools = [p.name for p in self.tiers.joint.pools] if self.tiers is not None else []
+        # Pool names come from the raw file, so they are checked even when tiers has mistakes.
+        tiers = _get(raw, "tiers")
+        pools = [p.get("name") for p in _get(tiers, "joint", "pools") or []
+                 if isinstance(p, dict)]
+        if tiers is not None and _get(tiers, "joint", "pools") is None:
+            pools = ["police", "judicial"]  # the default pools
         for k, cat in enumerate(self.demand.categories):
             for i, name in enumerate(cat.joint_pools):
-                if self.tiers is None:
+                if tiers is None:
                     yield ("demand", "categories", k, "joint_pools"), (
                         "needs tiers (a joint response) in the scenario")
                     break
                 if name not in pools:
                     yield ("demand", "categories", k, "joint_pools", i), (
-                        f"no such pool {name!r}; pools: {', '.join(pools)}")
+                        f"no such pool {name!r}; pools: {', '.join(map(str, pools))}")
 
-    def _check_teams(self, raw: dict[str, Any]) -> Found:
-        if not self.teams:
-            return
+    def _check_team_names(self, raw: dict[str, Any]) -> Found:
         yield from unique_name_problems(raw, "teams", "team")
+
+    def _check_team_categories(self, raw: dict[str, Any]) -> Found:
+        teams = raw.get("teams")
+        if not isinstance(teams, list) or not teams:
+            return
         names = [c.name for c in self.demand.categories]
         owner: dict[str, str] = {}
-        for t, team in enumerate(self.teams):
-            for k, cat in enumerate(team.categories):
+        for t, team in enumerate(teams):
+            cats = _get(team, "categories")
+            for k, cat in enumerate(cats if isinstance(cats, list) else []):
                 if cat not in names:
                     yield ("teams", t, "categories", k), (
                         f"no such category {cat!r}; known: {', '.join(names)}")
@@ -294,7 +303,14 @@ class Scenario(Strict):
                     yield ("teams", t, "categories", k), (
                         f"{cat!r} is already handled by team {owner[cat]!r}")
                 else:
-                    owner[cat] = team.name
+                    owner[cat] = str(_get(team, "name"))
+        missing = [n for n in names if n not in owner]
+        if missing:
+            yield ("teams",), ("every category needs a team; categories with no team: "
+                               + ", ".join(missing))
+
+    def _check_team_blocks(self, raw: dict[str, Any]) -> Found:
+        for t, team in enumerate(self.teams):
             if team.blocks is not None and self.map.source != "lattice":
                 yield ("teams", t, "blocks"), "needs map.source lattice"
             elif team.blocks is not None and self.map.source == "lattice":
@@ -303,9 +319,6 @@ class Scenario(Strict):
                     yield ("teams", t, "blocks"), (
                         f"must be from [1, 1] to [{self.map.rows}, {self.map.cols}] "
                         f"(got [{r}, {c}])")
-        missing = [n for n in names if n not in owner]
-        if missing:
-            yield ("teams",), f"categories with no team: {', '.join(missing)}"
 
     def _check_grid_names(self, raw: dict[str, Any]) -> Found:
         known = known_grid_names(self)
@@ -346,13 +359,22 @@ class Scenario(Strict):
                 )
 
 
+def _get(node: Any, *keys: str) -> Any:
+    """``node[k1][k2]...`` in raw data, or None where a level is missing or not a mapping."""
+    for key in keys:
+        if not isinstance(node, dict):
+            return None
+        node = node.get(key)
+    return node
+
+
 def known_grid_names(scenario: Scenario) -> list[str] | None:
     """Grid names known without reading the map (None for `assignment: attribute`)."""
     spec = scenario.grids
     if spec.items:
         return [g.name for g in spec.items]
     if spec.assignment == "blocks":
-        n = spec.blocks[0] * spec.blocks[1]
-        width = max(2, len(str(n)))
-        return [f"grid-{i + 1:0{width}d}" for i in range(n)]
+        return partition_names(spec.blocks[0] * spec.blocks[1])
+    if spec.assignment == "partition" and spec.count is not None:
+        return partition_names(spec.count)
     return None
