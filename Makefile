@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 OUT    ?= out
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint browser bench clean
 
 $(BIN)/twin: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -24,7 +24,11 @@ lint: $(VENV)/.dev
 	$(BIN)/mypy twin
 	$(BIN)/lint-imports
 
-test: lint
+# headless Chromium, for the test that opens the HTML report in a browser
+browser:
+	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
+
+test: lint browser
 	$(BIN)/pytest -q
 
 bench: $(BIN)/twin

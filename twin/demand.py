@@ -208,7 +208,7 @@ def _channels(cat: Category, key: str, streams: Streams, t: np.ndarray
     n = len(t)
     if cat.latent is None:
         channel = streams[f"channel/{key}"].choice(
-            len(CHANNELS), size=n, p=_shares(cat.channels, CHANNELS))
+            len(CHANNELS), size=n, p=_shares(cat.channels or {"resident": 1.0}, CHANNELS))
         return {"channel": channel, "t_report": t, "latent": np.zeros(n, dtype=bool)}
     sensed = streams[f"sensor/{key}"].random(n) < cat.latent.sensor_share
     delay = streams[f"report-delay/{key}"].exponential(cat.latent.report_delay, n)
@@ -228,7 +228,7 @@ def more_repeat_offsets(last: float, open_for: float, deadline: float, rate_per_
     """
     rate = rate_per_hour / MINUTES_PER_HOUR
     e = last * last * rate / (2.0 * deadline)
-    out = []
+    out: list[float] = []
     while True:
         e += rng.exponential(1.0)
         t = float(np.sqrt(2.0 * deadline * e / rate))

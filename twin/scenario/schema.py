@@ -63,8 +63,9 @@ class Category(Strict):
     """7 relative multipliers, Monday to Sunday; overrides `demand.day_of_week`."""
     colours: dict[str, float] = Field(default_factory=lambda: {"green": 1.0})
     """Severity mix at report (三色预警): shares of green, yellow and red summing to 1."""
-    channels: dict[str, float] = Field(default_factory=lambda: {"resident": 1.0})
-    """How issues enter: shares of resident (incl. 12345 hotline), patrol and sensor, sum 1."""
+    channels: dict[str, float] | None = None
+    """How issues enter: shares of resident (incl. 12345 hotline), patrol and sensor,
+    sum 1; absent: all resident (latent categories: who finds it first)."""
     service: ServiceSpec
     """On-site handling time distribution [min]."""
     service_by_colour: dict[str, ServiceSpec] = Field(default_factory=dict)
@@ -108,13 +109,14 @@ class Category(Strict):
                 yield ("failure", colour), f"must be a probability from 0 to 1 (got {p:g})"
 
     def _check_latent_channels(self, raw: dict[str, Any]) -> Found:
-        if self.latent is not None and "channels" in raw:
+        if self.latent is not None and self.channels is not None:
             yield ("channels",), (
                 "a latent category's channel follows from who finds it first "
                 "(resident, patrol or sensor); remove channels or latent")
 
     def _check_channels(self, raw: dict[str, Any]) -> Found:
-        yield from share_problems(self.channels, CHANNELS, "channels", "channel")
+        if self.channels is not None:
+            yield from share_problems(self.channels, CHANNELS, "channels", "channel")
 
     def _check_hours(self, raw: dict[str, Any]) -> Found:
         yield from multiplier_problems(self.hour_of_day, 24, "hour_of_day", "hour 0-23")

@@ -1,0 +1,262 @@
+"""Plots: each returns its Axes, draws what the tables say, in English and Chinese."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import warnings
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from fontTools.ttLib import TTFont
+from matplotlib import font_manager
+from matplotlib.collections import LineCollection, PathCollection, PolyCollection
+from matplotlib.patches import Rectangle
+from matplotlib.text import Text
+
+import twin
+from twin.geography import Community, build_community
+from twin.plots import (
+    FONT_FILE,
+    community_map,
+    escalation_flow,
+    flow_counts,
+    kpi_bars,
+    new_figure,
+    open_counts,
+    open_over_time,
+    response_ecdf,
+    staffing_curve,
+)
+from twin.plots import labels as label_module
+
+ROOT = Path(__file__).resolve().parents[1]
+LANGS = ["en", "zh"]
+WARMUP = 1440.0
+HORIZON = 3 * 1440.0
+
+
+@pytest.fixture(scope="module")
+def run() -> twin.RunResult:
+    scenario = twin.load_scenario(ROOT / "scenarios/three_color_baseline.yaml",
+                                  overrides={"run.horizon_days": 3, "run.warmup_days": 1})
+    return twin.run_replications(scenario, replications=2)
+
+
+@pytest.fixture(scope="module")
+def community(run: twin.RunResult) -> Community:
+    return build_community(run.scenario)
+
+
+def _axes():
+    fig, axes = new_figure()
+    return fig, axes[0, 0]
+
+
+def _draw_clean(fig) -> None:
+    """Render the figure and fail on any missing-glyph warning."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fig.canvas.draw()
+    glyphs = [str(w.message) for w in caught if "missing from" in str(w.message)
+              or "Glyph" in str(w.message)]
+    assert glyphs == []
+
+
+def _two_scenarios(run: twin.RunResult) -> pd.DataFrame:
+    base = run.summary.reset_index().assign(scenario="base")
+    other = run.summary.reset_index().assign(scenario="more staff")
+    other["mean"] *= 0.8
+    return pd.concat([base, other], ignore_index=True)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_kpi_bars_one_bar_per_scenario_with_its_mean(run: twin.RunResult, lang: str) -> None:
+    summary = _two_scenarios(run)
+    fig, ax = _axes()
+    assert kpi_bars(summary, "response_p90", ax, lang=lang) is ax
+    bars = [p for p in ax.patches if isinstance(p, Rectangle)]
+    assert len(bars) == 2
+    expected = summary[summary["kpi"] == "response_p90"]["mean"].to_numpy()
+    assert np.allclose([b.get_height() for b in bars], expected)
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["base", "more staff"]
+    _draw_clean(fig)
+
+
+def test_kpi_bars_needs_the_long_table() -> None:
+    fig, ax = _axes()
+    with pytest.raises(ValueError, match="scenario"):
+        kpi_bars(pd.DataFrame({"kpi": ["a"], "mean": [1.0]}), "a", ax)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_response_ecdf_one_curve_per_colour_ending_at_one(run: twin.RunResult,
+                                                          lang: str) -> None:
+    fig, ax = _axes()
+    assert response_ecdf(run.issues, ax, warmup=WARMUP, deadline=60.0, lang=lang) is ax
+    picked = run.issues[(run.issues["t_reported"] >= WARMUP) & run.issues["t_on_site"].notna()]
+    colours = set(picked["colour"].astype(str))
+    curves = [line for line in ax.get_lines() if len(line.get_xdata()) > 2]
+    assert len(curves) == len(colours)
+    for line in curves:
+        y = np.asarray(line.get_ydata(), float)
+        assert y[-1] == pytest.approx(1.0)
+        assert np.all(np.diff(y) >= 0)
+    sizes = sorted(len(line.get_xdata()) - 1 for line in curves)
+    assert sizes == sorted(picked.groupby(picked["colour"].astype(str)).size().tolist())
+    _draw_clean(fig)
+
+
+def test_open_counts_counts_reported_not_resolved() -> None:
+    issues = pd.DataFrame({"replication": [0, 0, 0, 1],
+                           "t_reported": [10.0, 20.0, np.nan, 5.0],
+                           "t_resolved": [30.0, np.nan, np.nan, 6.0]})
+    counts = open_counts(issues, np.array([0.0, 15.0, 25.0, 35.0]))
+    assert counts.tolist() == [[0, 1, 2, 1], [0, 0, 0, 0]]
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_open_over_time_mean_line_inside_its_band(run: twin.RunResult, lang: str) -> None:
+    issues = pd.concat([run.issues.assign(scenario="a"),
+                        run.issues.assign(scenario="b", t_resolved=run.issues["t_resolved"] + 60)])
+    fig, ax = _axes()
+    assert open_over_time(issues, HORIZON, ax, warmup=WARMUP, band="5-95", lang=lang) is ax
+    bands = [c for c in ax.collections if isinstance(c, PolyCollection)]
+    assert len(bands) >= 2  # one band per scenario (plus the warm-up shading)
+    means = [line for line in ax.get_lines() if line.get_label() in ("a", "b")]
+    assert len(means) == 2
+    times = np.arange(0.0, HORIZON + 30.0, 60.0)
+    expected = open_counts(run.issues, times).mean(axis=0)
+    assert np.allclose(means[0].get_ydata(), expected)
+    assert np.asarray(means[1].get_ydata()).sum() > expected.sum()  # later resolution: more open
+    _draw_clean(fig)
+
+
+def _sweep() -> pd.DataFrame:
+    rows = []
+    for k in (3, 1, 2):
+        rows += [{"point": f"p{k}", "workforce.per_grid": k, "kpi": "response_p90",
+                  "mean": 600 / k, "ci_low": 500 / k, "ci_high": 700 / k, "n": 2},
+                 {"point": f"p{k}", "workforce.per_grid": k, "kpi": "within_deadline",
+                  "mean": 1 - 0.3 / k, "ci_low": 1 - 0.4 / k, "ci_high": 1 - 0.2 / k, "n": 2}]
+    return pd.DataFrame(rows)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_staffing_curve_two_axes_with_bands(lang: str) -> None:
+    fig, ax = _axes()
+    assert staffing_curve(_sweep(), "workforce.per_grid", ax, lang=lang) is ax
+    assert len(fig.axes) == 2
+    line = ax.get_lines()[0]
+    assert list(line.get_xdata()) == [1, 2, 3]
+    assert np.allclose(line.get_ydata(), [600, 300, 200])
+    right = fig.axes[1]
+    assert np.allclose(right.get_lines()[0].get_ydata(), [0.7, 0.85, 0.9])
+    assert sum(isinstance(c, PolyCollection) for c in ax.collections + right.collections) == 2
+    _draw_clean(fig)
+
+
+def test_staffing_curve_refuses_mixed_points() -> None:
+    table = pd.concat([_sweep(), _sweep()])
+    fig, ax = _axes()
+    with pytest.raises(ValueError, match="several rows"):
+        staffing_curve(table, "workforce.per_grid", ax)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_community_map_colours_nodes_by_their_grid(community: Community, lang: str) -> None:
+    values = {name: float(i) for i, name in enumerate(community.grid_names)}
+    fig, ax = _axes()
+    assert community_map(community, values, ax, label="response_p90", lang=lang) is ax
+    dots = [c for c in ax.collections if isinstance(c, PathCollection)][0]
+    assert len(dots.get_offsets()) == community.graph.number_of_nodes()
+    assert np.allclose(np.asarray(dots.get_array()), np.asarray(community.grid_of_node))
+    streets = [c for c in ax.collections if isinstance(c, LineCollection)][0]
+    assert len(streets.get_segments()) == community.graph.number_of_edges()
+    shown = " ".join(t.get_text() for t in ax.texts)
+    assert all(name in shown for name in community.grid_names)
+    assert len(fig.axes) == 2  # the colour bar
+    _draw_clean(fig)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_escalation_flow_bars_add_up_to_the_issues(run: twin.RunResult, lang: str) -> None:
+    fig, ax = _axes()
+    assert escalation_flow(run.issues, run.escalations, ax, warmup=WARMUP, lang=lang) is ax
+    flows, causes, reps = flow_counts(run.issues, run.escalations, WARMUP)
+    assert reps == 2
+    picked = run.issues[run.issues["t_reported"] >= WARMUP]
+    assert flows.to_numpy().sum() == pytest.approx(len(picked) / 2)
+    bars = [p for p in ax.patches if isinstance(p, Rectangle)]
+    assert len(bars) == flows.size
+    widths: dict[float, float] = {}
+    for bar in bars:
+        widths[round(bar.get_y(), 3)] = widths.get(round(bar.get_y(), 3), 0) + bar.get_width()
+    assert sorted(widths.values()) == pytest.approx(sorted(flows.sum(axis=1)))
+    escalated = run.escalations.merge(picked[["replication", "issue_id"]])
+    assert causes.to_numpy().sum() == pytest.approx(len(escalated) / 2)
+    _draw_clean(fig)
+
+
+def test_chinese_labels_use_the_bundled_font(run: twin.RunResult) -> None:
+    fig, ax = _axes()
+    response_ecdf(run.issues, ax, warmup=WARMUP, lang="zh")
+    assert ax.get_xlabel() == "响应时间（分钟）"
+    _draw_clean(fig)
+    label = ax.xaxis.get_label()
+    assert Path(font_manager.findfont(label.get_fontproperties())) == FONT_FILE
+    ticks = ax.get_yticklabels()
+    assert ticks and all(Path(font_manager.findfont(t.get_fontproperties())) == FONT_FILE
+                         for t in ticks)
+    legend = ax.get_legend()
+    assert legend is not None and "绿" in " ".join(t.get_text() for t in legend.get_texts())
+
+
+def test_every_chinese_label_is_in_the_font() -> None:
+    cmap = TTFont(FONT_FILE)["cmap"].getBestCmap()
+    words = [zh for _, zh in label_module._TEXT.values()]
+    words += [zh for _, zh in label_module._KPI.values()]
+    words += [zh for _, zh in label_module._ARGUMENT.values()]
+    missing = sorted({ch for word in words for ch in word if ord(ch) not in cmap})
+    assert missing == []
+
+
+def test_font_is_small_and_licensed() -> None:
+    assert FONT_FILE.stat().st_size < 3 * 1024 * 1024
+    licence = (FONT_FILE.parent / "OFL.txt").read_text(encoding="utf-8")
+    assert "SIL OPEN FONT LICENSE" in licence and "Adobe" in licence
+
+
+def test_unknown_language_is_refused(run: twin.RunResult) -> None:
+    fig, ax = _axes()
+    with pytest.raises(ValueError, match="unknown language"):
+        response_ecdf(run.issues, ax, lang="fr")
+
+
+def test_no_pyplot_and_no_font_registration_at_import() -> None:
+    code = (
+        "import sys\n"
+        "from matplotlib import font_manager\n"
+        "import twin.plots, twin.report\n"
+        "from twin.plots import FONT_FILE, new_figure, kpi_bars\n"
+        "assert not any(f.fname == str(FONT_FILE) for f in font_manager.fontManager.ttflist)\n"
+        "import pandas as pd\n"
+        "fig, axes = new_figure()\n"
+        "kpi_bars(pd.DataFrame({'scenario': ['a'], 'kpi': ['k'], 'mean': [1.0],\n"
+        "         'ci_low': [0.5], 'ci_high': [1.5]}), 'k', axes[0, 0], lang='zh')\n"
+        "fig.canvas.draw()\n"
+        "assert any(f.fname == str(FONT_FILE) for f in font_manager.fontManager.ttflist)\n"
+        "assert 'matplotlib.pyplot' not in sys.modules, 'pyplot was imported'\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120, check=False)
+    assert proc.returncode == 0, proc.stderr
+
+
+def test_text_of_every_axes_gets_the_language_font(run: twin.RunResult) -> None:
+    fig, ax = _axes()
+    kpi_bars(_two_scenarios(run), "within_deadline", ax, lang="zh")
+    families = {tuple(t.get_fontfamily()) for t in ax.findobj(Text) if t.get_text()}
+    assert families == {(label_module.CJK_FAMILY, label_module.LATIN_FAMILY)}

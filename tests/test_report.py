@@ -1,0 +1,201 @@
+"""The HTML report: self-contained, written atomically, and every plot shows in a
+real browser (headless Chromium; ``make browser`` installs it)."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib.image import imread
+
+import twin
+from twin.geography import build_community
+from twin.plots import report_plots
+from twin.report import write_report, write_report_folder
+
+ROOT = Path(__file__).resolve().parents[1]
+SCENARIO = ROOT / "scenarios/three_color_baseline.yaml"
+SHORT = {"run.horizon_days": 3, "run.warmup_days": 1}
+CHROMIUM_FLAGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--hide-scrollbars",
+]
+# Written into the page copy under test: reports what the browser rendered.
+PROBE = """<pre id="result">pending</pre>
+<script>
+window.addEventListener("load", () => {
+  const imgs = Array.from(document.querySelectorAll("img"));
+  const svgs = Array.from(document.querySelectorAll("svg"));
+  const out = {
+    images: imgs.length,
+    drawn: imgs.filter(i => i.complete && i.naturalWidth > 0 && i.naturalHeight > 0).length,
+    svgs: svgs.length,
+    svgs_drawn: svgs.filter(s => { const b = s.getBBox(); return b.width > 0; }).length,
+    tables: document.querySelectorAll("table").length,
+    external: Array.from(document.querySelectorAll("[src],[href]")).map(
+      e => e.getAttribute("src") || e.getAttribute("href")).filter(
+      u => !u.startsWith("data:") && !u.startsWith("#")).length,
+  };
+  document.getElementById("result").textContent = JSON.stringify(out);
+});
+</script>
+"""
+
+
+def _chromium() -> str:
+    found = shutil.which("chromium") or shutil.which("chromium-browser")
+    if not found:
+        pytest.fail("headless Chromium is needed to check the report: run `make browser` "
+                    "(apt-get install chromium) and try again")
+    return found
+
+
+@pytest.fixture(scope="module")
+def runs() -> list[tuple[str, twin.RunResult]]:
+    base = twin.load_scenario(SCENARIO, overrides=SHORT)
+    more = twin.load_scenario(SCENARIO, overrides={**SHORT, "workforce.per_grid": 3})
+    return [("two per grid", twin.run_replications(base, replications=2)),
+            ("three per grid", twin.run_replications(more, replications=2))]
+
+
+def _comparison(runs: list[tuple[str, twin.RunResult]]) -> pd.DataFrame:
+    (_, ref), *_ = runs
+    rows = []
+    for name, run in runs:
+        for kpi in ("response_p90", "within_deadline", "arrived"):
+            diff = run.kpis[kpi].to_numpy() - ref.kpis[kpi].to_numpy()
+            half = 2 * float(np.std(diff)) + 1e-9
+            rows.append({"kpi": kpi, "scenario": name, "mean": float(run.kpis[kpi].mean()),
+                         "diff": float(diff.mean()), "diff_ci_low": diff.mean() - half,
+                         "diff_ci_high": diff.mean() + half,
+                         "significant": bool(abs(diff.mean()) > half)})
+    return pd.DataFrame(rows)
+
+
+def _sweep(runs: list[tuple[str, twin.RunResult]]) -> pd.DataFrame:
+    frames = [run.summary.reset_index().assign(**{"workforce.per_grid": k})
+              for k, (_, run) in zip((2, 3), runs, strict=True)]
+    return pd.concat(frames, ignore_index=True)
+
+
+@pytest.fixture(scope="module", params=["en", "zh"])
+def report(request: pytest.FixtureRequest, runs: list[tuple[str, twin.RunResult]],
+           tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, str]:
+    lang = request.param
+    out = tmp_path_factory.mktemp(f"report-{lang}")
+    scenario = runs[0][1].scenario
+    manifest = {"root_seed": runs[0][1].seed, "replications": [0, 1], "twin_version": "test"}
+    path = write_report(out / "report.html", runs, comparison=_comparison(runs),
+                        sweep=_sweep(runs), community=build_community(scenario),
+                        manifest=manifest, lang=lang, plots_dir=out / "plots")
+    return path, out / "plots", lang
+
+
+def test_report_is_one_file_with_every_plot_inline(report: tuple[Path, Path, str]) -> None:
+    path, plots, lang = report
+    page = path.read_text(encoding="utf-8")
+    pngs = sorted(p.stem for p in plots.glob("*.png"))
+    assert pngs == sorted(p.stem for p in plots.glob("*.svg"))
+    assert pngs == sorted(["kpi_bars", "response_ecdf", "open_over_time", "escalation_flow",
+                           "community_map", "staffing_curve"])
+    assert page.count('src="data:image/png;base64,') == len(pngs)
+    for tag in ("<link", "<script", "@import", 'src="http', 'href="http'):
+        assert tag not in page
+    assert {p.name for p in path.parent.iterdir()} == {"report.html", "plots"}  # no temp files
+    title = "社区事件调度报告" if lang == "zh" else "Community dispatch report"
+    assert f"<title>{title}</title>" in page
+    assert ("@font-face" in page) == (lang == "zh")
+    assert "two per grid" in page and "three per grid" in page
+    assert str(runs_seed(page)) in page
+
+
+def runs_seed(page: str) -> int:
+    """The root seed as the manifest shows it."""
+    found = re.search(r'"root_seed": (\d+)', page)
+    assert found, "the manifest has no root seed"
+    return int(found.group(1))
+
+
+def test_report_tables_hold_the_numbers(report: tuple[Path, Path, str],
+                                        runs: list[tuple[str, twin.RunResult]]) -> None:
+    path, _, lang = report
+    page = path.read_text(encoding="utf-8")
+    arrived = runs[0][1].summary.loc["arrived", "mean"]
+    assert f"{arrived:.3g}" in page
+    assert page.count("<table") >= 4  # two scenario tables, KPI summary, comparison
+    assert '"root_seed": ' in page
+    heading = "与第一个方案之差" if lang == "zh" else "diff vs first"
+    assert heading in page
+    assert f"<code>run.seed</code></td><td>{runs[0][1].seed}</td>" in page
+
+
+def test_report_replaces_atomically(tmp_path: Path,
+                                    runs: list[tuple[str, twin.RunResult]]) -> None:
+    target = tmp_path / "report.html"
+    target.write_text("old")
+    write_report(target, runs[:1], manifest={"seed": 1})
+    assert target.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
+    assert [p.name for p in tmp_path.iterdir()] == ["report.html"]
+
+
+def test_every_plot_renders_in_chromium(report: tuple[Path, Path, str],
+                                        tmp_path: Path) -> None:
+    browser = _chromium()
+    path, plots, _ = report
+    probe = tmp_path / "probe.html"
+    probe.write_text(path.read_text(encoding="utf-8").replace("</body>", PROBE + "</body>"),
+                     encoding="utf-8")
+    proc = subprocess.run(
+        [browser, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}",
+         "--virtual-time-budget=5000", "--dump-dom", probe.as_uri()],
+        capture_output=True, text=True, timeout=180, check=False)
+    found = re.search(r'<pre id="result">(\{.*?\})</pre>', proc.stdout)
+    assert found, f"no result from Chromium (exit {proc.returncode}): {proc.stderr[-2000:]}"
+    result = json.loads(found.group(1))
+    written = len(list(plots.glob("*.png")))
+    assert result["images"] == written
+    assert result["drawn"] == written
+    assert result["svgs_drawn"] == result["svgs"]
+    assert result["external"] == 0
+    assert result["tables"] >= 4
+
+
+def test_report_screenshot_is_not_blank(report: tuple[Path, Path, str],
+                                        tmp_path: Path) -> None:
+    browser = _chromium()
+    path, _, _ = report
+    shot = tmp_path / "shot.png"
+    proc = subprocess.run(
+        [browser, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}",
+         "--window-size=1200,900", "--virtual-time-budget=5000", f"--screenshot={shot}",
+         path.as_uri()], capture_output=True, text=True, timeout=180, check=False)
+    assert shot.exists(), f"no screenshot (exit {proc.returncode}): {proc.stderr[-2000:]}"
+    pixels = imread(shot)
+    assert pixels.shape[0] > 100 and pixels.shape[1] > 100
+    assert float(pixels[..., :3].std()) > 0.02  # text and tables, not a blank page
+
+
+def test_report_folder_from_a_dict_of_runs(tmp_path: Path,
+                                           runs: list[tuple[str, twin.RunResult]]) -> None:
+    (tmp_path / "manifest.json").write_text(json.dumps({"root_seed": 5}))
+    sweep = _sweep(runs).assign(**{"dispatch.policy": "own_grid"})
+    path = write_report_folder(tmp_path, dict(runs), sweep=sweep, lang="zh")
+    assert path == tmp_path / "report.html"
+    page = path.read_text(encoding="utf-8")
+    assert '"root_seed": 5' in page and '"two per grid"' in page
+    stems = {p.stem for p in (tmp_path / "plots").iterdir()}
+    assert {"community_map", "staffing_curve", "kpi_bars"} <= stems  # same map: drawn
+
+
+def test_sweep_without_numeric_key_has_no_staffing_curve(
+        runs: list[tuple[str, twin.RunResult]]) -> None:
+    sweep = _sweep(runs).drop(columns="workforce.per_grid").assign(policy="own_grid")
+    slugs = [p.slug for p in report_plots(runs, sweep=sweep)]
+    assert "staffing_curve" not in slugs and "response_ecdf" in slugs

@@ -1,0 +1,199 @@
+"""The standard figures of a set of runs, ready for a report or for files.
+
+Each figure is put together from the plot functions of this package, from
+result tables only: a run's ``summary``, ``issues``, ``escalations`` and its
+scenario's run length, warm-up and response deadline.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, Protocol
+
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+
+from twin.plots.canvas import new_figure
+from twin.plots.flows import escalation_flow
+from twin.plots.kpi import kpi_bars, staffing_curve
+from twin.plots.labels import check_lang, kpi_label, text
+from twin.plots.maps import community_map
+from twin.plots.timing import open_over_time, response_ecdf
+
+if TYPE_CHECKING:
+    from twin.geography import Community
+
+MINUTES_PER_DAY = 1440.0
+PANEL_KPIS = ("response_p90", "resolution_p90", "within_deadline", "utilisation")
+"""KPIs of the bar-chart panel."""
+MAX_PANELS = 6
+"""Figures with a panel or a line per scenario show at most this many (the first ones)."""
+
+
+class RunLike(Protocol):
+    """What the report needs of a run (a ``twin.RunResult`` has it)."""
+
+    @property
+    def summary(self) -> pd.DataFrame: ...
+    @property
+    def issues(self) -> pd.DataFrame: ...
+    @property
+    def escalations(self) -> pd.DataFrame: ...
+    @property
+    def kpis(self) -> pd.DataFrame: ...
+
+
+@dataclass(frozen=True)
+class Plot:
+    """One figure of the report."""
+
+    slug: str
+    """File name stem, e.g. ``response_ecdf``."""
+    title: str
+    """Caption."""
+    figure: Figure
+
+
+def scenario_of(run: RunLike) -> Any:
+    """The run's scenario, if it carries one."""
+    return getattr(run, "scenario", None)
+
+
+def setting(scenario: Any, dotted: str) -> Any:
+    """A scenario value by dotted key (``deadlines.response``); None if absent."""
+    node = scenario
+    for part in dotted.split("."):
+        node = getattr(node, part, None)
+        if node is None:
+            return None
+    return node
+
+
+def _times(run: RunLike) -> tuple[float, float]:
+    """(warm-up, horizon) of a run [min], from its scenario or its records."""
+    scenario = scenario_of(run)
+    if scenario is not None:
+        return (float(scenario.run.warmup_days) * MINUTES_PER_DAY,
+                float(scenario.run.horizon_days) * MINUTES_PER_DAY)
+    ends = run.issues[["t_reported", "t_resolved"]].max()
+    return 0.0, float(np.nanmax(np.r_[ends.to_numpy(float), 1.0]))
+
+
+def summary_by_scenario(runs: Sequence[tuple[str, RunLike]]) -> pd.DataFrame:
+    """Long table of every run's summary: scenario, kpi, mean, ci_low, ci_high, n."""
+    frames = []
+    for name, run in runs:
+        table = run.summary.reset_index()
+        if "kpi" not in table.columns:
+            table = table.rename(columns={table.columns[0]: "kpi"})
+        frames.append(table.assign(scenario=name))
+    if not frames:
+        return pd.DataFrame(columns=["scenario", "kpi", "mean", "ci_low", "ci_high", "n"])
+    out = pd.concat(frames, ignore_index=True)
+    return out[["scenario", *[c for c in out.columns if c != "scenario"]]]
+
+
+def grid_response_p90(issues: pd.DataFrame, warmup: float) -> dict[str, float]:
+    """P90 response time [min] of issues of each grid reported after ``warmup``."""
+    reached = issues[(issues["t_reported"] >= warmup) & issues["t_on_site"].notna()]
+    response = reached["t_on_site"] - reached["t_reported"]
+    by_grid = response.groupby(reached["grid"].astype(str)).quantile(0.9)
+    return {str(k): float(v) for k, v in by_grid.items()}
+
+
+def _panels(n: int, size: tuple[float, float]) -> tuple[Figure, list[Any]]:
+    cols = min(n, 3)
+    rows = -(-n // cols)
+    fig, axes = new_figure(rows, cols, size=size)
+    flat = list(axes.ravel())
+    for ax in flat[n:]:
+        ax.set_visible(False)
+    return fig, flat[:n]
+
+
+def _sweep_x(sweep: pd.DataFrame, x: str | None) -> tuple[pd.DataFrame, str | None]:
+    """The staffing axis of a sweep (None if it has no numeric varied key), and its
+    rows at the first value of the other varied keys."""
+    fixed = {"point", "kpi", "mean", "ci_low", "ci_high", "n", "replication", "value"}
+    keys = [c for c in sweep.columns if c not in fixed and pd.api.types.is_numeric_dtype(
+        sweep[c])]
+    if x is None:
+        if not keys:
+            return sweep, None
+        x = keys[0]
+    others = [c for c in sweep.columns if c not in fixed and c != x]
+    rows = sweep
+    for key in others:
+        rows = rows[rows[key] == rows[key].iloc[0]]
+    return rows, x
+
+
+def report_plots(runs: Sequence[tuple[str, RunLike]], *, sweep: pd.DataFrame | None = None,
+                 community: Community | None = None, lang: str = "en",
+                 sweep_x: str | None = None) -> list[Plot]:
+    """Every figure of the report, in order.
+
+    Bars show every scenario; figures with a panel or line per scenario show the
+    first :data:`MAX_PANELS`. The map needs ``community``, the staffing curve a
+    sweep summary with a numeric varied key (``sweep_x``, default the first).
+    """
+    check_lang(lang)
+    plots: list[Plot] = []
+    summary = summary_by_scenario(runs)
+    runs = list(runs)[:MAX_PANELS]
+    present = [k for k in PANEL_KPIS if k in set(summary["kpi"])]
+    if present:
+        fig, axes = _panels(len(present), (4.2, 3.4))
+        for kpi, ax in zip(present, axes, strict=True):
+            kpi_bars(summary, kpi, ax, lang=lang)
+        plots.append(Plot("kpi_bars", text("kpi_summary", lang), fig))
+    if runs:
+        fig, axes = _panels(len(runs), (5.0, 3.6))
+        for (name, run), ax in zip(runs, axes, strict=True):
+            warmup, _ = _times(run)
+            deadline = setting(scenario_of(run), "deadlines.response")
+            response_ecdf(run.issues, ax, warmup=warmup, lang=lang,
+                          deadline=float(deadline) if deadline is not None else None)
+            ax.set_title(f"{name}: {ax.get_title()}")
+        plots.append(Plot("response_ecdf", text("response_time", lang), fig))
+        fig, single = new_figure(1, 1, size=(8.0, 3.6))
+        stacked = pd.concat([run.issues.assign(scenario=name) for name, run in runs],
+                            ignore_index=True)
+        open_over_time(stacked, max(_times(r)[1] for _, r in runs), single[0, 0],
+                       warmup=_times(runs[0][1])[0], lang=lang)
+        plots.append(Plot("open_over_time", text("open_issues", lang), fig))
+    flows = [(n, r) for n, r in runs if "colour_closed" in r.issues.columns]
+    if flows:
+        fig, axes = _panels(len(flows), (5.6, 3.4))
+        for (name, run), ax in zip(flows, axes, strict=True):
+            escalation_flow(run.issues, run.escalations, ax, warmup=_times(run)[0], lang=lang)
+            ax.set_title(f"{name}: {ax.get_title()}")
+        plots.append(Plot("escalation_flow", text("colour_at_report", lang), fig))
+    if community is not None and runs:
+        values = [grid_response_p90(run.issues, _times(run)[0]) for _, run in runs]
+        every = [v for d in values for v in d.values()]
+        fig, axes = _panels(len(runs), (5.2, 4.2))
+        for (name, _), vals, ax in zip(runs, values, axes, strict=True):
+            community_map(community, vals, ax, label="response_p90", lang=lang,
+                          vmin=min(every, default=0.0), vmax=max(every, default=1.0))
+            ax.set_title(f"{name}: {ax.get_title()}")
+        plots.append(Plot("community_map", kpi_label("response_p90", lang), fig))
+    rows, x = _sweep_x(sweep, sweep_x) if sweep is not None else (None, None)
+    if rows is not None and x is not None and {"response_p90", "within_deadline"} <= set(
+            rows.get("kpi", rows.columns)):
+        fig, single = new_figure(1, 1, size=(6.4, 4.0))
+        staffing_curve(rows, x, single[0, 0], lang=lang)
+        plots.append(Plot("staffing_curve", kpi_label(x, lang), fig))
+    return plots
+
+
+def figure_bytes(figure: Figure, fmt: str = "png", dpi: int = 110) -> bytes:
+    """A figure rendered as PNG or SVG."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format=fmt, dpi=dpi)
+    return buffer.getvalue()
+
+

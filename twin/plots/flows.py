@@ -1,0 +1,107 @@
+"""Where cases end up: colour at report against colour at close (三色流转)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.patches import Patch
+
+from twin.plots.labels import COLOUR_ORDER, COLOURS, apply_font, text
+
+CAUSES = ("failed", "deadline", "grew")
+"""Escalation causes shown under each bar (whistles are counted apart)."""
+
+
+def _number(value: float) -> str:
+    return f"{value:,.0f}" if value >= 10 or float(value).is_integer() else f"{value:.1f}"
+
+
+def flow_counts(issues: pd.DataFrame, escalations: pd.DataFrame, warmup: float = 0.0
+                ) -> tuple[pd.DataFrame, pd.DataFrame, int]:
+    """Mean counts per replication of issues reported after ``warmup``.
+
+    Returns ``(flows, causes, replications)``: ``flows`` has one row per colour
+    at report and one column per colour at close; ``causes`` one row per colour
+    at report and one column per escalation cause (``whistle`` included).
+    """
+    picked = issues[issues["t_reported"] >= warmup]
+    reps = int(picked["replication"].nunique()) if "replication" in picked.columns else 1
+    reps = max(reps, 1)
+    at_report = picked["colour"].astype(str)
+    at_close = picked["colour_closed"].astype(str)
+    colours = [c for c in COLOUR_ORDER if c in set(at_report) | set(at_close)]
+    colours += sorted((set(at_report) | set(at_close)) - set(colours))
+    flows = (pd.crosstab(at_report, at_close).reindex(index=colours, columns=colours,
+                                                      fill_value=0) / reps)
+    keys = ["replication", "issue_id"] if "replication" in picked.columns else ["issue_id"]
+    causes = pd.DataFrame(0.0, index=colours, columns=[*CAUSES, "whistle"])
+    if len(escalations) and all(k in escalations.columns for k in keys):
+        joined = escalations[[*keys, "cause"]].merge(
+            picked[[*keys, "colour"]].assign(colour=at_report.to_numpy()), on=keys)
+        table = pd.crosstab(joined["colour"], joined["cause"].astype(str)) / reps
+        causes = causes.add(table.reindex(index=colours, columns=causes.columns,
+                                          fill_value=0), fill_value=0)
+    return flows, causes, reps
+
+
+def escalation_flow(issues: pd.DataFrame, escalations: pd.DataFrame, ax: Axes, *,
+                    warmup: float = 0.0, lang: str = "en") -> Axes:
+    """Stacked bars: for each colour at report (rows), how many cases closed in
+    each colour (segments), with the escalations out of that row by cause.
+
+    Counts are means per replication of issues reported after ``warmup`` [min].
+    A green row that is all green means no green case escalated; a yellow or
+    red segment in the green row is green cases that ended yellow or red.
+
+    Parameters
+    ----------
+    issues
+        Issue records with ``colour``, ``colour_closed``, ``t_reported``,
+        ``issue_id`` (and ``replication`` when several).
+    escalations
+        Escalation records with ``issue_id``, ``cause`` (and ``replication``).
+    ax
+        Axes to draw on.
+    """
+    flows, causes, reps = flow_counts(issues, escalations, warmup)
+    rows = list(flows.index)
+    y = np.arange(len(rows))
+    totals = flows.sum(axis=1).to_numpy(float)
+    widest = float(totals.max()) if len(totals) and totals.max() > 0 else 1.0
+    left = np.zeros(len(rows))
+    for closed in flows.columns:
+        width = flows[closed].to_numpy(float)
+        ax.barh(y, width, left=left, height=0.5, color=COLOURS.get(closed, "#888888"),
+                edgecolor="white", linewidth=1)
+        for yi, x0, w in zip(y, left, width, strict=True):
+            if w >= 0.06 * widest:
+                ink = "black" if closed == "yellow" else "white"
+                ax.text(x0 + w / 2, float(yi), _number(w), ha="center", va="center", fontsize=9,
+                        color=ink)
+        left += width
+    for yi, row in zip(y, rows, strict=True):
+        ax.text(totals[yi] + 0.01 * widest, float(yi), _number(totals[yi]), va="center", fontsize=9)
+        parts = [f"{_number(causes.loc[row, c])} {text('cause:' + c, lang)}"
+                 for c in CAUSES if causes.loc[row, c] > 0]
+        up = float(causes.loc[row, list(CAUSES)].sum())
+        colon, comma, semi = ("：", "，", "；") if lang == "zh" else (": ", ", ", "; ")
+        note = f"↑ {_number(up)} {text('escalations', lang)}"
+        if parts:
+            note += colon + comma.join(parts)
+        if causes.loc[row, "whistle"] > 0:
+            note += f"{semi}{_number(causes.loc[row, 'whistle'])} {text('whistles', lang)}"
+        ax.text(0, float(yi) + 0.3, note, va="top", fontsize=8, color="#333333")
+    ax.set_yticks(y, [text(r, lang) for r in rows])
+    ax.set_ylim(len(rows) - 0.35, -0.5)
+    ax.set_xlim(0, widest * 1.12)
+    ax.set_ylabel(text("colour_at_report", lang))
+    ax.set_xlabel(text("issues_per_run", lang) + (f" (n={reps})" if reps > 1 else ""))
+    handles = [Patch(color=COLOURS.get(c, "#888888"), label=text(c, lang))
+               for c in flows.columns]
+    ax.legend(handles=handles, title=text("colour_at_close", lang), fontsize=8,
+              title_fontsize=8, loc="lower right")
+    ax.set_title(f"{text('colour_at_report', lang)} → {text('colour_at_close', lang)}")
+    ax.spines[["top", "right"]].set_visible(False)
+    apply_font([ax], lang)
+    return ax

@@ -1,0 +1,294 @@
+"""One self-contained HTML report of runs: tables, plots and provenance.
+
+The report reads result tables only (a RunResult's ``summary``, ``issues``,
+``escalations``, its scenario; a comparison table; a sweep summary) and never
+runs the model. Plots are embedded as base64 PNG and the page loads nothing
+from the network, so the single file can be mailed or archived. Chinese text
+in the page uses the bundled font, embedded when the page needs it.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+import os
+import tempfile
+from collections.abc import Callable, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from twin.plots.figures import (
+    Plot,
+    RunLike,
+    figure_bytes,
+    report_plots,
+    scenario_of,
+    setting,
+    summary_by_scenario,
+)
+from twin.plots.labels import FONT_FILE, check_lang, is_share, kpi_label, text
+
+if TYPE_CHECKING:
+    from twin.geography import Community
+
+HEADLINE_KPIS = (
+    "arrived", "resolved", "open_at_end", "response_mean", "response_p90", "resolution_mean",
+    "resolution_p90", "within_deadline", "utilisation", "travel_share", "response_rate",
+    "resolution_rate", "satisfaction", "repeat_complaints_per_100",
+)
+"""KPIs shown first; every other KPI is in a folded table below them."""
+SETTINGS = ("run.horizon_days", "run.warmup_days", "run.seed", "workforce.per_grid",
+            "dispatch.policy", "escalation.enabled", "deadlines.response", "deadlines.green",
+            "deadlines.yellow", "deadlines.red", "patrols.enabled", "follow_up.delay_days")
+"""Scenario keys listed for each run."""
+
+
+def save_plots(folder: str | Path, plots: Sequence[Plot],
+               formats: Sequence[str] = ("png", "svg")) -> list[Path]:
+    """Write every plot as ``folder/<slug>.<format>``; returns the files written."""
+    target = Path(folder)
+    target.mkdir(parents=True, exist_ok=True)
+    written = []
+    for plot in plots:
+        for fmt in formats:
+            path = target / f"{plot.slug}.{fmt}"
+            _atomic_write(path, figure_bytes(plot.figure, fmt))
+            written.append(path)
+    return written
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            out.write(data)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _fmt(value: Any, kpi: str = "") -> str:
+    if value is None or (isinstance(value, float) and np.isnan(value)):
+        return "–"
+    if isinstance(value, bool | np.bool_):
+        return str(bool(value))
+    if isinstance(value, int | np.integer):
+        return f"{int(value):,}"
+    if isinstance(value, float | np.floating):
+        v = float(value)
+        if is_share(kpi):
+            return f"{v:.1%}"
+        return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.3g}"
+    return html.escape(str(value))
+
+
+def _table(head: Sequence[str], rows: Sequence[Sequence[str]], css: str = "") -> str:
+    th = "".join(f"<th>{h}</th>" for h in head)
+    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
+    return f'<table class="{css}"><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>'
+
+
+def _folded(head: Sequence[str], kpis: Sequence[str],
+            rows: Callable[[list[str]], list[list[str]]], lang: str) -> str:
+    """Headline KPIs in a table, every other KPI in a folded table below it."""
+    first = [k for k in HEADLINE_KPIS if k in kpis]
+    rest = [k for k in kpis if k not in first]
+    folded = (f"<details><summary>{text('all_kpis', lang)}</summary>"
+              f"{_table(head, rows(rest), 'num')}</details>") if rest else ""
+    return _table(head, rows(first), "num") + folded
+
+
+def _kpi_tables(summary: pd.DataFrame, lang: str) -> str:
+    names = list(dict.fromkeys(summary["scenario"]))
+    cells = summary.set_index(["kpi", "scenario"])
+
+    def rows(kpis: list[str]) -> list[list[str]]:
+        out = []
+        for kpi in kpis:
+            row = [f"{html.escape(kpi_label(kpi, lang))}<br><code>{html.escape(kpi)}</code>"]
+            for name in names:
+                c = cells.loc[(kpi, name)] if (kpi, name) in cells.index else None
+                row.append("–" if c is None else
+                           f"{_fmt(c['mean'], kpi)}<br><small>{_fmt(c['ci_low'], kpi)} – "
+                           f"{_fmt(c['ci_high'], kpi)}</small>")
+            out.append(row)
+        return out
+
+    head = [text("kpi", lang), *[html.escape(n) for n in names]]
+    return _folded(head, list(dict.fromkeys(summary["kpi"])), rows, lang)
+
+
+def _comparison_table(comparison: pd.DataFrame, lang: str) -> str:
+    head = [text("kpi", lang), text("scenario", lang), text("mean", lang), text("diff", lang),
+            text("diff_ci", lang), text("significant", lang)]
+
+    def rows(kpis: list[str]) -> list[list[str]]:
+        out = []
+        for _, r in comparison[comparison["kpi"].isin(kpis)].iterrows():
+            kpi, sig = str(r["kpi"]), r.get("significant")
+            mark = (f'<b class="sig">{text("yes", lang)}</b>' if not pd.isna(sig) and bool(sig)
+                    else text("no", lang))
+            out.append([html.escape(kpi_label(kpi, lang)), html.escape(str(r["scenario"])),
+                        _fmt(r.get("mean"), kpi), _fmt(r.get("diff"), kpi),
+                        f"{_fmt(r.get('diff_ci_low'), kpi)} – {_fmt(r.get('diff_ci_high'), kpi)}",
+                        mark])
+        return out
+
+    return _folded(head, list(dict.fromkeys(comparison["kpi"])), rows, lang)
+
+
+def _scenario_section(runs: Sequence[tuple[str, RunLike]], lang: str) -> str:
+    parts = []
+    for name, run in runs:
+        scenario = scenario_of(run)
+        description = getattr(scenario, "description", None) or ""
+        reps = getattr(run, "replications", None)
+        rows = [[text("replications", lang), _fmt(len(reps if reps is not None else run.kpis))]]
+        for key in SETTINGS:
+            value = setting(scenario, key)
+            if value is not None:
+                shown = f"{value:g}" if isinstance(value, float) else str(value)
+                rows.append([f"<code>{key}</code>", html.escape(shown)])
+        parts.append(f"<h3>{html.escape(name)}</h3><p>{html.escape(str(description))}</p>"
+                     + _table([text("setting", lang), text("value", lang)], rows))
+    return "".join(parts)
+
+
+_CSS = """
+body{font-family:TwinSansSC,system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans CJK SC",
+"PingFang SC","Microsoft YaHei",sans-serif;margin:2em auto;max-width:1100px;color:#222;
+padding:0 1em}
+h1{font-size:1.6em}h2{border-bottom:2px solid #ddd;padding-bottom:.2em;margin-top:2em}
+table{border-collapse:collapse;margin:.8em 0;font-size:.9em}
+th,td{border:1px solid #ddd;padding:.3em .6em;vertical-align:top}
+th{background:#f4f4f4;text-align:left}table.num td+td{text-align:right}
+small{color:#666}code{font-size:.85em;color:#555}.sig{color:#b00}
+figure{margin:1.2em 0}figure img{max-width:100%;height:auto;border:1px solid #eee}
+figcaption{color:#555;font-size:.9em}pre{background:#f7f7f7;padding:1em;overflow:auto;font-size:.8em}
+details summary{cursor:pointer;color:#345}
+"""
+
+
+def _font_face(page: str) -> str:
+    """@font-face of the bundled CJK font, if the page has CJK text."""
+    if not any(ord(ch) >= 0x2E80 for ch in page):
+        return ""
+    data = base64.b64encode(FONT_FILE.read_bytes()).decode("ascii")
+    # only for CJK code points, so Latin text keeps the reader's own font
+    return ("@font-face{font-family:TwinSansSC;unicode-range:U+2E80-9FFF,U+FF00-FFEF;"
+            f"src:url(data:font/otf;base64,{data}) format('opentype');}}")
+
+
+def render_html(runs: Sequence[tuple[str, RunLike]], plots: Sequence[Plot],
+                comparison: pd.DataFrame | None, manifest: Mapping[str, Any] | None,
+                lang: str) -> str:
+    """The report page as a string."""
+    title = text("report_title", lang)
+    body = [f"<h1>{title}</h1>", f"<h2>{text('scenarios', lang)}</h2>",
+            _scenario_section(runs, lang), f"<h2>{text('kpi_summary', lang)}</h2>",
+            _kpi_tables(summary_by_scenario(runs), lang)]
+    if comparison is not None and len(comparison):
+        body += [f"<h2>{text('comparison', lang)}</h2>", _comparison_table(comparison, lang)]
+    body.append(f"<h2>{text('plots', lang)}</h2>")
+    for plot in plots:
+        png = base64.b64encode(figure_bytes(plot.figure, "png")).decode("ascii")
+        body.append(f'<figure id="plot-{plot.slug}"><img class="plot" alt="'
+                    f'{html.escape(plot.title)}" src="data:image/png;base64,{png}">'
+                    f"<figcaption>{html.escape(plot.title)}</figcaption></figure>")
+    body += [f"<h2>{text('manifest', lang)}</h2>", "<pre>" + html.escape(json.dumps(
+        dict(manifest or {}), indent=2, ensure_ascii=False, default=str), quote=False) + "</pre>"]
+    content = "\n".join(body)
+    css = _CSS + _font_face(content)
+    return (f'<!DOCTYPE html>\n<html lang="{"zh-CN" if lang == "zh" else "en"}">\n<head>'
+            f'<meta charset="utf-8"><meta name="viewport" content="width=device-width">'
+            f"<title>{title}</title><style>{css}</style></head>\n<body>\n{content}\n"
+            "</body>\n</html>\n")
+
+
+def write_report(path: str | Path, runs: Sequence[tuple[str, RunLike]],
+                 comparison: pd.DataFrame | None = None, sweep: pd.DataFrame | None = None,
+                 community: Community | None = None,
+                 manifest: Mapping[str, Any] | None = None, lang: str = "en", *,
+                 sweep_x: str | None = None, plots_dir: str | Path | None = None) -> Path:
+    """Write one self-contained ``report.html`` (atomically) and return its path.
+
+    Parameters
+    ----------
+    path
+        The HTML file to write (replaced whole if it exists).
+    runs
+        ``(name, run)`` pairs, the reference scenario first; a run is a
+        ``twin.RunResult`` or anything with ``summary``, ``issues``,
+        ``escalations`` and ``kpis`` (and optionally ``scenario``).
+    comparison
+        Paired comparison table (``twin.compare``): kpi, scenario, mean, diff,
+        diff_ci_low, diff_ci_high, significant.
+    sweep
+        Sweep summary (``twin.sweep``): a numeric varied key, kpi, mean, ci_low,
+        ci_high; drawn as a staffing curve against ``sweep_x`` (default the
+        first numeric varied key).
+    community
+        The map, for a map of P90 response by grid.
+    manifest
+        Provenance (seeds, versions) shown at the end.
+    lang
+        ``"en"`` or ``"zh"``.
+    plots_dir
+        Also save every plot there as PNG and SVG.
+    """
+    check_lang(lang)
+    plots = report_plots(runs, sweep=sweep, community=community, lang=lang, sweep_x=sweep_x)
+    page = render_html(runs, plots, comparison, manifest, lang)
+    if plots_dir is not None:
+        save_plots(plots_dir, plots)
+    target = Path(path)
+    _atomic_write(target, page.encode("utf-8"))
+    return target
+
+
+def _shared_community(runs: Sequence[tuple[str, RunLike]]) -> Community | None:
+    """The map of the runs, if they all have a scenario with the same map and grids."""
+    from twin.geography import MapError, build_community
+
+    scenarios = [scenario_of(run) for _, run in runs]
+    if not scenarios or any(s is None for s in scenarios):
+        return None
+    keys = {s.model_dump_json(include={"map", "grids"}) for s in scenarios}
+    if len(keys) != 1:
+        return None
+    try:
+        return build_community(scenarios[0])
+    except (MapError, OSError):
+        return None
+
+
+def write_report_folder(out: str | Path,
+                        runs: Mapping[str, RunLike] | Sequence[tuple[str, RunLike]], *,
+                        comparison: pd.DataFrame | None = None,
+                        sweep: pd.DataFrame | None = None, lang: str = "en",
+                        manifest: Mapping[str, Any] | None = None) -> Path:
+    """``report.html`` and ``plots/`` (PNG and SVG) inside the result folder ``out``.
+
+    The map is drawn when every run has the same map; the manifest defaults to
+    ``out/manifest.json`` if there is one, plus each run's seed and replications.
+    Returns the path of the report.
+    """
+    folder = Path(out)
+    pairs = list(runs.items()) if isinstance(runs, Mapping) else list(runs)
+    if manifest is None:
+        found = folder / "manifest.json"
+        manifest = json.loads(found.read_text(encoding="utf-8")) if found.exists() else {}
+        manifest = {**manifest, "runs": {
+            name: {"root_seed": getattr(run, "seed", None),
+                   "replications": list(getattr(run, "replications", ()))}
+            for name, run in pairs}}
+    return write_report(folder / "report.html", pairs, comparison=comparison, sweep=sweep,
+                        community=_shared_community(pairs), manifest=manifest, lang=lang,
+                        plots_dir=folder / "plots")
