@@ -3,6 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 OUT    ?= out
+JOBS   ?= 2
 
 .PHONY: demo test lint browser bench clean
 
@@ -16,8 +17,12 @@ $(VENV)/.dev: $(BIN)/twin
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 
+# The baseline community, then three governance policies compared on common random numbers.
 demo: $(BIN)/twin
-	$(BIN)/twin run scenarios/baseline.yaml --out $(OUT)/baseline
+	$(BIN)/twin run scenarios/baseline.yaml --jobs $(JOBS) --out $(OUT)/baseline
+	$(BIN)/twin compare scenarios/three_color_baseline.yaml scenarios/three_color_strict.yaml \
+	    scenarios/patrols_on.yaml --jobs $(JOBS) --out $(OUT)/demo
+	@echo "Open $(OUT)/demo/report.html (and $(OUT)/baseline/report.html) in a browser."
 
 lint: $(VENV)/.dev
 	$(BIN)/ruff check twin tests benchmarks

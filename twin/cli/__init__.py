@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import typer
 
-from twin.cli import experiments, single
+from twin.cli import calibrate, experiments, single
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="twin: a digital twin of community grid dispatch.")
@@ -16,6 +16,7 @@ app.command()(single.run)
 app.command()(experiments.compare)
 app.command()(experiments.sweep)
 app.command()(single.schema)
+app.command()(calibrate.calibrate)
 
 
 def main() -> None:

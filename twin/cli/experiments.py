@@ -47,6 +47,7 @@ from twin.compare import paired_table, unique_names
 from twin.experiment import RunResult, load_checked
 from twin.output import write_results
 from twin.precision import run_to_precision
+from twin.report import write_report_folder
 from twin.scenario import Scenario, ScenarioError
 from twin.store import DiskStore
 from twin.sweep import parse_values
@@ -65,11 +66,7 @@ def _write_csv(frame: pd.DataFrame, path: Path) -> None:
 
 def _report(out: Path, runs: dict[str, RunResult], comparison: pd.DataFrame | None,
             sweep_summary: pd.DataFrame | None, lang: str) -> None:
-    """Plots and report.html, when the report layer is installed."""
-    try:
-        from twin.report import write_report_folder
-    except ImportError:
-        return
+    """Plots and report.html."""
     path = write_report_folder(out, runs, comparison=comparison, sweep=sweep_summary, lang=lang)
     out_console.print(f"report: {path}", highlight=False, soft_wrap=True)
 

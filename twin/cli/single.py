@@ -15,6 +15,7 @@ from twin.cli.common import (
     FileArg,
     JobsOption,
     KpiOption,
+    LangOption,
     MaxRepsOption,
     PrecisionOption,
     ReplicationsOption,
@@ -33,6 +34,7 @@ from twin.experiment import RunResult, run_replications
 from twin.metrics.warmup import warmup_check
 from twin.output import write_results
 from twin.precision import run_to_precision
+from twin.report import write_report_folder
 from twin.scenario import Scenario
 from twin.staffing import MINUTES_PER_DAY
 
@@ -71,10 +73,11 @@ def run(
     max_replications: MaxRepsOption = 200,
     cluster: ClusterOption = None,
     all_: AllOption = False,
+    lang: LangOption = "en",
 ) -> None:
     """Run replications of a scenario; print KPIs with 95% confidence intervals."""
     overrides, options = run_overrides(set_, replications, seed)
-    check_common(jobs, out, precision, max_replications)
+    check_common(jobs, out, precision, max_replications, lang)
     scenario = load(file, overrides, options)
     target = out or Path("out") / scenario.name
     if precision is None:
@@ -91,7 +94,9 @@ def run(
             err_console.print(f"replication {rep} failed:\n{text}", markup=False)
         raise typer.Exit(code=1)
     write_results(result, target, source=str(file), overrides=overrides)
-    out_console.print(f"results written to {target}/", highlight=False, soft_wrap=True)
+    report = write_report_folder(target, {scenario.name: result}, lang=lang)
+    out_console.print(f"results written to {target}/ (report: {report})", highlight=False,
+                      soft_wrap=True)
     if result.errors:
         err_console.print(f"{len(result.errors)} replication(s) failed; see manifest.json",
                           style="red")

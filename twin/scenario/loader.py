@@ -1,7 +1,9 @@
 """Read a scenario YAML file, apply overrides, validate, and locate every problem.
 
 A file may start from another with ``extends: other.yaml`` (path relative to the
-file): mappings are merged key by key, anything else is replaced. Command-line
+file), or from several, ``extends: [base.yaml, demand.yaml]``, merged in order:
+mappings are merged key by key, anything else is replaced; the file's own keys
+come last. Command-line
 overrides ``dotted.key=value`` are applied last; their values are YAML scalars
 or flow collections (``--set demand.hour_of_day=[1,1,...]``).
 """
@@ -181,23 +183,60 @@ def _read_with_extends(path: Path, depth: int) -> tuple[Any, dict[Path_, Origin]
     if base_name is None:
         return data, origins
     line = origins.get(("extends",), (source, None))[1]
-    if not isinstance(base_name, str):
-        raise ScenarioError([Problem(source, line, "extends", "must be a file name")])
-    if depth >= _MAX_EXTENDS:
+    names, problems = _base_names(base_name, source, line, origins)
+    if depth >= _MAX_EXTENDS and not problems:
         raise ScenarioError([Problem(source, line, "extends", "too many nested extends")])
-    base_path = path.parent / base_name
-    if not base_path.is_file():
-        raise ScenarioError(
-            [Problem(source, line, "extends", f"base file not found: {base_path}")]
-        )
-    base, base_origins = _read_with_extends(base_path, depth + 1)
-    for key, value in data.items():  # a replaced value hides the base's lines below it
+    for key, name in names:  # every missing base at once, each at its own line
+        base_path = path.parent / name
+        if not base_path.is_file():
+            at = origins.get(key, (source, line))[1]
+            problems.append(Problem(source, at, ".".join(str(k) for k in key),
+                                    f"base file not found: {base_path}"))
+    if problems:
+        raise ScenarioError(problems)
+    base: Any = {}
+    base_origins: dict[Path_, Origin] = {}
+    failed: list[Problem] = []
+    for _, name in names:  # merged in order: a later base overrides an earlier one
+        try:
+            layer, layer_origins = _read_with_extends(path.parent / name, depth + 1)
+        except ScenarioError as exc:
+            failed.extend(exc.problems)
+            continue
+        base = _overlay(base, base_origins, layer, layer_origins)
+    if failed:
+        raise ScenarioError(failed)
+    return _overlay(base, base_origins, data, origins), base_origins
+
+
+def _base_names(value: Any, source: str, line: int | None, origins: dict[Path_, Origin]
+                ) -> tuple[list[tuple[Path_, str]], list[Problem]]:
+    """The base files of ``extends``: one name, or a list merged in order."""
+    if isinstance(value, str):
+        return [(("extends",), value)], []
+    if not isinstance(value, list):
+        return [], [Problem(source, line, "extends", "must be a file name")]
+    names: list[tuple[Path_, str]] = []
+    problems: list[Problem] = []
+    for i, item in enumerate(value):
+        if isinstance(item, str):
+            names.append((("extends", i), item))
+        else:
+            at = origins.get(("extends", i), (source, line))[1]
+            problems.append(Problem(source, at, f"extends.{i}", "must be a file name"))
+    return names, problems
+
+
+def _overlay(base: Any, base_origins: dict[Path_, Origin], top: dict[Any, Any],
+             top_origins: dict[Path_, Origin]) -> Any:
+    """``top`` merged over ``base``; ``base_origins`` is updated in place to match."""
+    for key, value in top.items():  # a replaced value hides the base's lines below it
         if not isinstance(value, dict):
             _drop_below(base_origins, (key,))
         else:
             _drop_replaced(value, (key,), base_origins)
-    base_origins.update(origins)
-    return _merge(base, data), base_origins
+    base_origins.update(top_origins)
+    return _merge(base, top)
 
 
 def _drop_replaced(top: dict[Any, Any], path: Path_, origins: dict[Path_, Origin]) -> None:

@@ -1,0 +1,32 @@
+"""Calibrate a scenario's demand from reported tickets (``twin calibrate``).
+
+A tickets CSV lists issues as they were reported: when, what category, where
+(grid, map node or coordinates), and optionally the colour and the on-site
+time. From it twin fits, per category, the average arrival rate of each grid
+with an exact Poisson confidence interval, hour-of-day and day-of-week
+multipliers (a multiplicative Poisson model fitted by maximum likelihood,
+pooled over grids, and over categories for categories with few tickets), the
+severity mix and the on-site time distribution (chosen by AIC). The result is
+a ``demand:`` block to merge into a scenario with ``extends: [base, demand]``.
+
+Modules: ``tickets`` reads and checks the CSV, ``rates`` fits the Poisson
+model, ``mix`` colours and on-site times, ``model`` puts them together and
+chooses how twin's schema can express them, ``writer`` writes the YAML and
+``diagnostics`` builds the tables shown on the command line.
+"""
+
+from twin.calibrate.model import Calibration, CategoryFit, fit_demand
+from twin.calibrate.tickets import GridMap, Tickets, TicketsError, parse_time, read_tickets
+from twin.calibrate.writer import demand_yaml
+
+__all__ = [
+    "Calibration",
+    "CategoryFit",
+    "GridMap",
+    "Tickets",
+    "TicketsError",
+    "demand_yaml",
+    "fit_demand",
+    "parse_time",
+    "read_tickets",
+]

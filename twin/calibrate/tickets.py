@@ -1,0 +1,352 @@
+"""Read a tickets CSV (one row per reported issue) and locate every mistake in it.
+
+Required columns: ``timestamp`` (ISO 8601 local time), ``category``, and where
+the issue was: ``grid``, or ``node`` (a map node id), or ``x`` and ``y`` (map
+coordinates [m]); ``node`` and ``x``/``y`` need the map of a scenario to find
+the grid. Optional: ``colour`` (green, yellow, red) and ``handling_minutes``
+(on-site time [min]). Other columns are ignored. Problems are reported
+together as ``tickets.csv:LINE: column: message``.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+from scipy.spatial import cKDTree
+
+from twin.geography import Community, build_community
+from twin.scenario import Problem, Scenario
+from twin.scenario.schema import COLOURS
+
+REQUIRED = "timestamp, category and one of grid, node or x and y"
+
+
+class TicketsError(ValueError):
+    """Every problem found in a tickets file, reported together."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+@dataclass(frozen=True)
+class GridMap:
+    """The grids of a scenario, to check and place tickets."""
+
+    source: str
+    """The scenario file the grids come from."""
+    names: list[str]
+    """Grid names, in the scenario's order."""
+    residents: np.ndarray
+    """Residents per grid."""
+    node_grid: dict[str, int]
+    """Grid index of every map node, keyed by the node id as text."""
+    xy: np.ndarray
+    """Node coordinates [m], shape (n, 2)."""
+    grid_of_node: np.ndarray
+    """Grid index of every node, by node index."""
+
+    @classmethod
+    def from_scenario(cls, scenario: Scenario, source: str) -> GridMap:
+        """The grids and map of a scenario (builds its map)."""
+        return cls.from_community(build_community(scenario), source)
+
+    @classmethod
+    def from_community(cls, community: Community, source: str) -> GridMap:
+        """The grids and map of a built scenario."""
+        labels = {label: int(community.grid_of_node[i])
+                  for i, label in enumerate(community.node_labels)}
+        return cls(source, list(community.grid_names), np.asarray(community.residents, float),
+                   labels, community.xy, community.grid_of_node)
+
+
+@dataclass(frozen=True)
+class Tickets:
+    """The tickets inside the observation window (structure of arrays)."""
+
+    source: str
+    """The CSV file."""
+    hours: np.ndarray
+    """Report time in hours since 1970-01-01 00:00 local time [h]."""
+    grid: np.ndarray
+    """Grid index into ``grids``."""
+    category: np.ndarray
+    """Category index into ``categories``."""
+    colour: np.ndarray
+    """Colour index into COLOURS, -1 where not given."""
+    handling: np.ndarray
+    """On-site time [min], NaN where not given."""
+    grids: list[str]
+    """Grid names."""
+    categories: list[str]
+    """Category names, in order of first appearance."""
+    start: float
+    """Window start [h since 1970-01-01]."""
+    end: float
+    """Window end [h since 1970-01-01]."""
+    rows: int
+    """Ticket rows in the file."""
+    outside: int
+    """Rows left out because they fall outside the window."""
+    has_colour: bool
+    """The file has a colour column."""
+    residents: np.ndarray | None
+    """Residents per grid, when the grids come from a scenario."""
+    grids_source: str | None
+    """The scenario the grids come from, if any."""
+
+    def __len__(self) -> int:
+        return len(self.hours)
+
+
+def parse_time(text: str) -> float | None:
+    """Hours since 1970-01-01 00:00 of an ISO 8601 time, read as local wall-clock time
+    (a UTC offset, if written, is dropped); None if ``text`` is not such a time."""
+    try:
+        stamp = datetime.fromisoformat(text.strip())
+    except ValueError:
+        return None
+    return (stamp.replace(tzinfo=None) - datetime(1970, 1, 1)).total_seconds() / 3600.0
+
+
+def format_time(hours: float) -> str:
+    """ISO 8601 text of hours since 1970-01-01 (to the minute)."""
+    stamp = np.datetime64("1970-01-01T00:00") + np.timedelta64(int(round(hours * 60)), "m")
+    return str(stamp)
+
+
+def read_tickets(path: str | Path, grids: GridMap | None = None,
+                 start: float | None = None, end: float | None = None) -> Tickets:
+    """Read and check a tickets CSV.
+
+    Parameters
+    ----------
+    path
+        The CSV file (UTF-8, header line first).
+    grids
+        Grids of a scenario: ticket grids must be among them, and ``node`` or
+        ``x``/``y`` columns are placed on its map.
+    start, end
+        Observation window [h since 1970-01-01]; default from the first to the
+        last ticket. Tickets outside it are left out.
+
+    Raises
+    ------
+    TicketsError
+        Listing every problem, each with file, line, column and message.
+    """
+    source = str(path)
+    rows, header = _read_rows(Path(path), source)
+    place, problems = _placement(header, grids, source)
+    reader = _RowReader(source, grids)
+    if not problems:  # with columns missing, every row would repeat it
+        for line, row in rows:
+            reader.read(line, row, place)
+    problems += reader.problems
+    if not problems and not reader.hours and not rows:
+        problems.append(Problem(source, 2, "", "no tickets after the header line"))
+    if problems:
+        raise TicketsError(sorted(problems, key=lambda p: p.line or 0))
+    hours = np.asarray(reader.hours)
+    lo = float(hours.min()) if start is None else start
+    hi = float(hours.max()) if end is None else end
+    if hi <= lo:
+        raise TicketsError([Problem(source, None, "timestamp", (
+            f"the observation window is empty (from {format_time(lo)} to {format_time(hi)}); "
+            "give tickets over a longer time or --start/--end"))])
+    inside = (hours >= lo) & (hours <= hi)
+    if grids is not None:
+        names = list(grids.names)
+        grid = np.asarray(reader.grid_index, dtype=np.int64)
+    else:
+        names = sorted(set(reader.grid_name))
+        lookup = {n: i for i, n in enumerate(names)}
+        grid = np.array([lookup[n] for n in reader.grid_name], dtype=np.int64)
+    categories = list(dict.fromkeys(np.asarray(reader.category)[inside].tolist()))
+    cat_index = {c: i for i, c in enumerate(categories)}
+    return Tickets(
+        source=source, hours=hours[inside], grid=grid[inside],
+        category=np.array([cat_index[c] for c in np.asarray(reader.category)[inside]],
+                          dtype=np.int64),
+        colour=np.asarray(reader.colour, dtype=np.int64)[inside],
+        handling=np.asarray(reader.handling, dtype=float)[inside],
+        grids=names, categories=categories, start=lo, end=hi, rows=len(hours),
+        outside=int((~inside).sum()), has_colour="colour" in header,
+        residents=None if grids is None else grids.residents,
+        grids_source=None if grids is None else grids.source,
+    )
+
+
+def _read_rows(path: Path, source: str) -> tuple[list[tuple[int, dict[str, str]]], list[str]]:
+    if not path.is_file():
+        raise TicketsError([Problem(source, None, "", "file not found")])
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise TicketsError([Problem(source, None, "", f"cannot read file ({exc})")]) from None
+    reader = csv.reader(text.splitlines(keepends=True))
+    try:
+        header = [h.strip() for h in next(reader)]
+    except StopIteration:
+        raise TicketsError([Problem(source, 1, "", (
+            f"the file is empty; required columns: {REQUIRED}"))]) from None
+    rows = []
+    line = reader.line_num + 1
+    try:
+        for values in reader:
+            if any(v.strip() for v in values):
+                rows.append((line, dict(zip(header, values, strict=False))))
+            line = reader.line_num + 1
+    except csv.Error as exc:
+        raise TicketsError([Problem(source, line, "", f"malformed CSV ({exc})")]) from None
+    return rows, header
+
+
+def _placement(header: list[str], grids: GridMap | None, source: str
+               ) -> tuple[str | None, list[Problem]]:
+    """Which column places a ticket (grid, node or xy), and problems with the header."""
+    found = ", ".join(h for h in header if h) or "none"
+    required = f"required: {REQUIRED} (found: {found})"
+    problems = [Problem(source, 1, col, f"required column is missing; {required}")
+                for col in ("timestamp", "category") if col not in header]
+    place: str | None = None
+    if "grid" in header:
+        place = "grid"
+    elif "node" in header:
+        place = "node"
+    elif "x" in header or "y" in header:
+        for col in ("x", "y"):
+            if col not in header:
+                problems.append(Problem(source, 1, col, (
+                    f"required column is missing; x and y go together (found: {found})")))
+        place = "xy"
+    else:
+        problems.append(Problem(source, 1, "grid", f"required column is missing; {required}"))
+    if place in ("node", "xy") and grids is None:
+        column = "node" if place == "node" else "x"
+        problems.append(Problem(source, 1, column, (
+            "placing tickets by map node or coordinates needs --grids-from "
+            "(a scenario whose map gives each node's grid)")))
+    return (None if problems else place), problems
+
+
+class _RowReader:
+    """Checks rows one by one, keeping the good values and every problem."""
+
+    def __init__(self, source: str, grids: GridMap | None) -> None:
+        self.source = source
+        self.grids = grids
+        self.known = {n: i for i, n in enumerate(grids.names)} if grids is not None else {}
+        self.tree = cKDTree(grids.xy) if grids is not None and len(grids.xy) else None
+        self.problems: list[Problem] = []
+        self.hours: list[float] = []
+        self.grid_index: list[int] = []
+        self.grid_name: list[str] = []
+        self.category: list[str] = []
+        self.colour: list[int] = []
+        self.handling: list[float] = []
+
+    def _bad(self, line: int, column: str, message: str) -> None:
+        self.problems.append(Problem(self.source, line, column, message))
+
+    def _value(self, row: dict[str, str], column: str) -> str:
+        value = row.get(column)
+        return "" if value is None else value.strip()
+
+    def read(self, line: int, row: dict[str, str], place: str | None) -> None:
+        before = len(self.problems)
+        stamp_text = self._value(row, "timestamp")
+        stamp = parse_time(stamp_text) if stamp_text else None
+        if not stamp_text:
+            self._bad(line, "timestamp", "missing value")
+        elif stamp is None:
+            self._bad(line, "timestamp", (
+                f"not an ISO 8601 time, e.g. 2024-03-01T08:15 (got {stamp_text!r})"))
+        category = self._value(row, "category")
+        if not category:
+            self._bad(line, "category", "missing value")
+        grid = self._grid(line, row, place)
+        colour = self._colour(line, row)
+        handling = self._handling(line, row)
+        if len(self.problems) == before and stamp is not None and grid is not None:
+            self.hours.append(stamp)
+            self.category.append(category)
+            self.colour.append(colour)
+            self.handling.append(handling)
+            if isinstance(grid, int):
+                self.grid_index.append(grid)
+            else:
+                self.grid_name.append(grid)
+
+    def _grid(self, line: int, row: dict[str, str], place: str | None) -> int | str | None:
+        if place == "grid":
+            name = self._value(row, "grid")
+            if not name:
+                self._bad(line, "grid", "missing value")
+                return None
+            if self.grids is None:
+                return name
+            if name not in self.known:
+                self._bad(line, "grid", (
+                    f"unknown grid {name!r}; known grids ({self.grids.source}): "
+                    + ", ".join(self.grids.names)))
+                return None
+            return self.known[name]
+        if place == "node" and self.grids is not None:
+            node = self._value(row, "node")
+            if not node:
+                self._bad(line, "node", "missing value")
+                return None
+            if node not in self.grids.node_grid:
+                self._bad(line, "node", (
+                    f"unknown node {node!r}: not a node of the map of {self.grids.source}"))
+                return None
+            return self.grids.node_grid[node]
+        if place == "xy" and self.tree is not None and self.grids is not None:
+            xy = [self._number(line, row, col) for col in ("x", "y")]
+            if xy[0] is None or xy[1] is None:
+                return None
+            _, nearest = self.tree.query(xy)
+            return int(self.grids.grid_of_node[int(nearest)])
+        return None
+
+    def _number(self, line: int, row: dict[str, str], column: str) -> float | None:
+        text = self._value(row, column)
+        if not text:
+            self._bad(line, column, "missing value")
+            return None
+        try:
+            value = float(text)
+        except ValueError:
+            value = math.nan
+        if not math.isfinite(value):
+            self._bad(line, column, f"not a number (got {text!r})")
+            return None
+        return value
+
+    def _colour(self, line: int, row: dict[str, str]) -> int:
+        text = self._value(row, "colour").lower()
+        if not text:
+            return -1
+        if text not in COLOURS:
+            self._bad(line, "colour", (
+                f"unknown colour {self._value(row, 'colour')!r}; allowed: "
+                + ", ".join(COLOURS)))
+            return -1
+        return COLOURS.index(text)
+
+    def _handling(self, line: int, row: dict[str, str]) -> float:
+        if not self._value(row, "handling_minutes"):
+            return math.nan
+        value = self._number(line, row, "handling_minutes")
+        if value is None:
+            return math.nan
+        if value < 0:
+            self._bad(line, "handling_minutes", f"must be >= 0 (got {value:g})")
+            return math.nan
+        return value
