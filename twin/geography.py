@@ -5,6 +5,15 @@ Travel times come from all-pairs shortest paths computed once with scipy's
 Dijkstra into a float32 matrix (n^2 x 4 bytes: 25 MB at 2,500 nodes, 400 MB at
 10,000). Larger maps get rows on demand, cached, instead of the full matrix.
 Streets are walked both ways: a directed file is read as undirected.
+
+Map files are GraphML, node-link JSON or OpenStreetMap XML (read by
+``twin.osm``). A file whose streets fall apart into disconnected pieces keeps
+only the largest piece, with a note: a grid worker could never reach the others.
+
+Grids come from lattice blocks, a node attribute, the nearest listed centre, or
+an automatic partition (``twin.partition``) into connected grids of balanced
+node count or demand weight. A grid's default worker base is its centre node:
+the node of the grid nearest the centroid of the grid's nodes.
 """
 
 from __future__ import annotations
@@ -19,7 +28,9 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
-from twin.scenario.schema import FileMap, LatticeMap, Scenario, known_grid_names
+from twin.osm import collapse_chains, read_osm
+from twin.partition import partition
+from twin.scenario.schema import FileMap, GridSpec, LatticeMap, Scenario, known_grid_names
 
 FULL_MATRIX_MAX_NODES = 10_000
 
@@ -108,11 +119,10 @@ def build_community(scenario: Scenario) -> Community:
         graph, notes = _read_file(spec)
     labels = [str(graph.nodes[v].get("label", v)) for v in graph.nodes]
     xy = np.array([[graph.nodes[v]["x"], graph.nodes[v]["y"]] for v in graph.nodes], float)
-    names, grid_of_node = _assign_grids(scenario, graph, xy)
-    residents_by_name = {g.name: g.residents for g in scenario.grids.items}
-    residents = np.array(
-        [residents_by_name.get(n, scenario.grids.residents) for n in names], dtype=float
-    )
+    adjacency = csr_matrix(
+        nx.to_scipy_sparse_array(graph, nodelist=range(len(labels)), weight="length"))
+    names, grid_of_node = _assign_grids(scenario, graph, xy, adjacency)
+    residents = _residents(scenario.grids, graph, names, grid_of_node)
     grid_nodes = [np.flatnonzero(grid_of_node == g) for g in range(len(names))]
     empty = [names[g] for g, nodes in enumerate(grid_nodes) if len(nodes) == 0]
     if empty:
@@ -126,8 +136,7 @@ def build_community(scenario: Scenario) -> Community:
     )
     for v in graph.nodes:
         graph.nodes[v]["grid"] = names[grid_of_node[v]]
-    adjacency = nx.to_scipy_sparse_array(graph, nodelist=range(len(labels)), weight="length")
-    travel = TravelTimes(csr_matrix(adjacency), spec.speed)
+    travel = TravelTimes(adjacency, spec.speed)
     return Community(graph, xy, labels, grid_of_node, names, residents, grid_nodes, centre,
                      travel, notes)
 
@@ -152,6 +161,7 @@ _READERS: dict[str, Callable[[Path], nx.Graph]] = {
     ".graphml": lambda p: nx.read_graphml(p),
     ".json": lambda p: nx.node_link_graph(json.loads(p.read_text(encoding="utf-8")),
                                           edges="links"),
+    ".osm": lambda p: read_osm(p, simplify=False),
 }
 
 
@@ -168,21 +178,22 @@ def _read_file(spec: FileMap) -> tuple[nx.Graph, list[str]]:
     except Exception as exc:  # noqa: BLE001 - any parse failure is the user's file
         raise MapError("map.path", f"cannot read map file: {exc}") from None
     notes: list[str] = []
-    missing = [v for v, d in raw.nodes(data=True)
-               if spec.x_attribute not in d or spec.y_attribute not in d]
+    osm = path.suffix.lower() == ".osm"
+    x_key, y_key = ("x", "y") if osm else (spec.x_attribute, spec.y_attribute)
+    length_key = "length" if osm else spec.length_attribute
+    missing = [v for v, d in raw.nodes(data=True) if x_key not in d or y_key not in d]
     if missing:
         raise MapError("map.path", f"{len(missing)} node(s) lack coordinates "
-                       f"'{spec.x_attribute}'/'{spec.y_attribute}' (first: {missing[0]!r})")
+                       f"'{x_key}'/'{y_key}' (first: {missing[0]!r})")
     und = nx.Graph()
     for v, d in raw.nodes(data=True):
-        und.add_node(v, **{k: val for k, val in d.items()
-                           if k not in (spec.x_attribute, spec.y_attribute)},
-                     x=float(d[spec.x_attribute]), y=float(d[spec.y_attribute]))
+        und.add_node(v, **{k: val for k, val in d.items() if k not in (x_key, y_key)},
+                     x=float(d[x_key]), y=float(d[y_key]))
     for a, b, d in raw.edges(data=True):
         if a == b:
             continue
-        if spec.length_attribute in d:
-            length = float(d[spec.length_attribute])
+        if length_key in d:
+            length = float(d[length_key])
         else:
             length = float(np.hypot(und.nodes[a]["x"] - und.nodes[b]["x"],
                                     und.nodes[a]["y"] - und.nodes[b]["y"]))
@@ -193,6 +204,8 @@ def _read_file(spec: FileMap) -> tuple[nx.Graph, list[str]]:
         und.add_edge(a, b, length=length)
     if und.number_of_nodes() == 0:
         raise MapError("map.path", "the map has no nodes")
+    if spec.simplify if spec.simplify is not None else osm:
+        und = collapse_chains(und)
     parts = list(nx.connected_components(und))
     if len(parts) > 1:
         keep = max(parts, key=len)
@@ -223,13 +236,20 @@ def block_grids(community: Community, scenario: Scenario, blocks: tuple[int, int
     return _blocks(community.graph, scenario.map, blocks), names
 
 
-def _assign_grids(scenario: Scenario, graph: nx.Graph, xy: np.ndarray
+def _assign_grids(scenario: Scenario, graph: nx.Graph, xy: np.ndarray, adjacency: csr_matrix
                   ) -> tuple[list[str], np.ndarray]:
     spec = scenario.grids
     n = graph.number_of_nodes()
     if spec.assignment == "blocks":
         assert isinstance(scenario.map, LatticeMap)
         return known_grid_names(scenario) or [], _blocks(graph, scenario.map, spec.blocks)
+    if spec.assignment == "partition":
+        assert spec.count is not None
+        if spec.count > n:
+            raise MapError("grids.count", f"must be at most the number of map nodes, {n} "
+                           f"(got {spec.count})")
+        weights = node_weights(spec, graph)
+        return known_grid_names(scenario) or [], partition(adjacency, xy, spec.count, weights)
     if spec.assignment == "nearest_centre":
         names = [g.name for g in spec.items]
         centres = np.array([g.centre for g in spec.items], dtype=float)
@@ -248,3 +268,46 @@ def _assign_grids(scenario: Scenario, graph: nx.Graph, xy: np.ndarray
                        f"{', '.join(unknown)}")
     index = {name: i for i, name in enumerate(names)}
     return names, np.array([index[str(v)] for v in values], dtype=np.int64)
+
+
+def node_weights(spec: GridSpec, graph: nx.Graph) -> np.ndarray:
+    """Weight of every node for ``grids.balance``: 1 each for `nodes`; for `demand` the
+    node attribute ``grids.weight_attribute``, or, if no node has it, half the length
+    of the streets meeting at the node [m] (its share of street frontage)."""
+    n = graph.number_of_nodes()
+    if spec.balance == "nodes":
+        return np.ones(n)
+    key = spec.weight_attribute
+    values = [graph.nodes[v].get(key) for v in range(n)]
+    if all(v is None for v in values):
+        frontage = np.array([sum(d["length"] for _, _, d in graph.edges(v, data=True)) / 2
+                             for v in range(n)], dtype=float)
+        return frontage if frontage.sum() > 0 else np.ones(n)
+    lacking = sum(v is None for v in values)
+    if lacking:
+        raise MapError("grids.weight_attribute", f"{lacking} map node(s) have no attribute "
+                       f"'{key}' (needed by balance: demand)")
+    try:
+        weights = np.array(values, dtype=float)
+    except (TypeError, ValueError):
+        raise MapError("grids.weight_attribute",
+                       f"node attribute '{key}' must be a number on every node") from None
+    if (weights < 0).any() or not np.isfinite(weights).all() or weights.sum() <= 0:
+        raise MapError("grids.weight_attribute", f"node attribute '{key}' must be >= 0 "
+                       "and finite, with a positive total")
+    return weights
+
+
+def _residents(spec: GridSpec, graph: nx.Graph, names: list[str], grid_of_node: np.ndarray
+               ) -> np.ndarray:
+    """Residents per grid: listed items, else ``residents``; or ``total_residents``
+    shared by ``balance`` weight (largest remainders, so the shares add up)."""
+    if spec.total_residents is None:
+        by_name = {g.name: g.residents for g in spec.items}
+        return np.array([by_name.get(n, spec.residents) for n in names], dtype=float)
+    load = np.bincount(grid_of_node, weights=node_weights(spec, graph), minlength=len(names))
+    exact = spec.total_residents * load / load.sum()
+    whole = np.floor(exact)
+    short = int(spec.total_residents - whole.sum())
+    whole[np.argsort(-(exact - whole), kind="stable")[:short]] += 1
+    return whole

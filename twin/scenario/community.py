@@ -29,21 +29,27 @@ class LatticeMap(Strict):
 
 
 class FileMap(Strict):
-    """A street network read from a GraphML or node-link JSON file."""
+    """A street network read from a GraphML, node-link JSON or OpenStreetMap XML file."""
 
     source: Literal["file"]
     """Map kind: `lattice` generates streets, `file` loads them."""
     path: str
-    """Path of the street network, relative to the scenario file (.graphml or .json)."""
+    """Path of the street network, relative to the scenario file (.graphml, .json or
+    .osm); an .osm file keeps its walkable ways (see `twin.osm`)."""
     length_attribute: str = "length"
     """Edge attribute holding the street segment length [m]; when absent the
-    straight-line distance between node coordinates is used."""
+    straight-line distance between node coordinates is used (.osm: great-circle
+    length, always)."""
     x_attribute: str = "x"
-    """Node attribute holding the easting [m]."""
+    """Node attribute holding the easting [m] (.osm: projected from lat/lon, always)."""
     y_attribute: str = "y"
-    """Node attribute holding the northing [m]."""
+    """Node attribute holding the northing [m] (.osm: projected from lat/lon, always)."""
     speed: float = Field(default=80.0, gt=0)
     """Travel speed of field staff [m/min]."""
+    simplify: bool | None = None
+    """Keep only junctions and dead ends, joining the streets between them into one
+    edge (lengths summed, travel times unchanged); default true for .osm, false for
+    .graphml and .json."""
 
 
 MapSpec = Annotated[LatticeMap | FileMap, Field(discriminator="source")]
@@ -64,19 +70,34 @@ class GridItem(Strict):
 class GridSpec(Strict):
     """How map nodes are divided into grids (网格)."""
 
-    assignment: Literal["blocks", "attribute", "nearest_centre"] = "blocks"
+    assignment: Literal["blocks", "attribute", "nearest_centre", "partition"] = "blocks"
     """`blocks`: cut a lattice map into `blocks` = [rows, cols] rectangles;
     `attribute`: a node attribute of a file map names the grid;
-    `nearest_centre`: each node joins the grid whose `centre` is nearest."""
+    `nearest_centre`: each node joins the grid whose `centre` is nearest;
+    `partition`: cut any map into `count` connected grids of balanced size."""
     blocks: tuple[int, int] = (1, 1)
     """Grid layout [rows, cols] for `assignment: blocks`."""
     attribute: str = "grid"
     """Node attribute naming the grid, for `assignment: attribute`."""
+    count: int | None = Field(default=None, ge=1)
+    """Number of grids for `assignment: partition`."""
+    balance: Literal["nodes", "demand"] = "nodes"
+    """What `partition` makes equal across grids: `nodes` (street junctions) or
+    `demand` (node weights: the `weight_attribute` of each node, or, if no node
+    has it, half the length of the streets meeting at the node)."""
+    weight_attribute: str = "weight"
+    """Node attribute holding a node's demand weight (e.g. residents or
+    households near it), for `balance: demand`."""
     residents: int = Field(default=3000, ge=0)
     """Residents per grid for grids not listed in `items`."""
+    total_residents: int | None = Field(default=None, ge=0)
+    """Residents of the whole map, for `assignment: partition`: shared among the
+    grids in proportion to their `balance` weight (instead of `residents` per grid)."""
     items: list[GridItem] = Field(default_factory=list)
     """Grids listed by name; with `blocks` the list runs row by row and must
-    have rows x cols entries (or be empty, to name them grid-01, grid-02, ...)."""
+    have rows x cols entries (or be empty, to name them grid-01, grid-02, ...);
+    with `partition` it has `count` entries or none, numbered like blocks
+    (south to north, west to east)."""
 
     def _check_unique(self, raw: dict[str, Any]) -> Found:
         yield from unique_name_problems(raw, "items", "grid")
@@ -101,3 +122,30 @@ class GridSpec(Strict):
                     f"assignment nearest_centre needs a centre for every item "
                     f"(missing for: {', '.join(missing)})"
                 )
+
+    def _check_partition(self, raw: dict[str, Any]) -> Found:
+        if self.assignment != "partition":
+            for key in ("count", "total_residents"):
+                if raw.get(key) is not None:
+                    yield (key,), "only used with assignment partition"
+            return
+        if self.count is None:
+            if raw.get("count") is None:
+                yield ("count",), "assignment partition needs count, the number of grids"
+            return
+        if self.items and len(self.items) != self.count:
+            yield ("items",), (
+                f"count {self.count} makes {self.count} grids but items lists "
+                f"{len(self.items)}; list one item per grid or none"
+            )
+        items = raw.get("items")
+        if self.total_residents is not None and isinstance(items, list) and any(
+                isinstance(item, dict) and "residents" in item for item in items):
+            yield ("total_residents",), (
+                "give residents per item or total_residents, not both")
+
+
+def partition_names(count: int) -> list[str]:
+    """Names of grids cut by blocks or partition: grid-01, grid-02, ..."""
+    width = max(2, len(str(count)))
+    return [f"grid-{i + 1:0{width}d}" for i in range(count)]
