@@ -107,6 +107,9 @@ class Casework(JointResponse):
         self.pending = bytearray(self.n)  # 1 while a latent issue waits to be found
         self.visit_key: list[int] = []
         self.visit_waiting: list[bool] = []
+        # True when finishing a job only stamps the resolution time (no failure
+        # draws, no follow-up visits): the worker loop then does it inline.
+        self.plain = not self.escalating and follow_up is None
         staff.on_arrival = self._patrol_arrival
 
     def _draws(self, worker: int, unit_team: list[int]) -> list[int]:
@@ -264,10 +267,18 @@ class Casework(JointResponse):
     def next_for(self, worker: int, node: int) -> tuple[int, float] | None:
         """The best waiting task ``worker`` (free at ``node``) may take, booked to it."""
         best_q, best = -1, -1
-        heaps = self.heaps
+        heaps, seq_task, n = self.heaps, self.seq_task, self.n
+        waiting, keys = self.waiting, self.key
         for q in self.draws[worker]:
             heap = heaps[q]
-            while heap and not self._valid(heap[0]):
+            while heap:
+                key = heap[0]
+                task = seq_task[key % BIG]
+                if task < n:  # inline of _valid for issues, the common case
+                    if waiting[task] and keys[task] == key:
+                        break
+                elif self._valid(key):
+                    break
                 heapq.heappop(heap)
             if heap and (best < 0 or heap[0] < best):
                 best_q, best = q, heap[0]

@@ -77,7 +77,7 @@ class Arrivals:
     """Uniform numbers deciding whether an attempt at each colour fails, shape (n, 3)."""
     repeat_offsets: np.ndarray
     """Times after report of the first REPEAT_DRAWS repeat complaints if the case
-    stayed open, shape (n, REPEAT_DRAWS) [min] (inf where complaints are off);
+    stayed open, shape (n, REPEAT_DRAWS) [min] (shape (n, 0) when complaints are off);
     ``more_repeat_offsets`` continues the sequence for the rare case open longer."""
 
     def __len__(self) -> int:
@@ -169,20 +169,20 @@ def generate_arrivals(
                 "colour": colour,
                 "fail_draw": streams[f"failure/{key}"].random((n, len(COLOURS))),
             }
-            service = [cat.service_by_colour.get(c, cat.service) for c in COLOURS]
-            part["service"] = np.stack([
-                sample_service(service[0], streams[f"service/{key}"], n),
-                sample_service(service[1], streams[f"service-yellow/{key}"], n),
-                sample_service(service[2], streams[f"service-red/{key}"], n),
-            ], axis=1)
+            # A colour without its own on-site time reuses the green draw: the same
+            # case takes as long whoever handles it.
+            green = sample_service(cat.service, streams[f"service/{key}"], n)
+            part["service"] = np.stack([green] + [
+                sample_service(cat.service_by_colour[c], streams[f"service-{c}/{key}"], n)
+                if c in cat.service_by_colour else green for c in COLOURS[1:]], axis=1)
             part.update(_channels(cat, key, streams, t))
             if repeat_rate > 0:
                 # rate r(t) = R t / D: Lambda(t) = R t^2 / (2 D), so t_k = sqrt(2 D E_k / R)
                 e = np.cumsum(streams[f"repeat/{key}"].exponential(1.0, (n, REPEAT_DRAWS)), 1)
                 part["repeat_offsets"] = np.sqrt(2.0 * deadline_of[colour][:, None] * e
                                                  / repeat_rate)
-            else:
-                part["repeat_offsets"] = np.full((n, REPEAT_DRAWS), np.inf)
+            else:  # no repeat complaints: no columns (saves memory on long runs)
+                part["repeat_offsets"] = np.zeros((n, 0))
             parts.append(part)
     cols = {name: np.concatenate([p[name] for p in parts]) for name in parts[0]}
     order = np.argsort(cols["t"], kind="stable")

@@ -156,6 +156,8 @@ def _complaints(scenario: Scenario, arr: Arrivals, issues: IssueRecorder, stream
     """Repeat complaints of every issue while it was open (reported -> resolved or horizon)."""
     open_for = np.where(np.isnan(issues.t_resolved), horizon, issues.t_resolved) - (
         issues.t_reported)
+    if arr.repeat_offsets.shape[1] == 0:  # repeat complaints are off
+        return complaints_frame(issues.t_reported, arr.repeat_offsets, open_for, {})
     last = arr.repeat_offsets[:, -1]
     beyond = np.flatnonzero(np.nan_to_num(open_for, nan=-1.0) > last)
     d = scenario.deadlines

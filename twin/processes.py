@@ -58,6 +58,11 @@ def worker(env: simpy.Environment, cw: Casework, me: int, on_duty: bool
     staff = cw.staff
     add = staff.activity.add
     on_shift = staff._on_shift
+    # Item views for the fast path of issues (tasks below n); visits go through cw.
+    n, t_on_site, t_resolved = cw.n, cw._t_on_site, cw._t_resolved
+    service, colour, issue_node = cw._service, cw._colour, cw._node
+    plain, static = cw.plain, staff.static[me]
+    a_worker, a_state, a_start, a_end, a_task = staff.activity.appenders()
     phase = staff.phase
     base = staff.base[me]
     node = base
@@ -94,15 +99,23 @@ def worker(env: simpy.Environment, cw: Casework, me: int, on_duty: bool
             start = env.now
             phase[me] = (TRAVEL, start, task)
             yield env.timeout(travel)
-            add(me, TRAVEL, start, env.now, task)
+            a_worker(me), a_state(TRAVEL), a_start(start), a_end(env.now), a_task(task)
         start = env.now
-        cw.on_site(task)
         phase[me] = (ON_SITE, start, task)
-        yield env.timeout(cw.service_of(task))
+        if task < n:
+            if t_on_site[task] != t_on_site[task]:  # NaN: the first arrival
+                t_on_site[task] = start
+            yield env.timeout(service[colour[task]][task])
+        else:
+            cw.on_site(task)
+            yield env.timeout(cw.service_of(task))
         add(me, ON_SITE, start, env.now, task)
-        cw.finish(task)
-        if not staff.static[me]:
-            node = cw.node_of(task)
+        if plain and task < n:
+            t_resolved[task] = env.now
+        else:
+            cw.finish(task)
+        if not static:
+            node = issue_node[task] if task < n else cw.node_of(task)
         if on_shift[me]:
             job = cw.next_for(me, node)
             msg = None

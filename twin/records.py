@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from array import array
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -133,6 +134,12 @@ class ActivityRecorder:
             self.t_start.append(t_start)
             self.t_end.append(t_end)
             self.task.append(task)
+
+    def appenders(self) -> tuple[Any, Any, Any, Any, Any]:
+        """The five column appenders (worker, state, start, end, task), for a hot loop
+        that records non-empty intervals without a method call per interval."""
+        return (self.worker.append, self.state.append, self.t_start.append,
+                self.t_end.append, self.task.append)
 
     def to_frame(self, labels: Labels, visit_issue: np.ndarray) -> pd.DataFrame:
         """The activity table; ``visit_issue`` maps visit number to its issue."""
