@@ -19,9 +19,10 @@ from typing import Any
 import numpy as np
 import simpy
 
-from twin.demand import Arrivals, sample_service
+from twin.demand import Arrivals
 from twin.dispatch import Staff, items
 from twin.escalation import DEADLINE, FAILED, GREW, RED, WHISTLE, YELLOW, EscalationRules
+from twin.followup import FollowUps
 from twin.joint import JointResponse
 from twin.policies import DispatchPolicy
 from twin.records import (
@@ -37,7 +38,7 @@ VISIT_RANK = 3
 _INF = float("inf")
 
 
-class Casework(JointResponse):
+class Casework(JointResponse, FollowUps):
     """The dispatcher: where each task waits, who is sent, and what happens next."""
 
     def __init__(self, env: simpy.Environment, staff: Staff, staffing: Staffing,
@@ -71,7 +72,9 @@ class Casework(JointResponse):
                        for u, t in enumerate(unit_team)]
         self.elig_q = [n_units + q for q in self.home_q]
         self.borrow_q = [2 * n_units + t for t in range(n_teams)]
-        self.heaps: list[list[int]] = [[] for _ in range(2 * n_units + n_teams)]
+        # follow-up visits wait for their own unit's workers, whatever the policy
+        self.visit_q = [2 * n_units + n_teams + u for u in range(n_units)]
+        self.heaps: list[list[int]] = [[] for _ in range(3 * n_units + n_teams)]
         self.joint_q = self.joint_units[0] if self.joint_units else -1
         # per category: positions (in joint_units) of the pools a red case needs
         self.case_pools = [
@@ -115,7 +118,7 @@ class Casework(JointResponse):
     def _draws(self, worker: int, unit_team: list[int]) -> list[int]:
         kind, unit = self.staff.kind[worker], self.staff.unit[worker]
         if kind == GRID_WORKER:
-            queues = [self.home_q[unit], self.elig_q[unit]]
+            queues = [self.home_q[unit], self.elig_q[unit], self.visit_q[unit]]
             return queues + ([self.borrow_q[unit_team[unit]]] if self.borrow_after is not None
                              else [])
         if kind == VOLUNTEER:
@@ -159,7 +162,7 @@ class Casework(JointResponse):
             unit = self.visits.unit[task - self.n]
             worker, t = staff.nearest_in(staff.idle_sets[unit * 4 + GRID_WORKER],
                                          self.visits.node[task - self.n])
-            self._assign_or_wait(task, worker, t, self.home_q[unit], VISIT_RANK)
+            self._assign_or_wait(task, worker, t, self.visit_q[unit], VISIT_RANK)
             return
         colour = self._colour[issue := task]
         node = self._node[issue]
@@ -187,8 +190,11 @@ class Casework(JointResponse):
             # Borrowing counts from the report: a case re-routed by an escalation
             # after borrow_after minutes is open to other grids at once.
             due = self._t_reported[issue] + self.borrow_after - self.env.now
-            timer = self.env.timeout(max(due, 0.0), value=(issue, self.key[issue]))
-            timer.callbacks.append(self._open_to_all)
+            if due <= 0.0:
+                self._open(issue)
+            else:
+                timer = self.env.timeout(due, value=(issue, self.key[issue]))
+                timer.callbacks.append(self._open_to_all)
 
     def _assign_or_wait(self, task: int, worker: int, t: float, queue: int, rank: int) -> bool:
         """Assign if someone was found, else queue; True if the task now waits."""
@@ -213,8 +219,12 @@ class Casework(JointResponse):
 
     def _open_to_all(self, event: simpy.Event) -> None:
         issue, key = event.value  # type: ignore[misc]
-        if not self.waiting[issue] or self.key[issue] != key:
-            return
+        if self.waiting[issue] and self.key[issue] == key:
+            self._open(issue)
+
+    def _open(self, issue: int) -> None:
+        """A waiting case becomes open to the grid workers of every unit of its team."""
+        key = self.key[issue]
         team = self.staff.team_of_unit(self._unit[issue])
         heapq.heappush(self.heaps[self.borrow_q[team]], key)
         worker, t = self.staff.nearest_of_team(team, self._node[issue])
@@ -371,22 +381,3 @@ class Casework(JointResponse):
         issue, key = event.value  # type: ignore[misc]
         if self.waiting[issue] and self.key[issue] == key:
             self.escalate(issue, GREW)
-
-    # ---------------------------------------------------------- follow-up
-    def _plan_visit(self, issue: int) -> None:
-        spec = self.follow_up
-        grid = self.names[0][self._grid[issue]]
-        service = float(sample_service(spec.service, self.streams[f"follow-up/{grid}"], 1)[0])
-        due = self.env.now + spec.delay_days * 1440.0
-        unit = self._unit[issue]
-        v = self.visits.create(issue, unit, self._node[issue], due, service)
-        self.visit_key.append(0)
-        self.visit_waiting.append(False)
-        timer = self.env.timeout(due - self.env.now, value=v)
-        timer.callbacks.append(self._visit_due)
-
-    def _visit_due(self, event: simpy.Event) -> None:
-        v = int(event.value)  # type: ignore[arg-type]
-        self.seq_task.append(self.n + v)
-        self.visit_key[v] = len(self.seq_task) - 1
-        self._route(self.n + v)

@@ -39,6 +39,13 @@ def items(array: np.ndarray) -> Any:
     return array.data
 
 
+def _route_time(travel: TravelTimes, route: list[int]) -> float:
+    """Minutes to walk a closed route once."""
+    if len(route) < 2:
+        return 0.0
+    return sum(travel.between(a, b) for a, b in zip(route, route[1:] + route[:1], strict=True))
+
+
 class Staff:
     """State of every staff member: duty, idleness, position, current phase."""
 
@@ -63,7 +70,10 @@ class Staff:
         self._penalty = [items(p) for p in self.penalty]
         self.idle_in_team = [0] * len(staffing.team_names)
         self.static = [k == MEDIATOR and not mediators_travel for k in self.kind]
-        self.routes: list[list[int]] = [r.tolist() if patrols else [] for r in staffing.routes]
+        # A route with no length (a one-node grid, zero-length streets) is no patrol.
+        self.routes: list[list[int]] = [
+            r.tolist() if patrols and _route_time(travel, r.tolist()) > 0.0 else []
+            for r in staffing.routes]
         self.patrol_pos = [0] * n
         self.patrol_gen = [0] * n
         self.patrol_since = [-1.0] * n
@@ -79,6 +89,8 @@ class Staff:
         self.wake: list[simpy.Event | None] = [None] * n
         # What each staff member not idle is doing since when: (state, start, task).
         self.phase: list[tuple[int, float, int]] = [(OFF_SHIFT, 0.0, -1)] * n
+        # Responders of a joint response: when each reaches the scene (then stands by).
+        self.standby_from: list[float] = [float("inf")] * n
         self._idle = items(self.idle)
         self._on_shift = items(self.on_shift)
         self._a = items(self.leg_a)

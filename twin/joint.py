@@ -104,8 +104,9 @@ class JointResponse:
         env, staff, add = self.env, self.staff, self.staff.activity.add
         start = env.now
         longest = max(t for _, t in team)
-        for worker, _t in team:
+        for worker, t in team:
             staff.phase[worker] = (TRAVEL, start, issue)
+            staff.standby_from[worker] = start + t  # arrives, then waits for the others
         if longest > 0:
             yield env.timeout(longest)
         arrived = env.now

@@ -17,6 +17,8 @@ from twin.geography import Community, build_community
 from twin.policies import dispatch_policy
 from twin.processes import arrival_events, arrivals, roster, worker
 from twin.records import (
+    STANDBY,
+    TRAVEL,
     ActivityRecorder,
     EventRecorder,
     IssueRecorder,
@@ -122,7 +124,9 @@ def simulate(
                 changes.append((s, w, True))
             if e < horizon:
                 changes.append((e, w, False))
-    changes.sort()
+    # At equal times shifts end before others start, so nobody is sent out as
+    # their shift ends (a joint response may start as soon as a pool changes).
+    changes.sort(key=lambda change: (change[0], change[2], change[1]))
     for w in range(staff.n):
         if staff.kind[w] == RESPONDER:
             if staff.on_shift[w]:
@@ -175,4 +179,9 @@ def _close_open_intervals(staff: Staff, horizon: float) -> None:
             staff.clear_idle(w)
         else:
             state, start, task = staff.phase[w]
-            staff.activity.add(w, state, start, horizon, task)
+            if state == TRAVEL and staff.kind[w] == RESPONDER:  # travel, then stand by
+                arrived = min(staff.standby_from[w], horizon)
+                staff.activity.add(w, TRAVEL, start, arrived, task)
+                staff.activity.add(w, STANDBY, arrived, horizon, task)
+            else:
+                staff.activity.add(w, state, start, horizon, task)

@@ -75,4 +75,6 @@ def run_to_precision(
         if n >= max_replications:
             return PrecisionOutcome(runs, n, False, achieved)
         needed = n * (worst / relative) ** 2 if math.isfinite(worst) else 2 * n
-        n = min(max_replications, max(n + max(1, jobs), math.ceil(needed)))
+        # The next count depends only on the results, never on jobs, so the
+        # outcome is the same however many processes run it.
+        n = min(max_replications, max(n + 1, math.ceil(needed)))
