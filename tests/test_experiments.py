@@ -167,3 +167,15 @@ def test_a_local_dask_cluster_gives_identical_results() -> None:
     pd.testing.assert_frame_equal(local.issues, remote.issues)
     pd.testing.assert_frame_equal(local.activity, remote.activity)
     pd.testing.assert_frame_equal(local.kpis, remote.kpis)
+
+
+def test_a_growing_backlog_is_recognised() -> None:
+    from twin.metrics.warmup import backlog_growth
+
+    over = twin.run_replications(mmc(**{"demand.categories.0.rate_per_hour": 7.0,
+                                        "run.horizon_days": 10}), replications=2)
+    slope = backlog_growth(over.issues, 10 * 1440.0, 1440.0)
+    # lambda - c*mu = 7 - 6 = 1 issue an hour: about 24 more open issues a day
+    assert slope is not None and 12 < slope < 36
+    steady = twin.run_replications(mmc(**{"run.horizon_days": 10}), replications=2)
+    assert backlog_growth(steady.issues, 10 * 1440.0, 1440.0) is None

@@ -42,8 +42,11 @@ HEADLINE_KPIS = (
 )
 """KPIs shown first; every other KPI is in a folded table below them."""
 SETTINGS = ("run.horizon_days", "run.warmup_days", "run.seed", "workforce.per_grid",
-            "dispatch.policy", "escalation.enabled", "deadlines.response", "deadlines.green",
-            "deadlines.yellow", "deadlines.red", "patrols.enabled", "follow_up.delay_days")
+            "dispatch.policy", "dispatch.borrow_after", "escalation.enabled",
+            "deadlines.response", "deadlines.green", "deadlines.yellow", "deadlines.red",
+            "tiers.mediation.staff", "patrols.enabled", "volunteers.participation",
+            "volunteers.registered_per_1000_residents", "follow_up.delay_days",
+            "repeat_complaints.rate_at_deadline")
 """Scenario keys listed for each run."""
 
 
@@ -136,12 +139,32 @@ def _comparison_table(comparison: pd.DataFrame, lang: str) -> str:
             mark = (f'<b class="sig">{text("yes", lang)}</b>' if not pd.isna(sig) and bool(sig)
                     else text("no", lang))
             out.append([html.escape(kpi_label(kpi, lang)), html.escape(str(r["scenario"])),
-                        _fmt(r.get("mean"), kpi), _fmt(r.get("diff"), kpi),
-                        f"{_fmt(r.get('diff_ci_low'), kpi)} – {_fmt(r.get('diff_ci_high'), kpi)}",
+                        _fmt(r.get("mean"), kpi), _diff(r.get("diff"), kpi),
+                        f"{_diff(r.get('diff_ci_low'), kpi)} – {_diff(r.get('diff_ci_high'), kpi)}",
                         mark])
         return out
 
     return _folded(head, list(dict.fromkeys(comparison["kpi"])), rows, lang)
+
+
+def _lists(scenario: Any) -> list[tuple[str, str]]:
+    """Settings that are lists: the responder pools, the teams."""
+    out = []
+    tiers = getattr(scenario, "tiers", None)
+    if tiers is not None:
+        out.append(("tiers.joint.pools",
+                    ", ".join(f"{p.name} {p.staff}" for p in tiers.joint.pools)))
+    teams = getattr(scenario, "teams", None) or []
+    if teams:
+        out.append(("teams", ", ".join(f"{t.name} ({t.per_grid} per grid)" for t in teams)))
+    return out
+
+
+def _diff(value: Any, kpi: str) -> str:
+    """A difference; for shares in percentage points, which a % would misstate."""
+    if is_share(kpi) and isinstance(value, float | np.floating) and not np.isnan(value):
+        return f"{float(value) * 100:+.1f} pp"
+    return _fmt(value, kpi)
 
 
 def _scenario_section(runs: Sequence[tuple[str, RunLike]], lang: str) -> str:
@@ -156,6 +179,8 @@ def _scenario_section(runs: Sequence[tuple[str, RunLike]], lang: str) -> str:
             if value is not None:
                 shown = f"{value:g}" if isinstance(value, float) else str(value)
                 rows.append([f"<code>{key}</code>", html.escape(shown)])
+        for key, value in _lists(scenario):
+            rows.append([f"<code>{key}</code>", html.escape(value)])
         parts.append(f"<h3>{html.escape(name)}</h3><p>{html.escape(str(description))}</p>"
                      + _table([text("setting", lang), text("value", lang)], rows))
     return "".join(parts)

@@ -16,6 +16,7 @@ import pandas as pd
 
 from twin.experiment import Progress, RunResult, Store, run_many
 from twin.metrics import DEFAULT_LEVEL, summarise
+from twin.scenario.errors import Problem, ScenarioError
 from twin.scenario.loader import apply_overrides
 from twin.scenario.schema import Scenario
 
@@ -43,7 +44,11 @@ def parse_values(text: str) -> list[Any]:
     text = text.strip()
     if ".." in text and "," not in text and not text.startswith("["):
         lo, _, hi = text.partition("..")
-        start, stop = int(lo), int(hi)
+        try:
+            start, stop = int(lo), int(hi)
+        except ValueError:
+            raise ValueError(f"a range a..b takes whole numbers (got {text!r}); list other "
+                             "values instead, e.g. 0.5,1,2") from None
         step = 1 if stop >= start else -1
         return list(range(start, stop + step, step))
     if not text.startswith("["):
@@ -57,6 +62,30 @@ def parse_values(text: str) -> list[Any]:
 def point_name(values: Mapping[str, Any]) -> str:
     """A readable name for a point, e.g. ``workforce.per_grid=2,deadlines.green=60``."""
     return ",".join(f"{k}={v}" for k, v in values.items())
+
+
+def sweep_points(scenario: Scenario, vary: Mapping[str, Sequence[Any]]
+                 ) -> tuple[list[dict[str, Any]], list[tuple[str, Scenario]]]:
+    """Every point of the grid: its values and its (name, scenario).
+
+    Raises
+    ------
+    ScenarioError
+        Listing the problems of every invalid point, located at ``--vary``.
+    """
+    keys = list(vary)
+    grid = [dict(zip(keys, combo, strict=True))
+            for combo in itertools.product(*(vary[k] for k in keys))]
+    requests: list[tuple[str, Scenario]] = []
+    problems: list[Problem] = []
+    for values in grid:
+        try:
+            requests.append((point_name(values), apply_overrides(scenario, values)))
+        except ScenarioError as error:
+            problems.extend(p for p in error.problems if p not in problems)
+    if problems:
+        raise ScenarioError(problems)
+    return grid, requests
 
 
 def sweep(
@@ -86,9 +115,7 @@ def sweep(
     [2, 3]
     """
     keys = list(vary)
-    grid = [dict(zip(keys, combo, strict=True))
-            for combo in itertools.product(*(vary[k] for k in keys))]
-    requests = [(point_name(values), apply_overrides(scenario, values)) for values in grid]
+    grid, requests = sweep_points(scenario, vary)
     runs = run_many(requests, replications, seed, jobs, progress, cluster, store)
     points = pd.DataFrame([{"point": name, **values}
                            for (name, _), values in zip(requests, grid, strict=True)])

@@ -41,7 +41,7 @@ ReplicationsOption = Annotated[int | None, typer.Option(help="Number of replicat
 SeedOption = Annotated[int | None, typer.Option(help="Root random seed.")]
 JobsOption = Annotated[int, typer.Option(help="Parallel worker processes.")]
 ClusterOption = Annotated[str | None, typer.Option(
-    help="Run replications on a Dask scheduler at this address (needs twin[cluster]).")]
+    help="Run replications on a Dask scheduler at this address (needs the cluster extra).")]
 AllOption = Annotated[bool, typer.Option("--all", help="Show every KPI, not only the headline.")]
 PrecisionOption = Annotated[float | None, typer.Option(
     help="Add replications until the KPI's 95% CI half-width is below this share of its mean.")]
@@ -84,6 +84,10 @@ def check_common(jobs: int, out: Path | None, precision: float | None = None,
         problems.append(cli_problem("--jobs", f"must be >= 1 (got {jobs})"))
     if out is not None and out.exists() and not out.is_dir():
         problems.append(cli_problem("--out", f"{out} exists and is not a folder"))
+    elif out is not None:
+        blocked = [p for p in out.parents if p.exists() and not p.is_dir()]
+        if blocked:
+            problems.append(cli_problem("--out", f"{blocked[0]} is a file, not a folder"))
     if precision is not None and not 0 < precision < 1:
         problems.append(cli_problem("--precision", f"must be between 0 and 1 (got {precision})"))
     if max_replications < 2:
@@ -92,6 +96,21 @@ def check_common(jobs: int, out: Path | None, precision: float | None = None,
         problems.append(cli_problem("--lang", f"must be en or zh (got {lang!r})"))
     if problems:
         fail(problems)
+
+
+def connect(cluster: str | None) -> Any:
+    """A Dask client for ``--cluster`` (None without it); exit 2 if it cannot be had."""
+    if cluster is None:
+        return None
+    try:
+        from distributed import Client
+    except ImportError:
+        fail([cli_problem("--cluster", "needs dask.distributed: pip install -e '.[cluster]' "
+                                       "(or 'twin[cluster]')")])
+    try:
+        return Client(cluster, timeout="15s")
+    except (OSError, ValueError, TimeoutError) as exc:
+        fail([cli_problem("--cluster", f"cannot reach a Dask scheduler at {cluster!r} ({exc})")])
 
 
 def kpi_names(scenario: Scenario) -> list[str]:
@@ -121,6 +140,20 @@ def progress_bar(total: int, label: str) -> Iterator[Callable[[Any], None]]:
                   TimeElapsedColumn(), console=err_console, transient=True) as bar:
         task = bar.add_task(escape(label), total=total)
         yield lambda _item: bar.advance(task)
+
+
+def warn_backlog(name: str, result: RunResult) -> None:
+    """Warn when open issues keep rising: the KPIs then describe a growing backlog."""
+    from twin.metrics.warmup import backlog_growth
+
+    spec = result.scenario
+    slope = backlog_growth(result.issues, spec.run.horizon_days * 1440.0,
+                           spec.run.warmup_days * 1440.0)
+    if slope is not None:
+        err_console.print(
+            f"warning: {name}: open issues keep rising (+{slope:.1f} a day after the warm-up): "
+            "the community cannot keep up, and its KPIs describe a growing backlog, not a "
+            "steady state", style="yellow", highlight=False)
 
 
 def fmt(x: Any) -> str:

@@ -31,6 +31,7 @@ from twin.cli.common import (
     check_common,
     check_kpi,
     cli_problem,
+    connect,
     err_console,
     fail,
     fmt,
@@ -40,17 +41,18 @@ from twin.cli.common import (
     print_comparison,
     progress_bar,
     shown,
+    warn_backlog,
 )
 from twin.cli.single import run_overrides
 from twin.compare import compare as compare_runs
 from twin.compare import paired_table, unique_names
 from twin.experiment import RunResult, load_checked
-from twin.output import write_results
+from twin.output import twin_version, write_results
 from twin.precision import run_to_precision
 from twin.report import write_report_folder
 from twin.scenario import Scenario, ScenarioError
 from twin.store import DiskStore
-from twin.sweep import parse_values
+from twin.sweep import parse_values, sweep_points
 from twin.sweep import sweep as sweep_runs
 
 CACHE = ".replications"
@@ -65,9 +67,18 @@ def _write_csv(frame: pd.DataFrame, path: Path) -> None:
 
 
 def _report(out: Path, runs: dict[str, RunResult], comparison: pd.DataFrame | None,
-            sweep_summary: pd.DataFrame | None, lang: str) -> None:
-    """Plots and report.html."""
-    path = write_report_folder(out, runs, comparison=comparison, sweep=sweep_summary, lang=lang)
+            sweep_summary: pd.DataFrame | None, lang: str, files: list[str],
+            overrides: list[str]) -> None:
+    """Plots and report.html, with the provenance of every run."""
+    manifest = {
+        "twin_version": twin_version(),
+        "scenario_files": files,
+        "overrides": overrides,
+        "runs": {name: {"root_seed": run.seed, "replications": len(run.replications)}
+                 for name, run in runs.items()},
+    }
+    path = write_report_folder(out, runs, comparison=comparison, sweep=sweep_summary, lang=lang,
+                               manifest=manifest)
     out_console.print(f"report: {path}", highlight=False, soft_wrap=True)
 
 
@@ -100,6 +111,7 @@ def compare(
         fail(problems)
     if precision is not None:
         check_kpi(kpi, kpi_names(scenarios[0]))
+    cluster = connect(cluster)
     target = out or Path("out") / "compare"
     target.mkdir(parents=True, exist_ok=True)
     store = DiskStore(target / CACHE)
@@ -118,10 +130,12 @@ def compare(
         err_console.print(outcome.message(kpi, precision), highlight=False)
         runs, table = outcome.runs, paired_table(outcome.runs, names)
     print_comparison(table, names, all_)
+    for name in names:
+        warn_backlog(name, runs[name])
     _write_csv(table, target / "comparison.csv")
     for name, file in zip(names, files, strict=True):
         write_results(runs[name], target / name, source=str(file), overrides=overrides)
-    _report(target, runs, table, None, lang)
+    _report(target, runs, table, None, lang, [str(f) for f in files], overrides)
     out_console.print(f"results written to {target}/", highlight=False, soft_wrap=True)
     if any(run.errors for run in runs.values()):
         err_console.print("some replications failed; see each manifest.json", style="red")
@@ -162,6 +176,11 @@ def sweep(
     if problems:
         fail(problems)
     scenario = load(file, overrides, options)
+    try:
+        sweep_points(scenario, grid)  # every point checked before anything is written
+    except ScenarioError as error:
+        fail(error.problems)
+    cluster = connect(cluster)
     target = out or Path("out") / "sweep"
     target.mkdir(parents=True, exist_ok=True)
     points = 1
@@ -177,7 +196,8 @@ def sweep(
     _write_csv(result.summary, target / "summary.csv")
     _write_csv(result.points, target / "points.csv")
     _print_sweep(result.summary, list(grid), all_)
-    _report(target, result.runs, None, result.summary, lang)
+    _report(target, result.runs, None, result.summary, lang, [str(file)],
+            [*overrides, *[f"--vary {v}" for v in vary]])
     out_console.print(f"results written to {target}/", highlight=False, soft_wrap=True)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -23,12 +23,14 @@ from twin.cli.common import (
     SetOption,
     check_common,
     check_kpi,
+    connect,
     err_console,
     kpi_names,
     load,
     out_console,
     print_summary,
     progress_bar,
+    warn_backlog,
 )
 from twin.experiment import RunResult, run_replications
 from twin.metrics.warmup import warmup_check
@@ -79,6 +81,7 @@ def run(
     overrides, options = run_overrides(set_, replications, seed)
     check_common(jobs, out, precision, max_replications, lang)
     scenario = load(file, overrides, options)
+    cluster = connect(cluster)
     target = out or Path("out") / scenario.name
     if precision is None:
         with progress_bar(scenario.run.replications, scenario.name) as tick:
@@ -87,6 +90,7 @@ def run(
         result = _precise(scenario, kpi, precision, max_replications, jobs, cluster)
     print_summary(result, all_)
     _warn_warmup(result)
+    warn_backlog(scenario.name, result)
     for note in result.notes:
         err_console.print(f"note: {note}", highlight=False)
     if not result.replications:
@@ -104,7 +108,7 @@ def run(
 
 
 def _precise(scenario: Scenario, kpi: str, precision: float, max_replications: int,
-             jobs: int, cluster: str | None) -> RunResult:
+             jobs: int, cluster: Any) -> RunResult:
     start = min(scenario.run.replications, max_replications)
     check_kpi(kpi, kpi_names(scenario))
     with progress_bar(max_replications, f"{scenario.name} (to precision)") as tick:

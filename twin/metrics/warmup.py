@@ -84,3 +84,23 @@ def warmup_check(issues: pd.DataFrame, horizon: float, configured: float, daily:
         per_day = mean_series[: days * 24].reshape(days, 24).mean(axis=1)
         return WarmupCheck(mser(per_day, 1) * DAY, configured, "MSER on daily means")
     return WarmupCheck(mser(mean_series, 5) * HOUR, configured, "MSER-5 on hourly counts")
+
+
+def backlog_growth(issues: pd.DataFrame, horizon: float, warmup: float) -> float | None:
+    """Open issues gained per day after the warm-up when they keep rising, else None.
+
+    Fits a line to the daily mean open-issue count (averaged over replications)
+    after the warm-up; "rising" means the fitted gain over that period exceeds
+    both 5 issues and half the mean open count.
+    """
+    groups = [g for _, g in issues.groupby("replication")] if "replication" in issues else [
+        issues]
+    series = np.mean([open_counts(g, horizon) for g in groups], axis=0)
+    first = int(np.ceil(warmup / HOUR))
+    days = (len(series) - first) // 24
+    if days < 3:
+        return None
+    daily = series[first: first + days * 24].reshape(days, 24).mean(axis=1)
+    slope = float(np.polyfit(np.arange(days), daily, 1)[0])
+    gain = slope * (days - 1)
+    return slope if gain > max(5.0, 0.5 * float(daily.mean())) else None

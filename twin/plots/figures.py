@@ -8,6 +8,7 @@ scenario's run length, warm-up and response deadline.
 from __future__ import annotations
 
 import io
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
@@ -193,7 +194,10 @@ def report_plots(runs: Sequence[tuple[str, RunLike]], *, sweep: pd.DataFrame | N
 def figure_bytes(figure: Figure, fmt: str = "png", dpi: int = 110) -> bytes:
     """A figure rendered as PNG or SVG."""
     buffer = io.BytesIO()
-    figure.savefig(buffer, format=fmt, dpi=dpi)
+    with warnings.catch_warnings():
+        # a crowded figure keeps its layout; the terminal needs no word about it
+        warnings.filterwarnings("ignore", message="constrained_layout not applied")
+        figure.savefig(buffer, format=fmt, dpi=dpi)
     return buffer.getvalue()
 
 

@@ -345,6 +345,8 @@ def _set_dotted(
             if last:
                 node[part] = value
             else:
+                if part not in node:  # a mapping the override creates is located there
+                    origins[tuple(parts[: i + 1])] = where
                 node = node.setdefault(part, {})
         else:
             prefix = ".".join(str(p) for p in parts[:i])
