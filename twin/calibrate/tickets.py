@@ -120,6 +120,28 @@ def format_time(hours: float) -> str:
     return str(stamp)
 
 
+REPEATS_SHOWN = 3
+
+
+def _grouped(problems: list[Problem]) -> list[Problem]:
+    """The same mistake on many rows: the first few, then one line counting the rest."""
+    seen: dict[tuple[str, str], int] = {}
+    out: list[Problem] = []
+    rest: dict[tuple[str, str], list[int]] = {}
+    for p in problems:
+        key = (p.path, p.message)
+        seen[key] = seen.get(key, 0) + 1
+        if seen[key] <= REPEATS_SHOWN:
+            out.append(p)
+        else:
+            rest.setdefault(key, []).append(p.line or 0)
+    for (column, message), lines in rest.items():
+        out.append(Problem(problems[0].source, lines[0], column,
+                           f"{message} (and on {len(lines) - 1:,} more rows, lines "
+                           f"{lines[0]}-{lines[-1]})" if len(lines) > 1 else message))
+    return sorted(out, key=lambda p: p.line or 0)
+
+
 def read_tickets(path: str | Path, grids: GridMap | None = None,
                  start: float | None = None, end: float | None = None) -> Tickets:
     """Read and check a tickets CSV.
@@ -151,7 +173,7 @@ def read_tickets(path: str | Path, grids: GridMap | None = None,
     if not problems and not reader.hours and not rows:
         problems.append(Problem(source, 2, "", "no tickets after the header line"))
     if problems:
-        raise TicketsError(sorted(problems, key=lambda p: p.line or 0))
+        raise TicketsError(_grouped(sorted(problems, key=lambda p: p.line or 0)))
     hours = np.asarray(reader.hours)
     lo = float(hours.min()) if start is None else start
     hi = float(hours.max()) if end is None else end

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
@@ -56,6 +58,18 @@ from twin.sweep import parse_values, sweep_points
 from twin.sweep import sweep as sweep_runs
 
 CACHE = ".replications"
+
+
+@contextmanager
+def _resumable(target: Path) -> Iterator[None]:
+    """On Ctrl-C, say that finished replications are kept, and exit 130."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        err_console.print(f"interrupted: finished replications are kept in {target / CACHE}; "
+                          "run the same command again to resume", style="yellow",
+                          highlight=False)
+        raise typer.Exit(code=130) from None
 
 
 def _write_csv(frame: pd.DataFrame, path: Path) -> None:
@@ -117,18 +131,20 @@ def compare(
     store = DiskStore(target / CACHE)
     names = unique_names(scenarios)
     n = replications or scenarios[0].run.replications
-    if precision is None:
-        with progress_bar(n * len(scenarios), "compare") as tick:
-            result = compare_runs(scenarios, replications, seed, jobs, tick, cluster, store)
-        runs, table = result.runs, result.table
-    else:
-        root = scenarios[0].run.seed if seed is None else seed
-        with progress_bar(max_replications * len(scenarios), "compare (to precision)") as tick:
-            outcome = run_to_precision(list(zip(names, scenarios, strict=True)), kpi, precision,
-                                       min(n, max_replications), max_replications, root, jobs,
-                                       tick, cluster, store)
-        err_console.print(outcome.message(kpi, precision), highlight=False)
-        runs, table = outcome.runs, paired_table(outcome.runs, names)
+    with _resumable(target):
+        if precision is None:
+            with progress_bar(n * len(scenarios), "compare") as tick:
+                result = compare_runs(scenarios, replications, seed, jobs, tick, cluster, store)
+            runs, table = result.runs, result.table
+        else:
+            root = scenarios[0].run.seed if seed is None else seed
+            with progress_bar(max_replications * len(scenarios),
+                              "compare (to precision)") as tick:
+                outcome = run_to_precision(list(zip(names, scenarios, strict=True)), kpi,
+                                           precision, min(n, max_replications), max_replications,
+                                           root, jobs, tick, cluster, store)
+            err_console.print(outcome.message(kpi, precision), highlight=False)
+            runs, table = outcome.runs, paired_table(outcome.runs, names)
     print_comparison(table, names, all_)
     for name in names:
         warn_backlog(name, runs[name])
@@ -186,12 +202,9 @@ def sweep(
     points = 1
     for choices in grid.values():
         points *= len(choices)
-    try:
-        with progress_bar(points * scenario.run.replications, "sweep") as tick:
-            result = sweep_runs(scenario, grid, None, None, jobs, tick, cluster,
-                                DiskStore(target / CACHE))
-    except ScenarioError as error:
-        fail(error.problems)
+    with _resumable(target), progress_bar(points * scenario.run.replications, "sweep") as tick:
+        result = sweep_runs(scenario, grid, None, None, jobs, tick, cluster,
+                            DiskStore(target / CACHE))
     _write_csv(result.results, target / "results.csv")
     _write_csv(result.summary, target / "summary.csv")
     _write_csv(result.points, target / "points.csv")

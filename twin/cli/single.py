@@ -32,13 +32,14 @@ from twin.cli.common import (
     progress_bar,
     warn_backlog,
 )
+from twin.executors import community_for
 from twin.experiment import RunResult, run_replications
 from twin.metrics.warmup import warmup_check
 from twin.output import write_results
 from twin.precision import run_to_precision
 from twin.report import write_report_folder
 from twin.scenario import Scenario
-from twin.staffing import MINUTES_PER_DAY
+from twin.staffing import KINDS, MINUTES_PER_DAY, build_staffing
 
 
 def validate(file: FileArg, set_: SetOption = None) -> None:
@@ -47,6 +48,14 @@ def validate(file: FileArg, set_: SetOption = None) -> None:
     out_console.print(f"{file}: ok ({scenario.name}: {len(scenario.demand.categories)} "
                       f"categories, dispatch {scenario.dispatch.policy})", highlight=False,
                       soft_wrap=True)
+    community = community_for(scenario)
+    staff = build_staffing(scenario, community)
+    kinds = ", ".join(f"{int((staff.kind == k).sum())} {name.replace('_', ' ')}s"
+                      for k, name in enumerate(KINDS) if (staff.kind == k).any())
+    out_console.print(f"map: {len(community.xy):,} nodes in {len(community.grid_names)} grids; "
+                      f"staff: {kinds or 'none'}", highlight=False, soft_wrap=True)
+    for note in community.notes:
+        err_console.print(f"note: {note}", highlight=False, soft_wrap=True)
 
 
 def run_overrides(set_: list[str] | None, replications: int | None, seed: int | None
