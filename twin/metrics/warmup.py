@@ -20,13 +20,30 @@ HOUR = 60.0
 DAY = 1440.0
 
 
-def open_counts(issues: pd.DataFrame, horizon: float, step: float = HOUR) -> np.ndarray:
-    """Issues reported and not resolved at times 0, step, 2*step, ... < horizon."""
-    times = np.arange(0.0, horizon, step)
-    rep = np.sort(issues["t_reported"].dropna().to_numpy())
-    res = np.sort(np.nan_to_num(issues["t_resolved"].to_numpy(), nan=np.inf))
+def open_at(issues: pd.DataFrame, times: np.ndarray) -> np.ndarray:
+    """Issues reported and not yet resolved at each of ``times`` (one replication)."""
+    rep = np.sort(issues["t_reported"].dropna().to_numpy(float))
+    res = np.sort(issues["t_resolved"].dropna().to_numpy(float))
     return (np.searchsorted(rep, times, side="right")
             - np.searchsorted(res, times, side="right")).astype(float)
+
+
+def open_counts(issues: pd.DataFrame, horizon: float, step: float = HOUR) -> np.ndarray:
+    """Issues reported and not resolved at times 0, step, 2*step, ... < horizon."""
+    return open_at(issues, np.arange(0.0, horizon, step))
+
+
+def open_by_replication(issues: pd.DataFrame, times: np.ndarray) -> np.ndarray:
+    """Open issues at ``times`` for each replication: shape (replications, len(times))."""
+    groups = ([g for _, g in issues.groupby("replication", sort=True, observed=True)]
+              if "replication" in issues.columns else [issues])
+    return np.array([open_at(g, times) for g in groups], dtype=float).reshape(
+        len(groups), len(times))
+
+
+def _mean_hourly(issues: pd.DataFrame, horizon: float) -> np.ndarray:
+    """Open issues each hour, averaged over replications."""
+    return open_by_replication(issues, np.arange(0.0, horizon, HOUR)).mean(axis=0)
 
 
 def mser(series: np.ndarray, batch: int = 5) -> int:
@@ -76,9 +93,7 @@ def warmup_check(issues: pd.DataFrame, horizon: float, configured: float, daily:
     daily
         The run has a daily cycle (shifts or an hour-of-day profile): use daily means.
     """
-    groups = [g for _, g in issues.groupby("replication")] if "replication" in issues else [
-        issues]
-    mean_series = np.mean([open_counts(g, horizon) for g in groups], axis=0)
+    mean_series = _mean_hourly(issues, horizon)
     if daily and horizon >= 8 * DAY:
         days = int(horizon // DAY)
         per_day = mean_series[: days * 24].reshape(days, 24).mean(axis=1)
@@ -93,9 +108,7 @@ def backlog_growth(issues: pd.DataFrame, horizon: float, warmup: float) -> float
     after the warm-up; "rising" means the fitted gain over that period exceeds
     both 5 issues and half the mean open count.
     """
-    groups = [g for _, g in issues.groupby("replication")] if "replication" in issues else [
-        issues]
-    series = np.mean([open_counts(g, horizon) for g in groups], axis=0)
+    series = _mean_hourly(issues, horizon)
     first = int(np.ceil(warmup / HOUR))
     days = (len(series) - first) // 24
     if days < 3:

@@ -7,6 +7,7 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.ticker import PercentFormatter
 
+from twin.metrics.warmup import open_by_replication
 from twin.plots.kpi import scenario_colour
 from twin.plots.labels import COLOUR_ORDER, COLOURS, apply_font, text
 
@@ -95,15 +96,7 @@ def open_counts(issues: pd.DataFrame, times: np.ndarray) -> np.ndarray:
 
     Returns an array of shape (replications, len(times)).
     """
-    reps = (issues.groupby("replication", sort=True, observed=True)
-            if "replication" in issues.columns else [(0, issues)])
-    rows = []
-    for _, table in reps:
-        reported = np.sort(table["t_reported"].dropna().to_numpy(float))
-        resolved = np.sort(table["t_resolved"].dropna().to_numpy(float))
-        rows.append(np.searchsorted(reported, times, side="right")
-                    - np.searchsorted(resolved, times, side="right"))
-    return np.array(rows, dtype=float).reshape(len(rows), len(times))
+    return open_by_replication(issues, times)
 
 
 def open_over_time(issues: pd.DataFrame, horizon: float, ax: Axes, *, step: float = 60.0,
