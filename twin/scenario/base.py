@@ -11,12 +11,19 @@ together.
 
 from __future__ import annotations
 
+import typing
 from collections.abc import Iterable
 from functools import cache
 from types import SimpleNamespace
 from typing import Annotated, Any, Self
 
-from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    TypeAdapter,
+    ValidationError,
+    model_validator,
+)
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 Loc = tuple[str | int, ...]
@@ -25,15 +32,18 @@ SHARE_TOLERANCE = 1e-6
 
 
 class Strict(BaseModel):
-    """Base of every scenario model: unknown keys are errors and values are frozen."""
+    """Base of every scenario model: unknown keys are errors, values are frozen, numbers
+    are finite and ``true``/``false`` is never read as a number."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, use_attribute_docstrings=True,
+                              allow_inf_nan=False)
 
     @model_validator(mode="wrap")
     @classmethod
     def _every_problem(cls, data: Any, handler: Any) -> Self:
         raw = data.model_dump() if isinstance(data, BaseModel) else data
         raw = raw if isinstance(raw, dict) else {}
+        bools = _bool_numbers(cls, raw)
         try:
             model: Self = handler(data)
         except ValidationError as exc:
@@ -41,14 +51,60 @@ class Strict(BaseModel):
                 raise
             errors = exc.errors()
             failed = {e["loc"][0] for e in errors if e["loc"]}
-            found = _run_checks(cls, _partial(cls, data, failed), raw)
+            found = bools + _run_checks(cls, _partial(cls, data, failed), raw)
             if not found:
                 raise
             raise _combined(cls.__name__, data, errors, found) from None
-        found = _run_checks(cls, model, raw)
+        found = bools + _run_checks(cls, model, raw)
         if found:
             raise _combined(cls.__name__, data, [], found)
         return model
+
+
+def _bool_numbers(cls: type[Strict], raw: dict[str, Any]) -> list[tuple[Loc, str]]:
+    """Numeric fields given true/false (which pydantic would read as 1/0)."""
+    out: list[tuple[Loc, str]] = []
+    for name, value in raw.items():
+        field = cls.model_fields.get(name) if isinstance(name, str) else None
+        if field is not None and _numeric_only(field.annotation):  # type: ignore[arg-type]
+            out.extend((loc, f"must be a number, not true or false (got {_yaml(flag)})")
+                       for loc, flag in _bools((name,), value))
+    return out
+
+
+@cache
+def _numeric_only(annotation: Any) -> bool:  # annotations are hashable
+    """Whether a field of this type holds numbers (possibly in lists or mappings) and
+    never true/false, nor a nested model (which checks its own fields)."""
+    found: list[bool] = []
+
+    def walk(tp: Any) -> None:
+        if tp is bool or tp is Any or (isinstance(tp, type) and issubclass(tp, BaseModel)):
+            found.append(False)
+        elif tp is int or tp is float:
+            found.append(True)
+        for arg in typing.get_args(tp):
+            if not isinstance(arg, str | int | float | bool):
+                walk(arg)
+
+    walk(annotation)
+    return bool(found) and all(found)
+
+
+def _bools(loc: Loc, value: Any) -> Iterable[tuple[Loc, bool]]:
+    """Where true/false sits in a value (itself, or items of lists and mappings)."""
+    if isinstance(value, bool):
+        yield loc, value
+    elif isinstance(value, list | tuple):
+        for i, item in enumerate(value):
+            yield from _bools((*loc, i), item)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _bools((*loc, key), item)
+
+
+def _yaml(flag: bool) -> str:
+    return "true" if flag else "false"
 
 
 def _run_checks(cls: type[Strict], subject: Any, raw: dict[str, Any]) -> list[tuple[Loc, str]]:

@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
+from twin.scenario import limits as lim
 from twin.scenario.base import Found, Strict, unique_name_problems
 
 
@@ -18,15 +19,20 @@ class LatticeMap(Strict):
 
     source: Literal["lattice"]
     """Map kind: `lattice` generates streets, `file` loads them."""
-    rows: int = Field(ge=1, le=1000)
+    rows: int = Field(ge=1, le=lim.MAX_MAP_NODES)
     """Number of street intersections north-south."""
-    cols: int = Field(ge=1, le=1000)
+    cols: int = Field(ge=1, le=lim.MAX_MAP_NODES)
     """Number of street intersections east-west."""
-    block_length: float = Field(default=100.0, ge=0)
+    block_length: float = Field(default=100.0, ge=0, le=lim.MAX_DISTANCE)
     """Length of one street segment between two intersections [m]."""
-    speed: float = Field(default=80.0, gt=0)
+    speed: float = Field(default=80.0, gt=0, le=lim.MAX_DISTANCE)
     """Travel speed of field staff [m/min]; 80 m/min is a brisk walk, 250 m/min an e-bike."""
 
+
+    def _check_size(self, raw: dict[str, Any]) -> Found:
+        if self.rows * self.cols > lim.MAX_MAP_NODES:
+            yield ("rows",), (f"rows x cols must be at most {lim.MAX_MAP_NODES:,} map nodes "
+                              f"(got {self.rows:,} x {self.cols:,} = {self.rows * self.cols:,})")
 
 class FileMap(Strict):
     """A street network read from a GraphML, node-link JSON or OpenStreetMap XML file."""
@@ -44,7 +50,7 @@ class FileMap(Strict):
     """Node attribute holding the easting [m] (.osm: projected from lat/lon, always)."""
     y_attribute: str = "y"
     """Node attribute holding the northing [m] (.osm: projected from lat/lon, always)."""
-    speed: float = Field(default=80.0, gt=0)
+    speed: float = Field(default=80.0, gt=0, le=lim.MAX_DISTANCE)
     """Travel speed of field staff [m/min]."""
     simplify: bool | None = None
     """Keep only junctions and dead ends, joining the streets between them into one
@@ -61,7 +67,7 @@ class GridItem(Strict):
 
     name: str = Field(min_length=1)
     """Grid name, unique in the scenario (e.g. `grid-01`)."""
-    residents: int = Field(default=3000, ge=0)
+    residents: int = Field(default=3000, ge=0, le=lim.MAX_RESIDENTS)
     """Residents living in the grid; used by per-1,000-resident rates."""
     centre: tuple[float, float] | None = None
     """Centre [x, y] in map coordinates [m]; required by `assignment: nearest_centre`."""
@@ -79,7 +85,7 @@ class GridSpec(Strict):
     """Grid layout [rows, cols] for `assignment: blocks`."""
     attribute: str = "grid"
     """Node attribute naming the grid, for `assignment: attribute`."""
-    count: int | None = Field(default=None, ge=1)
+    count: int | None = Field(default=None, ge=1, le=lim.MAX_GRIDS)
     """Number of grids for `assignment: partition`."""
     balance: Literal["nodes", "demand"] = "nodes"
     """What `partition` makes equal across grids: `nodes` (street junctions) or
@@ -88,9 +94,9 @@ class GridSpec(Strict):
     weight_attribute: str = "weight"
     """Node attribute holding a node's demand weight (e.g. residents or
     households near it), for `balance: demand`."""
-    residents: int = Field(default=3000, ge=0)
+    residents: int = Field(default=3000, ge=0, le=lim.MAX_RESIDENTS)
     """Residents per grid for grids not listed in `items`."""
-    total_residents: int | None = Field(default=None, ge=0)
+    total_residents: int | None = Field(default=None, ge=0, le=lim.MAX_RESIDENTS)
     """Residents of the whole map, for `assignment: partition`: shared among the
     grids in proportion to their `balance` weight (instead of `residents` per grid)."""
     items: list[GridItem] = Field(default_factory=list)

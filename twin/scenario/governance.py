@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import Field
 
+from twin.scenario import limits as lim
 from twin.scenario.base import Found, Strict, unique_name_problems
 from twin.scenario.service import Fixed, ServiceSpec
 from twin.scenario.shifts import Shift
@@ -21,7 +22,7 @@ from twin.scenario.shifts import Shift
 class MediationSpec(Strict):
     """The community mediation office (社区调解工作室): handles yellow cases."""
 
-    staff: int = Field(default=2, ge=0)
+    staff: int = Field(default=2, ge=0, le=lim.MAX_POOL_STAFF)
     """Mediators in the office."""
     node: str | int | None = None
     """Map node of the office (a node id); default the node nearest the map's centre."""
@@ -37,7 +38,7 @@ class ResponderPool(Strict):
 
     name: str = Field(min_length=1)
     """Pool name, unique among the pools (e.g. `police`, `judicial`)."""
-    staff: int = Field(default=2, ge=0)
+    staff: int = Field(default=2, ge=0, le=lim.MAX_POOL_STAFF)
     """Responders in the pool."""
     node: str | int | None = None
     """Map node of the department (a node id); default the node nearest the map's centre."""
@@ -73,7 +74,7 @@ class TiersSpec(Strict):
 class FollowUpSpec(Strict):
     """Follow-up visits (回访) by a grid worker after a yellow or red case is resolved."""
 
-    delay_days: float = Field(default=3.0, ge=0)
+    delay_days: float = Field(default=3.0, ge=0, le=lim.MAX_HORIZON_DAYS)
     """Days after resolution when the visit becomes due [days]."""
     service: ServiceSpec = Field(default_factory=lambda: Fixed(distribution="fixed", value=20.0))
     """Time spent on a visit [min]."""
@@ -86,7 +87,7 @@ class RepeatComplaintSpec(Strict):
     case has been open: 0 at report, `rate_at_deadline` when the case reaches its
     colour's deadline, and on. They are counted, not handled as new work."""
 
-    rate_at_deadline: float = Field(default=0.0, ge=0)
+    rate_at_deadline: float = Field(default=0.0, ge=0, le=lim.MAX_RATE_PER_HOUR)
     """Repeat complaints per hour from a case open for exactly its deadline [1/h]."""
 
 
@@ -112,7 +113,7 @@ class PatrolSpec(Strict):
 class LatentSpec(Strict):
     """A category whose issues exist before anyone reports them (hazards)."""
 
-    report_delay: float = Field(gt=0)
+    report_delay: float = Field(gt=0, le=lim.MAX_MINUTES)
     """Mean time from occurrence until a resident reports it, exponential [min]."""
     sensor_share: float = Field(default=0.0, ge=0, le=1)
     """Share of occurrences that raise a sensor alarm at once (智能感知)."""
@@ -122,7 +123,7 @@ class VolunteerSpec(Strict):
     """Volunteers: residents order, the community dispatches, a volunteer accepts
     (居民点单、社区派单、志愿者接单). They take green cases of eligible categories."""
 
-    registered_per_1000_residents: float = Field(default=30.0, ge=0)
+    registered_per_1000_residents: float = Field(default=30.0, ge=0, le=1000)
     """Registered volunteers per 1,000 residents of a grid."""
     participation: float = Field(default=0.15, ge=0, le=1)
     """Share of registered volunteers who take part (a points scheme 积分制
@@ -149,7 +150,7 @@ class TeamSpec(Strict):
     blocks: tuple[int, int] | None = None
     """The team's own grid layout [rows, cols] on a lattice map; default the
     scenario's grids."""
-    per_grid: int = Field(default=1, ge=0)
+    per_grid: int = Field(default=1, ge=0, le=lim.MAX_WORKERS_PER_GRID)
     """Workers in each of the team's grids."""
     shifts: list[Shift] = Field(default_factory=list)
     """Shifts handed out in turn to each grid's workers; empty means round the clock."""

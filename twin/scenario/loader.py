@@ -22,11 +22,12 @@ from ruamel.yaml.error import MarkedYAMLError
 
 from twin.scenario.errors import Problem, ScenarioError
 from twin.scenario.messages import data_path, message_for
+from twin.scenario.overrides import Origin, Path_, parse_overrides, parse_pairs, set_dotted
 from twin.scenario.schema import Scenario
+from twin.scenario.yamlsafe import path_problem, read_text, scan
 
-Key = str | int
-Path_ = tuple[Key, ...]
-Origin = tuple[str, int | None]  # (source, line)
+__all__ = ["Locator", "apply_overrides", "dump_scenario", "load_located", "load_scenario",
+           "parse_overrides", "validate"]
 
 _MAX_EXTENDS = 8
 
@@ -67,10 +68,10 @@ def load_located(
 ) -> tuple[Scenario, Locator]:
     """Like :func:`load_scenario`, also returning a locator for later problems."""
     data, origins = _read_with_extends(Path(path), depth=0)
-    pairs, problems = _parse_pairs(overrides)
+    pairs, problems = parse_pairs(overrides)
     for dotted, value in pairs:
-        problems.extend(_set_dotted(data, origins, dotted, value, ("--set", None)))
-    _resolve_map_path(data, origins)
+        problems.extend(set_dotted(data, origins, dotted, value, ("--set", None)))
+    problems.extend(_resolve_map_path(data, origins))
     locator = Locator(origins, str(path))
     try:
         scenario = validate(data, origins, default_source=str(path))
@@ -94,7 +95,7 @@ def apply_overrides(scenario: Scenario, overrides: Mapping[str, Any],
     origins: dict[Path_, Origin] = {(): (source, None)}
     problems: list[Problem] = []
     for dotted, value in overrides.items():
-        problems.extend(_set_dotted(data, origins, dotted, value, (source, None)))
+        problems.extend(set_dotted(data, origins, dotted, value, (source, None)))
     if problems:
         raise ScenarioError([Problem(source, None, p.path, p.message) for p in problems])
     return validate(data, origins, default_source=source)
@@ -113,20 +114,26 @@ class Locator:
         return _locate(path, message, self._origins, self._default)
 
 
-def _resolve_map_path(data: Any, origins: dict[Path_, Origin]) -> None:
+def _resolve_map_path(data: Any, origins: dict[Path_, Origin]) -> list[Problem]:
     """Make ``map.path`` relative to the file that wrote it, not to the working folder."""
     spec = data.get("map") if isinstance(data, dict) else None
     if not isinstance(spec, dict) or not isinstance(spec.get("path"), str):
-        return
-    source = origins.get(("map", "path"), ("", None))[0]
+        return []
+    source, line = origins.get(("map", "path"), ("", None))
+    wrong = path_problem(spec["path"])
+    if wrong:
+        return [Problem(source, line, "map.path", wrong)]
     candidate = Path(spec["path"])
     if not candidate.is_absolute() and not source.startswith("--set"):
         spec["path"] = str((Path(source).parent / candidate).resolve())
+    return []
 
 
-def parse_overrides(items: Iterable[str]) -> list[tuple[str, Any]]:
-    """Parse ``key.path=value`` strings; the value is read as YAML."""
-    return _override_pairs(items)
+def _is_file(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except (OSError, ValueError):
+        return False
 
 
 def validate(data: Any, origins: dict[Path_, Origin], default_source: str) -> Scenario:
@@ -152,12 +159,16 @@ def dump_scenario(scenario: Scenario) -> str:
 # ----------------------------------------------------------------------- reading
 def _read_with_extends(path: Path, depth: int) -> tuple[Any, dict[Path_, Origin]]:
     source = str(path)
-    if not path.is_file():
+    wrong = path_problem(source)
+    if wrong:
+        shown = source if len(source) <= 200 else source[:80] + "..."
+        raise ScenarioError([Problem(shown.replace("\x00", "\\0"), None, "", wrong)])
+    if not _is_file(path):
         raise ScenarioError([Problem(source, None, "", "file not found")])
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError([Problem(source, None, "", f"cannot read file ({exc})")]) from None
+    text = read_text(path)
+    refused = scan(text, source)
+    if refused:
+        raise ScenarioError(refused)
     try:
         node = YAML(typ="rt").load(text)
     except MarkedYAMLError as exc:
@@ -187,11 +198,13 @@ def _read_with_extends(path: Path, depth: int) -> tuple[Any, dict[Path_, Origin]
     if depth >= _MAX_EXTENDS and not problems:
         raise ScenarioError([Problem(source, line, "extends", "too many nested extends")])
     for key, name in names:  # every missing base at once, each at its own line
-        base_path = path.parent / name
-        if not base_path.is_file():
-            at = origins.get(key, (source, line))[1]
+        at = origins.get(key, (source, line))[1]
+        wrong = path_problem(name)
+        if wrong:
+            problems.append(Problem(source, at, ".".join(str(k) for k in key), wrong))
+        elif not _is_file(path.parent / name):
             problems.append(Problem(source, at, ".".join(str(k) for k in key),
-                                    f"base file not found: {base_path}"))
+                                    f"base file not found: {path.parent / name}"))
     if problems:
         raise ScenarioError(problems)
     base: Any = {}
@@ -273,9 +286,29 @@ def _plain(node: Any, path: Path_, source: str, origins: dict[Path_, Origin]) ->
         return int(node)
     if type(node).__name__ == "ScalarBoolean":
         return bool(node)
+    if type(node).__name__ == "TaggedScalar":  # !!str 5 and the like (others are refused)
+        return _tagged(str(node.value), str(node.tag.value if node.tag else ""))
     if isinstance(node, str):
         return str(node)
     return node
+
+
+def _tagged(value: str, tag: str) -> Any:
+    """A scalar with an explicit plain tag; left as text when it does not convert (the
+    schema then says what was expected)."""
+    kind = tag.rsplit(":", 1)[-1]
+    try:
+        if kind == "int":
+            return int(value.replace("_", ""), 0)
+        if kind == "float":
+            return float(value.replace("_", ""))
+    except ValueError:
+        return value
+    if kind == "bool" and value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    if kind == "null" and value in ("", "~", "null", "Null", "NULL"):
+        return None
+    return value
 
 
 def _merge(base: Any, top: Any) -> Any:
@@ -285,77 +318,6 @@ def _merge(base: Any, top: Any) -> Any:
             merged[key] = _merge(base[key], value) if key in base else value
         return merged
     return top
-
-
-# --------------------------------------------------------------------- overrides
-def _override_pairs(overrides: Iterable[str] | Mapping[str, Any]) -> list[tuple[str, Any]]:
-    pairs, problems = _parse_pairs(overrides)
-    if problems:
-        raise ScenarioError(problems)
-    return pairs
-
-
-def _parse_pairs(
-    overrides: Iterable[str] | Mapping[str, Any],
-) -> tuple[list[tuple[str, Any]], list[Problem]]:
-    if isinstance(overrides, Mapping):
-        return list(overrides.items()), []
-    pairs: list[tuple[str, Any]] = []
-    problems: list[Problem] = []
-    for item in overrides:
-        key, sep, raw = item.partition("=")
-        if not sep or not key.strip():
-            problems.append(
-                Problem("--set", None, item, "expected key.path=value, e.g. run.replications=5")
-            )
-            continue
-        try:
-            value = YAML(typ="safe", pure=True).load(raw) if raw.strip() else ""
-        except MarkedYAMLError as exc:
-            problems.append(Problem("--set", None, key.strip(), f"bad value: {exc.problem}"))
-            continue
-        pairs.append((key.strip(), value))
-    return pairs, problems
-
-
-def _set_dotted(
-    data: dict[str, Any],
-    origins: dict[Path_, Origin],
-    dotted: str,
-    value: Any,
-    where: Origin,
-) -> list[Problem]:
-    """Set one override in ``data``; return the problems that prevent it."""
-    parts: list[Key] = [int(p) if p.isdigit() else p for p in dotted.split(".")]
-    if any(p == "" for p in parts):
-        return [Problem("--set", None, dotted, "empty part in the key path")]
-    node: Any = data
-    for i, part in enumerate(parts):
-        last = i == len(parts) - 1
-        if isinstance(node, list) and isinstance(part, int):
-            if part >= len(node):
-                prefix = ".".join(str(p) for p in parts[:i])
-                return [Problem("--set", None, dotted,
-                                f"index {part} out of range: {prefix} has {len(node)} item(s)")]
-            if last:
-                node[part] = value
-            else:
-                node = node[part]
-        elif isinstance(node, dict):
-            if last:
-                node[part] = value
-            else:
-                if part not in node:  # a mapping the override creates is located there
-                    origins[tuple(parts[: i + 1])] = where
-                node = node.setdefault(part, {})
-        else:
-            prefix = ".".join(str(p) for p in parts[:i])
-            kind = "a list" if isinstance(node, list) else f"a single value ({node!r})"
-            return [Problem("--set", None, dotted, f"{prefix} is {kind}, not a mapping")]
-    origins[tuple(parts)] = where
-    for key in [k for k in origins if len(k) > len(parts) and k[: len(parts)] == tuple(parts)]:
-        origins[key] = where
-    return []
 
 
 # -------------------------------------------------------------------- formatting

@@ -65,7 +65,9 @@ def message_for(err: Any, path: Path_, data: Any) -> str:
         return f"must be one of: {_choices(ctx.get('expected'))} (got {got!r})"
     if kind == "union_tag_invalid":
         return f"must be one of: {_choices(ctx.get('expected_tags'))} (got {ctx.get('tag')!r})"
-    if kind in ("int_parsing", "int_type", "int_from_float"):
+    if kind == "finite_number":
+        return f"must be a finite number, not infinity or NaN (got {got!r})"
+    if kind in ("int_parsing", "int_type", "int_from_float", "int_parsing_size"):
         return f"must be a whole number (got {got!r})"
     if kind in ("float_parsing", "float_type"):
         return f"must be a number (got {got!r})"

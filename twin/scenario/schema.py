@@ -11,6 +11,7 @@ from typing import Any, Literal
 
 from pydantic import Field
 
+from twin.scenario import limits as lim
 from twin.scenario.base import (
     Found,
     Strict,
@@ -53,9 +54,10 @@ class Category(Strict):
 
     name: str = Field(min_length=1)
     """Category name, unique in the scenario (e.g. `repair`)."""
-    rate_per_hour: float | None = Field(default=None, ge=0)
+    rate_per_hour: float | None = Field(default=None, ge=0, le=lim.MAX_RATE_PER_HOUR)
     """Average reports per hour in each grid, over the week [1/h]."""
-    rate_per_hour_per_1000_residents: float | None = Field(default=None, ge=0)
+    rate_per_hour_per_1000_residents: float | None = Field(default=None, ge=0,
+                                                            le=lim.MAX_RATE_PER_HOUR)
     """Average reports per hour per 1,000 residents [1/h]; use instead of `rate_per_hour`."""
     hour_of_day: list[float] | None = None
     """24 relative multipliers, hour 0 to 23; overrides `demand.hour_of_day`."""
@@ -74,7 +76,7 @@ class Category(Strict):
     failure: dict[str, float] = Field(default_factory=dict)
     """Probability that an on-site attempt at this colour fails and the case
     moves up, keyed green / yellow (a red joint response always concludes)."""
-    growth_per_hour: float = Field(default=0.0, ge=0)
+    growth_per_hour: float = Field(default=0.0, ge=0, le=lim.MAX_RATE_PER_HOUR)
     """Hazard per hour of waiting that the case moves up a colour (矛盾升级),
     e.g. 0.02 for neighbour disputes [1/h]."""
     latent: LatentSpec | None = None
@@ -154,7 +156,7 @@ class DemandSpec(Strict):
 class GridStaff(Strict):
     """Workforce settings for one named grid, overriding the defaults."""
 
-    workers: int | None = Field(default=None, ge=0)
+    workers: int | None = Field(default=None, ge=0, le=lim.MAX_WORKERS_PER_GRID)
     """Number of grid workers in this grid."""
     base: str | int | None = None
     """Base node of this grid's workers (a node id of the map); default the grid's centre node."""
@@ -163,7 +165,7 @@ class GridStaff(Strict):
 class WorkforceSpec(Strict):
     """Grid workers (网格员): how many, where they start, when they work."""
 
-    per_grid: int = Field(default=2, ge=0)
+    per_grid: int = Field(default=2, ge=0, le=lim.MAX_WORKERS_PER_GRID)
     """Grid workers in each grid unless `grids` says otherwise."""
     shifts: list[Shift] = Field(default_factory=list)
     """Shifts handed out in turn to the workers of each grid (worker k gets shift
@@ -184,7 +186,7 @@ class DispatchSpec(Strict):
     """`own_grid`: only the grid's own workers; `nearest_idle`: the idle worker
     with the shortest travel time anywhere; `own_grid_then_nearest`: own grid,
     and after `borrow_after` minutes of waiting the nearest idle worker anywhere."""
-    borrow_after: float = Field(default=30.0, ge=0)
+    borrow_after: float = Field(default=30.0, ge=0, le=lim.MAX_MINUTES)
     """Minutes an issue waits for its own grid before a neighbour may take it [min]."""
 
 
@@ -192,14 +194,14 @@ class Deadlines(Strict):
     """Time allowed per colour [min]: from report to resolution, and, with
     escalation, the time a case may wait in a colour before it moves up."""
 
-    response: float = Field(default=60.0, gt=0)
+    response: float = Field(default=60.0, gt=0, le=lim.MAX_MINUTES)
     """Time allowed from report to a responder on site, for the response rate [min]."""
 
-    green: float = Field(default=240.0, gt=0)
+    green: float = Field(default=240.0, gt=0, le=lim.MAX_MINUTES)
     """Deadline of a green case [min]."""
-    yellow: float = Field(default=1440.0, gt=0)
+    yellow: float = Field(default=1440.0, gt=0, le=lim.MAX_MINUTES)
     """Deadline of a yellow case [min]."""
-    red: float = Field(default=4320.0, gt=0)
+    red: float = Field(default=4320.0, gt=0, le=lim.MAX_MINUTES)
     """Deadline of a red case [min]."""
 
     def _check_ordered(self, raw: dict[str, Any]) -> Found:
@@ -214,13 +216,13 @@ class Deadlines(Strict):
 class RunSpec(Strict):
     """How long to simulate and how often."""
 
-    horizon_days: float = Field(default=28.0, gt=0)
+    horizon_days: float = Field(default=28.0, gt=0, le=lim.MAX_HORIZON_DAYS)
     """Simulated length including the warm-up [days]."""
-    warmup_days: float = Field(default=7.0, ge=0)
+    warmup_days: float = Field(default=7.0, ge=0, le=lim.MAX_HORIZON_DAYS)
     """Initial period left out of every KPI [days]."""
-    replications: int = Field(default=10, ge=1)
+    replications: int = Field(default=10, ge=1, le=lim.MAX_REPLICATIONS)
     """Independent replications (each with its own random numbers)."""
-    seed: int = Field(default=20261123, ge=0)
+    seed: int = Field(default=20261123, ge=0, le=2**63 - 1)
     """Root seed; the same seed gives the same results."""
 
     def _check_warmup(self, raw: dict[str, Any]) -> Found:
@@ -234,7 +236,7 @@ class RunSpec(Strict):
 class Scenario(Strict):
     """A community, its demand, its workforce and its rules: one what-if to run."""
 
-    name: str = "scenario"
+    name: str = Field(default="scenario", min_length=1)
     """Short name used in tables and plots."""
     description: str = ""
     """Free text for the report."""

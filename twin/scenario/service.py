@@ -9,6 +9,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
+from twin.scenario import limits as lim
 from twin.scenario.base import Found, Strict
 
 
@@ -17,7 +18,7 @@ class Exponential(Strict):
 
     distribution: Literal["exponential"]
     """Distribution family."""
-    mean: float = Field(gt=0)
+    mean: float = Field(gt=0, le=lim.MAX_MINUTES)
     """Mean on-site time [min]."""
 
 
@@ -26,9 +27,9 @@ class Lognormal(Strict):
 
     distribution: Literal["lognormal"]
     """Distribution family."""
-    mean: float = Field(gt=0)
+    mean: float = Field(gt=0, le=lim.MAX_MINUTES)
     """Mean on-site time [min]."""
-    sd: float = Field(gt=0)
+    sd: float = Field(gt=0, le=lim.MAX_MINUTES)
     """Standard deviation of the on-site time [min]."""
 
 
@@ -37,9 +38,9 @@ class Gamma(Strict):
 
     distribution: Literal["gamma"]
     """Distribution family."""
-    mean: float = Field(gt=0)
+    mean: float = Field(gt=0, le=lim.MAX_MINUTES)
     """Mean on-site time [min]."""
-    sd: float = Field(gt=0)
+    sd: float = Field(gt=0, le=lim.MAX_MINUTES)
     """Standard deviation of the on-site time [min]."""
 
 
@@ -48,7 +49,7 @@ class Fixed(Strict):
 
     distribution: Literal["fixed"]
     """Distribution family."""
-    value: float = Field(ge=0)
+    value: float = Field(ge=0, le=lim.MAX_MINUTES)
     """On-site time [min]."""
 
 
@@ -65,6 +66,8 @@ class Empirical(Strict):
     def _check_values(self, raw: dict[str, Any]) -> Found:
         if any(v < 0 for v in self.values):
             yield ("values",), "must all be >= 0"
+        elif any(v > lim.MAX_MINUTES for v in self.values):
+            yield ("values",), f"must all be <= {lim.MAX_MINUTES:.0f} (ten years)"
 
     def _check_weights(self, raw: dict[str, Any]) -> Found:
         if self.weights is not None:
