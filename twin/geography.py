@@ -18,7 +18,8 @@ the node of the grid nearest the centroid of the grid's nodes.
 
 from __future__ import annotations
 
-import json
+import math
+import stat
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,7 +29,16 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
-from twin.osm import collapse_chains, read_osm
+from twin.osm import (
+    MapFileError,
+    collapse_chains,
+    finite_number,
+    first_and_more,
+    read_graphml,
+    read_node_link,
+    read_osm,
+    show,
+)
 from twin.partition import partition
 from twin.scenario.schema import FileMap, GridSpec, LatticeMap, Scenario, known_grid_names
 
@@ -158,25 +168,51 @@ def _lattice(spec: LatticeMap) -> nx.Graph:
 
 
 _READERS: dict[str, Callable[[Path], nx.Graph]] = {
-    ".graphml": lambda p: nx.read_graphml(p),
-    ".json": lambda p: nx.node_link_graph(json.loads(p.read_text(encoding="utf-8")),
-                                          edges="links"),
+    ".graphml": read_graphml,
+    ".json": read_node_link,
     ".osm": lambda p: read_osm(p, simplify=False),
 }
 
 
-def _read_file(spec: FileMap) -> tuple[nx.Graph, list[str]]:
-    path = Path(spec.path)
-    reader = _READERS.get(path.suffix.lower())
-    if reader is None:
+def _checked_path(text: str) -> Path:
+    """The map file's path, if it names a readable-looking file; else MapError."""
+    if "\x00" in text:
+        raise MapError("map.path", f"map file path {show(text, 80)} contains a NUL character; "
+                       "remove it")
+    path = Path(text)
+    if path.suffix.lower() not in _READERS:
         raise MapError("map.path", f"unsupported map file type {path.suffix!r}; allowed: "
                        + ", ".join(_READERS))
-    if not path.is_file():
-        raise MapError("map.path", f"map file not found: {path}")
     try:
-        raw = reader(path)
-    except Exception as exc:  # noqa: BLE001 - any parse failure is the user's file
-        raise MapError("map.path", f"cannot read map file: {exc}") from None
+        info = path.stat()
+    except (FileNotFoundError, NotADirectoryError):
+        raise MapError("map.path", f"map file not found: {path}") from None
+    except OSError as exc:
+        raise MapError("map.path", f"cannot open map file {show(text, 80)}: "
+                       f"{exc.strerror or exc}") from None
+    if stat.S_ISDIR(info.st_mode):
+        raise MapError("map.path", f"map file {path} is a folder, not a file")
+    if not stat.S_ISREG(info.st_mode):
+        raise MapError("map.path", f"map file {path} is not a regular file")
+    if info.st_size == 0:
+        raise MapError("map.path", f"cannot read map file: {path.name} is empty")
+    return path
+
+
+def _read_file(spec: FileMap) -> tuple[nx.Graph, list[str]]:
+    """The street network of a map file (see ``twin.osm`` for what a file must hold)."""
+    path = _checked_path(spec.path)
+    name = path.name
+    try:
+        raw = _READERS[path.suffix.lower()](path)
+    except MapFileError as exc:
+        raise MapError("map.path", str(exc)) from None
+    except OSError as exc:
+        raise MapError("map.path", f"cannot read map file: {name}: {exc.strerror or exc}"
+                       ) from None
+    except Exception as exc:  # noqa: BLE001 - any other parse failure is the user's file
+        raise MapError("map.path", f"cannot read map file: {name}: "
+                       f"{exc or type(exc).__name__}") from None
     notes: list[str] = []
     osm = path.suffix.lower() == ".osm"
     x_key, y_key = ("x", "y") if osm else (spec.x_attribute, spec.y_attribute)
@@ -186,24 +222,35 @@ def _read_file(spec: FileMap) -> tuple[nx.Graph, list[str]]:
         raise MapError("map.path", f"{len(missing)} node(s) lack coordinates "
                        f"'{x_key}'/'{y_key}' (first: {missing[0]!r})")
     und = nx.Graph()
+    bad: list[str] = []
     for v, d in raw.nodes(data=True):
-        und.add_node(v, **{k: val for k, val in d.items() if k not in (x_key, y_key)},
-                     x=float(d[x_key]), y=float(d[y_key]))
+        x, y = finite_number(d[x_key]), finite_number(d[y_key])
+        if x is None or y is None:
+            key = x_key if x is None else y_key
+            bad.append(f"node {show(v)}: {key} must be a finite number (got {show(d[key])})")
+            continue
+        und.add_node(v)
+        und.nodes[v].update({k: val for k, val in d.items() if k not in (x_key, y_key)})
+        und.nodes[v].update(x=x, y=y)
+    if bad:
+        raise MapError("map.path", f"map file {name}: {first_and_more(bad, 'node')}")
     for a, b, d in raw.edges(data=True):
         if a == b:
             continue
-        if length_key in d:
-            length = float(d[length_key])
-        else:
-            length = float(np.hypot(und.nodes[a]["x"] - und.nodes[b]["x"],
-                                    und.nodes[a]["y"] - und.nodes[b]["y"]))
-        if length < 0:
-            raise MapError("map.path", f"edge {a!r}-{b!r} has a negative length")
-        if und.has_edge(a, b):
-            length = min(length, und.edges[a, b]["length"])
-        und.add_edge(a, b, length=length)
+        given = length_key in d
+        length = finite_number(d[length_key]) if given else math.hypot(
+            und.nodes[a]["x"] - und.nodes[b]["x"], und.nodes[a]["y"] - und.nodes[b]["y"])
+        if length is None or not 0 <= length < math.inf:
+            got = (f"got {show(d[length_key])}" if given else "none given, and the straight "
+                   "line between its nodes is too long to measure")
+            bad.append(f"edge {show(a)}-{show(b)}: {length_key} must be a finite number >= 0 "
+                       f"({got})")
+        elif not und.has_edge(a, b) or length < und.edges[a, b]["length"]:
+            und.add_edge(a, b, length=length)
+    if bad:
+        raise MapError("map.path", f"map file {name}: {first_and_more(bad, 'edge')}")
     if und.number_of_nodes() == 0:
-        raise MapError("map.path", "the map has no nodes")
+        raise MapError("map.path", f"map file {name} has no nodes")
     if spec.simplify if spec.simplify is not None else osm:
         und = collapse_chains(und)
     parts = list(nx.connected_components(und))
