@@ -121,7 +121,7 @@ def test_an_interrupted_compare_resumes_without_recomputing(tmp_path: Path,
 
     with pytest.raises(KeyboardInterrupt):
         twin.compare([a, b], replications=3, progress=stop_after_three, store=store)
-    assert len(list((tmp_path / "cache").rglob("rep-*.pkl"))) == 3
+    assert len(list((tmp_path / "cache").glob("*/rep-*/meta.json"))) == 3
 
     calls = []
     real = twin.executors.simulate
@@ -149,9 +149,10 @@ def test_a_changed_scenario_does_not_reuse_old_replications(tmp_path: Path) -> N
 def test_a_damaged_stored_replication_is_recomputed(tmp_path: Path) -> None:
     store = DiskStore(tmp_path)
     first = twin.run_replications(mmc(), replications=2, store=store)
-    victim = sorted(tmp_path.rglob("rep-00001.pkl"))[0]
-    victim.write_bytes(b"not a pickle")
-    again = twin.run_replications(mmc(), replications=2, store=store)
+    victim = sorted(tmp_path.glob("*/rep-00001/issues.parquet"))[0]
+    victim.write_bytes(b"not parquet")
+    with pytest.warns(UserWarning, match="sha256 mismatch in issues.parquet"):
+        again = twin.run_replications(mmc(), replications=2, store=DiskStore(tmp_path))
     pd.testing.assert_frame_equal(first.kpis, again.kpis)
 
 

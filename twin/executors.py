@@ -8,6 +8,13 @@ whatever machine runs it, so every executor gives identical records.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import os
+import signal
+import sys
+import threading
+import time
 import traceback
 from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
@@ -21,6 +28,51 @@ Job = tuple[str, Scenario, int, tuple[int, ...]]
 Outcome = tuple[str, int, ReplicationRecords | None, str | None]
 
 _MAPS: dict[str, Community] = {}  # per process: the map of the scenario being run
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
+PARENT_POLL = 0.5
+"""Seconds between a pool worker's checks that the process that started it is alive."""
+
+
+def end_with_parent(main_pid: int) -> None:
+    """Pool worker initializer: end this worker when the main process dies.
+
+    On Linux the kernel kills the worker when its parent ends (``PR_SET_PDEATHSIG``);
+    everywhere a daemon thread checks every :data:`PARENT_POLL` seconds that the
+    parent is unchanged and ``main_pid`` alive, and ends the process if not.
+    (Without this, a ``kill -9`` of ``twin compare --jobs 2`` leaves its workers
+    computing for nobody.)
+    """
+    parent = os.getppid()
+    if sys.platform.startswith("linux"):
+        try:
+            libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
+            libc.prctl(_PR_SET_PDEATHSIG, int(signal.SIGKILL), 0, 0, 0)
+        except (OSError, AttributeError):  # no usable libc: the thread below still works
+            pass
+    if not _alive(parent, main_pid):  # the parent died before prctl took effect
+        os._exit(1)
+    threading.Thread(target=_watch, args=(parent, main_pid), daemon=True,
+                     name="twin-parent-watch").start()
+
+
+def _alive(parent: int, main_pid: int) -> bool:
+    if os.getppid() != parent:
+        return False
+    if os.name != "posix":  # os.kill(pid, 0) would terminate it on Windows
+        return True
+    try:
+        os.kill(main_pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # e.g. no permission to signal it: it exists
+        pass
+    return True
+
+
+def _watch(parent: int, main_pid: int) -> None:
+    while _alive(parent, main_pid):
+        time.sleep(PARENT_POLL)
+    os._exit(1)
 
 
 def community_for(scenario: Scenario) -> Community:
@@ -57,7 +109,9 @@ class LocalExecutor:
             for job in singles:
                 yield from run_job(*job)
             return
-        with ProcessPoolExecutor(max_workers=min(self.jobs, len(singles))) as pool:
+        with ProcessPoolExecutor(max_workers=min(self.jobs, len(singles)),
+                                 initializer=end_with_parent,
+                                 initargs=(os.getpid(),)) as pool:
             futures = [pool.submit(run_job, *job) for job in singles]
             for future in as_completed(futures):
                 yield from future.result()
