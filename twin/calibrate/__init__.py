@@ -9,7 +9,8 @@ pooled over grids, and over categories for categories with few tickets), the
 severity mix and the on-site time distribution (chosen by AIC). The result is
 a ``demand:`` block to merge into a scenario with ``extends: [base, demand]``.
 
-Modules: ``tickets`` reads and checks the CSV, ``rates`` fits the Poisson
+Modules: ``tickets`` reads and checks the CSV (with ``checks`` for names and
+numbers and ``window`` for the observation window), ``rates`` fits the Poisson
 model, ``mix`` colours and on-site times, ``model`` puts them together and
 chooses how twin's schema can express them, ``writer`` writes the YAML and
 ``diagnostics`` builds the tables shown on the command line.

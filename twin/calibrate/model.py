@@ -128,7 +128,7 @@ def fit_demand(tickets: Tickets, min_count: int = 200, template: Scenario | None
     n_grids = len(tickets.grids)
     table = counts_table(tickets.grid, tickets.hours, n_grids)
     exp = exposure(tickets.start, tickets.end)
-    warnings: list[str] = []
+    warnings: list[str] = list(tickets.warnings)
     pooled = fit_profile(table, exp)
     if pooled.unobserved_days or pooled.unobserved_hours:
         warnings.append(

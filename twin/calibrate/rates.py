@@ -40,10 +40,14 @@ def exposure(start: float, end: float) -> np.ndarray:
     weeks); partial hours at either end count by the fraction observed.
     """
     first = np.floor(start)
-    slots = first + np.arange(int(np.ceil(end) - first))
+    n_slots = int(np.ceil(end) - first)
+    # Whole weeks inside the window give every cell one hour each: counted at once, so
+    # memory does not grow with the window; the hours around them one by one.
+    weeks = max(0, (n_slots - 2) // (DAYS * HOURS))
+    slots = first + np.r_[0, np.arange(1 + weeks * DAYS * HOURS, n_slots)]
     covered = np.clip(np.minimum(slots + 1, end) - np.maximum(slots, start), 0.0, 1.0)
     day, hour = weekday_hour(slots)
-    table = np.zeros((DAYS, HOURS))
+    table = np.full((DAYS, HOURS), float(weeks))
     np.add.at(table, (day, hour), covered)
     return table
 

@@ -6,22 +6,31 @@ coordinates [m]); ``node`` and ``x``/``y`` need the map of a scenario to find
 the grid. Optional: ``colour`` (green, yellow, red) and ``handling_minutes``
 (on-site time [min]). Other columns are ignored. Problems are reported
 together as ``tickets.csv:LINE: column: message``.
+
+Category and grid names are used exactly as written (see
+:mod:`twin.calibrate.checks` for what a name and a number may be), and the
+observation window is checked by :mod:`twin.calibrate.window`.
 """
 
 from __future__ import annotations
 
 import csv
+import io
 import math
-from dataclasses import dataclass
-from datetime import datetime
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 from scipy.spatial import cKDTree
 
+from twin.calibrate.checks import coordinate_problem, grouped, handling_problem, name_problem
+from twin.calibrate.window import Stamps, coverage_warning, format_time, parse_time, window
 from twin.geography import Community, build_community
 from twin.scenario import Problem, Scenario
 from twin.scenario.schema import COLOURS
+
+__all__ = ["GridMap", "Tickets", "TicketsError", "format_time", "parse_time", "read_tickets"]
 
 REQUIRED = "timestamp, category and one of grid, node or x and y"
 
@@ -99,47 +108,11 @@ class Tickets:
     """Residents per grid, when the grids come from a scenario."""
     grids_source: str | None
     """The scenario the grids come from, if any."""
+    warnings: list[str] = field(default_factory=list)
+    """What looks wrong in the file without stopping the fit (e.g. outlying times)."""
 
     def __len__(self) -> int:
         return len(self.hours)
-
-
-def parse_time(text: str) -> float | None:
-    """Hours since 1970-01-01 00:00 of an ISO 8601 time, read as local wall-clock time
-    (a UTC offset, if written, is dropped); None if ``text`` is not such a time."""
-    try:
-        stamp = datetime.fromisoformat(text.strip())
-    except ValueError:
-        return None
-    return (stamp.replace(tzinfo=None) - datetime(1970, 1, 1)).total_seconds() / 3600.0
-
-
-def format_time(hours: float) -> str:
-    """ISO 8601 text of hours since 1970-01-01 (to the minute)."""
-    stamp = np.datetime64("1970-01-01T00:00") + np.timedelta64(int(round(hours * 60)), "m")
-    return str(stamp)
-
-
-REPEATS_SHOWN = 3
-
-
-def _grouped(problems: list[Problem]) -> list[Problem]:
-    """The same mistake on many rows: the first few, then one line counting the rest."""
-    seen: dict[tuple[str, str], int] = {}
-    out: list[Problem] = []
-    rest: dict[tuple[str, str], list[int]] = {}
-    for p in problems:
-        key = (p.path, p.message)
-        seen[key] = seen.get(key, 0) + 1
-        if seen[key] <= REPEATS_SHOWN:
-            out.append(p)
-        else:
-            rest.setdefault(key, []).append(p.line or 0)
-    for (column, message), lines in rest.items():
-        out.append(Problem(problems[0].source, lines[0], column,
-                           f"{message} (and on {len(lines) - 1:,} more rows, lines "
-                           f"{lines[0]}-{lines[-1]})" if len(lines) > 1 else message))
-    return sorted(out, key=lambda p: p.line or 0)
 
 
 def read_tickets(path: str | Path, grids: GridMap | None = None,
@@ -173,14 +146,12 @@ def read_tickets(path: str | Path, grids: GridMap | None = None,
     if not problems and not reader.hours and not rows:
         problems.append(Problem(source, 2, "", "no tickets after the header line"))
     if problems:
-        raise TicketsError(_grouped(sorted(problems, key=lambda p: p.line or 0)))
+        raise TicketsError(grouped(sorted(problems, key=lambda p: p.line or 0)))
     hours = np.asarray(reader.hours)
-    lo = float(hours.min()) if start is None else start
-    hi = float(hours.max()) if end is None else end
-    if hi <= lo:
-        raise TicketsError([Problem(source, None, "timestamp", (
-            f"the observation window is empty (from {format_time(lo)} to {format_time(hi)}); "
-            "give tickets over a longer time or --start/--end"))])
+    stamps = Stamps(source, hours, np.asarray(reader.lines), reader.texts)
+    lo, hi, problems = window(stamps, start, end)
+    if problems:
+        raise TicketsError(grouped(problems))
     inside = (hours >= lo) & (hours <= hi)
     if grids is not None:
         names = list(grids.names)
@@ -189,19 +160,37 @@ def read_tickets(path: str | Path, grids: GridMap | None = None,
         names = sorted(set(reader.grid_name))
         lookup = {n: i for i, n in enumerate(names)}
         grid = np.array([lookup[n] for n in reader.grid_name], dtype=np.int64)
-    categories = list(dict.fromkeys(np.asarray(reader.category)[inside].tolist()))
+    categories = list(dict.fromkeys(np.asarray(reader.category, dtype=object)[inside].tolist()))
     cat_index = {c: i for i, c in enumerate(categories)}
+    warnings = [w for w in (coverage_warning(stamps, lo, hi),
+                            _spaced(categories, "categories"),
+                            None if grids is not None else _spaced(names, "grids"))
+                if w is not None]
     return Tickets(
         source=source, hours=hours[inside], grid=grid[inside],
-        category=np.array([cat_index[c] for c in np.asarray(reader.category)[inside]],
+        category=np.array([cat_index[c] for c in np.asarray(reader.category,
+                                                             dtype=object)[inside]],
                           dtype=np.int64),
         colour=np.asarray(reader.colour, dtype=np.int64)[inside],
         handling=np.asarray(reader.handling, dtype=float)[inside],
         grids=names, categories=categories, start=lo, end=hi, rows=len(hours),
         outside=int((~inside).sum()), has_colour="colour" in header,
         residents=None if grids is None else grids.residents,
-        grids_source=None if grids is None else grids.source,
+        grids_source=None if grids is None else grids.source, warnings=warnings,
     )
+
+
+def _spaced(names: list[str], what: str) -> str | None:
+    """A warning when names differ only in the spaces around them (kept apart)."""
+    by_core: dict[str, list[str]] = {}
+    for name in names:
+        by_core.setdefault(name.strip(), []).append(name)
+    alike = [group for group in by_core.values() if len(group) > 1]
+    if not alike:
+        return None
+    shown = "; ".join(" and ".join(repr(n) for n in group) for group in alike[:3])
+    return (f"{what} {shown} differ only in spaces around them and are kept apart "
+            "(names are used exactly as written)")
 
 
 def _read_rows(path: Path, source: str) -> tuple[list[tuple[int, dict[str, str]]], list[str]]:
@@ -211,7 +200,7 @@ def _read_rows(path: Path, source: str) -> tuple[list[tuple[int, dict[str, str]]
         text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise TicketsError([Problem(source, None, "", f"cannot read file ({exc})")]) from None
-    reader = csv.reader(text.splitlines(keepends=True))
+    reader = csv.reader(io.StringIO(text, newline=""))  # line breaks: \n, \r\n, \r only
     try:
         header = [h.strip() for h in next(reader)]
     except StopIteration:
@@ -267,6 +256,8 @@ class _RowReader:
         self.tree = cKDTree(grids.xy) if grids is not None and len(grids.xy) else None
         self.problems: list[Problem] = []
         self.hours: list[float] = []
+        self.lines: list[int] = []
+        self.texts: list[str] = []
         self.grid_index: list[int] = []
         self.grid_name: list[str] = []
         self.category: list[str] = []
@@ -280,6 +271,18 @@ class _RowReader:
         value = row.get(column)
         return "" if value is None else value.strip()
 
+    def _name(self, line: int, row: dict[str, str], column: str) -> str | None:
+        """A name exactly as written (spaces around it kept), or None if unusable."""
+        name = row.get(column) or ""
+        if not name.strip():
+            self._bad(line, column, "missing value")
+            return None
+        why = name_problem(name)
+        if why is not None:
+            self._bad(line, column, why)
+            return None
+        return name
+
     def read(self, line: int, row: dict[str, str], place: str | None) -> None:
         before = len(self.problems)
         stamp_text = self._value(row, "timestamp")
@@ -289,14 +292,15 @@ class _RowReader:
         elif stamp is None:
             self._bad(line, "timestamp", (
                 f"not an ISO 8601 time, e.g. 2024-03-01T08:15 (got {stamp_text!r})"))
-        category = self._value(row, "category")
-        if not category:
-            self._bad(line, "category", "missing value")
+        category = self._name(line, row, "category")
         grid = self._grid(line, row, place)
         colour = self._colour(line, row)
         handling = self._handling(line, row)
-        if len(self.problems) == before and stamp is not None and grid is not None:
+        if (len(self.problems) == before and stamp is not None and grid is not None
+                and category is not None):
             self.hours.append(stamp)
+            self.lines.append(line)
+            self.texts.append(stamp_text)
             self.category.append(category)
             self.colour.append(colour)
             self.handling.append(handling)
@@ -307,16 +311,17 @@ class _RowReader:
 
     def _grid(self, line: int, row: dict[str, str], place: str | None) -> int | str | None:
         if place == "grid":
-            name = self._value(row, "grid")
-            if not name:
-                self._bad(line, "grid", "missing value")
-                return None
-            if self.grids is None:
+            if (row.get("grid") or "") in self.known:  # a scenario's own name is fine as is
+                return self.known[row.get("grid") or ""]
+            name = self._name(line, row, "grid")
+            if name is None or self.grids is None:
                 return name
             if name not in self.known:
+                hint = (f" ({name.strip()!r} is one: spaces around a name count)"
+                        if name.strip() in self.known else "")
                 self._bad(line, "grid", (
                     f"unknown grid {name!r}; known grids ({self.grids.source}): "
-                    + ", ".join(self.grids.names)))
+                    + ", ".join(self.grids.names) + hint))
                 return None
             return self.known[name]
         if place == "node" and self.grids is not None:
@@ -330,25 +335,22 @@ class _RowReader:
                 return None
             return self.grids.node_grid[node]
         if place == "xy" and self.tree is not None and self.grids is not None:
-            xy = [self._number(line, row, col) for col in ("x", "y")]
+            xy = [self._number(line, row, col, coordinate_problem) for col in ("x", "y")]
             if xy[0] is None or xy[1] is None:
                 return None
             _, nearest = self.tree.query(xy)
             return int(self.grids.grid_of_node[int(nearest)])
         return None
 
-    def _number(self, line: int, row: dict[str, str], column: str) -> float | None:
+    def _number(self, line: int, row: dict[str, str], column: str,
+                check: Callable[[str], tuple[float | None, str | None]]) -> float | None:
         text = self._value(row, column)
         if not text:
             self._bad(line, column, "missing value")
             return None
-        try:
-            value = float(text)
-        except ValueError:
-            value = math.nan
-        if not math.isfinite(value):
-            self._bad(line, column, f"not a number (got {text!r})")
-            return None
+        value, why = check(text)
+        if why is not None:
+            self._bad(line, column, why)
         return value
 
     def _colour(self, line: int, row: dict[str, str]) -> int:
@@ -365,10 +367,5 @@ class _RowReader:
     def _handling(self, line: int, row: dict[str, str]) -> float:
         if not self._value(row, "handling_minutes"):
             return math.nan
-        value = self._number(line, row, "handling_minutes")
-        if value is None:
-            return math.nan
-        if value < 0:
-            self._bad(line, "handling_minutes", f"must be >= 0 (got {value:g})")
-            return math.nan
-        return value
+        value = self._number(line, row, "handling_minutes", handling_problem)
+        return math.nan if value is None else value

@@ -9,17 +9,94 @@ demand whole and leaves everything else alone.
 from __future__ import annotations
 
 import hashlib
+import io
+import re
+import unicodedata
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
 
 from twin.calibrate.model import Calibration, CategoryFit
 from twin.calibrate.rates import weekday_hour
 from twin.calibrate.tickets import format_time
 from twin.scenario import Problem, Scenario, ScenarioError, apply_overrides
 from twin.scenario.schema import DemandSpec
+
+_SIMPLE = re.compile(r"[^\W\d][\w-]*")  # a letter or _, then letters, digits, _ and -
+_KEYWORDS = {"null", "true", "false", "yes", "no", "on", "off", "y", "n"}  # YAML 1.1 and 1.2
+_ESCAPED = ("Cc", "Cs", "Zl", "Zp")
+
+
+def _dump(value: str, style: str | None) -> str:
+    yaml = YAML(typ="safe", pure=True)
+    yaml.width = 1 << 30  # one line, however long
+    yaml.allow_unicode = True  # readable names; non-printable characters are still escaped
+    yaml.default_style = style  # type: ignore[assignment]
+    buf = io.StringIO()
+    yaml.dump(value, buf)
+    return buf.getvalue().removesuffix("\n...\n").removesuffix("\n")
+
+
+@lru_cache(maxsize=4096)
+def scalar(text: str, flow: bool = False) -> str:
+    """``text`` as a YAML scalar on one line: plain when it reads back as the same
+    text (and cannot be a YAML 1.1 number or boolean either), else double-quoted by
+    ruamel's emitter, which escapes whatever needs it. ``flow``: for a flow mapping
+    or list, where ``,[]{}`` matter.
+
+    >>> scalar("repair"), scalar("a: b"), scalar("true"), scalar(" x"), scalar("网格 1")
+    ('repair', '"a: b"', '"true"', '" x"', '网格 1')
+    """
+    if _SIMPLE.fullmatch(text) and text.lower() not in _KEYWORDS:
+        return text
+    plain = _dump(text, None)
+    if (not flow and plain == text and plain.isprintable() and text[:1] not in "0123456789+-."
+            and text.lower() not in _KEYWORDS and _reads_back(plain, text)):
+        return plain
+    return _dump(text, '"')
+
+
+def _reads_back(written: str, text: str) -> bool:
+    try:
+        data = YAML(typ="safe", pure=True).load(f"key: {written}   # comment\n")
+    except YAMLError:
+        return False
+    return isinstance(data, dict) and data.get("key") == text
+
+
+def comment(text: str) -> str:
+    """``text`` made safe for a YAML comment: control characters, line breaks and
+    byte-order marks written as escapes (``\\n``, ``\\x85``, ``\\u2028``)."""
+    if text.isascii() and text.isprintable():
+        return text
+    return "".join(_escape(ch) if unicodedata.category(ch) in _ESCAPED
+                   or ch in "\ufeff\ufffe\uffff" else ch for ch in text)
+
+
+def _escape(ch: str) -> str:
+    return f"\\x{ord(ch):02x}" if ord(ch) < 0x100 else f"\\u{ord(ch):04x}"
+
+
+def flow(value: Any) -> str:
+    """A JSON-like value as YAML flow text (mappings, lists, numbers, text, null)."""
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{scalar(str(k), True)}: {flow(v)}"
+                               for k, v in value.items()) + "}"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(flow(v) for v in value) + "]"
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        return number(value, 6)
+    return scalar(str(value), True)
 
 
 def number(x: float, digits: int = 4) -> str:
@@ -46,28 +123,16 @@ def _wrapped(key: str, values: np.ndarray, indent: str, per_line: int = 12) -> l
     return lines
 
 
-def _service(spec: dict[str, Any]) -> str:
-    parts = []
-    for key, value in spec.items():
-        if isinstance(value, list):
-            parts.append(f"{key}: [" + ", ".join(number(v, 6) for v in value) + "]")
-        elif isinstance(value, float):
-            parts.append(f"{key}: {number(value, 6)}")
-        else:
-            parts.append(f"{key}: {value}")
-    return "{" + ", ".join(parts) + "}"
-
-
 def provenance(cal: Calibration) -> list[str]:
-    """Comment lines: where the numbers come from."""
+    """Comment lines (without ``#``): where the numbers come from."""
     t = cal.tickets
     digest = hashlib.sha256(Path(t.source).read_bytes()).hexdigest()[:16]
     days = (t.end - t.start) / 24.0
-    grids = ", ".join(t.grids)
+    grids = ", ".join(scalar(g) for g in t.grids)
     where = f" (from {t.grids_source})" if t.grids_source else " (as named in the tickets)"
     first_day, _ = weekday_hour(np.array([t.start]))
     weekday = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"][int(first_day[0])]
-    counts = ", ".join(f"{c.name} {c.count}" for c in cal.categories)
+    counts = ", ".join(f"{scalar(c.name)} {c.count}" for c in cal.categories)
     lines = [
         "Demand calibrated from reported tickets by `twin calibrate`.",
         f"source: {t.source} (sha256 {digest}), {t.rows} ticket rows, {len(t)} in the window"
@@ -80,20 +145,20 @@ def provenance(cal: Calibration) -> list[str]:
         "rates are averages over the week [1/h], 95% exact Poisson intervals",
         "Merge into a scenario with  extends: [base.yaml, this file]",
     ]
-    return lines
+    return [comment(line) for line in lines]
 
 
 def _category_lines(fit: CategoryFit, grids: list[str]) -> list[str]:
     low, high = fit.value_ci
     shown = "per grid" if fit.form == "rate_per_hour" else "per 1,000 residents"
-    lines = [f"    - name: {fit.name}"
+    lines = [f"    - name: {scalar(fit.name)}"
              + f"   # {fit.count} tickets; {'own' if fit.own_profile else 'pooled'} profile",
              f"      {fit.form}: {number(fit.value)}   # {shown}, 95% CI "
              f"{number(low, 3)} to {number(high, 3)}; grids equal: p = {fit.p_equal:.2g}"
              + (f", in proportion to residents: p = {fit.p_residents:.2g}"
                 if fit.p_residents is not None else "")]
     for g, rate in zip(grids, fit.rates, strict=True):
-        lines.append(f"      #   {g}: {number(rate)} per hour")
+        lines.append(f"      #   {comment(scalar(g))}: {number(rate)} per hour")
     if fit.own_profile:
         lines += _wrapped("hour_of_day", fit.profile.hour, "      ")
         lines.append(f"      day_of_week: {multipliers(fit.profile.day)}")
@@ -106,16 +171,16 @@ def _category_lines(fit: CategoryFit, grids: list[str]) -> list[str]:
     if service.aic:
         note += "; AIC " + ", ".join(f"{k} {v:.1f}" for k, v in sorted(service.aic.items(),
                                                                    key=lambda kv: kv[1]))
-    lines.append(f"      service: {_service(service.spec)}   # {note}")
+    lines.append(f"      service: {flow(service.spec)}   # {comment(note)}")
     return lines
 
 
 def demand_yaml(cal: Calibration) -> str:
     """The YAML text of the calibrated ``demand:`` block."""
     out = [f"# {line}" for line in provenance(cal)]
-    out += [f"# warning: {w}" for w in cal.warnings]
+    out += [f"# warning: {comment(w)}" for w in cal.warnings]
     for fit in cal.categories:
-        out += [f"# warning: {w}" for w in fit.warnings]
+        out += [f"# warning: {comment(w)}" for w in fit.warnings]
     out += ["demand:", "  # hour and weekday multipliers of all categories pooled (mean 1)"]
     out += _wrapped("hour_of_day", cal.pooled.hour, "  ")
     out.append(f"  day_of_week: {multipliers(cal.pooled.day)}   # Monday .. Sunday")
@@ -125,10 +190,22 @@ def demand_yaml(cal: Calibration) -> str:
     return "\n".join(out) + "\n"
 
 
-def check_demand(text: str, source: str, template: Scenario | None = None) -> list[Problem]:
+def check_demand(text: str, source: str, template: Scenario | None = None,
+                 names: list[str] | None = None) -> list[Problem]:
     """Problems of the written block: merged into ``template`` as ``extends`` would
-    merge it, or on its own without a template (none expected)."""
-    data = YAML(typ="safe", pure=True).load(text)
+    merge it, or on its own without a template (none expected); with ``names``, the
+    category names must read back exactly as given."""
+    try:
+        data = YAML(typ="safe", pure=True).load(text)
+    except YAMLError as exc:
+        return [Problem(source, None, "", f"internal error: the YAML written does not load "
+                                          f"back ({exc}); please report this")]
+    if names is not None:
+        read = [c.get("name") for c in data["demand"]["categories"]]
+        if read != names:
+            return [Problem(source, None, "demand.categories", (
+                f"internal error: category names {names!r} read back as {read!r}; "
+                "please report this"))]
     if template is None:
         try:
             DemandSpec.model_validate(data["demand"])

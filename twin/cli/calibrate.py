@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+from ruamel.yaml import YAML
+from ruamel.yaml.error import YAMLError
 
 from twin.calibrate import (
     Calibration,
@@ -19,6 +22,7 @@ from twin.calibrate import (
     read_tickets,
 )
 from twin.calibrate import diagnostics as diag
+from twin.calibrate.window import MAX_WINDOW_YEARS, span_problem
 from twin.calibrate.writer import check_demand
 from twin.cli.common import cli_problem, err_console, fail, load, out_console
 from twin.scenario import Problem, Scenario
@@ -40,10 +44,11 @@ def calibrate(
     start: Annotated[str | None, typer.Option(
         help="Start of the observation window, ISO 8601 (default: the first ticket).")] = None,
     end: Annotated[str | None, typer.Option(
-        help="End of the observation window, ISO 8601 (default: the last ticket).")] = None,
+        help="End of the observation window, ISO 8601 (default: the last ticket). The "
+             f"window may span at most {MAX_WINDOW_YEARS} years.")] = None,
 ) -> None:
     """Fit arrival rates, profiles, colour mix and on-site times to a tickets CSV."""
-    window = _check_options(out, min_count, start, end)
+    window = _check_options(tickets, out, grids_from, min_count, start, end)
     template: Scenario | None = None
     grids: GridMap | None = None
     if grids_from is not None:
@@ -55,7 +60,7 @@ def calibrate(
     except TicketsError as error:
         fail(error.problems)
     text = demand_yaml(cal)
-    problems = check_demand(text, str(out), template)
+    problems = check_demand(text, str(out), template, [c.name for c in cal.categories])
     if problems:
         fail(problems)
     _show(cal)
@@ -65,8 +70,8 @@ def calibrate(
                       highlight=False, soft_wrap=True)
 
 
-def _check_options(out: Path, min_count: int, start: str | None, end: str | None
-                   ) -> tuple[float | None, float | None]:
+def _check_options(tickets: Path, out: Path, grids_from: Path | None, min_count: int,
+                   start: str | None, end: str | None) -> tuple[float | None, float | None]:
     """Exit 2 on bad options, all reported together; the window in hours."""
     problems: list[Problem] = []
     if min_count < 1:
@@ -75,6 +80,15 @@ def _check_options(out: Path, min_count: int, start: str | None, end: str | None
         problems.append(cli_problem("--out", f"{out} is a folder; give a file name"))
     elif not out.parent.is_dir():
         problems.append(cli_problem("--out", f"folder {out.parent} does not exist"))
+    elif _same_file(out, tickets):
+        problems.append(cli_problem("--out", f"{out} is the tickets file; choose another file"))
+    elif grids_from is not None:
+        for scenario, base in _scenario_files(grids_from):
+            if _same_file(out, scenario):
+                what = ("the --grids-from scenario" if base is None else
+                        f"a base of the --grids-from scenario (extended by {base})")
+                problems.append(cli_problem("--out", f"{out} is {what}; choose another file"))
+                break
     bounds: list[float | None] = []
     for option, text in (("--start", start), ("--end", end)):
         value = None if text is None else parse_time(text)
@@ -83,11 +97,41 @@ def _check_options(out: Path, min_count: int, start: str | None, end: str | None
                 f"not an ISO 8601 time, e.g. 2024-03-01T08:15 (got {text!r})")))
         bounds.append(value)
     low, high = bounds
-    if low is not None and high is not None and high <= low:
-        problems.append(cli_problem("--end", f"must be after --start (got {start} to {end})"))
+    if low is not None and high is not None:
+        too_long = span_problem(low, high)
+        if high <= low:
+            problems.append(cli_problem("--end", f"must be after --start (got {start} to {end})"))
+        elif too_long is not None:
+            problems.append(too_long)
     if problems:
         fail(problems)
     return low, high
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    """The same file, however spelled (relative, ``..``, symbolic or hard links)."""
+    try:
+        return os.path.samefile(a, b)
+    except OSError:  # one of them does not exist (yet)
+        return a.resolve() == b.resolve()
+
+
+def _scenario_files(path: Path, base: Path | None = None,
+                    depth: int = 0) -> list[tuple[Path, Path | None]]:
+    """A scenario file and the files it extends, each with the file extending it
+    (best effort: a file that cannot be read is left to the loader to report)."""
+    found: list[tuple[Path, Path | None]] = [(path, base)]
+    try:
+        data: Any = YAML(typ="safe", pure=True).load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, YAMLError):  # the loader reports these
+        return found
+    names = data.get("extends") if isinstance(data, dict) else None
+    names = [names] if isinstance(names, str) else names if isinstance(names, list) else []
+    if depth < 8:
+        for name in names:
+            if isinstance(name, str):
+                found += _scenario_files(path.parent / name, path, depth + 1)
+    return found
 
 
 def _show(cal: Calibration) -> None:
@@ -103,12 +147,37 @@ def _show(cal: Calibration) -> None:
 
 
 def _write(out: Path, text: str) -> None:
-    """Write through a temporary file in the same folder, so a crash leaves no half file."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
+    """Write through a temporary file in the same folder, flushed to disk and then
+    renamed over ``out``, so a failure at any point leaves no half file; exit 2 if
+    the folder cannot be written."""
+    mode = _mode(out)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
+    except OSError as exc:
+        fail([cli_problem("--out", f"cannot write in folder {out.parent} "
+                                   f"({exc.strerror or exc})")])
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
             handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, mode)
         os.replace(tmp, out)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        fail([cli_problem("--out", f"cannot write {out} ({exc.strerror or exc}); "
+                                   "it is left as it was")])
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _mode(out: Path) -> int:
+    """Permissions for the file written: those of the file it replaces, else the
+    usual ones for a new file (mkstemp's own are private to the owner)."""
+    try:
+        return stat.S_IMODE(out.stat().st_mode)
+    except OSError:
+        mask = os.umask(0)
+        os.umask(mask)
+        return 0o666 & ~mask
