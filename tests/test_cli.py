@@ -164,6 +164,7 @@ def test_manifest_records_version_seed_and_overrides(result_folder: Path) -> Non
 def test_rerun_replaces_the_folder_atomically(tmp_path: Path) -> None:
     out = tmp_path / "result"
     out.mkdir()
+    (out / "manifest.json").write_text('{"twin_version": "0.0.1"}')  # an earlier result
     (out / "stale.txt").write_text("from an earlier run")
     res = runner.invoke(app, ["run", str(BASELINE), *FAST, "--out", str(out)])
     assert res.exit_code == 0, res.output

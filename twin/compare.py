@@ -50,14 +50,21 @@ def unique_names(scenarios: Sequence[Scenario]) -> list[str]:
     return names
 
 
+def _by_replication(run: RunResult) -> pd.DataFrame:
+    """KPIs indexed by replication (empty when every replication failed)."""
+    if "replication" not in run.kpis.columns:
+        return pd.DataFrame(index=pd.Index([], name="replication"))
+    return run.kpis.set_index("replication")
+
+
 def paired_table(runs: dict[str, RunResult], names: list[str],
                  level: float = DEFAULT_LEVEL) -> pd.DataFrame:
     """The comparison table of runs that share replication numbers."""
-    ref = runs[names[0]].kpis.set_index("replication")
+    ref = _by_replication(runs[names[0]])
     rows: list[dict[str, Any]] = []
     kpis = [c for c in ref.columns]
     for name in names:
-        other = runs[name].kpis.set_index("replication")
+        other = _by_replication(runs[name])
         common = ref.index.intersection(other.index)
         for kpi in kpis:
             if kpi not in other.columns:

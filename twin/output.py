@@ -1,7 +1,8 @@
 """Write a run's result folder, atomically.
 
 The folder is written under a temporary name beside the target and renamed at
-the end, so a crash never leaves a half-written result.
+the end, so a crash never leaves a half-written result; :mod:`twin.outdir` has
+the rules on what may be replaced.
 
 Contents: ``issues.parquet``, ``activity.parquet``, ``kpis.csv`` (one row per
 replication), ``summary.json`` (per KPI: mean, ci_low, ci_high, n),
@@ -13,23 +14,16 @@ from __future__ import annotations
 import json
 import math
 import platform
-import shutil
 import subprocess
-import tempfile
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
 from twin.experiment import RunResult
+from twin.outdir import write_folder
 from twin.scenario.loader import dump_scenario
+from twin.version import twin_version
 
-
-def twin_version() -> str:
-    """Installed version of twin."""
-    try:
-        return version("twin")
-    except PackageNotFoundError:
-        return "unknown"
+__all__ = ["git_revision", "manifest", "summary_dict", "twin_version", "write_results"]
 
 
 def git_revision(where: Path) -> str | None:
@@ -80,13 +74,14 @@ def summary_dict(result: RunResult) -> dict[str, dict[str, float | int | None]]:
 
 
 def write_results(result: RunResult, out: str | Path, source: str | None = None,
-                  overrides: list[str] | None = None) -> Path:
-    """Write the result folder ``out`` (replacing an earlier one) and return its path."""
-    target = Path(out)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
-    tmp.chmod(0o755)  # mkdtemp makes it private; a result folder is for sharing
-    try:
+                  overrides: list[str] | None = None, force: bool = False) -> Path:
+    """Write the result folder ``out`` and return its path.
+
+    ``out`` may be absent, empty or an earlier result (replaced once the new one
+    is complete); any other folder raises :class:`twin.outdir.OutputRefused`
+    unless ``force``, which writes twin's files into it and deletes nothing else.
+    """
+    def fill(tmp: Path) -> None:
         result.issues.to_parquet(tmp / "issues.parquet", index=False)
         result.activity.to_parquet(tmp / "activity.parquet", index=False)
         result.escalations.to_parquet(tmp / "escalations.parquet", index=False)
@@ -97,15 +92,5 @@ def write_results(result: RunResult, out: str | Path, source: str | None = None,
         (tmp / "scenario.resolved.yaml").write_text(dump_scenario(result.scenario))
         (tmp / "manifest.json").write_text(
             json.dumps(manifest(result, source, overrides or []), indent=2) + "\n")
-        if target.exists():
-            old = target.with_name(f".{target.name}.old")
-            shutil.rmtree(old, ignore_errors=True)
-            target.rename(old)
-            tmp.rename(target)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            tmp.rename(target)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return target
+
+    return write_folder(Path(out), fill, force)

@@ -12,8 +12,6 @@ from __future__ import annotations
 import base64
 import html
 import json
-import os
-import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -21,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from twin.outdir import atomic_write
 from twin.plots.figures import (
     Plot,
     RunLike,
@@ -59,22 +58,9 @@ def save_plots(folder: str | Path, plots: Sequence[Plot],
     for plot in plots:
         for fmt in formats:
             path = target / f"{plot.slug}.{fmt}"
-            _atomic_write(path, figure_bytes(plot.figure, fmt))
+            atomic_write(path, figure_bytes(plot.figure, fmt))
             written.append(path)
     return written
-
-
-def _atomic_write(path: Path, data: bytes) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            out.write(data)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _fmt(value: Any, kpi: str = "") -> str:
@@ -198,6 +184,7 @@ small{color:#666}code{font-size:.85em;color:#555}.sig{color:#b00}
 figure{margin:1.2em 0}figure img{max-width:100%;height:auto;border:1px solid #eee}
 figcaption{color:#555;font-size:.9em}pre{background:#f7f7f7;padding:1em;overflow:auto;font-size:.8em}
 details summary{cursor:pointer;color:#345}
+.failed{border:2px solid #b00;padding:0 1em;background:#fff5f5}.failed h2{color:#b00}
 """
 
 
@@ -211,12 +198,27 @@ def _font_face(page: str) -> str:
             f"src:url(data:font/otf;base64,{data}) format('opentype');}}")
 
 
+def _failures(runs: Sequence[tuple[str, RunLike]], lang: str) -> list[str]:
+    """A warning block naming every failed replication and its error's last line."""
+    items = []
+    for name, run in runs:
+        for rep, error in sorted((getattr(run, "errors", None) or {}).items()):
+            last = next((ln for ln in reversed(str(error).strip().splitlines()) if ln.strip()),
+                        "unknown error")
+            items.append(f"<li>{html.escape(str(name))}: {rep}: "
+                         f"<code>{html.escape(last)}</code></li>")
+    if not items:
+        return []
+    return [f'<section class="failed"><h2>{text("failed_replications", lang)}</h2>'
+            f"<ul>{''.join(items)}</ul></section>"]
+
+
 def render_html(runs: Sequence[tuple[str, RunLike]], plots: Sequence[Plot],
                 comparison: pd.DataFrame | None, manifest: Mapping[str, Any] | None,
                 lang: str) -> str:
     """The report page as a string."""
     title = text("report_title", lang)
-    body = [f"<h1>{title}</h1>", f"<h2>{text('scenarios', lang)}</h2>",
+    body = [f"<h1>{title}</h1>", *_failures(runs, lang), f"<h2>{text('scenarios', lang)}</h2>",
             _scenario_section(runs, lang), f"<h2>{text('kpi_summary', lang)}</h2>",
             _kpi_tables(summary_by_scenario(runs), lang)]
     if comparison is not None and len(comparison):
@@ -274,7 +276,7 @@ def write_report(path: str | Path, runs: Sequence[tuple[str, RunLike]],
     if plots_dir is not None:
         save_plots(plots_dir, plots)
     target = Path(path)
-    _atomic_write(target, page.encode("utf-8"))
+    atomic_write(target, page.encode("utf-8"))
     return target
 
 

@@ -20,6 +20,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from twin.experiment import RunResult, load_checked
+from twin.outdir import out_problems
 from twin.scenario import Problem, Scenario, ScenarioError
 
 # Tables keep their full width when written to a file or pipe (rich assumes 80 columns).
@@ -48,6 +49,9 @@ PrecisionOption = Annotated[float | None, typer.Option(
 KpiOption = Annotated[str, typer.Option(help="KPI that --precision applies to.")]
 MaxRepsOption = Annotated[int, typer.Option(help="Most replications --precision may use.")]
 LangOption = Annotated[str, typer.Option(help="Language of plots and report: en or zh.")]
+ForceOption = Annotated[bool, typer.Option(
+    "--force", help="Write into an existing --out folder that twin did not write (its other "
+                    "files are kept).")]
 
 
 def fail(problems: Sequence[Problem]) -> NoReturn:
@@ -77,17 +81,13 @@ def load(path: Path, overrides: list[str], options: dict[str, str] | None = None
 
 
 def check_common(jobs: int, out: Path | None, precision: float | None = None,
-                 max_replications: int = 1, lang: str = "en") -> None:
+                 max_replications: int = 1, lang: str = "en", force: bool = False) -> None:
     """Exit 2 on bad generic options, all reported together."""
     problems = []
     if jobs < 1:
         problems.append(cli_problem("--jobs", f"must be >= 1 (got {jobs})"))
-    if out is not None and out.exists() and not out.is_dir():
-        problems.append(cli_problem("--out", f"{out} exists and is not a folder"))
-    elif out is not None:
-        blocked = [p for p in out.parents if p.exists() and not p.is_dir()]
-        if blocked:
-            problems.append(cli_problem("--out", f"{blocked[0]} is a file, not a folder"))
+    if out is not None:
+        problems.extend(cli_problem("--out", message) for message in out_problems(out, force))
     if precision is not None and not 0 < precision < 1:
         problems.append(cli_problem("--precision", f"must be between 0 and 1 (got {precision})"))
     if max_replications < 2:
@@ -96,6 +96,61 @@ def check_common(jobs: int, out: Path | None, precision: float | None = None,
         problems.append(cli_problem("--lang", f"must be en or zh (got {lang!r})"))
     if problems:
         fail(problems)
+
+
+def check_target(target: Path, force: bool, option: str = "--out") -> None:
+    """Exit 2 if a default result folder (e.g. ``out/<name>``) may not be written."""
+    problems = out_problems(target, force)
+    if problems:
+        fail([cli_problem(option, message) for message in problems])
+
+
+def warn_size(scenario: Scenario, jobs: int, replications: int | None = None,
+              always: bool = False) -> None:
+    """The expected size of a run; a warning when it will probably not fit in memory."""
+    from twin.executors import community_for
+    from twin.sizing import estimate
+
+    size = estimate(scenario, community_for(scenario), jobs, replications)
+    if not size.fits:
+        err_console.print(f"warning: {scenario.name}: {size.message()}", style="yellow",
+                          markup=False, highlight=False)
+    elif always:
+        out_console.print(size.message(), markup=False, highlight=False, soft_wrap=True)
+
+
+def print_failures(name: str, result: RunResult) -> None:
+    """Each failed replication's own error: its last line and where it was raised (the
+    whole traceback is kept in the result's manifest.json)."""
+    import re
+
+    for rep, text in sorted(result.errors.items()):
+        lines = [ln for ln in str(text).strip().splitlines() if ln.strip()]
+        frames = re.findall(r'File "([^"]+)", line (\d+), in (\S+)', str(text))
+        where = f" (at {Path(frames[-1][0]).name}:{frames[-1][1]} in {frames[-1][2]})" \
+            if frames else ""
+        err_console.print(f"{name}: replication {rep} failed: "
+                          f"{lines[-1] if lines else 'unknown error'}{where}",
+                          style="red", markup=False, highlight=False, soft_wrap=True)
+
+
+def _reachable(address: str, timeout: float = 3.0) -> str | None:
+    """Why a scheduler address cannot be reached at once (None: try it)."""
+    import socket
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(address if "://" in address else f"tcp://{address}")
+    try:
+        host, port = parts.hostname, parts.port
+    except ValueError as exc:
+        return str(exc)
+    if not host or port is None:
+        return "expected an address like tcp://127.0.0.1:8786"
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return None
+    except OSError as exc:
+        return exc.strerror or str(exc)
 
 
 def connect(cluster: str | None) -> Any:
@@ -107,6 +162,9 @@ def connect(cluster: str | None) -> Any:
     except ImportError:
         fail([cli_problem("--cluster", "needs dask.distributed: pip install -e '.[cluster]' "
                                        "(or 'twin[cluster]')")])
+    why = _reachable(cluster)
+    if why is not None:
+        fail([cli_problem("--cluster", f"cannot reach a Dask scheduler at {cluster!r} ({why})")])
     try:
         return Client(cluster, timeout="15s")
     except (OSError, ValueError, TimeoutError) as exc:

@@ -7,8 +7,7 @@ replications that were missing.
 
 from __future__ import annotations
 
-import os
-import tempfile
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,6 +21,7 @@ from rich.table import Table
 from twin.cli.common import (
     AllOption,
     ClusterOption,
+    ForceOption,
     JobsOption,
     KpiOption,
     LangOption,
@@ -32,6 +32,7 @@ from twin.cli.common import (
     SetOption,
     check_common,
     check_kpi,
+    check_target,
     cli_problem,
     connect,
     err_console,
@@ -41,21 +42,26 @@ from twin.cli.common import (
     load,
     out_console,
     print_comparison,
+    print_failures,
     progress_bar,
     shown,
     warn_backlog,
+    warn_size,
 )
 from twin.cli.single import run_overrides
 from twin.compare import compare as compare_runs
 from twin.compare import paired_table, unique_names
 from twin.experiment import RunResult, load_checked
-from twin.output import twin_version, write_results
+from twin.folders import unique_folder_names
+from twin.outdir import MANIFEST, atomic_write, claim
+from twin.output import write_results
 from twin.precision import run_to_precision
 from twin.report import write_report_folder
 from twin.scenario import Scenario, ScenarioError
 from twin.store import DiskStore
 from twin.sweep import parse_values, sweep_points
 from twin.sweep import sweep as sweep_runs
+from twin.version import twin_version
 
 CACHE = ".replications"
 
@@ -73,26 +79,47 @@ def _resumable(target: Path) -> Iterator[None]:
 
 
 def _write_csv(frame: pd.DataFrame, path: Path) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    os.close(fd)
-    frame.to_csv(tmp, index=False)
-    os.chmod(tmp, 0o644)  # mkstemp makes it private; results are for sharing
-    os.replace(tmp, path)
+    atomic_write(path, frame.to_csv(index=False))
+
+
+def _store(target: Path) -> DiskStore:
+    """The resume store of a result folder; damaged or foreign entries are reported."""
+    def warn(message: str) -> None:
+        err_console.print(f"warning: {message}", style="yellow", markup=False, highlight=False)
+
+    return DiskStore(target / CACHE, warn=warn)
+
+
+def _all_failed(runs: dict[str, RunResult]) -> None:
+    """Print every failed replication; exit 1 if some scenario has none left."""
+    for name, run in runs.items():
+        print_failures(name, run)
+    empty = [name for name, run in runs.items() if not run.replications]
+    if empty:
+        err_console.print(f"every replication of {', '.join(empty)} failed; no comparison "
+                          "or report was written (finished replications are kept)",
+                          style="red", highlight=False)
+        raise typer.Exit(code=1)
 
 
 def _report(out: Path, runs: dict[str, RunResult], comparison: pd.DataFrame | None,
             sweep_summary: pd.DataFrame | None, lang: str, files: list[str],
-            overrides: list[str]) -> None:
-    """Plots and report.html, with the provenance of every run."""
+            overrides: list[str], kind: str, folders: dict[str, str] | None = None) -> None:
+    """Plots and report.html, with the provenance of every run, and the folder's manifest."""
     manifest = {
         "twin_version": twin_version(),
+        "kind": kind,
+        "status": "complete",
         "scenario_files": files,
         "overrides": overrides,
-        "runs": {name: {"root_seed": run.seed, "replications": len(run.replications)}
+        "runs": {name: {"root_seed": run.seed, "replications": len(run.replications),
+                        **({"folder": folders[name]} if folders else {}),
+                        "failed_replications": {str(k): v for k, v in run.errors.items()}}
                  for name, run in runs.items()},
     }
     path = write_report_folder(out, runs, comparison=comparison, sweep=sweep_summary, lang=lang,
                                manifest=manifest)
+    atomic_write(out / MANIFEST, json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
     out_console.print(f"report: {path}", highlight=False, soft_wrap=True)
 
 
@@ -110,9 +137,10 @@ def compare(
     cluster: ClusterOption = None,
     lang: LangOption = "en",
     all_: AllOption = False,
+    force: ForceOption = False,
 ) -> None:
     """Compare scenarios on common random numbers: each against the first, paired."""
-    check_common(jobs, out, precision, max_replications, lang)
+    check_common(jobs, out, precision, max_replications, lang, force)
     overrides, _options = run_overrides(set_, None, None)
     problems = []
     scenarios = []
@@ -125,11 +153,15 @@ def compare(
         fail(problems)
     if precision is not None:
         check_kpi(kpi, kpi_names(scenarios[0]))
-    cluster = connect(cluster)
     target = out or Path("out") / "compare"
-    target.mkdir(parents=True, exist_ok=True)
-    store = DiskStore(target / CACHE)
+    check_target(target, force)
     names = unique_names(scenarios)
+    folders = dict(zip(names, unique_folder_names(names), strict=True))
+    for scenario in scenarios:
+        warn_size(scenario, jobs, replications)
+    cluster = connect(cluster)
+    claim(target, "compare")
+    store = _store(target)
     n = replications or scenarios[0].run.replications
     with _resumable(target):
         if precision is None:
@@ -145,13 +177,16 @@ def compare(
                                            root, jobs, tick, cluster, store)
             err_console.print(outcome.message(kpi, precision), highlight=False)
             runs, table = outcome.runs, paired_table(outcome.runs, names)
+    _all_failed(runs)
     print_comparison(table, names, all_)
     for name in names:
         warn_backlog(name, runs[name])
     _write_csv(table, target / "comparison.csv")
     for name, file in zip(names, files, strict=True):
-        write_results(runs[name], target / name, source=str(file), overrides=overrides)
-    _report(target, runs, table, None, lang, [str(f) for f in files], overrides)
+        write_results(runs[name], target / folders[name], source=str(file), overrides=overrides,
+                      force=force)
+    _report(target, runs, table, None, lang, [str(f) for f in files], overrides, "compare",
+            folders)
     out_console.print(f"results written to {target}/", highlight=False, soft_wrap=True)
     if any(run.errors for run in runs.values()):
         err_console.print("some replications failed; see each manifest.json", style="red")
@@ -175,9 +210,10 @@ def sweep(
     cluster: ClusterOption = None,
     lang: LangOption = "en",
     all_: AllOption = False,
+    force: ForceOption = False,
 ) -> None:
     """Run a grid of variants of one scenario (e.g. workers per grid x deadline)."""
-    check_common(jobs, out, None, 2, lang)
+    check_common(jobs, out, None, 2, lang, force)
     overrides, options = run_overrides(set_, replications, seed)
     grid: dict[str, list[object]] = {}
     problems = []
@@ -196,21 +232,24 @@ def sweep(
         sweep_points(scenario, grid)  # every point checked before anything is written
     except ScenarioError as error:
         fail(error.problems)
-    cluster = connect(cluster)
     target = out or Path("out") / "sweep"
-    target.mkdir(parents=True, exist_ok=True)
+    check_target(target, force)
+    warn_size(scenario, jobs, replications)
+    cluster = connect(cluster)
+    claim(target, "sweep")
     points = 1
     for choices in grid.values():
         points *= len(choices)
     with _resumable(target), progress_bar(points * scenario.run.replications, "sweep") as tick:
         result = sweep_runs(scenario, grid, None, None, jobs, tick, cluster,
-                            DiskStore(target / CACHE))
+                            _store(target))
+    _all_failed(result.runs)
     _write_csv(result.results, target / "results.csv")
     _write_csv(result.summary, target / "summary.csv")
     _write_csv(result.points, target / "points.csv")
     _print_sweep(result.summary, list(grid), all_)
     _report(target, result.runs, None, result.summary, lang, [str(file)],
-            [*overrides, *[f"--vary {v}" for v in vary]])
+            [*overrides, *[f"--vary {v}" for v in vary]], "sweep")
     out_console.print(f"results written to {target}/", highlight=False, soft_wrap=True)
 
 

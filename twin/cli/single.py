@@ -13,6 +13,7 @@ from twin.cli.common import (
     AllOption,
     ClusterOption,
     FileArg,
+    ForceOption,
     JobsOption,
     KpiOption,
     LangOption,
@@ -23,17 +24,21 @@ from twin.cli.common import (
     SetOption,
     check_common,
     check_kpi,
+    check_target,
     connect,
     err_console,
     kpi_names,
     load,
     out_console,
+    print_failures,
     print_summary,
     progress_bar,
     warn_backlog,
+    warn_size,
 )
 from twin.executors import community_for
 from twin.experiment import RunResult, run_replications
+from twin.folders import folder_name
 from twin.metrics.warmup import warmup_check
 from twin.output import write_results
 from twin.precision import run_to_precision
@@ -54,6 +59,7 @@ def validate(file: FileArg, set_: SetOption = None) -> None:
                       for k, name in enumerate(KINDS) if (staff.kind == k).any())
     out_console.print(f"map: {len(community.xy):,} nodes in {len(community.grid_names)} grids; "
                       f"staff: {kinds or 'none'}", highlight=False, soft_wrap=True)
+    warn_size(scenario, 1, always=True)
     for note in community.notes:
         err_console.print(f"note: {note}", highlight=False, soft_wrap=True)
 
@@ -85,34 +91,39 @@ def run(
     cluster: ClusterOption = None,
     all_: AllOption = False,
     lang: LangOption = "en",
+    force: ForceOption = False,
 ) -> None:
     """Run replications of a scenario; print KPIs with 95% confidence intervals."""
     overrides, options = run_overrides(set_, replications, seed)
-    check_common(jobs, out, precision, max_replications, lang)
+    check_common(jobs, out, precision, max_replications, lang, force)
     scenario = load(file, overrides, options)
+    target = out or Path("out") / folder_name(scenario.name)
+    check_target(target, force)
+    warn_size(scenario, jobs, max_replications if precision is not None else None)
     cluster = connect(cluster)
-    target = out or Path("out") / scenario.name
     if precision is None:
         with progress_bar(scenario.run.replications, scenario.name) as tick:
             result = run_replications(scenario, jobs=jobs, progress=tick, cluster=cluster)
     else:
         result = _precise(scenario, kpi, precision, max_replications, jobs, cluster)
+    print_failures(scenario.name, result)
+    if not result.replications:
+        err_console.print("every replication failed; nothing was written", style="red",
+                          highlight=False)
+        raise typer.Exit(code=1)
     print_summary(result, all_)
     _warn_warmup(result)
     warn_backlog(scenario.name, result)
     for note in result.notes:
         err_console.print(f"note: {note}", highlight=False)
-    if not result.replications:
-        for rep, text in result.errors.items():
-            err_console.print(f"replication {rep} failed:\n{text}", markup=False)
-        raise typer.Exit(code=1)
-    write_results(result, target, source=str(file), overrides=overrides)
+    write_results(result, target, source=str(file), overrides=overrides, force=force)
     report = write_report_folder(target, {scenario.name: result}, lang=lang)
     out_console.print(f"results written to {target}/ (report: {report})", highlight=False,
                       soft_wrap=True)
     if result.errors:
-        err_console.print(f"{len(result.errors)} replication(s) failed; see manifest.json",
-                          style="red")
+        err_console.print(f"{len(result.errors)} of {len(result.errors) + len(result.replications)}"
+                          " replications failed and are left out; their errors are in "
+                          "manifest.json and the report", style="red", highlight=False)
         raise typer.Exit(code=1)
 
 

@@ -66,6 +66,8 @@ _TEXT: dict[str, tuple[str, str]] = {
                    "与第一个方案的配对比较"),
     "plots": ("Plots", "图表"),
     "manifest": ("Manifest", "运行信息"),
+    "failed_replications": ("Failed replications: left out of every table and figure",
+                            "失败的重复运行：已从所有表格和图中剔除"),
     "kpi": ("KPI", "指标"),
     "diff": ("diff vs first", "与第一个方案之差"),
     "diff_ci": ("95% CI of diff", "差值95%置信区间"),
