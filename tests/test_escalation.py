@@ -19,19 +19,10 @@ import pytest
 from scipy import stats
 
 import twin
-from twin.escalation import (
-    CAUSES,
-    DEADLINE,
-    FAILED,
-    GREEN,
-    GREW,
-    RED,
-    WHISTLE,
-    YELLOW,
-    EscalationRules,
-    escalation_rules,
-)
+from twin.engine.triggers import CAUSES, TRIGGERS
+from twin.engine.watch import escalation_rules
 from twin.model import MINUTES_PER_DAY, ReplicationRecords
+from twin.vocab import GREEN, RED, YELLOW
 
 LEVEL = 0.99
 KS_ALPHA = 0.001
@@ -231,39 +222,36 @@ def test_time_to_grow_is_exponential_with_the_configured_rate(governance_scenari
 
 
 # -------------------------------------------------------------------- (e) state machine
-def test_machine_allows_only_upward_moves_and_red_whistles() -> None:
-    allowed = {(GREEN, YELLOW, c) for c in (DEADLINE, FAILED, GREW)}
-    allowed |= {(YELLOW, RED, c) for c in (DEADLINE, FAILED, GREW)}
-    allowed.add((RED, RED, WHISTLE))
-    for frm, to, cause in itertools.product(range(3), range(3), range(len(CAUSES) + 1)):
-        assert EscalationRules.allows(frm, to, cause) == ((frm, to, cause) in allowed), (
+def test_triggers_allow_only_upward_moves_and_red_whistles() -> None:
+    allowed = {(GREEN, YELLOW, c) for c in ("deadline", "failed", "grew")}
+    allowed |= {(YELLOW, RED, c) for c in ("deadline", "failed", "grew")}
+    allowed.add((RED, RED, "whistle"))
+    for frm, to, cause in itertools.product(range(3), range(3), CAUSES):
+        assert TRIGGERS[cause].allows(frm, to) == ((frm, to, cause) in allowed), (
             frm, to, cause)
 
 
-def test_machine_rejects_moves_from_outside_the_colours() -> None:
-    assert not EscalationRules.allows(-1, GREEN, DEADLINE)
+def test_triggers_reject_moves_from_outside_the_colours() -> None:
+    assert not any(t.allows(-1, GREEN) or t.allows(RED, RED + 1) for t in TRIGGERS.values())
 
 
-def _rules(enabled: bool, on_deadline: bool) -> EscalationRules:
-    return EscalationRules(enabled=enabled, on_deadline=on_deadline,
-                           deadlines=np.array([1.0, 2.0, 3.0]), failure=np.zeros((1, 3)),
-                           growth=np.zeros(1))
+def test_next_colour_of_each_trigger() -> None:
+    for colour, cause in itertools.product(range(3), CAUSES):
+        to = TRIGGERS[cause].next_colour(colour)
+        if cause == "whistle":
+            assert to == (RED if colour == RED else None)
+        elif colour == RED:
+            assert to is None
+        else:
+            assert to == colour + 1
+        if to is not None:  # what the model records is a move the trigger allows
+            assert TRIGGERS[cause].allows(colour, to)
 
 
-def test_next_colour_follows_the_rules() -> None:
-    for enabled, on_deadline in itertools.product((False, True), repeat=2):
-        rules = _rules(enabled, on_deadline)
-        for colour, cause in itertools.product(range(3), (DEADLINE, FAILED, GREW)):
-            to = rules.next_colour(colour, cause)
-            if not enabled or (cause == DEADLINE and not on_deadline):
-                assert to is None
-            elif colour == RED:
-                assert to == (RED if cause == DEADLINE else None)
-            else:
-                assert to == colour + 1
-            if to is not None:  # what the model records is a move the machine allows
-                recorded = WHISTLE if colour == RED else cause
-                assert EscalationRules.allows(colour, to, recorded)
+def test_the_registry_orders_causes_as_the_records_code_them() -> None:
+    assert CAUSES == ("deadline", "failed", "grew", "whistle")
+    assert [t.cause for t in TRIGGERS.values()] == list(CAUSES)
+    assert all(t.label[0] and t.label[1] for t in TRIGGERS.values())
 
 
 def test_rules_of_a_scenario(governance_scenario) -> None:

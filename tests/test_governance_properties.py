@@ -24,7 +24,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import twin
-from twin.escalation import CAUSES, EscalationRules
+from twin.engine.triggers import CAUSES, TRIGGERS
 from twin.geography import build_community
 from twin.model import MINUTES_PER_DAY
 from twin.rng import Streams
@@ -176,7 +176,7 @@ def check_escalations(run: Run) -> None:
     colour = {c: k for k, c in enumerate(COLOURS)}
     for row in esc.itertuples():
         frm, to = colour[str(row.from_colour)], colour[str(row.to_colour)]
-        assert EscalationRules.allows(frm, to, CAUSES.index(str(row.cause))), row
+        assert TRIGGERS[str(row.cause)].allows(frm, to), row
         assert 0.0 <= row.t < run.horizon
     if not run.scenario.escalation.on_deadline:
         assert not esc["cause"].isin(["deadline", "whistle"]).any()

@@ -20,8 +20,7 @@ functions of those tables, computed after a warm-up and summarised across
 replications with 95% confidence intervals. Random numbers come from named
 streams, so two scenarios run with the same seed face the same issues.
 
-Layers, lowest first: scenario, rng, records -> geography, demand, policies ->
-processes -> model -> metrics -> experiment -> output -> cli.
+How the code is laid out, and where to add a rule: ``docs/architecture.md``.
 """
 
 from twin.compare import Comparison, compare

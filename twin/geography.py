@@ -358,3 +358,24 @@ def _residents(spec: GridSpec, graph: nx.Graph, names: list[str], grid_of_node: 
     short = int(spec.total_residents - whole.sum())
     whole[np.argsort(-(exact - whole), kind="stable")[:short]] += 1
     return whole
+
+
+class MapCache:
+    """Built maps, keyed by the part of a scenario that decides them (``map`` and
+    ``grids``), so replications, the report and checks share one build. Pass one
+    explicitly; it keeps the ``size`` most recently used maps."""
+
+    def __init__(self, size: int = 2) -> None:
+        self.size = max(1, int(size))
+        self._maps: dict[str, Community] = {}
+
+    def get(self, scenario: Scenario) -> Community:
+        """The scenario's map, built on first use; raises MapError on a bad map."""
+        key = scenario.model_dump_json(include={"map", "grids"})
+        found = self._maps.pop(key, None)
+        if found is None:
+            found = build_community(scenario)
+        self._maps[key] = found  # most recent last
+        while len(self._maps) > self.size:
+            del self._maps[next(iter(self._maps))]
+        return found

@@ -9,16 +9,13 @@ import numpy as np
 import pandas as pd
 import simpy
 
-from twin.casework import Casework
 from twin.demand import Arrivals, generate_arrivals, more_repeat_offsets
-from twin.dispatch import Staff
-from twin.escalation import CAUSES, escalation_rules
+from twin.engine.assembly import Engine, assemble_engine
+from twin.engine.processes import arrival_events, arrivals, roster, worker
+from twin.engine.staff import Staff
+from twin.engine.triggers import CAUSES
 from twin.geography import Community, build_community
-from twin.policies import dispatch_policy
-from twin.processes import arrival_events, arrivals, roster, worker
 from twin.records import (
-    STANDBY,
-    TRAVEL,
     ActivityRecorder,
     EventRecorder,
     IssueRecorder,
@@ -27,8 +24,9 @@ from twin.records import (
     complaints_frame,
 )
 from twin.rng import Streams
-from twin.scenario.schema import CHANNELS, COLOURS, Scenario
-from twin.staffing import KINDS, MINUTES_PER_DAY, RESPONDER, Staffing, build_staffing
+from twin.scenario.schema import Scenario
+from twin.staffing import Staffing, build_staffing
+from twin.vocab import CHANNELS, COLOURS, KINDS, MINUTES_PER_DAY, RESPONDER, STANDBY, TRAVEL
 
 __all__ = ["MINUTES_PER_DAY", "ReplicationRecords", "labels_for", "simulate"]
 
@@ -107,15 +105,9 @@ def simulate(
                            arr.node, arr.latent)
     activity = ActivityRecorder(staffing.unit, staffing.kind, len(arr))
     escalations, visits = EventRecorder(), VisitRecorder()
-    mediators_travel = scenario.tiers is None or scenario.tiers.mediation.travel
-    staff = Staff(env, community.travel, staffing, activity, scenario.workforce.return_to_base,
-                  mediators_travel, scenario.patrols.enabled)
-    eligible = np.array([c.volunteer_eligible and scenario.volunteers is not None
-                         for c in scenario.demand.categories], dtype=bool)
-    casework = Casework(env, staff, staffing, arr, issues, escalations, visits,
-                        escalation_rules(scenario), dispatch_policy(scenario.dispatch), eligible,
-                        scenario.follow_up, streams, list(community.grid_names),
-                        list(scenario.demand.categories))
+    engine = assemble_engine(env, scenario, community, staffing, arr, issues, activity,
+                             escalations, visits, streams)
+    staff = engine.staff
     changes: list[tuple[float, int, bool]] = []
     for w, spans in enumerate(staffing.duty):
         staff.on_shift[w] = spans is None or (bool(spans) and spans[0][0] <= 0.0)
@@ -127,17 +119,10 @@ def simulate(
     # At equal times shifts end before others start, so nobody is sent out as
     # their shift ends (a joint response may start as soon as a pool changes).
     changes.sort(key=lambda change: (change[0], change[2], change[1]))
-    for w in range(staff.n):
-        if staff.kind[w] == RESPONDER:
-            if staff.on_shift[w]:
-                staff.set_idle(w, staff.base[w])
-        else:
-            env.process(worker(env, casework, w, bool(staff.on_shift[w])))
-    events = arrival_events(arr.t, arr.t_report, arr.latent, scenario.patrols.enabled)
-    env.process(arrivals(env, casework, events))
-    env.process(roster(env, casework, changes))
+    _start(env, engine, arr, scenario.patrols.enabled, changes)
     env.run(until=horizon)
     _close_open_intervals(staff, horizon)
+    issues.colour_closed[:] = engine.book.colour  # the colour each case ended with
 
     labels = labels_for(scenario, community, staffing)
     complaints = _complaints(scenario, arr, issues, streams, horizon)
@@ -153,6 +138,21 @@ def simulate(
         runtime=time.perf_counter() - started,
         n_events=len(arr),
     )
+
+
+def _start(env: simpy.Environment, engine: Engine, arr: Arrivals, patrols: bool,
+           changes: list[tuple[float, int, bool]]) -> None:
+    """Start every process: workers, arrivals and the roster."""
+    staff, router = engine.staff, engine.router
+    for w in range(staff.n):
+        if staff.kind[w] == RESPONDER:
+            if staff.on_shift[w]:
+                staff.set_idle(w, staff.base[w])
+        else:
+            env.process(worker(env, router, staff, engine.fast, w, bool(staff.on_shift[w])))
+    events = arrival_events(arr.t, arr.t_report, arr.latent, patrols)
+    env.process(arrivals(env, router.report, router.appear, events))
+    env.process(roster(env, staff, engine.try_joint, changes))
 
 
 def _complaints(scenario: Scenario, arr: Arrivals, issues: IssueRecorder, streams: Streams,

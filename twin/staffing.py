@@ -21,10 +21,14 @@ from twin.geography import Community, MapError, block_grids
 from twin.patrol import patrol_routes
 from twin.rng import Streams
 from twin.scenario.schema import WEEKDAYS, Scenario, Shift
-
-MINUTES_PER_DAY = 1440.0
-GRID_WORKER, VOLUNTEER, MEDIATOR, RESPONDER = range(4)
-KINDS: tuple[str, ...] = ("grid_worker", "volunteer", "mediator", "responder")
+from twin.vocab import (  # noqa: F401 - re-exported for older imports
+    GRID_WORKER,
+    KINDS,
+    MEDIATOR,
+    MINUTES_PER_DAY,
+    RESPONDER,
+    VOLUNTEER,
+)
 
 
 @dataclass(frozen=True)
@@ -220,3 +224,16 @@ def _add_volunteers(scenario: Scenario, community: Community, roll: _Roll,
         for k in range(count):
             roll.add(1, VOLUNTEER, int(unit_of_node[team, homes[k]]), [homes[k]],
                      [spec.shifts[k % len(spec.shifts)]] if spec.shifts else [])
+
+
+def unit_neighbours(staffing: Staffing, community: Community) -> list[list[int]]:
+    """Per unit, the units of the same team whose grids share a boundary with its grid
+    (a street joins them); empty for units that are not grid-worker units."""
+    out: list[set[int]] = [set() for _ in staffing.unit_names]
+    edges = np.array(list(community.graph.edges()), dtype=np.int64).reshape(-1, 2)
+    for unit_of in staffing.unit_of_node:
+        a, b = unit_of[edges[:, 0]], unit_of[edges[:, 1]]
+        for u, v in set(zip(a[a != b].tolist(), b[a != b].tolist(), strict=True)):
+            out[u].add(v)
+            out[v].add(u)
+    return [sorted(s) for s in out]

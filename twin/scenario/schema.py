@@ -7,7 +7,7 @@ descriptions (``twin schema``), so they are written for planners.
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from pydantic import Field
 
@@ -34,6 +34,7 @@ from twin.scenario.governance import (
     TiersSpec,
     VolunteerSpec,
 )
+from twin.scenario.registry import DISPATCH_POLICIES, policy_problem
 from twin.scenario.service import Empirical as Empirical
 from twin.scenario.service import Exponential as Exponential
 from twin.scenario.service import Fixed as Fixed
@@ -42,10 +43,8 @@ from twin.scenario.service import Lognormal as Lognormal
 from twin.scenario.service import ServiceSpec
 from twin.scenario.shifts import WEEKDAYS as WEEKDAYS
 from twin.scenario.shifts import Shift as Shift
-
-COLOURS: tuple[str, ...] = ("green", "yellow", "red")
-CHANNELS: tuple[str, ...] = ("resident", "patrol", "sensor")
-DISPATCH_POLICIES: tuple[str, ...] = ("own_grid", "nearest_idle", "own_grid_then_nearest")
+from twin.vocab import CHANNELS as CHANNELS
+from twin.vocab import COLOURS as COLOURS
 
 
 # ------------------------------------------------------------------------ demand
@@ -182,12 +181,16 @@ class DispatchSpec(Strict):
     """Who is sent to an issue. Waiting issues are served red first, then yellow,
     then green, first come first served within a colour."""
 
-    policy: Literal["own_grid", "nearest_idle", "own_grid_then_nearest"] = "own_grid"
-    """`own_grid`: only the grid's own workers; `nearest_idle`: the idle worker
-    with the shortest travel time anywhere; `own_grid_then_nearest`: own grid,
-    and after `borrow_after` minutes of waiting the nearest idle worker anywhere."""
+    policy: str = Field(
+        default="own_grid", json_schema_extra={"enum": list(DISPATCH_POLICIES)},
+        description="; ".join(f"`{name}`: {e.meaning}" for name, e in DISPATCH_POLICIES.items()))
     borrow_after: float = Field(default=30.0, ge=0, le=lim.MAX_MINUTES)
     """Minutes an issue waits for its own grid before a neighbour may take it [min]."""
+
+    def _check_policy(self, raw: dict[str, Any]) -> Found:
+        problem = policy_problem(self.policy)
+        if problem:
+            yield ("policy",), problem
 
 
 class Deadlines(Strict):

@@ -11,8 +11,8 @@ from typing import Any
 from pydantic import Field
 
 from twin.scenario.base import Found, Strict
+from twin.vocab import WEEKDAYS as WEEKDAYS
 
-WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 _CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 
 

@@ -1,4 +1,5 @@
-"""Where every staff member is and who is free: idle sets, legs, nearest search, patrols.
+"""The staff: where every member is and who is free (idle pools, legs, nearest search,
+patrols).
 
 * An idle staff member is described by a leg (from node a at time s to node b
   at time e): standing still is a leg with a == b. Walking back to base or
@@ -6,7 +7,8 @@
   way; its travel time to a target is bounded by turning back or going on,
   ``min(elapsed + T[a, x], remaining + T[b, x])``, exact at both ends. Arrival
   at base needs no event: it is read off the leg when needed.
-* Idle staff are kept in one set per (unit, kind) "pool". The nearest idle
+* Idle staff are kept in one set per (unit, kind) "pool", reached with
+  :meth:`Staff.idle_pool`. The nearest idle
   grid worker of a whole team is one numpy argmin over all staff's travel
   times plus the team's penalty array (0 for its idle grid workers, inf else).
 * A patrol is a chain of timer callbacks, one per route node; it stops as soon
@@ -18,25 +20,21 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import numpy as np
 import simpy
 
+from twin.engine.views import items
 from twin.geography import TravelTimes
-from twin.records import IDLE, OFF_SHIFT, PATROL, TRAVEL, ActivityRecorder
-from twin.staffing import GRID_WORKER, MEDIATOR, Staffing
+from twin.records import ActivityRecorder
+from twin.staffing import Staffing
+from twin.vocab import GRID_WORKER, IDLE, KINDS, MEDIATOR, OFF_SHIFT, PATROL, TRAVEL
 
-N_KINDS = 4
+N_KINDS = len(KINDS)
+ArrivalPort = Callable[[int, int], None]
+"""Called with (worker, node) when a patrolling worker reaches a node of its route."""
 _SMALL = 24  # below this many candidates a Python loop beats numpy
 _INF = float("inf")
-
-
-def items(array: np.ndarray) -> Any:
-    """Item access to a 1-D array's own buffer that reads and writes Python numbers."""
-    if array.ndim != 1 or not array.flags.c_contiguous:
-        raise ValueError("item access needs a contiguous 1-D array")
-    return array.data
 
 
 def _route_time(travel: TravelTimes, route: list[int]) -> float:
@@ -51,7 +49,7 @@ class Staff:
 
     def __init__(self, env: simpy.Environment, travel: TravelTimes, staffing: Staffing,
                  activity: ActivityRecorder, return_to_base: bool, mediators_travel: bool,
-                 patrols: bool) -> None:
+                 patrols: bool, on_arrival: ArrivalPort | None = None) -> None:
         self.env = env
         self.travel = travel
         self.activity = activity
@@ -79,7 +77,7 @@ class Staff:
         self.patrol_since = [-1.0] * n
         # Idle staff may be on the move (walking to base, patrolling) rather than standing.
         self.moving = return_to_base or any(self.routes)
-        self.on_arrival: Callable[[int, int], None] = lambda worker, node: None
+        self.on_arrival: ArrivalPort = on_arrival or (lambda worker, node: None)
         self.on_shift = np.zeros(n, dtype=bool)
         self.idle = np.zeros(n, dtype=bool)
         self.leg_a = staffing.base.astype(np.int64).copy()
@@ -92,11 +90,15 @@ class Staff:
         # Responders of a joint response: when each reaches the scene (then stands by).
         self.standby_from: list[float] = [float("inf")] * n
         self._idle = items(self.idle)
-        self._on_shift = items(self.on_shift)
+        self.on_shift_view = items(self.on_shift)  # item access for the worker loop
         self._a = items(self.leg_a)
         self._b = items(self.leg_b)
         self._s = items(self.leg_s)
         self._e = items(self.leg_e)
+
+    def idle_pool(self, unit: int, kind: int) -> set[int]:
+        """The idle staff of ``kind`` in ``unit`` (a live set: do not change it)."""
+        return self.idle_sets[unit * N_KINDS + kind]
 
     def team_of_unit(self, unit: int) -> int:
         """Team index of a grid-worker unit."""

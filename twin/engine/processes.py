@@ -1,23 +1,23 @@
 """SimPy processes: arrivals, the worker's loop and the duty roster.
 
 Workers (grid workers, volunteers, mediators) are long-lived processes that
-pull from the queues of ``twin.casework``, not one process per issue waiting
-on a Resource. Responders of the joint response have no loop of their own:
-``Casework.try_joint`` seizes one from every pool at once and runs the
-response as one process (see docs/architecture.md).
+pull from the router's queues, not one process per issue waiting on a
+Resource. Responders of the joint response have no loop of their own: the
+joint desk seizes one from every pool at once and runs the response as one
+process (see docs/architecture.md).
 """
 
 from __future__ import annotations
 
-from collections.abc import Generator
-from typing import Any
+from collections.abc import Callable, Generator
+from typing import Any, Protocol
 
 import numpy as np
 import simpy
 
-from twin.casework import Casework
-from twin.records import OFF_SHIFT, ON_SITE, TRAVEL
-from twin.staffing import RESPONDER
+from twin.engine.log import FastPath
+from twin.engine.staff import Staff
+from twin.vocab import OFF_SHIFT, ON_SITE, RESPONDER, TRAVEL
 
 GO_OFF = -1  # message to an idle worker: your shift has ended
 GO_ON = -2  # message to an off-duty worker: your shift starts
@@ -37,11 +37,20 @@ def arrival_events(t: np.ndarray, t_report: np.ndarray, latent: np.ndarray, patr
     return times[order].tolist(), issue[order].tolist(), kind[order].tolist()
 
 
-def arrivals(env: simpy.Environment, casework: Casework,
-             events: tuple[list[float], list[int], list[int]]
+class WorkPort(Protocol):
+    """What a worker's loop asks of the router."""
+
+    def next_for(self, worker: int, node: int) -> tuple[int, float] | None: ...
+    def on_site(self, task: int) -> None: ...
+    def service_of(self, task: int) -> float: ...
+    def finish(self, task: int) -> None: ...
+    def node_of(self, task: int) -> int: ...
+
+
+def arrivals(env: simpy.Environment, report: Callable[[int], None],
+             appear: Callable[[int], None], events: tuple[list[float], list[int], list[int]]
              ) -> Generator[simpy.Event, Any, None]:
     """Let the pre-drawn issues appear and be reported at their times."""
-    report, appear = casework.report, casework.appear
     for t, issue, kind in zip(*events, strict=True):
         if t > env.now:
             yield env.timeout(t - env.now)
@@ -51,17 +60,16 @@ def arrivals(env: simpy.Environment, casework: Casework,
             appear(issue)
 
 
-def worker(env: simpy.Environment, cw: Casework, me: int, on_duty: bool
-           ) -> Generator[simpy.Event, Any, None]:
+def worker(env: simpy.Environment, cw: WorkPort, staff: Staff, fast: FastPath, me: int,
+           on_duty: bool) -> Generator[simpy.Event, Any, None]:
     """A grid worker (网格员), volunteer or mediator: wait for work, travel, serve,
     take the next task or go idle."""
-    staff = cw.staff
     add = staff.activity.add
-    on_shift = staff._on_shift
+    on_shift = staff.on_shift_view
     # Item views for the fast path of issues (tasks below n); visits go through cw.
-    n, t_on_site, t_resolved = cw.n, cw._t_on_site, cw._t_resolved
-    service, colour, issue_node = cw._service, cw._colour, cw._node
-    plain, static = cw.plain, staff.static[me]
+    n, t_on_site, t_resolved = fast.n, fast.t_on_site, fast.t_resolved
+    service, colour, issue_node = fast.service, fast.colour, fast.node
+    plain, static = fast.plain, staff.static[me]
     a_worker, a_state, a_start, a_end, a_task = staff.activity.appenders()
     phase = staff.phase
     base = staff.base[me]
@@ -123,16 +131,15 @@ def worker(env: simpy.Environment, cw: Casework, me: int, on_duty: bool
             job, msg, off_since = None, GO_OFF, env.now
 
 
-def roster(env: simpy.Environment, cw: Casework, changes: list[tuple[float, int, bool]]
-           ) -> Generator[simpy.Event, Any, None]:
+def roster(env: simpy.Environment, staff: Staff, try_joint: Callable[[], None],
+           changes: list[tuple[float, int, bool]]) -> Generator[simpy.Event, Any, None]:
     """Start and end shifts: ``changes`` is a time-sorted list of (time, staff, on)."""
-    staff = cw.staff
     for t, me, on in changes:
         if t > env.now:
             yield env.timeout(t - env.now)
         staff.on_shift[me] = on
         if staff.kind[me] == RESPONDER:
-            _responder_shift(cw, me, on)
+            _responder_shift(env, staff, try_joint, me, on)
         elif on:
             wake = staff.wake[me]
             if wake is not None and not staff.idle[me]:  # off duty, waiting for this
@@ -146,14 +153,14 @@ def roster(env: simpy.Environment, cw: Casework, changes: list[tuple[float, int,
             wake.succeed(GO_OFF)
 
 
-def _responder_shift(cw: Casework, me: int, on: bool) -> None:
-    staff = cw.staff
-    now = cw.env.now
+def _responder_shift(env: simpy.Environment, staff: Staff, try_joint: Callable[[], None],
+                     me: int, on: bool) -> None:
+    now = env.now
     state, since, _task = staff.phase[me]
     if on and not staff.idle[me] and state == OFF_SHIFT:
         staff.activity.add(me, OFF_SHIFT, since, now)
         staff.set_idle(me, staff.base[me])
-        cw.try_joint()
+        try_joint()
     elif not on and staff.idle[me]:
         staff.clear_idle(me)
         staff.phase[me] = (OFF_SHIFT, now, -1)

@@ -1,0 +1,132 @@
+"""The case book: the state of every task while it is open, and the queues it waits in.
+
+Tasks are issues (ids 0..n-1) and follow-up visits (ids n, n+1, ...). A waiting
+task sits in one or more heaps under the key ``rank * BIG + seq``: rank 0 red,
+1 yellow, 2 green, 3 visit; seq is the order in which tasks became known, so a
+heap pops red first, then first come first served. Entries are removed lazily:
+a popped key is skipped unless it is the task's current key and the task is
+still waiting. The current colour of an issue is kept here, not in its record.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Callable
+
+BIG = 1 << 40
+VISIT_RANK = 3
+WaitPort = Callable[[int, int], None]
+"""Called with (issue, key) when a green or yellow issue starts waiting."""
+
+
+class CaseBook:
+    """Per-task state, queue keys and heaps."""
+
+    def __init__(self, n_issues: int, colour: list[int]) -> None:
+        self.n = n_issues
+        self.colour = colour
+        """Current colour of each issue."""
+        self.waiting: list[bool] = [False] * n_issues
+        self.key: list[int] = [0] * n_issues
+        self.colour_epoch: list[int] = [0] * n_issues
+        """Bumped at every colour change, so timers of an older colour do nothing."""
+        self.seq_task: list[int] = []
+        self.visit_key: list[int] = []
+        self.visit_waiting: list[bool] = []
+        self.heaps: list[list[int]] = []
+        self.on_wait: WaitPort | None = None
+        """Told when a green or yellow issue starts waiting (the escalation watch)."""
+
+    def new_queue(self) -> int:
+        """A new, empty heap; returns its index."""
+        self.heaps.append([])
+        return len(self.heaps) - 1
+
+    def known(self, task: int) -> None:
+        """``task`` became known now: it gets the next sequence number."""
+        self.seq_task.append(task)
+        if task < self.n:
+            self.key[task] = len(self.seq_task) - 1  # the rank is added when it waits
+        else:
+            self.visit_key[task - self.n] = len(self.seq_task) - 1
+
+    def add_visit(self) -> int:
+        """Room for one more follow-up visit; returns its task id."""
+        self.visit_key.append(0)
+        self.visit_waiting.append(False)
+        return self.n + len(self.visit_key) - 1
+
+    def push(self, task: int, queue: int, rank: int) -> None:
+        """``task`` waits in ``queue`` at ``rank``."""
+        if task < self.n:
+            key = rank * BIG + self.key[task] % BIG
+            self.key[task] = key
+            self.waiting[task] = True
+            if self.on_wait is not None and rank in (1, 2):
+                self.on_wait(task, key)
+        else:
+            v = task - self.n
+            key = rank * BIG + self.visit_key[v] % BIG
+            self.visit_key[v] = key
+            self.visit_waiting[v] = True
+        heapq.heappush(self.heaps[queue], key)
+
+    def also_in(self, queue: int, issue: int) -> None:
+        """A waiting issue may also be taken from ``queue`` (under its current key)."""
+        heapq.heappush(self.heaps[queue], self.key[issue])
+
+    def still_waiting(self, issue: int, key: int) -> bool:
+        """Whether ``issue`` waits under ``key`` (a timer set then is still current)."""
+        return self.waiting[issue] and self.key[issue] == key
+
+    def task_of(self, key: int) -> int:
+        """The task of a heap key."""
+        return self.seq_task[key % BIG]
+
+    def valid(self, key: int) -> bool:
+        """Whether a heap key is its task's current key and the task still waits."""
+        task = self.seq_task[key % BIG]
+        if task < self.n:
+            return self.waiting[task] and self.key[task] == key
+        v = task - self.n
+        return self.visit_waiting[v] and self.visit_key[v] == key
+
+    def take(self, task: int) -> None:
+        """``task`` no longer waits (its heap entries become stale)."""
+        if task < self.n:
+            self.waiting[task] = False
+        else:
+            self.visit_waiting[task - self.n] = False
+
+    def best(self, queues: list[int]) -> int:
+        """Pop and take the most urgent waiting task of ``queues`` (-1 if none)."""
+        best_q, best = -1, -1
+        heaps, seq_task, n = self.heaps, self.seq_task, self.n
+        waiting, keys = self.waiting, self.key
+        for q in queues:
+            heap = heaps[q]
+            while heap:
+                key = heap[0]
+                task = seq_task[key % BIG]
+                if task < n:  # inline of valid() for issues, the common case
+                    if waiting[task] and keys[task] == key:
+                        break
+                elif self.valid(key):
+                    break
+                heapq.heappop(heap)
+            if heap and (best < 0 or heap[0] < best):
+                best_q, best = q, heap[0]
+        if best_q < 0:
+            return -1
+        heapq.heappop(heaps[best_q])
+        task = seq_task[best % BIG]
+        self.take(task)
+        return task
+
+    def waiting_keys(self, queue: int) -> list[int]:
+        """The valid keys of ``queue`` in order (stale entries dropped)."""
+        return sorted(k for k in self.heaps[queue] if self.valid(k))
+
+    def keep(self, queue: int, keys: list[int]) -> None:
+        """Replace the content of ``queue`` by ``keys`` (sorted, so a valid heap)."""
+        self.heaps[queue][:] = keys

@@ -1,0 +1,197 @@
+"""The router: where a task goes next, and who is sent.
+
+Tasks are routed by their current colour. With `tiers`, yellow goes to the
+mediation office and red to the joint-response desk; otherwise (and always for
+green) to the grid workers of the issue's unit, as the dispatch policy says,
+volunteers first for eligible green cases. Follow-up visits go to the grid
+workers of their own unit, whatever the policy. A freed worker takes the most
+urgent waiting task of its queues (:meth:`Router.next_for`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import simpy
+
+from twin.engine.book import VISIT_RANK, CaseBook
+from twin.engine.log import CaseLog
+from twin.engine.policies import DispatchPolicy
+from twin.engine.staff import Staff
+from twin.vocab import GRID_WORKER, MEDIATOR, PATROL_FOUND, RED, VOLUNTEER, YELLOW
+
+_INF = float("inf")
+
+
+@dataclass(frozen=True)
+class Desks:
+    """The other parts a routed task may go to, as callables."""
+
+    joint_queue: int
+    """Queue of red cases waiting for a joint response (-1: no tiers)."""
+    try_joint: Callable[[], None]
+    attempt_failed: Callable[[int], bool] | None
+    """The escalation watch's check of a finished attempt (None: escalation off)."""
+    watch_deadline: Callable[[int], None] | None
+    plan_visit: Callable[[int, int, int], None] | None
+    """The follow-up desk (None: no follow-up visits)."""
+
+
+class Router:
+    """Routes tasks, assigns staff and takes tasks off the queues."""
+
+    def __init__(self, env: simpy.Environment, book: CaseBook, staff: Staff, log: CaseLog,
+                 policy: DispatchPolicy, desks: Desks, mediation_unit: int,
+                 mediation_queue: int, visit_queues: list[int], issue_unit: Any,
+                 issue_node: Any, issue_category: Any, eligible: list[bool],
+                 service: list[Any]) -> None:
+        self.env = env
+        self.book = book
+        self.staff = staff
+        self.log = log
+        self.policy = policy
+        self.desks = desks
+        self.tiers = mediation_unit >= 0
+        self.med_unit = mediation_unit
+        self.med_queue = mediation_queue
+        self.visit_q = visit_queues
+        self.n = book.n
+        self._unit = issue_unit
+        self._node = issue_node
+        self._cat = issue_category
+        self._eligible = eligible
+        self._service = service
+        self.latent_at: dict[int, list[int]] = {}
+        self.pending = bytearray(book.n)  # 1 while a latent issue waits to be found
+        self.draws: list[list[int]] = [self._draws(w) for w in range(staff.n)]
+
+    def _draws(self, worker: int) -> list[int]:
+        kind, unit = self.staff.kind[worker], self.staff.unit[worker]
+        policy = self.policy
+        if kind == GRID_WORKER:
+            return [policy.home_queue(unit), policy.eligible_queue(unit), self.visit_q[unit],
+                    *policy.extra_queues(unit)]
+        if kind == VOLUNTEER:
+            return [policy.eligible_queue(unit)]
+        if kind == MEDIATOR:
+            return [self.med_queue]
+        return []
+
+    # ------------------------------------------------------------ intake
+    def appear(self, issue: int) -> None:
+        """A latent issue now exists at its node, unreported, for a patrol to find."""
+        self.pending[issue] = 1
+        self.latent_at.setdefault(self._node[issue], []).append(issue)
+
+    def report(self, issue: int, channel: int = -1) -> None:
+        """An issue is reported (by a resident, sensor or patrol): route it."""
+        t_reported = self.log.t_reported
+        if t_reported[issue] == t_reported[issue]:  # not NaN: reported already
+            return
+        self.pending[issue] = 0
+        t_reported[issue] = self.env.now
+        if channel >= 0:
+            self.log.channel[issue] = channel
+        self.book.known(issue)
+        self.route(issue)
+        if self.desks.watch_deadline is not None:
+            self.desks.watch_deadline(issue)
+
+    def patrol_arrival(self, worker: int, node: int) -> None:
+        """A patrolling worker reached ``node``: it reports what it finds there."""
+        found = self.latent_at.pop(node, None)
+        if found:
+            for issue in found:
+                if self.pending[issue]:
+                    self.report(issue, channel=PATROL_FOUND)
+
+    # ----------------------------------------------------------- routing
+    def route(self, task: int) -> None:
+        """Send an idle staff member to ``task`` or put it in its queue."""
+        staff = self.staff
+        if task >= self.n:
+            v = task - self.n
+            unit = self.log.visits.unit[v]
+            worker, t = staff.nearest_in(staff.idle_pool(unit, GRID_WORKER),
+                                         self.log.visits.node[v])
+            self._assign_or_wait(task, worker, t, self.visit_q[unit], VISIT_RANK)
+            return
+        issue = task
+        colour = self.book.colour[issue]
+        node = self._node[issue]
+        if self.tiers and colour == YELLOW:
+            worker, t = staff.nearest_in(staff.idle_pool(self.med_unit, MEDIATOR), node)
+            self._assign_or_wait(issue, worker, t, self.med_queue, 2 - colour)
+            return
+        if self.tiers and colour == RED:
+            self.book.push(issue, self.desks.joint_queue, 0)
+            self.desks.try_joint()
+            return
+        unit = self._unit[issue]
+        eligible = self._eligible[self._cat[issue]] and colour == 0
+        worker, t = -1, _INF
+        if eligible:
+            worker, t = staff.nearest_in(staff.idle_pool(unit, VOLUNTEER), node)
+        if worker < 0:
+            worker, t = self.policy.first_choice(unit, node)
+        policy = self.policy
+        queue = policy.eligible_queue(unit) if eligible else policy.home_queue(unit)
+        if self._assign_or_wait(issue, worker, t, queue, 2 - colour):
+            policy.waiting(issue)
+
+    def _assign_or_wait(self, task: int, worker: int, t: float, queue: int, rank: int) -> bool:
+        """Assign if someone was found, else queue; True if the task now waits."""
+        if worker >= 0 and t < _INF:
+            self.assign(worker, task, t)
+            return False
+        self.book.push(task, queue, rank)
+        return True
+
+    def assign(self, worker: int, task: int, travel: float) -> None:
+        """Send idle ``worker`` to ``task`` (wakes its process)."""
+        self.book.take(task)
+        self.staff.clear_idle(worker)
+        self.log.booked(worker, task, travel, self.env.now)
+        wake = self.staff.wake[worker]
+        assert wake is not None
+        self.staff.wake[worker] = None
+        wake.succeed((task, travel))
+
+    def next_for(self, worker: int, node: int) -> tuple[int, float] | None:
+        """The best waiting task ``worker`` (free at ``node``) may take, booked to it."""
+        task = self.book.best(self.draws[worker])
+        if task < 0:
+            return None
+        travel = self.staff.between(worker, node, self.node_of(task))
+        self.log.booked(worker, task, travel, self.env.now)
+        return task, travel
+
+    # ---------------------------------------------------------- handling
+    def node_of(self, task: int) -> int:
+        """Map node of a task."""
+        return self._node[task] if task < self.n else self.log.visits.node[task - self.n]
+
+    def service_of(self, task: int) -> float:
+        """On-site time of the coming attempt [min]."""
+        if task >= self.n:
+            return self.log.visits.service[task - self.n]
+        return self._service[self.book.colour[task]][task]
+
+    def on_site(self, task: int) -> None:
+        """The handler arrived."""
+        self.log.arrived(task, self.env.now)
+
+    def finish(self, task: int) -> None:
+        """On-site work ended: the case is settled, or the attempt failed and it moves up."""
+        now = self.env.now
+        if task >= self.n:
+            self.log.visits.t_done[task - self.n] = now
+            return
+        desks = self.desks
+        if desks.attempt_failed is not None and desks.attempt_failed(task):
+            return
+        self.log.t_resolved[task] = now
+        if desks.plan_visit is not None and self.book.colour[task] >= YELLOW:
+            desks.plan_visit(task, self._unit[task], self._node[task])

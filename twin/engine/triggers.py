@@ -1,0 +1,64 @@
+"""Escalation triggers (三色预警 and 吹哨): each an object with its cause, in one registry.
+
+Colours only move up: green -> yellow -> red. A trigger is an event that may
+move a case; it has a cause name (recorded in ``escalations.parquet``), labels
+in English and Chinese, and the rule of what it does to a colour. The engine's
+escalation watch (:mod:`twin.engine.watch`) decides *when* each fires; this
+module says *what* each one is. Cause lists, labels and the escalation-flow
+chart all read :data:`TRIGGERS`.
+
+To add a trigger: write a class here with ``cause``, ``label`` and
+``next_colour``, add it to :data:`TRIGGERS`, and fire it from the watch.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from twin.vocab import GREEN, RED
+
+
+@dataclass(frozen=True)
+class Trigger:
+    """What an escalation event is and what it does to a case's colour."""
+
+    cause: str
+    """Name recorded in the ``cause`` column of the escalation table."""
+    label: tuple[str, str]
+    """Label in English and Chinese."""
+    moves_up: bool = True
+    """True: moves a green or yellow case one colour up; False: leaves the colour."""
+    on_red: bool = False
+    """True: fires on a red case too, which stays red (recorded red -> red)."""
+
+    def next_colour(self, colour: int) -> int | None:
+        """The colour after this event, or None if it changes nothing."""
+        if colour >= RED:
+            return RED if self.on_red else None
+        return colour + 1 if self.moves_up else None
+
+    def allows(self, frm: int, to: int) -> bool:
+        """Whether a recorded transition is one this trigger can make."""
+        if not (GREEN <= frm <= RED and GREEN <= to <= RED):
+            return False
+        if frm == RED:
+            return self.on_red and to == RED
+        return self.moves_up and to == frm + 1
+
+
+DEADLINE_PASSED = Trigger("deadline", ("deadline passed", "超时"))
+"""A case still waiting when its colour's deadline passes moves up."""
+ATTEMPT_FAILED = Trigger("failed", ("attempt failed", "处置失败"))
+"""An on-site attempt at this colour did not settle the case."""
+DISPUTE_GREW = Trigger("grew", ("grew while waiting", "矛盾升级"))
+"""A dispute left waiting grew (a hazard per hour of waiting)."""
+WHISTLE = Trigger("whistle", ("whistle", "吹哨"), moves_up=False, on_red=True)
+"""A red case passed its deadline: it stays red and the departments are called."""
+
+TRIGGERS: dict[str, Trigger] = {t.cause: t for t in (DEADLINE_PASSED, ATTEMPT_FAILED,
+                                                      DISPUTE_GREW, WHISTLE)}
+"""Every trigger, by cause name, in the order of the ``cause`` codes."""
+CAUSES: tuple[str, ...] = tuple(TRIGGERS)
+"""Cause names in code order (the categories of the ``cause`` column)."""
+CAUSE_CODE: dict[str, int] = {cause: i for i, cause in enumerate(CAUSES)}
+"""Code of each cause."""
