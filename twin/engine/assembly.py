@@ -8,8 +8,8 @@ called, never a reference to its ``self`` held at construction.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import simpy
@@ -22,7 +22,7 @@ from twin.engine.log import CaseLog, FastPath
 from twin.engine.policies import PolicyPorts, Units, policy_for
 from twin.engine.router import Desks, Router
 from twin.engine.staff import Staff
-from twin.engine.views import items
+from twin.engine.views import Callback, FloatColumn, IntColumn, Schedule, items
 from twin.engine.watch import EscalationWatch, escalation_rules
 from twin.geography import Community
 from twin.records import ActivityRecorder, EventRecorder, IssueRecorder, VisitRecorder
@@ -39,11 +39,11 @@ class Engine:
     book: CaseBook
     router: Router
     fast: FastPath
-    try_joint: Any
+    try_joint: Callable[[], None]
 
 
-def _scheduler(env: simpy.Environment) -> Any:
-    def schedule(delay: float, callback: Any, value: Any) -> None:
+def _scheduler(env: simpy.Environment) -> Schedule:
+    def schedule(delay: float, callback: Callback, value: object) -> None:
         timer = env.timeout(delay, value=value)
         timer.callbacks.append(callback)
     return schedule
@@ -54,7 +54,7 @@ def assemble_engine(env: simpy.Environment, scenario: Scenario, community: Commu
                     activity: ActivityRecorder, escalations: EventRecorder,
                     visits: VisitRecorder, streams: Streams) -> Engine:
     """Build every part of the engine for one replication."""
-    parts: dict[str, Any] = {}  # filled below; the ports look parts up when called
+    parts: dict[str, Router] = {}  # filled below; the ports look it up when called
     schedule = _scheduler(env)
 
     def now() -> float:
@@ -65,12 +65,13 @@ def assemble_engine(env: simpy.Environment, scenario: Scenario, community: Commu
                   mediators_travel, scenario.patrols.enabled,
                   on_arrival=lambda w, node: parts["router"].patrol_arrival(w, node))
     book = CaseBook(len(arr), arr.colour.astype(np.int64).tolist())
-    unit_view = items(np.ascontiguousarray(issues.unit))
-    node_view = items(np.ascontiguousarray(issues.node))
-    cat_view = items(np.ascontiguousarray(issues.category))
-    grid_view = items(np.ascontiguousarray(issues.grid))
+    unit_view: IntColumn = items(np.ascontiguousarray(issues.unit))
+    node_view: IntColumn = items(np.ascontiguousarray(issues.node))
+    cat_view: IntColumn = items(np.ascontiguousarray(issues.category))
+    grid_view: IntColumn = items(np.ascontiguousarray(issues.grid))
     log = CaseLog(issues, visits, staff.kind, staff.unit, unit_view)
-    service = [items(np.ascontiguousarray(arr.service[:, c])) for c in range(3)]
+    service: list[FloatColumn] = [items(np.ascontiguousarray(arr.service[:, c]))
+                                  for c in range(3)]
     grid_names = list(community.grid_names)
     cats = list(scenario.demand.categories)
 

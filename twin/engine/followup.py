@@ -8,20 +8,20 @@ priority). Its on-site time is drawn from the stream ``follow-up/<grid>``.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import simpy
 
 from twin.demand import sample_service
 from twin.records import VisitRecorder
 from twin.rng import Streams
+from twin.scenario.governance import FollowUpSpec
 from twin.vocab import MINUTES_PER_DAY
 
 
 class FollowUpDesk:
     """Plans follow-up visits and hands them to the router when due."""
 
-    def __init__(self, env: simpy.Environment, spec: Any, visits: VisitRecorder,
+    def __init__(self, env: simpy.Environment, spec: FollowUpSpec, visits: VisitRecorder,
                  add_visit: Callable[[], int], known: Callable[[int], None],
                  route: Callable[[int], None], streams: Streams,
                  grid_name: Callable[[int], str]) -> None:

@@ -22,6 +22,7 @@ from typing import Any
 import simpy
 
 from twin.engine.staff import Staff
+from twin.engine.views import FloatColumn
 from twin.vocab import OFF_SHIFT, ON_SITE, RESPONDER, STANDBY, TRAVEL
 
 
@@ -39,8 +40,8 @@ class JointPorts:
     finish: Callable[[int], None]
     node_of: Callable[[int], int]
     category_of: Callable[[int], int]
-    t_dispatched: Any
-    travel: Any
+    t_dispatched: FloatColumn
+    travel: FloatColumn
 
 
 class JointDesk:

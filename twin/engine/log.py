@@ -8,9 +8,8 @@ The worker loop writes the two hottest stamps itself through :class:`FastPath`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
-from twin.engine.views import items
+from twin.engine.views import FloatColumn, IntColumn, items
 from twin.records import IssueRecorder, VisitRecorder
 from twin.vocab import GRID_WORKER
 
@@ -20,12 +19,12 @@ class FastPath:
     """Item views the worker loop uses for issues (tasks below ``n``)."""
 
     n: int
-    t_on_site: Any
-    t_resolved: Any
-    service: list[Any]
+    t_on_site: FloatColumn
+    t_resolved: FloatColumn
+    service: list[FloatColumn]
     """On-site time per colour, indexed [colour][issue] [min]."""
     colour: list[int]
-    node: Any
+    node: IntColumn
     plain: bool
     """True when finishing an issue only stamps its resolution time (no failure
     draws, no follow-up visits): the worker loop then does it inline."""
@@ -35,7 +34,7 @@ class CaseLog:
     """Stamps of dispatch, arrival and resolution, and who handled each task."""
 
     def __init__(self, issues: IssueRecorder, visits: VisitRecorder, kind: list[int],
-                 unit: list[int], issue_unit: Any) -> None:
+                 unit: list[int], issue_unit: IntColumn) -> None:
         self.n = len(issues.t_reported)
         self.visits = visits
         self.kind = kind

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
 import simpy
 
@@ -20,6 +19,7 @@ from twin.engine.book import VISIT_RANK, CaseBook
 from twin.engine.log import CaseLog
 from twin.engine.policies import DispatchPolicy
 from twin.engine.staff import Staff
+from twin.engine.views import FloatColumn, IntColumn
 from twin.vocab import GRID_WORKER, MEDIATOR, PATROL_FOUND, RED, VOLUNTEER, YELLOW
 
 _INF = float("inf")
@@ -44,9 +44,9 @@ class Router:
 
     def __init__(self, env: simpy.Environment, book: CaseBook, staff: Staff, log: CaseLog,
                  policy: DispatchPolicy, desks: Desks, mediation_unit: int,
-                 mediation_queue: int, visit_queues: list[int], issue_unit: Any,
-                 issue_node: Any, issue_category: Any, eligible: list[bool],
-                 service: list[Any]) -> None:
+                 mediation_queue: int, visit_queues: list[int], issue_unit: IntColumn,
+                 issue_node: IntColumn, issue_category: IntColumn, eligible: list[bool],
+                 service: list[FloatColumn]) -> None:
         self.env = env
         self.book = book
         self.staff = staff

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 import numpy as np
+import simpy
 
 from twin.engine.triggers import (
     ATTEMPT_FAILED,
@@ -26,10 +27,9 @@ from twin.engine.triggers import (
     WHISTLE,
     Trigger,
 )
+from twin.engine.views import IntColumn, Schedule
 from twin.scenario.schema import Scenario
 from twin.vocab import COLOURS, RED
-
-Schedule = Callable[[float, Callable[[Any], None], Any], None]
 
 
 @dataclass(frozen=True)
@@ -83,7 +83,7 @@ class EscalationWatch:
     def __init__(self, rules: EscalationRules, cases: CasePort, schedule: Schedule,
                  now: Callable[[], float], record: Callable[[int, float, int, int, int], None],
                  count: Callable[[int], None], reroute: Callable[[int], None],
-                 category: Any, fail_draw: np.ndarray,
+                 category: IntColumn, fail_draw: np.ndarray,
                  growth_draw: Callable[[int], float]) -> None:
         self.rules = rules
         self.cases = cases
@@ -138,8 +138,8 @@ class EscalationWatch:
         self.schedule(float(self.rules.deadlines[colour]), self._deadline_passed,
                       (issue, self.cases.colour_epoch[issue]))
 
-    def _deadline_passed(self, event: Any) -> None:
-        issue, epoch = event.value
+    def _deadline_passed(self, event: simpy.Event) -> None:
+        issue, epoch = event.value  # type: ignore[misc]
         cases = self.cases
         if cases.colour_epoch[issue] == epoch and cases.waiting[issue]:
             self.escalate(issue, WHISTLE if cases.colour[issue] == RED else DEADLINE_PASSED)
@@ -150,7 +150,7 @@ class EscalationWatch:
             return
         self.schedule(self.growth_draw(issue), self._grew, (issue, key))
 
-    def _grew(self, event: Any) -> None:
-        issue, key = event.value
+    def _grew(self, event: simpy.Event) -> None:
+        issue, key = event.value  # type: ignore[misc]
         if self.cases.still_waiting(issue, key):
             self.escalate(issue, DISPUTE_GREW)

@@ -13,8 +13,9 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
+from twin.engine.views import Schedule
 from twin.scenario.registry import DISPATCH_POLICIES
 from twin.scenario.schema import DispatchSpec
 
@@ -54,9 +55,7 @@ class PolicyPorts:
     staff: StaffPort
     assign: Callable[[int, int, float], None]
     """Send idle worker w to task i with travel time t."""
-    schedule: Callable[[float, Callable[[Any], None], Any], None]
-    """``schedule(delay, callback, value)``: call ``callback(event)`` after ``delay``
-    minutes, with ``event.value == value``."""
+    schedule: Schedule
     now: Callable[[], float]
     reported_at: Callable[[int], float]
     unit_of: Callable[[int], int]

@@ -8,7 +8,7 @@ escalation after ``borrow_after`` minutes is open to the others at once.
 
 from __future__ import annotations
 
-from typing import Any
+import simpy
 
 from twin.engine.policies import PolicyPorts, Units
 from twin.engine.policies.own_grid import OwnGrid
@@ -48,8 +48,8 @@ class OwnGridThenNearest(OwnGrid):
         else:
             ports.schedule(due, self._due, (issue, ports.key_of(issue)))
 
-    def _due(self, event: Any) -> None:
-        issue, key = event.value
+    def _due(self, event: simpy.Event) -> None:
+        issue, key = event.value  # type: ignore[misc]
         if self.ports.queues.still_waiting(issue, key):
             self.open(issue)
 
