@@ -39,7 +39,7 @@ BAD_LINES = [
     "bad.yaml:9: demand.categories.0.rate_per_hour: must be >= 0 (got -1)",
     "bad.yaml:12: workforce.per_grid: must be >= 0 (got -3)",
     "bad.yaml:14: dispatch.policy: must be one of: own_grid, nearest_idle, "
-    "own_grid_then_nearest (got 'nearest')",
+    "own_grid_then_nearest, own_grid_then_neighbours (got 'nearest')",
 ]
 
 runner = CliRunner()

@@ -136,7 +136,7 @@ def test_bad_dispatch_policy_lists_the_allowed(tmp_path: Path) -> None:
     path = write(tmp_path, VALID + "dispatch:\n  policy: nearest\n")
     assert problems(path) == [
         f"{path}:14: dispatch.policy: must be one of: own_grid, nearest_idle, "
-        "own_grid_then_nearest (got 'nearest')",
+        "own_grid_then_nearest, own_grid_then_neighbours (got 'nearest')",
     ]
 
 
@@ -428,7 +428,7 @@ def test_many_mistakes_reported_at_once_sorted_by_line(tmp_path: Path) -> None:
         f"{path}:15: workforce.per_grid: must be >= 0 (got -3)",
         f"{path}:17: workforce.grids.grid-07: no such grid; known grids: grid-01",
         f"{path}:19: dispatch.policy: must be one of: own_grid, nearest_idle, "
-        "own_grid_then_nearest (got 'nearest')",
+        "own_grid_then_nearest, own_grid_then_neighbours (got 'nearest')",
         f"{path}:22: deadlines.yellow: deadlines must increase with severity: "
         "green < yellow < red (got green=500, yellow=300, red=4320)",
         f"{path}:25: run.warmup_days: must be less than horizon_days (2) (got 3)",

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from twin.metrics.catalogue import headline_kpis
 from twin.outdir import atomic_write
 from twin.plots.figures import (
     Plot,
@@ -34,12 +35,6 @@ from twin.plots.labels import FONT_FILE, check_lang, is_share, kpi_label, text
 if TYPE_CHECKING:
     from twin.geography import Community
 
-HEADLINE_KPIS = (
-    "arrived", "resolved", "open_at_end", "response_mean", "response_p90", "resolution_mean",
-    "resolution_p90", "within_deadline", "utilisation", "travel_share", "response_rate",
-    "resolution_rate", "satisfaction", "repeat_complaints_per_100",
-)
-"""KPIs shown first; every other KPI is in a folded table below them."""
 SETTINGS = ("run.horizon_days", "run.warmup_days", "run.seed", "workforce.per_grid",
             "dispatch.policy", "dispatch.borrow_after", "escalation.enabled",
             "deadlines.response", "deadlines.green", "deadlines.yellow", "deadlines.red",
@@ -86,8 +81,8 @@ def _table(head: Sequence[str], rows: Sequence[Sequence[str]], css: str = "") ->
 
 def _folded(head: Sequence[str], kpis: Sequence[str],
             rows: Callable[[list[str]], list[list[str]]], lang: str) -> str:
-    """Headline KPIs in a table, every other KPI in a folded table below it."""
-    first = [k for k in HEADLINE_KPIS if k in kpis]
+    """Headline KPIs (the catalogue's) in a table, every other KPI in a folded table below it."""
+    first = [k for k in headline_kpis() if k in kpis]
     rest = [k for k in kpis if k not in first]
     folded = (f"<details><summary>{text('all_kpis', lang)}</summary>"
               f"{_table(head, rows(rest), 'num')}</details>") if rest else ""

@@ -20,18 +20,17 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from twin.experiment import RunResult, load_checked
+from twin.metrics.catalogue import headline_kpis, kpi_spec
 from twin.outdir import out_problems
 from twin.scenario import Problem, Scenario, ScenarioError
+from twin.vocab import MINUTES_PER_DAY
 
 # Tables keep their full width when written to a file or pipe (rich assumes 80 columns).
 out_console = Console(width=None if sys.stdout.isatty() else 200)
 err_console = Console(stderr=True)
 
-HEADLINE = (
-    "arrived", "open_at_end", "response_mean", "response_p90", "resolution_mean",
-    "resolution_p90", "within_deadline", "mean_waiting", "utilisation", "travel_share",
-    "response_rate", "resolution_rate", "satisfaction",
-)
+HEADLINE = headline_kpis()
+"""KPIs the tables show without --all: the KPI catalogue's headline list."""
 
 SetOption = Annotated[
     list[str] | None,
@@ -205,8 +204,8 @@ def warn_backlog(name: str, result: RunResult) -> None:
     from twin.metrics.warmup import backlog_growth
 
     spec = result.scenario
-    slope = backlog_growth(result.issues, spec.run.horizon_days * 1440.0,
-                           spec.run.warmup_days * 1440.0)
+    slope = backlog_growth(result.issues, spec.run.horizon_days * MINUTES_PER_DAY,
+                           spec.run.warmup_days * MINUTES_PER_DAY)
     if slope is not None:
         err_console.print(
             f"warning: {name}: open issues keep rising (+{slope:.1f} a day after the warm-up): "
@@ -225,20 +224,26 @@ def fmt(x: Any) -> str:
 
 
 def shown(kpis: Sequence[str], everything: bool) -> list[str]:
-    """The KPIs a table shows."""
+    """The KPIs a table shows: every one, or the catalogue's headline KPIs in its order."""
     return list(kpis) if everything else [k for k in HEADLINE if k in kpis]
+
+
+def unit(kpi: str) -> str:
+    """The KPI's unit from the catalogue (a share is between 0 and 1)."""
+    spec = kpi_spec(kpi)
+    return spec.unit if spec is not None else ""
 
 
 def print_summary(result: RunResult, everything: bool = False) -> None:
     """KPI table of one run."""
     table = Table(title=f"{result.scenario.name}: {len(result.replications)} replications, "
                         f"seed {result.seed}, 95% CI", title_justify="left")
-    for col in ("KPI", "mean", "95% CI low", "95% CI high"):
-        table.add_column(col, justify="left" if col == "KPI" else "right")
+    for col in ("KPI", "unit", "mean", "95% CI low", "95% CI high"):
+        table.add_column(col, justify="left" if col in ("KPI", "unit") else "right")
     for kpi in shown(list(result.summary.index), everything):
         row = result.summary.loc[kpi]
-        table.add_row(escape(str(kpi)), fmt(row["mean"]), fmt(row["ci_low"]),
-                      fmt(row["ci_high"]))
+        table.add_row(escape(str(kpi)), escape(unit(str(kpi))), fmt(row["mean"]),
+                      fmt(row["ci_low"]), fmt(row["ci_high"]))
     out_console.print(table)
     if not everything:
         err_console.print("(headline KPIs; --all shows every one; all are in summary.json)",
@@ -262,6 +267,7 @@ def print_comparison(table_df: pd.DataFrame, names: list[str], everything: bool)
     table = Table(title="mean ± 95% CI half-width; differences paired on common random "
                         "numbers, * = CI excludes 0", title_justify="left")
     table.add_column("KPI", no_wrap=True)
+    table.add_column("unit", no_wrap=True)
     for letter in letters:
         table.add_column(letter, justify="right", no_wrap=True)
     for letter in letters[1:]:
@@ -278,5 +284,5 @@ def print_comparison(table_df: pd.DataFrame, names: list[str], everything: bool)
             r = rows.loc[n]
             star = " *" if r["significant"] else "  "
             diffs.append(_pm(r["diff"], r["diff_ci_low"], r["diff_ci_high"]) + star)
-        table.add_row(escape(kpi), *cells, *diffs)
+        table.add_row(escape(kpi), escape(unit(kpi)), *cells, *diffs)
     out_console.print(table)

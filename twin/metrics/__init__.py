@@ -1,17 +1,24 @@
-"""KPIs as pure functions of record tables, and confidence intervals across replications."""
+"""KPIs as pure functions of record tables, confidence intervals across replications,
+and the KPI catalogue (unit, direction, labels, headline, definition of every KPI)."""
 
 from __future__ import annotations
 
 import pandas as pd
 
+from twin.metrics.catalogue import CATALOGUE, Kpi, headline_kpis, is_share, kpi_spec
 from twin.metrics.core import issue_kpis, worker_kpis
 from twin.metrics.governance import channel_kpis, colour_kpis, pool_kpis, visit_kpis
 from twin.metrics.stats import DEFAULT_LEVEL, confidence_interval, summarise
 
 __all__ = [
+    "CATALOGUE",
     "DEFAULT_LEVEL",
+    "Kpi",
     "confidence_interval",
+    "headline_kpis",
+    "is_share",
     "issue_kpis",
+    "kpi_spec",
     "replication_kpis",
     "summarise",
     "worker_kpis",
@@ -27,7 +34,7 @@ def replication_kpis(
     escalations: pd.DataFrame | None = None,
     visits: pd.DataFrame | None = None,
 ) -> dict[str, float]:
-    """Every KPI of one replication (see README, "KPIs")."""
+    """Every KPI of one replication; each is described in :data:`CATALOGUE`."""
     out = {**issue_kpis(issues, warmup, horizon, deadlines),
            **worker_kpis(activity, warmup, horizon)}
     if "escalations" in issues.columns:

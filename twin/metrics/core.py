@@ -9,6 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from twin.vocab import GRID_WORKER, KINDS, OFF_SHIFT, ON_SITE, PATROL, STANDBY, STATES, TRAVEL
+
 
 def pct(values: np.ndarray, q: float) -> float:
     """Percentile ``q`` of ``values`` (NaN if empty)."""
@@ -70,7 +72,7 @@ def issue_kpis(
     }
 
 
-BUSY_STATES = ("on_site", "standby")
+BUSY_STATES = (STATES[ON_SITE], STATES[STANDBY])
 
 
 def busy_and_duty(activity: pd.DataFrame, warmup: float, horizon: float
@@ -81,9 +83,9 @@ def busy_and_duty(activity: pd.DataFrame, warmup: float, horizon: float
     length = np.clip(end - start, 0.0, None)
     state = activity["state"].astype(str).to_numpy()
     task = activity["issue_id"].to_numpy() >= 0
-    travel = state == "travel"
+    travel = state == STATES[TRAVEL]
     busy = np.isin(state, BUSY_STATES) | (travel & task)
-    return length, busy, state != "off_shift", travel
+    return length, busy, state != STATES[OFF_SHIFT], travel
 
 
 def worker_kpis(activity: pd.DataFrame, warmup: float, horizon: float) -> dict[str, float]:
@@ -93,9 +95,9 @@ def worker_kpis(activity: pd.DataFrame, warmup: float, horizon: float) -> dict[s
     Busy is travelling to a task or on site; the walk back to base and patrols
     are not busy.
     """
-    grid = (activity["kind"] == "grid_worker").to_numpy()
+    grid = (activity["kind"] == KINDS[GRID_WORKER]).to_numpy()
     length, busy, duty, travel = busy_and_duty(activity, warmup, horizon)
-    patrol = (activity["state"] == "patrol").to_numpy()
+    patrol = (activity["state"] == STATES[PATROL]).to_numpy()
     duty_time = length[duty & grid].sum()
     out = {
         "utilisation": ratio(length[busy & grid].sum(), duty_time),

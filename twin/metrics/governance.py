@@ -9,9 +9,22 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from twin.engine.triggers import ATTEMPT_FAILED
 from twin.metrics.core import busy_and_duty, mean, observed, pct, ratio
+from twin.vocab import (
+    CHANNELS,
+    COLOURS,
+    GRID_WORKER,
+    KINDS,
+    MEDIATOR,
+    MINUTES_PER_DAY,
+    MINUTES_PER_HOUR,
+    ON_SITE,
+    STATES,
+    VOLUNTEER,
+    YELLOW,
+)
 
-COLOURS = ("green", "yellow", "red")
 # Satisfaction proxy weights: what a resident's verdict is assumed to lose.
 LATE_PENALTY = 0.4
 ESCALATED_PENALTY = 0.2
@@ -78,7 +91,7 @@ def channel_kpis(issues: pd.DataFrame, warmup: float) -> dict[str, float]:
     (occurrence -> resolved)."""
     obs = observed(issues, warmup)
     out = {f"channel_share[{c}]": float((obs["channel"] == c).mean()) if len(obs) else float(
-        "nan") for c in ("resident", "patrol", "sensor")}
+        "nan") for c in CHANNELS}
     latent = issues[(issues["latent"]) & (issues["t_occurred"] >= warmup)]
     reported = latent["t_reported"].to_numpy() - latent["t_occurred"].to_numpy()
     exposure = latent["t_resolved"].to_numpy() - latent["t_occurred"].to_numpy()
@@ -95,19 +108,20 @@ def pool_kpis(activity: pd.DataFrame, escalations: pd.DataFrame, warmup: float,
     length, busy, duty, _travel = busy_and_duty(activity, warmup, horizon)
     kind = activity["kind"].astype(str).to_numpy()
     unit = activity["unit"].astype(str).to_numpy()
-    pool = np.where(np.isin(kind, ("grid_worker", "volunteer")), kind, unit)
-    days = (horizon - warmup) / 1440.0
+    pool = np.where(np.isin(kind, (KINDS[GRID_WORKER], KINDS[VOLUNTEER])), kind, unit)
+    days = (horizon - warmup) / MINUTES_PER_DAY
     out: dict[str, float] = {}
     for name in sorted(set(pool.tolist())):
         m = pool == name
         out[f"pool_utilisation[{name}]"] = ratio(length[busy & m].sum(), length[duty & m].sum())
-        out[f"pool_workload[{name}]"] = float(length[busy & m].sum() / 60.0 / days)
-    mediator = (kind == "mediator") & (activity["state"] == "on_site").to_numpy() & ~(
+        out[f"pool_workload[{name}]"] = float(length[busy & m].sum() / MINUTES_PER_HOUR / days)
+    mediator = (kind == KINDS[MEDIATOR]) & (activity["state"] == STATES[ON_SITE]).to_numpy() & ~(
         activity["visit"].to_numpy())
     t_end = activity["t_end"].to_numpy()
     attempts = (mediator & (t_end >= warmup) & (t_end < horizon)).sum()
     if attempts:
-        failed = ((escalations["cause"] == "failed") & (escalations["from_colour"] == "yellow")
+        failed = ((escalations["cause"] == ATTEMPT_FAILED.cause)
+                  & (escalations["from_colour"] == COLOURS[YELLOW])
                   & (escalations["t"] >= warmup)).sum()
         out["mediation_success"] = 1.0 - float(failed) / float(attempts)
     return out

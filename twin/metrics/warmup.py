@@ -16,8 +16,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-HOUR = 60.0
-DAY = 1440.0
+from twin.vocab import HOURS_PER_DAY, MINUTES_PER_DAY, MINUTES_PER_HOUR
+
+HOUR = MINUTES_PER_HOUR
+DAY = MINUTES_PER_DAY
 
 
 def open_at(issues: pd.DataFrame, times: np.ndarray) -> np.ndarray:
@@ -96,7 +98,7 @@ def warmup_check(issues: pd.DataFrame, horizon: float, configured: float, daily:
     mean_series = _mean_hourly(issues, horizon)
     if daily and horizon >= 8 * DAY:
         days = int(horizon // DAY)
-        per_day = mean_series[: days * 24].reshape(days, 24).mean(axis=1)
+        per_day = mean_series[: days * HOURS_PER_DAY].reshape(days, HOURS_PER_DAY).mean(axis=1)
         return WarmupCheck(mser(per_day, 1) * DAY, configured, "MSER on daily means")
     return WarmupCheck(mser(mean_series, 5) * HOUR, configured, "MSER-5 on hourly counts")
 
@@ -110,10 +112,11 @@ def backlog_growth(issues: pd.DataFrame, horizon: float, warmup: float) -> float
     """
     series = _mean_hourly(issues, horizon)
     first = int(np.ceil(warmup / HOUR))
-    days = (len(series) - first) // 24
+    days = (len(series) - first) // HOURS_PER_DAY
     if days < 3:
         return None
-    daily = series[first: first + days * 24].reshape(days, 24).mean(axis=1)
+    daily = series[first: first + days * HOURS_PER_DAY].reshape(days, HOURS_PER_DAY).mean(
+        axis=1)
     slope = float(np.polyfit(np.arange(days), daily, 1)[0])
     gain = slope * (days - 1)
     return slope if gain > max(5.0, 0.5 * float(daily.mean())) else None

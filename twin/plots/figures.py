@@ -23,13 +23,14 @@ from twin.plots.kpi import kpi_bars, staffing_curve
 from twin.plots.labels import check_lang, kpi_label, text
 from twin.plots.maps import community_map
 from twin.plots.timing import open_over_time, response_ecdf
+from twin.vocab import MINUTES_PER_DAY
 
 if TYPE_CHECKING:
     from twin.geography import Community
 
-MINUTES_PER_DAY = 1440.0
 PANEL_KPIS = ("response_p90", "resolution_p90", "within_deadline", "utilisation")
-"""KPIs of the bar-chart panel."""
+"""KPIs of the bar-chart panel: four of the catalogue's headline KPIs
+(:func:`twin.metrics.catalogue.headline_kpis`; a test keeps them so)."""
 MAX_PANELS = 6
 """Figures with a panel or a line per scenario show at most this many (the first ones)."""
 

@@ -7,10 +7,15 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.patches import Patch
 
-from twin.plots.labels import COLOUR_ORDER, COLOURS, apply_font, text
+from twin.engine.triggers import TRIGGERS
+from twin.plots.labels import COLOUR_HEX, apply_font, text
+from twin.vocab import COLOURS, YELLOW
 
-CAUSES = ("failed", "deadline", "grew")
-"""Escalation causes shown under each bar (whistles are counted apart)."""
+CAUSES: tuple[str, ...] = tuple(t.cause for t in TRIGGERS.values() if t.moves_up)
+"""Escalation causes shown under each bar: the triggers that move a case up, in
+registry order."""
+WHISTLES: tuple[str, ...] = tuple(t.cause for t in TRIGGERS.values() if t.on_red)
+"""Triggers counted apart as whistles (they fire on red cases, which stay red)."""
 
 
 def _number(value: float) -> str:
@@ -30,12 +35,12 @@ def flow_counts(issues: pd.DataFrame, escalations: pd.DataFrame, warmup: float =
     reps = max(reps, 1)
     at_report = picked["colour"].astype(str)
     at_close = picked["colour_closed"].astype(str)
-    colours = [c for c in COLOUR_ORDER if c in set(at_report) | set(at_close)]
+    colours = [c for c in COLOURS if c in set(at_report) | set(at_close)]
     colours += sorted((set(at_report) | set(at_close)) - set(colours))
     flows = (pd.crosstab(at_report, at_close).reindex(index=colours, columns=colours,
                                                       fill_value=0) / reps)
     keys = ["replication", "issue_id"] if "replication" in picked.columns else ["issue_id"]
-    causes = pd.DataFrame(0.0, index=colours, columns=[*CAUSES, "whistle"])
+    causes = pd.DataFrame(0.0, index=colours, columns=[*CAUSES, *WHISTLES])
     if len(escalations) and all(k in escalations.columns for k in keys):
         joined = escalations[[*keys, "cause"]].merge(
             picked[[*keys, "colour"]].assign(colour=at_report.to_numpy()), on=keys)
@@ -72,11 +77,11 @@ def escalation_flow(issues: pd.DataFrame, escalations: pd.DataFrame, ax: Axes, *
     left = np.zeros(len(rows))
     for closed in flows.columns:
         width = flows[closed].to_numpy(float)
-        ax.barh(y, width, left=left, height=0.5, color=COLOURS.get(closed, "#888888"),
+        ax.barh(y, width, left=left, height=0.5, color=COLOUR_HEX.get(closed, "#888888"),
                 edgecolor="white", linewidth=1)
         for yi, x0, w in zip(y, left, width, strict=True):
             if w >= 0.06 * widest:
-                ink = "black" if closed == "yellow" else "white"
+                ink = "black" if closed == COLOURS[YELLOW] else "white"
                 ax.text(x0 + w / 2, float(yi), _number(w), ha="center", va="center", fontsize=9,
                         color=ink)
         left += width
@@ -89,15 +94,16 @@ def escalation_flow(issues: pd.DataFrame, escalations: pd.DataFrame, ax: Axes, *
         note = f"↑ {_number(up)} {text('escalations', lang)}"
         if parts:
             note += colon + comma.join(parts)
-        if causes.loc[row, "whistle"] > 0:
-            note += f"{semi}{_number(causes.loc[row, 'whistle'])} {text('whistles', lang)}"
+        whistles = float(causes.loc[row, list(WHISTLES)].sum())
+        if whistles > 0:
+            note += f"{semi}{_number(whistles)} {text('whistles', lang)}"
         ax.text(0, float(yi) + 0.3, note, va="top", fontsize=8, color="#333333")
     ax.set_yticks(y, [text(r, lang) for r in rows])
     ax.set_ylim(len(rows) - 0.35, -0.5)
     ax.set_xlim(0, widest * 1.12)
     ax.set_ylabel(text("colour_at_report", lang))
     ax.set_xlabel(text("issues_per_run", lang) + (f" (n={reps})" if reps > 1 else ""))
-    handles = [Patch(color=COLOURS.get(c, "#888888"), label=text(c, lang))
+    handles = [Patch(color=COLOUR_HEX.get(c, "#888888"), label=text(c, lang))
                for c in flows.columns]
     ax.legend(handles=handles, title=text("colour_at_close", lang), fontsize=8,
               title_fontsize=8, loc="lower right")

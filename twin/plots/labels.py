@@ -1,5 +1,9 @@
 """Label translations (English, Chinese), colours and the bundled CJK font.
 
+KPI labels and whether a KPI is a share come from the KPI catalogue
+(:mod:`twin.metrics.catalogue`); escalation cause labels from the trigger
+registry (:mod:`twin.engine.triggers`).
+
 Chinese labels need a CJK font. twin ships a subset of Noto Sans CJK SC
 (``fonts/TwinSansSC-Regular.otf``, SIL Open Font License) and registers it with
 matplotlib the first time a plot asks for it, so nothing happens at import.
@@ -10,12 +14,16 @@ character outside the subset falls back instead of vanishing.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from matplotlib import font_manager
 from matplotlib.axes import Axes
 from matplotlib.text import Text
+
+from twin.engine.triggers import TRIGGERS
+from twin.metrics.catalogue import CATALOGUE, kpi_spec, split
+from twin.metrics.catalogue import is_share as is_share
+from twin.vocab import COLOURS
 
 FONT_FILE = Path(__file__).with_name("fonts") / "TwinSansSC-Regular.otf"
 """The bundled CJK font."""
@@ -25,9 +33,8 @@ LATIN_FAMILY = "DejaVu Sans"
 """matplotlib's own font."""
 LANGS = ("en", "zh")
 
-COLOURS: dict[str, str] = {"green": "#2e9d4b", "yellow": "#e3b505", "red": "#d62728"}
-"""Display colour of each severity colour (三色)."""
-COLOUR_ORDER = ("green", "yellow", "red")
+COLOUR_HEX: dict[str, str] = dict(zip(COLOURS, ("#2e9d4b", "#e3b505", "#d62728"), strict=True))
+"""Display colour (hex) of each severity colour (三色)."""
 
 _TEXT: dict[str, tuple[str, str]] = {
     # axis titles and legends
@@ -53,11 +60,8 @@ _TEXT: dict[str, tuple[str, str]] = {
     "green": ("green", "绿"),
     "yellow": ("yellow", "黄"),
     "red": ("red", "红"),
-    # escalation causes
-    "cause:deadline": ("deadline passed", "超时"),
-    "cause:failed": ("attempt failed", "处置失败"),
-    "cause:grew": ("grew while waiting", "矛盾升级"),
-    "cause:whistle": ("whistle", "吹哨"),
+    # escalation causes, from the trigger registry
+    **{f"cause:{t.cause}": t.label for t in TRIGGERS.values()},
     # report headings
     "report_title": ("Community dispatch report", "社区事件调度报告"),
     "scenarios": ("Scenarios", "方案"),
@@ -81,48 +85,15 @@ _TEXT: dict[str, tuple[str, str]] = {
     "replications": ("replications", "重复次数"),
 }
 
-_KPI: dict[str, tuple[str, str]] = {
-    "arrived": ("Issues arrived", "上报问题数"),
-    "resolved": ("Issues resolved", "办结问题数"),
-    "open_at_end": ("Open at end", "期末未办结"),
-    "response_mean": ("Mean response [min]", "平均响应时间（分钟）"),
-    "response_p50": ("Median response [min]", "响应时间中位数（分钟）"),
-    "response_p90": ("P90 response [min]", "90%响应时间（分钟）"),
-    "response_p95": ("P95 response [min]", "95%响应时间（分钟）"),
-    "resolution_mean": ("Mean resolution [min]", "平均办结时间（分钟）"),
-    "resolution_p50": ("Median resolution [min]", "办结时间中位数（分钟）"),
-    "resolution_p90": ("P90 resolution [min]", "90%办结时间（分钟）"),
-    "within_deadline": ("Within deadline", "按时办结率"),
-    "mean_waiting": ("Mean issues waiting", "平均等待问题数"),
-    "utilisation": ("Utilisation", "网格员利用率"),
-    "travel_share": ("Travel share", "路途时间占比"),
-    "patrol_share": ("Patrol share", "巡查时间占比"),
-    "count": ("Issues", "问题数"),
-    "escalated_share": ("Escalated share", "升级比例"),
-    "overdue": ("Overdue issues", "超时问题数"),
-    "response_rate": ("Response rate", "响应率"),
-    "resolution_rate": ("Resolution rate", "办结率"),
-    "satisfaction": ("Satisfaction", "满意率"),
-    "repeat_complaints": ("Repeat complaints", "重复投诉数"),
-    "repeat_complaints_per_100": ("Repeat complaints per 100", "每百件重复投诉数"),
-    "channel_share": ("Channel share", "渠道占比"),
-    "pool_utilisation": ("Pool utilisation", "队伍利用率"),
-    "pool_workload": ("Pool workload [h/day]", "队伍工作量（小时/天）"),
-    "mediation_success": ("Mediation success", "调解成功率"),
-    "follow_ups_done": ("Follow-up visits done", "已回访数"),
-    "follow_up_delay_mean": ("Mean follow-up delay [min]", "平均回访延迟（分钟）"),
-    "latent_report_delay_mean": ("Mean latent report delay [min]", "隐患平均发现时间（分钟）"),
-    "latent_exposure_mean": ("Mean latent exposure [min]", "隐患平均暴露时间（分钟）"),
-    "latent_unreported": ("Latent hazards unreported", "未发现隐患数"),
+_SETTINGS: dict[str, tuple[str, str]] = {
     "workforce.per_grid": ("Workers per grid", "每网格网格员数"),
 }
+"""Scenario keys drawn as an axis (a sweep's staffing curve)."""
+_KPI: dict[str, tuple[str, str]] = {**{k.name: k.label for k in CATALOGUE}, **_SETTINGS}
+"""Every KPI label of the catalogue and the axis labels (the font must hold them all)."""
 _ARGUMENT = {"grid_worker": ("grid workers", "网格员"), "volunteer": ("volunteers", "志愿者"),
              "mediation": ("mediation", "调解"), "resident": ("resident", "居民"),
              "patrol": ("patrol", "巡查"), "sensor": ("sensor", "感知设备")}
-_BRACKETED = re.compile(r"^(?P<base>[^\[]+)\[(?P<arg>.+)\]$")
-_SHARES = {"within_deadline", "utilisation", "travel_share", "patrol_share", "escalated_share",
-           "response_rate", "resolution_rate", "satisfaction", "channel_share",
-           "pool_utilisation", "mediation_success"}
 
 
 def check_lang(lang: str) -> int:
@@ -140,23 +111,20 @@ def text(key: str, lang: str = "en") -> str:
 
 
 def kpi_label(kpi: str, lang: str = "en") -> str:
-    """Readable name of a KPI column, e.g. ``within_deadline[red]`` -> 按时办结率（红）."""
+    """Readable name of a KPI column, e.g. ``within_deadline[red]`` -> 按时办结率（红）.
+
+    KPIs come from the catalogue; a scenario key drawn as an axis has its own
+    label; anything else is shown as it is.
+    """
     i = check_lang(lang)
-    if kpi in _KPI:
-        return _KPI[kpi][i]
-    m = _BRACKETED.match(kpi)
-    if m and m.group("base") in _KPI:
-        arg = m.group("arg")
-        shown = _TEXT[arg][i] if arg in COLOURS else _ARGUMENT.get(arg, (arg, arg))[i]
-        base = _KPI[m.group("base")][i]
-        return f"{base}（{shown}）" if lang == "zh" else f"{base} ({shown})"
-    return kpi
-
-
-def is_share(kpi: str) -> bool:
-    """Whether a KPI is a share between 0 and 1 (shown as a percentage)."""
-    m = _BRACKETED.match(kpi)
-    return (m.group("base") if m else kpi) in _SHARES
+    spec = kpi_spec(kpi)
+    if spec is None:
+        return _SETTINGS[kpi][i] if kpi in _SETTINGS else kpi
+    _, arg = split(kpi)
+    if arg is None or not spec.family:
+        return spec.label[i]
+    shown = _TEXT[arg][i] if arg in COLOURS else _ARGUMENT.get(arg, (arg, arg))[i]
+    return f"{spec.label[i]}（{shown}）" if lang == "zh" else f"{spec.label[i]} ({shown})"
 
 
 def ensure_font() -> Path:

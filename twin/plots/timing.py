@@ -9,9 +9,9 @@ from matplotlib.ticker import PercentFormatter
 
 from twin.metrics.warmup import open_by_replication
 from twin.plots.kpi import scenario_colour
-from twin.plots.labels import COLOUR_ORDER, COLOURS, apply_font, text
+from twin.plots.labels import COLOUR_HEX, apply_font, text
+from twin.vocab import COLOURS, MINUTES_PER_DAY, MINUTES_PER_HOUR
 
-MINUTES_PER_DAY = 1440.0
 _STYLES = ("-", "--", ":", "-.")
 
 
@@ -55,8 +55,8 @@ def response_ecdf(issues: pd.DataFrame, ax: Axes, *, by: str = "colour", warmup:
     scenarios = _scenarios(picked) if by != "scenario" else [None]
     present = list(dict.fromkeys(picked[by].astype(str)))
     if by == "colour":
-        groups = [c for c in COLOUR_ORDER if c in present] + [
-            c for c in present if c not in COLOUR_ORDER]
+        groups = [c for c in COLOURS if c in present] + [
+            c for c in present if c not in COLOURS]
     else:
         groups = sorted(present)
     for s_index, scenario in enumerate(scenarios):
@@ -71,7 +71,7 @@ def response_ecdf(issues: pd.DataFrame, ax: Axes, *, by: str = "colour", warmup:
             name = text(group, lang) if by == "colour" else group
             if scenario is not None and len(scenarios) > 1:
                 name = f"{scenario} · {name}"
-            colour = COLOURS.get(group) if by == "colour" else scenario_colour(g_index)
+            colour = COLOUR_HEX.get(group) if by == "colour" else scenario_colour(g_index)
             ax.step(np.r_[0.0, times], np.r_[0.0, share], where="post",
                     color=colour, linestyle=_STYLES[s_index % len(_STYLES)],
                     label=f"{name} (n={len(times):,})")
@@ -99,8 +99,9 @@ def open_counts(issues: pd.DataFrame, times: np.ndarray) -> np.ndarray:
     return open_by_replication(issues, times)
 
 
-def open_over_time(issues: pd.DataFrame, horizon: float, ax: Axes, *, step: float = 60.0,
-                   warmup: float = 0.0, band: str = "minmax", lang: str = "en") -> Axes:
+def open_over_time(issues: pd.DataFrame, horizon: float, ax: Axes, *,
+                   step: float = MINUTES_PER_HOUR, warmup: float = 0.0, band: str = "minmax",
+                   lang: str = "en") -> Axes:
     """Number of open issues (reported, not resolved) over time.
 
     The line is the mean over replications, the band their spread: the lowest

@@ -2,6 +2,8 @@
 
 ``python -m twin.scenario.reference`` prints the Markdown table;
 ``python -m twin.scenario.reference --update README.md`` renews it in the README.
+The record column and KPI references are generated the same way by
+``python -m twin.metrics.reference --update README.md``.
 """
 
 from __future__ import annotations

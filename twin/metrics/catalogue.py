@@ -1,0 +1,183 @@
+"""The KPI catalogue: every KPI twin computes, with its unit, direction, labels and meaning.
+
+One entry per KPI name (``response_p90``) and one per bracketed family
+(``within_deadline[COLOUR]`` stands for ``within_deadline[green]``, ``…[yellow]``,
+``…[red]``). The command line's tables, the report, the plot labels and the
+KPI reference in README.md all read this table; :func:`headline_kpis` is the
+one list of KPIs shown first. To add a KPI: compute it in a ``metrics`` module
+and add its entry here (a test fails until you do).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+Direction = Literal["lower", "higher"]
+DIRECTIONS: tuple[Direction, ...] = ("lower", "higher")
+
+
+@dataclass(frozen=True)
+class Kpi:
+    """One KPI, or one family of bracketed KPIs."""
+
+    name: str
+    """Column name in ``kpis.csv``; a family's argument in capitals: ``overdue[GRID]``."""
+    unit: str
+    """``min``, ``share``, ``issues``, ``hours/day``, …"""
+    direction: Direction | None
+    """Which way is better: ``"lower"``, ``"higher"``, or None (neither, e.g. a count
+    of arrivals or a utilisation, which is a trade-off)."""
+    label: tuple[str, str]
+    """Label in English and Chinese (a family's argument is added in brackets)."""
+    definition: str
+    """One line: what is counted or measured, over which issues."""
+    share: bool = False
+    """A share between 0 and 1, shown as a percentage (differences in points)."""
+    headline: bool = False
+    """Shown first in the command line's tables and the report."""
+
+    @property
+    def family(self) -> bool:
+        """True for a bracketed family such as ``within_deadline[COLOUR]``."""
+        return "[" in self.name
+
+    @property
+    def base(self) -> str:
+        """The name before the bracket (the whole name if not a family)."""
+        return self.name.split("[", 1)[0]
+
+
+def _k(name: str, unit: str, direction: Direction | None, en: str, zh: str, definition: str,
+       *, headline: bool = False) -> Kpi:
+    return Kpi(name, unit, direction, (en, zh), definition, share=unit == "share",
+               headline=headline)
+
+
+LOW: Direction = "lower"
+HIGH: Direction = "higher"
+_REACHED = "reported → first on site, over issues reached by the horizon"
+_SETTLED = "reported → resolved, over issues resolved by the horizon"
+CATALOGUE: tuple[Kpi, ...] = (
+    _k("arrived", "issues", None, "Issues arrived", "上报问题数",
+       "issues reported after the warm-up", headline=True),
+    _k("resolved", "issues", HIGH, "Issues resolved", "办结问题数",
+       "of those, resolved by the horizon", headline=True),
+    _k("open_at_end", "issues", LOW, "Open at end", "期末未办结",
+       "of those, not resolved at the horizon", headline=True),
+    _k("response_mean", "min", LOW, "Mean response [min]", "平均响应时间（分钟）",
+       f"mean time {_REACHED}", headline=True),
+    _k("response_p50", "min", LOW, "Median response [min]", "响应时间中位数（分钟）",
+       f"median time {_REACHED}"),
+    _k("response_p90", "min", LOW, "P90 response [min]", "90%响应时间（分钟）",
+       f"90th percentile of the time {_REACHED}", headline=True),
+    _k("response_p95", "min", LOW, "P95 response [min]", "95%响应时间（分钟）",
+       f"95th percentile of the time {_REACHED}"),
+    _k("resolution_mean", "min", LOW, "Mean resolution [min]", "平均办结时间（分钟）",
+       f"mean time {_SETTLED}", headline=True),
+    _k("resolution_p50", "min", LOW, "Median resolution [min]", "办结时间中位数（分钟）",
+       f"median time {_SETTLED}"),
+    _k("resolution_p90", "min", LOW, "P90 resolution [min]", "90%办结时间（分钟）",
+       f"90th percentile of the time {_SETTLED}", headline=True),
+    _k("within_deadline", "share", HIGH, "Within deadline", "按时办结率",
+       "due issues resolved within the deadline of their colour at report", headline=True),
+    _k("mean_waiting", "issues", LOW, "Mean issues waiting", "平均等待问题数",
+       "time-average number of issues reported but not yet dispatched", headline=True),
+    _k("utilisation", "share", None, "Utilisation", "网格员利用率",
+       "grid workers' (travel to tasks + on site) ÷ on-duty time", headline=True),
+    _k("utilisation[UNIT]", "share", None, "Utilisation", "网格员利用率",
+       "the same for the grid workers of one unit"),
+    _k("travel_share", "share", LOW, "Travel share", "路途时间占比",
+       "grid workers' travel (incl. the walk back to base) ÷ on-duty time", headline=True),
+    _k("patrol_share", "share", None, "Patrol share", "巡查时间占比",
+       "grid workers' patrolling ÷ on-duty time"),
+    _k("count[COLOUR]", "issues", None, "Issues", "问题数", "issues reported with that colour"),
+    _k("escalated_share[COLOUR]", "share", LOW, "Escalated share", "升级比例",
+       "of those, escalated at least once"),
+    _k("resolution_p50[COLOUR]", "min", LOW, "Median resolution [min]", "办结时间中位数（分钟）",
+       "median resolution time of the issues reported with that colour"),
+    _k("resolution_p90[COLOUR]", "min", LOW, "P90 resolution [min]", "90%办结时间（分钟）",
+       "90th percentile resolution time of the issues reported with that colour"),
+    _k("within_deadline[COLOUR]", "share", HIGH, "Within deadline", "按时办结率",
+       "deadline compliance of the issues reported with that colour"),
+    _k("response_rate", "share", HIGH, "Response rate", "响应率",
+       "hotline rate 1: on site within `deadlines.response`, over issues whose response "
+       "deadline fell before the horizon", headline=True),
+    _k("resolution_rate", "share", HIGH, "Resolution rate", "办结率",
+       "hotline rate 2: due issues resolved by the horizon", headline=True),
+    Kpi("satisfaction", "0–1", HIGH, ("Satisfaction", "满意率"),
+        "hotline rate 3, a proxy: mean over due issues of 0 if unresolved, else 1 − 0.4·(late) "
+        "− 0.2·(escalated) − 0.1·min(repeat complaints, 3), floored at 0",
+        share=True, headline=True),
+    _k("repeat_complaints", "complaints", LOW, "Repeat complaints", "重复投诉数",
+       "repeat complaints from issues reported after the warm-up"),
+    _k("repeat_complaints_per_100", "per 100 issues", LOW, "Repeat complaints per 100",
+       "每百件重复投诉数", "repeat complaints per 100 issues reported after the warm-up",
+       headline=True),
+    _k("overdue[GRID]", "issues", LOW, "Overdue issues", "超时问题数",
+       "due issues of the grid not resolved within their deadline"),
+    _k("channel_share[CHANNEL]", "share", None, "Channel share", "渠道占比",
+       "issues reported through `resident`, `patrol`, `sensor`"),
+    _k("latent_report_delay_mean", "min", LOW, "Mean latent report delay [min]",
+       "隐患平均发现时间（分钟）",
+       "latent hazards occurring after the warm-up: occurrence → report"),
+    _k("latent_exposure_mean", "min", LOW, "Mean latent exposure [min]", "隐患平均暴露时间（分钟）",
+       "the same: occurrence → resolved"),
+    _k("latent_unreported", "issues", LOW, "Latent hazards unreported", "未发现隐患数",
+       "the same, never reported by the horizon"),
+    _k("pool_utilisation[POOL]", "share", None, "Pool utilisation", "队伍利用率",
+       "busy (travel to tasks, on site, standby) ÷ on duty, per pool: `grid_worker`, "
+       "`volunteer`, `mediation`, each responder pool"),
+    _k("pool_workload[POOL]", "hours/day", None, "Pool workload [h/day]", "队伍工作量（小时/天）",
+       "busy staff-hours per day of the pool"),
+    _k("mediation_success", "share", HIGH, "Mediation success", "调解成功率",
+       "on-site attempts of the mediation office that settled the case (1 − failed ÷ attempts)"),
+    _k("follow_ups_done", "visits", None, "Follow-up visits done", "已回访数",
+       "follow-up visits due after the warm-up and done"),
+    _k("follow_up_delay_mean", "min", LOW, "Mean follow-up delay [min]", "平均回访延迟（分钟）",
+       "due → on site, for those visits"),
+)
+"""Every KPI and KPI family, in the order of the reference and of the headline."""
+
+_NAMED = {k.name: k for k in CATALOGUE if not k.family}
+_FAMILIES = {k.base: k for k in CATALOGUE if k.family}
+_BRACKETED = re.compile(r"^(?P<base>[^\[]+)\[(?P<arg>.+)\]$")
+
+
+def split(name: str) -> tuple[str, str | None]:
+    """``within_deadline[red]`` -> ``("within_deadline", "red")``; a plain name -> (name, None)."""
+    m = _BRACKETED.match(name)
+    return (m.group("base"), m.group("arg")) if m else (name, None)
+
+
+def kpi_spec(name: str) -> Kpi | None:
+    """The catalogue entry of a KPI column (a family's for ``within_deadline[red]``),
+    or None if the catalogue does not know it."""
+    if name in _NAMED:
+        return _NAMED[name]
+    base, arg = split(name)
+    return _FAMILIES.get(base) if arg is not None else None
+
+
+def headline_kpis() -> tuple[str, ...]:
+    """The headline KPIs, in catalogue order: shown first by the command line and
+    the report (a short table or chart picks from these)."""
+    return tuple(k.name for k in CATALOGUE if k.headline)
+
+
+def is_share(name: str) -> bool:
+    """Whether a KPI is a share between 0 and 1 (shown as a percentage)."""
+    spec = kpi_spec(name)
+    return spec is not None and spec.share
+
+
+def reference_markdown() -> str:
+    """The KPI reference table, in Markdown (README "KPIs")."""
+    lines = ["| KPI | unit | better | headline | label (en · zh) | definition |",
+             "|---|---|---|---|---|---|"]
+    for k in CATALOGUE:
+        cells = (f"`{k.name}`", k.unit, k.direction or "–", "yes" if k.headline else "",
+                 " · ".join(k.label), k.definition)
+        lines.append("| " + " | ".join(c.replace("|", "/") for c in cells) + " |")
+    return "\n".join(lines) + "\n"
