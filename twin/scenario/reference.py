@@ -72,7 +72,11 @@ def reference_rows(model: type[BaseModel] = Scenario, prefix: str = "") -> list[
     for name, field in model.model_fields.items():
         key = f"{prefix}{name}"
         doc = " ".join((field.description or "").split())
-        rows.append((key, _type_name(field.annotation), _default(field), doc))
+        extra = field.json_schema_extra if isinstance(field.json_schema_extra, dict) else {}
+        enum = extra.get("enum")  # names from a registry (e.g. dispatch policies)
+        kind = (" \\| ".join(f"`{v}`" for v in enum) if isinstance(enum, list)
+                else _type_name(field.annotation))
+        rows.append((key, kind, _default(field), doc))
         annotation = field.annotation
         inner = annotation
         origin = typing.get_origin(annotation)
