@@ -16,7 +16,7 @@ from scipy.sparse import csr_matrix
 import twin
 from twin import ScenarioError
 from twin.executors import community_for
-from twin.geography import build_community, node_weights
+from twin.geography import MapCache, build_community, node_weights
 from twin.osm import collapse_chains, read_osm, walkable
 from twin.partition import partition
 
@@ -359,16 +359,17 @@ def test_partition_of_helsinki(helsinki, balance: str, small_scenario) -> None:
 
 
 def test_real_map_scenario_runs_a_day() -> None:
+    maps = MapCache()
     scenario = twin.load_checked(str(REAL_MAP), ["run.horizon_days=1", "run.warmup_days=0.25",
-                                                 "run.replications=1"])
+                                                 "run.replications=1"], maps=maps)
     assert scenario.grids.assignment == "partition"
-    community = community_for(scenario)  # the map load_checked built, reused by the run
+    community = community_for(scenario, maps)  # the map load_checked built, reused by the run
     assert community.grid_names == [f"grid-0{i}" for i in range(1, 9)]
     assert community.residents.sum() == scenario.grids.total_residents
     for g, nodes in enumerate(community.grid_nodes):
         assert community.centre_node[g] in nodes  # the default base is inside the grid
         assert nx.is_connected(community.graph.subgraph(nodes.tolist()))
-    result = twin.run_replications(scenario)
+    result = twin.run_replications(scenario, execution=twin.Execution(maps=maps))
     assert result.errors == {}
     assert result.kpis["arrived"].iloc[0] > 0
 

@@ -24,7 +24,8 @@ How the code is laid out, and where to add a rule: ``docs/architecture.md``.
 """
 
 from twin.compare import Comparison, compare
-from twin.experiment import RunResult, load_checked, run_many, run_replications
+from twin.experiment import Execution, RunResult, load_checked, run_many, run_replications
+from twin.geography import MapCache
 from twin.metrics import confidence_interval, replication_kpis, summarise
 from twin.model import simulate
 from twin.output import write_results
@@ -36,6 +37,8 @@ run = run_replications
 
 __all__ = [
     "Comparison",
+    "Execution",
+    "MapCache",
     "RunResult",
     "Scenario",
     "ScenarioError",

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Unpack
 
 import numpy as np
 import pandas as pd
 
-from twin.experiment import Progress, RunResult, Store, run_many
+from twin.experiment import Execution, ExecutionOptions, RunResult, run_many
 from twin.metrics import DEFAULT_LEVEL, confidence_interval
 from twin.scenario.schema import Scenario
 
@@ -87,14 +87,14 @@ def compare(
     scenarios: Sequence[Scenario],
     replications: int | Sequence[int] | None = None,
     seed: int | None = None,
-    jobs: int = 1,
-    progress: Progress | None = None,
-    cluster: str | Any | None = None,
-    store: Store | None = None,
+    execution: Execution | None = None,
+    **options: Unpack[ExecutionOptions],
 ) -> Comparison:
     """Run scenarios on common random numbers and compare each with the first.
 
     The root seed and the number of replications default to the first scenario's.
+    ``execution`` (or its fields as keywords) says how they run, as for
+    :func:`twin.experiment.run_many`.
 
     Examples
     --------
@@ -112,6 +112,5 @@ def compare(
     first = scenarios[0]
     reps = first.run.replications if replications is None else replications
     root = first.run.seed if seed is None else seed
-    runs = run_many(list(zip(names, scenarios, strict=True)), reps, root, jobs, progress,
-                    cluster, store)
+    runs = run_many(list(zip(names, scenarios, strict=True)), reps, root, execution, **options)
     return Comparison(names, runs, paired_table(runs, names))

@@ -4,6 +4,11 @@ A *job* is ``(key, scenario, seed, replications)``; running it yields one
 *outcome* ``(key, replication, records or None, traceback or None)`` per
 replication. Replication r with root seed s draws from ``Streams(s, r)`` on
 whatever machine runs it, so every executor gives identical records.
+
+Maps are built once and shared through a :class:`~twin.geography.MapCache`
+passed explicitly: the caller's for replications run in this process; one per
+pool worker process, made by the pool's initializer; one per task on Dask
+(a task holds several replications).
 """
 
 from __future__ import annotations
@@ -20,17 +25,27 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Any
 
-from twin.geography import Community, build_community
+from twin.geography import Community, MapCache
 from twin.model import ReplicationRecords, simulate
 from twin.scenario.schema import Scenario
 
 Job = tuple[str, Scenario, int, tuple[int, ...]]
 Outcome = tuple[str, int, ReplicationRecords | None, str | None]
 
-_MAPS: dict[str, Community] = {}  # per process: the map of the scenario being run
+_WORKER_MAPS: MapCache | None = None
+"""The maps of a pool worker process, set by :func:`start_worker` in that process only."""
 _PR_SET_PDEATHSIG = 1  # linux/prctl.h
 PARENT_POLL = 0.5
 """Seconds between a pool worker's checks that the process that started it is alive."""
+
+
+def start_worker(main_pid: int, maps: MapCache | None = None) -> None:
+    """Pool worker initializer: this worker's own map cache, reused across the
+    replications it runs (a copy of ``maps``, so maps the main process built are
+    not built again), and :func:`end_with_parent`."""
+    global _WORKER_MAPS
+    _WORKER_MAPS = maps if maps is not None else MapCache()
+    end_with_parent(main_pid)
 
 
 def end_with_parent(main_pid: int) -> None:
@@ -75,46 +90,65 @@ def _watch(parent: int, main_pid: int) -> None:
     os._exit(1)
 
 
-def community_for(scenario: Scenario) -> Community:
-    """The scenario's map, built once per process and reused across replications."""
-    key = scenario.model_dump_json(include={"map", "grids"})
-    if key not in _MAPS:
-        _MAPS.clear()
-        _MAPS[key] = build_community(scenario)
-    return _MAPS[key]
+def community_for(scenario: Scenario, maps: MapCache | None = None) -> Community:
+    """The scenario's map from ``maps``; without a cache, built afresh (pass one to
+    share the build with the run and the report)."""
+    return (maps if maps is not None else MapCache(1)).get(scenario)
 
 
-def run_job(key: str, scenario: Scenario, seed: int, replications: Sequence[int]
-            ) -> list[Outcome]:
-    """Run some replications of one scenario; a failing one is reported, not raised."""
+def run_job(key: str, scenario: Scenario, seed: int, replications: Sequence[int],
+            maps: MapCache | None = None) -> list[Outcome]:
+    """Run some replications of one scenario; a failing one is reported, not raised.
+
+    The map comes from ``maps``, else from this pool worker's cache, else from a
+    cache for this job alone.
+    """
+    if maps is None:
+        maps = _WORKER_MAPS if _WORKER_MAPS is not None else MapCache(1)
     out: list[Outcome] = []
     for rep in replications:
         try:
-            out.append((key, rep, simulate(scenario, rep, community_for(scenario), seed), None))
+            out.append((key, rep, simulate(scenario, rep, maps.get(scenario), seed), None))
         except Exception:  # noqa: BLE001 - one failing replication must not kill a sweep
             out.append((key, rep, None, traceback.format_exc()))
     return out
 
 
 class LocalExecutor:
-    """Replications in this process (jobs=1) or a process pool, one task per replication."""
+    """Replications in this process (jobs=1) or a process pool, one task per replication.
 
-    def __init__(self, jobs: int = 1) -> None:
+    Replications run in this process take their maps from ``maps``; each pool
+    worker keeps its own.
+    """
+
+    def __init__(self, jobs: int = 1, maps: MapCache | None = None) -> None:
         self.jobs = max(1, int(jobs))
+        self.maps = maps if maps is not None else MapCache()
 
     def run(self, jobs: list[Job]) -> Iterator[Outcome]:
         """Yield outcomes as replications finish."""
         singles = [(k, s, seed, (r,)) for k, s, seed, reps in jobs for r in reps]
         if self.jobs == 1 or len(singles) <= 1:
             for job in singles:
-                yield from run_job(*job)
+                yield from run_job(*job, maps=self.maps)
             return
+        for scenario in list({id(s): s for _, s, _, _ in jobs}.values())[:self.maps.size]:
+            _warm(self.maps, scenario)
         with ProcessPoolExecutor(max_workers=min(self.jobs, len(singles)),
-                                 initializer=end_with_parent,
-                                 initargs=(os.getpid(),)) as pool:
+                                 initializer=start_worker,
+                                 initargs=(os.getpid(), self.maps)) as pool:
             futures = [pool.submit(run_job, *job) for job in singles]
             for future in as_completed(futures):
                 yield from future.result()
+
+
+def _warm(maps: MapCache, scenario: Scenario) -> None:
+    """Build a map before the pool starts, so forked workers inherit it; a map that
+    cannot be built is left for each replication to report."""
+    try:
+        maps.get(scenario)
+    except Exception:  # noqa: BLE001 - reported per replication by run_job
+        pass
 
 
 class DaskExecutor:
@@ -149,8 +183,10 @@ class DaskExecutor:
 
 
 def executor_for(jobs: int = 1, cluster: str | Any | None = None,
-                 batch: int | None = None) -> LocalExecutor | DaskExecutor:
-    """A Dask executor if a cluster address (or Client) is given, else a local one."""
+                 batch: int | None = None, maps: MapCache | None = None
+                 ) -> LocalExecutor | DaskExecutor:
+    """A Dask executor if a cluster address (or Client) is given, else a local one
+    whose in-process replications use ``maps``."""
     if cluster is not None:
         return DaskExecutor(cluster, batch)
-    return LocalExecutor(jobs)
+    return LocalExecutor(jobs, maps)

@@ -4,18 +4,24 @@ Replication r of a scenario with root seed s always draws from the streams
 ``Streams(s, r)``, whichever process runs it, so the results are identical for
 any number of jobs, and two scenarios with the same seed share their random
 numbers (common random numbers).
+
+*What* runs (scenarios, replication numbers, seed) is given to each function;
+*how* it runs is one :class:`Execution` value: local jobs or a Dask cluster, a
+store of finished replications, a progress callback and the map cache, passed
+explicitly so that a map is built once per process.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, replace
+from typing import Any, TypedDict, Unpack
 
 import pandas as pd
 
 from twin.executors import Job, community_for, executor_for
+from twin.geography import MapCache
 from twin.metrics import replication_kpis, summarise
 from twin.model import MINUTES_PER_DAY, ReplicationRecords
 from twin.scenario.schema import Scenario
@@ -60,20 +66,64 @@ class RunResult:
 Store = MemoryStore | DiskStore
 
 
+@dataclass(frozen=True)
+class Execution:
+    """How and where replications run, as opposed to what runs (scenarios,
+    replication numbers, seed): one value handed to :func:`run_many`,
+    :func:`run_replications`, ``compare``, ``sweep``, ``run_to_precision`` and the
+    workflows. No field changes a number of the results.
+
+    Examples
+    --------
+    >>> ex = Execution(jobs=2)
+    >>> ex.jobs, ex.cluster, ex.store is None
+    (2, None, True)
+    >>> with_options(ex, jobs=1).maps is ex.maps  # the map cache is shared
+    True
+    """
+
+    jobs: int = 1
+    """Local worker processes (ignored with ``cluster``)."""
+    cluster: str | Any | None = None
+    """Address (or ``distributed.Client``) of a Dask scheduler."""
+    store: Store | None = None
+    """Where finished replications are kept (default: in memory, for one call)."""
+    progress: Progress | None = None
+    """Called each time a replication ends (with what, see the function called)."""
+    maps: MapCache = field(default_factory=MapCache, compare=False, repr=False)
+    """Built maps, shared by loading, the replications run in this process and the
+    notes of the results; pool workers keep their own."""
+
+
+class ExecutionOptions(TypedDict, total=False):
+    """Fields of :class:`Execution` given as keywords, e.g. ``twin.run(s, jobs=2)``."""
+
+    jobs: int
+    cluster: str | Any | None
+    store: Store | None
+    progress: Progress | None
+    maps: MapCache
+
+
+def with_options(execution: Execution | None, /, **options: Unpack[ExecutionOptions]
+                 ) -> Execution:
+    """``execution`` (default: a new :class:`Execution`) with some fields replaced."""
+    base = execution if execution is not None else Execution()
+    return replace(base, **options) if options else base
+
+
 def run_many(
     requests: Sequence[tuple[str, Scenario]],
     replications: int | Sequence[int] | None = None,
     seed: int | None = None,
-    jobs: int = 1,
-    progress: Progress | None = None,
-    cluster: str | Any | None = None,
-    store: Store | None = None,
+    execution: Execution | None = None,
+    **options: Unpack[ExecutionOptions],
 ) -> dict[str, RunResult]:
     """Run several named scenarios on the same replication numbers and root seed.
 
     With one seed for all, replication r of every scenario draws from the same
-    streams: common random numbers. Replications already in ``store`` are
-    loaded, not rerun; new ones are saved as they finish.
+    streams: common random numbers. Replications already in the execution's
+    store are loaded, not rerun; new ones are saved as they finish.
 
     Parameters
     ----------
@@ -83,17 +133,16 @@ def run_many(
         How many (numbered 0..n-1) or which; default each scenario's own.
     seed
         Root seed for all; default each scenario's own.
-    jobs
-        Local worker processes (ignored with ``cluster``).
-    progress
-        Called with the name of a scenario each time one of its replications ends.
-    cluster
-        Address (or ``distributed.Client``) of a Dask scheduler.
-    store
-        Where finished replications are kept (default: in memory, for this call).
+    execution
+        Jobs, cluster, store, map cache; its ``progress`` is called with the name
+        of a scenario each time one of its replications ends.
+    **options
+        Fields of ``execution`` to replace (``jobs=2``, ``store=...``).
     """
     started = time.perf_counter()
-    store = store if store is not None else MemoryStore()
+    ex = with_options(execution, **options)
+    store = ex.store if ex.store is not None else MemoryStore()
+    progress = ex.progress
     plan = []
     for name, scenario in requests:
         root = scenario.run.seed if seed is None else int(seed)
@@ -115,7 +164,8 @@ def run_many(
         if missing:
             todo.append((name, scenario, root, tuple(missing)))
     if todo:
-        for name, rep, records, error in executor_for(jobs, cluster).run(todo):
+        for name, rep, records, error in executor_for(ex.jobs, ex.cluster,
+                                                      maps=ex.maps).run(todo):
             if records is not None:
                 store.save(keys[name], rep, records)
                 done[name][rep] = records
@@ -124,7 +174,7 @@ def run_many(
             if progress is not None:
                 progress(name)
     runtime = time.perf_counter() - started
-    return {name: assemble(scenario, root, done[name], errors[name], runtime)
+    return {name: assemble(scenario, root, done[name], errors[name], runtime, ex.maps)
             for name, scenario, root, _ in plan}
 
 
@@ -132,10 +182,8 @@ def run_replications(
     scenario: Scenario,
     replications: int | Sequence[int] | None = None,
     seed: int | None = None,
-    jobs: int = 1,
-    progress: Progress | None = None,
-    cluster: str | Any | None = None,
-    store: Store | None = None,
+    execution: Execution | None = None,
+    **options: Unpack[ExecutionOptions],
 ) -> RunResult:
     """Run replications of one scenario; KPIs per replication and their confidence intervals.
 
@@ -146,7 +194,7 @@ def run_replications(
     >>> import twin
     >>> s = twin.load_scenario("scenarios/validation/mmc.yaml",
     ...                        overrides={"run.horizon_days": 2, "run.warmup_days": 0.5})
-    >>> result = twin.run(s, replications=3, jobs=1)
+    >>> result = twin.run(s, replications=3, execution=twin.Execution(jobs=1))
     >>> result.replications
     (0, 1, 2)
     >>> list(result.summary.columns)
@@ -154,15 +202,17 @@ def run_replications(
     >>> bool(result.summary.loc["utilisation", "ci_low"] < 0.83 < 1.0)
     True
     """
+    ex = with_options(execution, **options)
     count = [0]
+    progress = ex.progress
 
     def tick(_name: str) -> None:
         count[0] += 1
         if progress is not None:
             progress(count[0])
 
-    return run_many([(scenario.name, scenario)], replications, seed, jobs, tick, cluster,
-                    store)[scenario.name]
+    return run_many([(scenario.name, scenario)], replications, seed,
+                    replace(ex, progress=tick))[scenario.name]
 
 
 def _numbers(replications: int | Sequence[int] | None, default: int) -> list[int]:
@@ -179,8 +229,10 @@ def assemble(
     done: dict[int, ReplicationRecords],
     errors: dict[int, str],
     runtime: float,
+    maps: MapCache | None = None,
 ) -> RunResult:
-    """Put finished replications together, in replication order, with their KPIs."""
+    """Put finished replications together, in replication order, with their KPIs
+    (and the notes of the map, from ``maps``)."""
     reps = tuple(sorted(done))
     warmup = scenario.run.warmup_days * MINUTES_PER_DAY
     horizon = scenario.run.horizon_days * MINUTES_PER_DAY
@@ -196,7 +248,7 @@ def assemble(
               for name in ("issues", "activity", "escalations", "visits", "complaints")}
     summary = summarise(kpis) if rows else pd.DataFrame(
         columns=["mean", "ci_low", "ci_high", "n"])
-    notes = list(community_for(scenario).notes) if reps else []
+    notes = list(community_for(scenario, maps).notes) if reps else []
     return RunResult(scenario, seed, reps, kpis=kpis, summary=summary, runtime=runtime,
                      errors=dict(sorted(errors.items())), notes=notes, **tables)
 
@@ -208,9 +260,13 @@ def _stack(frames: list[pd.DataFrame], reps: tuple[int, ...]) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
-def load_checked(path: str, overrides: Sequence[str] = ()) -> Scenario:
+def load_checked(path: str, overrides: Sequence[str] = (), maps: MapCache | None = None
+                 ) -> Scenario:
     """Load a scenario and build its map once, so map problems are reported like
     file problems (located, all at once) before anything runs.
+
+    Pass the :class:`~twin.geography.MapCache` the run will use (``Execution.maps``)
+    so that the map is built only once.
 
     Raises
     ------
@@ -221,7 +277,7 @@ def load_checked(path: str, overrides: Sequence[str] = ()) -> Scenario:
 
     scenario, locator = load_located(path, overrides)
     try:
-        build_staffing(scenario, community_for(scenario))
+        build_staffing(scenario, community_for(scenario, maps))
     except MapError as exc:
         raise ScenarioError([locator.problem(exc.key, str(exc))]) from None
     return scenario

@@ -149,14 +149,24 @@ def _merge_into(source: Path, target: Path) -> None:
         entry.rename(dest)
 
 
-def atomic_write(path: Path, data: bytes | str) -> None:
-    """Write one file under a temporary name, then rename it into place."""
+def atomic_write(path: Path, data: bytes | str, *, fsync: bool = False,
+                 mode: int = 0o644) -> None:
+    """Write one file under a temporary name, then rename it into place: the one
+    way twin writes a file, so a failure at any point leaves the old file (or none).
+
+    Text is written as UTF-8 with its newlines unchanged. ``fsync`` flushes the data
+    to disk before the rename (for a file the user will edit, not a result that a
+    rerun rebuilds); ``mode`` is the new file's permissions.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{TMP_TOKEN}-", dir=path.parent)
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(data.encode("utf-8") if isinstance(data, str) else data)
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; results are for sharing
+            if fsync:
+                fh.flush()
+                os.fsync(fh.fileno())
+        os.chmod(tmp, mode)  # mkstemp makes it private; results are for sharing
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

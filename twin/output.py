@@ -15,6 +15,7 @@ import json
 import math
 import platform
 import subprocess
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -36,29 +37,70 @@ def git_revision(where: Path) -> str | None:
     return out.stdout.strip() or None if out.returncode == 0 else None
 
 
-def manifest(result: RunResult, source: str | None, overrides: list[str]) -> dict[str, Any]:
-    """Provenance of a run: versions, seeds, overrides."""
+def manifest(runs: Mapping[str, RunResult], kind: str = "run",
+             sources: Sequence[str | None] = (), overrides: Sequence[str] = (),
+             folders: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """Provenance of a result folder: versions, seeds, overrides, failures.
+
+    The one manifest builder, for every command. A ``run`` folder holds one run,
+    described at the top level; a ``compare`` or ``sweep`` folder lists its runs
+    under ``runs`` (each with its sub-folder, from ``folders``, if it has one).
+
+    Parameters
+    ----------
+    runs
+        The folder's runs by name (exactly one for ``kind="run"``).
+    kind
+        ``"run"``, ``"compare"`` or ``"sweep"``.
+    sources
+        The scenario files, in the order of ``runs`` for a compare.
+    overrides
+        Everything that changed the scenarios on the command line (provenance
+        only: they are already applied).
+    folders
+        Run name -> its folder inside this one.
+    """
     import numpy
     import pandas
     import simpy
 
-    where = Path(source).resolve().parent if source else Path.cwd()
-    return {
+    first = next((s for s in sources if s), None)
+    where = Path(first).resolve().parent if first else Path.cwd()
+    body: dict[str, Any] = {
         "twin_version": twin_version(),
+        "kind": kind,
+        "status": "complete",
         "python": platform.python_version(),
         "packages": {"simpy": simpy.__version__, "numpy": numpy.__version__,
                      "pandas": pandas.__version__},
-        "scenario_file": source,
-        "scenario_name": result.scenario.name,
-        "overrides": overrides,
-        "root_seed": result.seed,
-        "replications": list(result.replications),
-        "stream_seeding": "SeedSequence([root_seed, replication, *sha256(stream name)[:8]])",
-        "git_revision": git_revision(where),
-        "runtime_seconds": round(result.runtime, 3),
-        "failed_replications": {str(k): v for k, v in result.errors.items()},
-        "notes": result.notes,
     }
+    if kind == "run":
+        if len(runs) != 1:
+            raise ValueError(f"a run folder holds one run (got {len(runs)})")
+        (result,) = runs.values()
+        body.update(scenario_file=sources[0] if sources else None,
+                    scenario_name=result.scenario.name, overrides=list(overrides),
+                    **_run_entry(result))
+    else:
+        body.update(scenario_files=list(sources), overrides=list(overrides),
+                    runs={name: {**_run_entry(run),
+                                 **({"folder": folders[name]} if folders else {})}
+                          for name, run in runs.items()})
+    body.update(stream_seeding=STREAM_SEEDING, git_revision=git_revision(where))
+    return body
+
+
+STREAM_SEEDING = "SeedSequence([root_seed, replication, *sha256(stream name)[:8]])"
+"""How a replication's random streams are seeded, as the manifest says it."""
+
+
+def _run_entry(result: RunResult) -> dict[str, Any]:
+    """What the manifest says about one run."""
+    return {"root_seed": result.seed,
+            "replications": list(result.replications),
+            "runtime_seconds": round(result.runtime, 3),
+            "failed_replications": {str(k): v for k, v in result.errors.items()},
+            "notes": result.notes}
 
 
 def summary_dict(result: RunResult) -> dict[str, dict[str, float | int | None]]:
@@ -90,7 +132,8 @@ def write_results(result: RunResult, out: str | Path, source: str | None = None,
         result.kpis.to_csv(tmp / "kpis.csv", index=False)
         (tmp / "summary.json").write_text(json.dumps(summary_dict(result), indent=2) + "\n")
         (tmp / "scenario.resolved.yaml").write_text(dump_scenario(result.scenario))
-        (tmp / "manifest.json").write_text(
-            json.dumps(manifest(result, source, overrides or []), indent=2) + "\n")
+        (tmp / "manifest.json").write_text(json.dumps(
+            manifest({result.scenario.name: result}, "run", [source], overrides or []),
+            indent=2) + "\n")
 
     return write_folder(Path(out), fill, force)

@@ -10,14 +10,24 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import Unpack
 
-from twin.experiment import Progress, RunResult, Store, run_many
+from twin.experiment import Execution, ExecutionOptions, RunResult, run_many, with_options
 from twin.scenario.schema import Scenario
 from twin.store import MemoryStore
 
 MIN_REPLICATIONS = 3
+
+
+@dataclass(frozen=True)
+class PrecisionTarget:
+    """What "precise enough" means: the 95% CI half-width of ``kpi`` at most
+    ``relative`` x |mean| for every scenario, with at most ``max_replications``."""
+
+    kpi: str
+    relative: float
+    max_replications: int = 200
 
 
 @dataclass(frozen=True)
@@ -58,16 +68,20 @@ def run_to_precision(
     start: int = 5,
     max_replications: int = 200,
     seed: int | None = None,
-    jobs: int = 1,
-    progress: Progress | None = None,
-    cluster: str | Any | None = None,
-    store: Store | None = None,
+    execution: Execution | None = None,
+    **options: Unpack[ExecutionOptions],
 ) -> PrecisionOutcome:
-    """Run scenarios (on common random numbers) until ``kpi`` is precise enough."""
-    store = store if store is not None else MemoryStore()
+    """Run scenarios (on common random numbers) until ``kpi`` is precise enough.
+
+    Each round runs only the missing replications: finished ones are kept in the
+    execution's store (in memory if it has none).
+    """
+    ex = with_options(execution, **options)
+    if ex.store is None:
+        ex = replace(ex, store=MemoryStore())
     n = max(MIN_REPLICATIONS, min(start, max_replications))
     while True:
-        runs = run_many(requests, n, seed, jobs, progress, cluster, store)
+        runs = run_many(requests, n, seed, ex)
         achieved = {name: relative_half_width(run, kpi) for name, run in runs.items()}
         worst = max(achieved.values())
         if worst <= relative:

@@ -10,11 +10,11 @@ from __future__ import annotations
 import itertools
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Unpack
 
 import pandas as pd
 
-from twin.experiment import Progress, RunResult, Store, run_many
+from twin.experiment import Execution, ExecutionOptions, RunResult, run_many
 from twin.metrics import DEFAULT_LEVEL, summarise
 from twin.scenario.errors import Problem, ScenarioError
 from twin.scenario.loader import apply_overrides
@@ -93,12 +93,13 @@ def sweep(
     vary: Mapping[str, Sequence[Any]],
     replications: int | Sequence[int] | None = None,
     seed: int | None = None,
-    jobs: int = 1,
-    progress: Progress | None = None,
-    cluster: str | Any | None = None,
-    store: Store | None = None,
+    execution: Execution | None = None,
+    **options: Unpack[ExecutionOptions],
 ) -> SweepResult:
     """Run the full grid of ``vary`` values over ``scenario``.
+
+    ``execution`` (or its fields as keywords) says how the points run, as for
+    :func:`twin.experiment.run_many`.
 
     Raises
     ------
@@ -116,7 +117,7 @@ def sweep(
     """
     keys = list(vary)
     grid, requests = sweep_points(scenario, vary)
-    runs = run_many(requests, replications, seed, jobs, progress, cluster, store)
+    runs = run_many(requests, replications, seed, execution, **options)
     points = pd.DataFrame([{"point": name, **values}
                            for (name, _), values in zip(requests, grid, strict=True)])
     long_rows, summary_rows = [], []

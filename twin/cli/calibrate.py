@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import stat
-import tempfile
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -25,6 +24,7 @@ from twin.calibrate import diagnostics as diag
 from twin.calibrate.window import MAX_WINDOW_YEARS, span_problem
 from twin.calibrate.writer import check_demand
 from twin.cli.common import cli_problem, err_console, fail, load, out_console
+from twin.outdir import atomic_write
 from twin.scenario import Problem, Scenario
 
 TicketsArg = Annotated[Path, typer.Argument(
@@ -147,29 +147,16 @@ def _show(cal: Calibration) -> None:
 
 
 def _write(out: Path, text: str) -> None:
-    """Write through a temporary file in the same folder, flushed to disk and then
-    renamed over ``out``, so a failure at any point leaves no half file; exit 2 if
-    the folder cannot be written."""
-    mode = _mode(out)
+    """Write atomically and flushed to disk, so a failure at any point leaves no half
+    file; exit 2 if the folder or the file cannot be written."""
     try:
-        fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent)
+        atomic_write(out, text, fsync=True, mode=_mode(out))
     except OSError as exc:
-        fail([cli_problem("--out", f"cannot write in folder {out.parent} "
-                                   f"({exc.strerror or exc})")])
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, out)
-    except OSError as exc:
-        Path(tmp).unlink(missing_ok=True)
+        if not os.access(out.parent, os.W_OK):  # no temporary file could be made
+            fail([cli_problem("--out", f"cannot write in folder {out.parent} "
+                                       f"({exc.strerror or exc})")])
         fail([cli_problem("--out", f"cannot write {out} ({exc.strerror or exc}); "
                                    "it is left as it was")])
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def _mode(out: Path) -> int:

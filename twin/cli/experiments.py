@@ -2,14 +2,15 @@
 
 Both keep every finished replication under ``OUT/.replications/``, so a run
 that was stopped and started again with the same ``--out`` only computes the
-replications that were missing.
+replications that were missing. The work is :mod:`twin.workflows`'s; these
+commands check the options, show progress and print.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Annotated
 
@@ -49,21 +50,11 @@ from twin.cli.common import (
     warn_size,
 )
 from twin.cli.single import run_overrides
-from twin.compare import compare as compare_runs
-from twin.compare import paired_table, unique_names
-from twin.experiment import RunResult, load_checked
-from twin.folders import unique_folder_names
-from twin.outdir import MANIFEST, atomic_write, claim
-from twin.output import write_results
-from twin.precision import run_to_precision
-from twin.report import write_report_folder
+from twin.experiment import Execution, RunResult, load_checked
+from twin.precision import PrecisionTarget
 from twin.scenario import Scenario, ScenarioError
-from twin.store import DiskStore
 from twin.sweep import parse_values, sweep_points
-from twin.sweep import sweep as sweep_runs
-from twin.version import twin_version
-
-CACHE = ".replications"
+from twin.workflows import REPLICATIONS, compare_workflow, sweep_workflow
 
 
 @contextmanager
@@ -72,22 +63,15 @@ def _resumable(target: Path) -> Iterator[None]:
     try:
         yield
     except KeyboardInterrupt:
-        err_console.print(f"interrupted: finished replications are kept in {target / CACHE}; "
-                          "run the same command again to resume", style="yellow",
-                          highlight=False)
+        err_console.print(f"interrupted: finished replications are kept in "
+                          f"{target / REPLICATIONS}; run the same command again to resume",
+                          style="yellow", highlight=False)
         raise typer.Exit(code=130) from None
 
 
-def _write_csv(frame: pd.DataFrame, path: Path) -> None:
-    atomic_write(path, frame.to_csv(index=False))
-
-
-def _store(target: Path) -> DiskStore:
-    """The resume store of a result folder; damaged or foreign entries are reported."""
-    def warn(message: str) -> None:
-        err_console.print(f"warning: {message}", style="yellow", markup=False, highlight=False)
-
-    return DiskStore(target / CACHE, warn=warn)
+def _warn(message: str) -> None:
+    """A warning of the resume store (a damaged or foreign entry, ignored)."""
+    err_console.print(f"warning: {message}", style="yellow", markup=False, highlight=False)
 
 
 def _all_failed(runs: dict[str, RunResult]) -> None:
@@ -100,27 +84,6 @@ def _all_failed(runs: dict[str, RunResult]) -> None:
                           "or report was written (finished replications are kept)",
                           style="red", highlight=False)
         raise typer.Exit(code=1)
-
-
-def _report(out: Path, runs: dict[str, RunResult], comparison: pd.DataFrame | None,
-            sweep_summary: pd.DataFrame | None, lang: str, files: list[str],
-            overrides: list[str], kind: str, folders: dict[str, str] | None = None) -> None:
-    """Plots and report.html, with the provenance of every run, and the folder's manifest."""
-    manifest = {
-        "twin_version": twin_version(),
-        "kind": kind,
-        "status": "complete",
-        "scenario_files": files,
-        "overrides": overrides,
-        "runs": {name: {"root_seed": run.seed, "replications": len(run.replications),
-                        **({"folder": folders[name]} if folders else {}),
-                        "failed_replications": {str(k): v for k, v in run.errors.items()}}
-                 for name, run in runs.items()},
-    }
-    path = write_report_folder(out, runs, comparison=comparison, sweep=sweep_summary, lang=lang,
-                               manifest=manifest)
-    atomic_write(out / MANIFEST, json.dumps(manifest, indent=2, ensure_ascii=False) + "\n")
-    out_console.print(f"report: {path}", highlight=False, soft_wrap=True)
 
 
 def compare(
@@ -151,44 +114,32 @@ def compare(
             problems.extend(error.problems)
     if problems:
         fail(problems)
+    goal = None
     if precision is not None:
         check_kpi(kpi, kpi_names(scenarios[0]))
+        goal = PrecisionTarget(kpi, precision, max_replications)
     target = out or Path("out") / "compare"
     check_target(target, force)
-    names = unique_names(scenarios)
-    folders = dict(zip(names, unique_folder_names(names), strict=True))
     for scenario in scenarios:
         warn_size(scenario, jobs, replications)
-    cluster = connect(cluster)
-    claim(target, "compare")
-    store = _store(target)
+    execution = Execution(jobs=jobs, cluster=connect(cluster))
     n = replications or scenarios[0].run.replications
-    with _resumable(target):
-        if precision is None:
-            with progress_bar(n * len(scenarios), "compare") as tick:
-                result = compare_runs(scenarios, replications, seed, jobs, tick, cluster, store)
-            runs, table = result.runs, result.table
-        else:
-            root = scenarios[0].run.seed if seed is None else seed
-            with progress_bar(max_replications * len(scenarios),
-                              "compare (to precision)") as tick:
-                outcome = run_to_precision(list(zip(names, scenarios, strict=True)), kpi,
-                                           precision, min(n, max_replications), max_replications,
-                                           root, jobs, tick, cluster, store)
-            err_console.print(outcome.message(kpi, precision), highlight=False)
-            runs, table = outcome.runs, paired_table(outcome.runs, names)
-    _all_failed(runs)
-    print_comparison(table, names, all_)
-    for name in names:
-        warn_backlog(name, runs[name])
-    _write_csv(table, target / "comparison.csv")
-    for name, file in zip(names, files, strict=True):
-        write_results(runs[name], target / folders[name], source=str(file), overrides=overrides,
-                      force=force)
-    _report(target, runs, table, None, lang, [str(f) for f in files], overrides, "compare",
-            folders)
+    total, label = ((n * len(scenarios), "compare") if goal is None else
+                    (max_replications * len(scenarios), "compare (to precision)"))
+    with _resumable(target), progress_bar(total, label) as tick:
+        done = compare_workflow(scenarios, target, sources=[str(f) for f in files],
+                                overrides=overrides, replications=replications, seed=seed,
+                                precision=goal, lang=lang, force=force,
+                                execution=replace(execution, progress=tick), warn=_warn)
+    if done.precision is not None and goal is not None:
+        err_console.print(done.precision.message(goal.kpi, goal.relative), highlight=False)
+    _all_failed(done.runs)
+    print_comparison(done.table, done.names, all_)
+    for name in done.names:
+        warn_backlog(name, done.runs[name])
+    out_console.print(f"report: {done.report}", highlight=False, soft_wrap=True)
     out_console.print(f"results written to {target}/", highlight=False, soft_wrap=True)
-    if any(run.errors for run in runs.values()):
+    if any(run.errors for run in done.runs.values()):
         err_console.print("some replications failed; see each manifest.json", style="red")
         raise typer.Exit(code=1)
 
@@ -235,21 +186,18 @@ def sweep(
     target = out or Path("out") / "sweep"
     check_target(target, force)
     warn_size(scenario, jobs, replications)
-    cluster = connect(cluster)
-    claim(target, "sweep")
+    execution = Execution(jobs=jobs, cluster=connect(cluster))
     points = 1
     for choices in grid.values():
         points *= len(choices)
     with _resumable(target), progress_bar(points * scenario.run.replications, "sweep") as tick:
-        result = sweep_runs(scenario, grid, None, None, jobs, tick, cluster,
-                            _store(target))
-    _all_failed(result.runs)
-    _write_csv(result.results, target / "results.csv")
-    _write_csv(result.summary, target / "summary.csv")
-    _write_csv(result.points, target / "points.csv")
-    _print_sweep(result.summary, list(grid), all_)
-    _report(target, result.runs, None, result.summary, lang, [str(file)],
-            [*overrides, *[f"--vary {v}" for v in vary]], "sweep")
+        done = sweep_workflow(scenario, grid, target, source=str(file),
+                              overrides=[*overrides, *[f"--vary {v}" for v in vary]],
+                              lang=lang, force=force,
+                              execution=replace(execution, progress=tick), warn=_warn)
+    _all_failed(done.result.runs)
+    _print_sweep(done.result.summary, list(grid), all_)
+    out_console.print(f"report: {done.report}", highlight=False, soft_wrap=True)
     out_console.print(f"results written to {target}/", highlight=False, soft_wrap=True)
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import replace
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 import typer
 
@@ -36,15 +37,13 @@ from twin.cli.common import (
     warn_backlog,
     warn_size,
 )
-from twin.executors import community_for
-from twin.experiment import RunResult, run_replications
-from twin.folders import folder_name
+from twin.experiment import Execution, RunResult
+from twin.geography import MapCache
 from twin.metrics.warmup import warmup_check
-from twin.output import write_results
-from twin.precision import run_to_precision
-from twin.report import write_report_folder
+from twin.precision import PrecisionTarget
 from twin.scenario import Scenario
 from twin.staffing import KINDS, MINUTES_PER_DAY, build_staffing
+from twin.workflows import run_target, run_workflow
 
 
 def validate(file: FileArg, set_: SetOption = None) -> None:
@@ -53,7 +52,7 @@ def validate(file: FileArg, set_: SetOption = None) -> None:
     out_console.print(f"{file}: ok ({scenario.name}: {len(scenario.demand.categories)} "
                       f"categories, dispatch {scenario.dispatch.policy})", highlight=False,
                       soft_wrap=True)
-    community = community_for(scenario)
+    community = MapCache().get(scenario)
     staff = build_staffing(scenario, community)
     kinds = ", ".join(f"{int((staff.kind == k).sum())} {name.replace('_', ' ')}s"
                       for k, name in enumerate(KINDS) if (staff.kind == k).any())
@@ -97,17 +96,25 @@ def run(
     overrides, options = run_overrides(set_, replications, seed)
     check_common(jobs, out, precision, max_replications, lang, force)
     scenario = load(file, overrides, options)
-    target = out or Path("out") / folder_name(scenario.name)
+    target = run_target(scenario, out)
     check_target(target, force)
     warn_size(scenario, jobs, max_replications if precision is not None else None)
-    cluster = connect(cluster)
-    if precision is None:
-        with progress_bar(scenario.run.replications, scenario.name) as tick:
-            result = run_replications(scenario, jobs=jobs, progress=tick, cluster=cluster)
-    else:
-        result = _precise(scenario, kpi, precision, max_replications, jobs, cluster)
+    execution = Execution(jobs=jobs, cluster=connect(cluster))
+    goal = None
+    if precision is not None:
+        check_kpi(kpi, kpi_names(scenario))
+        goal = PrecisionTarget(kpi, precision, max_replications)
+    total, label = ((scenario.run.replications, scenario.name) if goal is None else
+                    (max_replications, f"{scenario.name} (to precision)"))
+    with progress_bar(total, label) as tick:
+        done = run_workflow(scenario, target, source=str(file), overrides=overrides,
+                            precision=goal, lang=lang, force=force,
+                            execution=replace(execution, progress=tick))
+    if done.precision is not None and goal is not None:
+        err_console.print(done.precision.message(goal.kpi, goal.relative), highlight=False)
+    result = done.result
     print_failures(scenario.name, result)
-    if not result.replications:
+    if not done.written:
         err_console.print("every replication failed; nothing was written", style="red",
                           highlight=False)
         raise typer.Exit(code=1)
@@ -116,26 +123,13 @@ def run(
     warn_backlog(scenario.name, result)
     for note in result.notes:
         err_console.print(f"note: {note}", highlight=False)
-    write_results(result, target, source=str(file), overrides=overrides, force=force)
-    report = write_report_folder(target, {scenario.name: result}, lang=lang)
-    out_console.print(f"results written to {target}/ (report: {report})", highlight=False,
+    out_console.print(f"results written to {target}/ (report: {done.report})", highlight=False,
                       soft_wrap=True)
     if result.errors:
         err_console.print(f"{len(result.errors)} of {len(result.errors) + len(result.replications)}"
                           " replications failed and are left out; their errors are in "
                           "manifest.json and the report", style="red", highlight=False)
         raise typer.Exit(code=1)
-
-
-def _precise(scenario: Scenario, kpi: str, precision: float, max_replications: int,
-             jobs: int, cluster: Any) -> RunResult:
-    start = min(scenario.run.replications, max_replications)
-    check_kpi(kpi, kpi_names(scenario))
-    with progress_bar(max_replications, f"{scenario.name} (to precision)") as tick:
-        outcome = run_to_precision([(scenario.name, scenario)], kpi, precision, start,
-                                   max_replications, jobs=jobs, progress=tick, cluster=cluster)
-    err_console.print(outcome.message(kpi, precision), highlight=False)
-    return outcome.runs[scenario.name]
 
 
 def _warn_warmup(result: RunResult) -> None:
