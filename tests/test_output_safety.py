@@ -199,3 +199,17 @@ def test_a_dead_cluster_address_is_reported_at_once(tmp_path: Path) -> None:
     assert res.output.startswith("command line: --cluster: cannot reach a Dask scheduler at "
                                  "'tcp://127.0.0.1:9' (Connection refused)")
     assert time.perf_counter() - started < 10
+
+
+def test_compare_refuses_a_foreign_folder_where_a_run_would_go(tmp_path: Path) -> None:
+    out = tmp_path / "cmp"
+    (out / "b").mkdir(parents=True)
+    (out / "manifest.json").write_text(json.dumps({"twin_version": "0"}))  # an old result
+    (out / "b" / "notes.txt").write_text("mine")
+    res = invoke("compare", scenario(tmp_path, "a", "a.yaml"), scenario(tmp_path, "b", "b.yaml"),
+                 *FAST, "--out", out)
+    assert res.exit_code == 2
+    assert res.output.splitlines()[0].startswith(
+        f"command line: --out: {out / 'b'} is a folder that twin did not write")
+    assert (out / "b" / "notes.txt").read_text() == "mine"
+    assert tree(out / "b") == {"notes.txt"}

@@ -33,7 +33,7 @@ from twin.plots.figures import (
 from twin.plots.labels import FONT_FILE, check_lang, is_share, kpi_label, text
 
 if TYPE_CHECKING:
-    from twin.geography import Community
+    from twin.geography import Community, MapCache
 
 SETTINGS = ("run.horizon_days", "run.warmup_days", "run.seed", "workforce.per_grid",
             "dispatch.policy", "dispatch.borrow_after", "escalation.enabled",
@@ -275,9 +275,10 @@ def write_report(path: str | Path, runs: Sequence[tuple[str, RunLike]],
     return target
 
 
-def _shared_community(runs: Sequence[tuple[str, RunLike]]) -> Community | None:
+def _shared_community(runs: Sequence[tuple[str, RunLike]],
+                      maps: MapCache | None = None) -> Community | None:
     """The map of the runs, if they all have a scenario with the same map and grids."""
-    from twin.geography import MapError, build_community
+    from twin.geography import MapCache, MapError
 
     scenarios = [scenario_of(run) for _, run in runs]
     if not scenarios or any(s is None for s in scenarios):
@@ -286,7 +287,7 @@ def _shared_community(runs: Sequence[tuple[str, RunLike]]) -> Community | None:
     if len(keys) != 1:
         return None
     try:
-        return build_community(scenarios[0])
+        return (maps if maps is not None else MapCache(1)).get(scenarios[0])
     except (MapError, OSError):
         return None
 
@@ -295,10 +296,12 @@ def write_report_folder(out: str | Path,
                         runs: Mapping[str, RunLike] | Sequence[tuple[str, RunLike]], *,
                         comparison: pd.DataFrame | None = None,
                         sweep: pd.DataFrame | None = None, lang: str = "en",
-                        manifest: Mapping[str, Any] | None = None) -> Path:
+                        manifest: Mapping[str, Any] | None = None,
+                        maps: MapCache | None = None) -> Path:
     """``report.html`` and ``plots/`` (PNG and SVG) inside the result folder ``out``.
 
-    The map is drawn when every run has the same map; the manifest defaults to
+    The map is drawn when every run has the same map (taken from ``maps``, the
+    cache the runs used, when given); the manifest defaults to
     ``out/manifest.json`` if there is one, plus each run's seed and replications.
     Returns the path of the report.
     """
@@ -312,5 +315,5 @@ def write_report_folder(out: str | Path,
                    "replications": list(getattr(run, "replications", ()))}
             for name, run in pairs}}
     return write_report(folder / "report.html", pairs, comparison=comparison, sweep=sweep,
-                        community=_shared_community(pairs), manifest=manifest, lang=lang,
+                        community=_shared_community(pairs, maps), manifest=manifest, lang=lang,
                         plots_dir=folder / "plots")

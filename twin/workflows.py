@@ -25,6 +25,7 @@ import pandas as pd
 from twin.compare import compare, paired_table, unique_names
 from twin.experiment import Execution, RunResult, run_replications
 from twin.folders import folder_name, unique_folder_names
+from twin.geography import MapCache
 from twin.outdir import MANIFEST, atomic_write, check_replaceable, claim
 from twin.output import manifest, write_results
 from twin.precision import PrecisionOutcome, PrecisionTarget, run_to_precision
@@ -140,7 +141,7 @@ def run_workflow(scenario: Scenario, out: Path | None = None, *, source: str | N
     if not result.replications:
         return RunOutcome(result, target, None, outcome)
     write_results(result, target, source=source, overrides=list(overrides), force=force)
-    report = write_report_folder(target, {scenario.name: result}, lang=lang)
+    report = write_report_folder(target, {scenario.name: result}, lang=lang, maps=ex.maps)
     return RunOutcome(result, target, report, outcome)
 
 
@@ -165,6 +166,8 @@ def compare_workflow(scenarios: Sequence[Scenario], out: Path | None = None, *,
     check_replaceable(target, force)
     names = unique_names(scenarios)
     folders = dict(zip(names, unique_folder_names(names), strict=True))
+    for folder in folders.values():  # a run's folder inside must be replaceable too
+        check_replaceable(target / folder, force)
     claim(target, "compare")
     ex = _with_store(execution, target, warn)
     outcome = None
@@ -186,7 +189,7 @@ def compare_workflow(scenarios: Sequence[Scenario], out: Path | None = None, *,
         write_results(runs[name], target / folders[name], source=file,
                       overrides=list(overrides), force=force)
     report = _finish(target, runs, "compare", files, overrides, lang, folders,
-                     comparison=table)
+                     comparison=table, maps=ex.maps)
     return CompareOutcome(names, runs, table, target, report, outcome)
 
 
@@ -213,14 +216,15 @@ def sweep_workflow(scenario: Scenario, vary: Mapping[str, Sequence[Any]],
     target = out if out is not None else Path("out") / "sweep"
     check_replaceable(target, force)
     claim(target, "sweep")
-    result = sweep(scenario, vary, None, None, _with_store(execution, target, warn))
+    ex = _with_store(execution, target, warn)
+    result = sweep(scenario, vary, None, None, ex)
     if not all(run.replications for run in result.runs.values()):
         return SweepOutcome(result, target, None)
     atomic_write(target / "results.csv", result.results.to_csv(index=False))
     atomic_write(target / "summary.csv", result.summary.to_csv(index=False))
     atomic_write(target / "points.csv", result.points.to_csv(index=False))
     report = _finish(target, result.runs, "sweep", [source], overrides, lang,
-                     sweep=result.summary)
+                     sweep=result.summary, maps=ex.maps)
     return SweepOutcome(result, target, report)
 
 
@@ -236,11 +240,11 @@ def _finish(target: Path, runs: dict[str, RunResult], kind: str,
             sources: Sequence[str | None], overrides: Sequence[str], lang: str,
             folders: dict[str, str] | None = None, *,
             comparison: pd.DataFrame | None = None,
-            sweep: pd.DataFrame | None = None) -> Path:
+            sweep: pd.DataFrame | None = None, maps: MapCache | None = None) -> Path:
     """Plots and report.html with the provenance of every run, then the folder's
     manifest, marked complete; returns the report's path."""
     body = manifest(runs, kind, sources, overrides, folders)
     path = write_report_folder(target, runs, comparison=comparison, sweep=sweep, lang=lang,
-                               manifest=body)
+                               manifest=body, maps=maps)
     atomic_write(target / MANIFEST, json.dumps(body, indent=2, ensure_ascii=False) + "\n")
     return path

@@ -20,6 +20,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from twin.experiment import RunResult, load_checked
+from twin.geography import MapCache
 from twin.metrics.catalogue import headline_kpis, kpi_spec
 from twin.outdir import out_problems
 from twin.scenario import Problem, Scenario, ScenarioError
@@ -68,11 +69,13 @@ def cli_problem(option: str, message: str) -> Problem:
     return Problem("command line", None, option, message)
 
 
-def load(path: Path, overrides: list[str], options: dict[str, str] | None = None) -> Scenario:
-    """Load and check a scenario; ``options`` maps a key set by an option (not by
-    ``--set``) to that option's name, so its problems name the option."""
+def load(path: Path, overrides: list[str], options: dict[str, str] | None = None,
+         maps: MapCache | None = None) -> Scenario:
+    """Load and check a scenario (its map built into ``maps``); ``options`` maps a key
+    set by an option (not by ``--set``) to that option's name, so its problems name
+    the option."""
     try:
-        return load_checked(str(path), overrides)
+        return load_checked(str(path), overrides, maps)
     except ScenarioError as error:
         named = options or {}
         fail([Problem(named[p.path], None, p.path, p.message)
@@ -105,12 +108,12 @@ def check_target(target: Path, force: bool, option: str = "--out") -> None:
 
 
 def warn_size(scenario: Scenario, jobs: int, replications: int | None = None,
-              always: bool = False) -> None:
+              always: bool = False, maps: MapCache | None = None) -> None:
     """The expected size of a run; a warning when it will probably not fit in memory."""
     from twin.executors import community_for
     from twin.sizing import estimate
 
-    size = estimate(scenario, community_for(scenario), jobs, replications)
+    size = estimate(scenario, community_for(scenario, maps), jobs, replications)
     if not size.fits:
         err_console.print(f"warning: {scenario.name}: {size.message()}", style="yellow",
                           markup=False, highlight=False)
@@ -170,14 +173,15 @@ def connect(cluster: str | None) -> Any:
         fail([cli_problem("--cluster", f"cannot reach a Dask scheduler at {cluster!r} ({exc})")])
 
 
-def kpi_names(scenario: Scenario) -> list[str]:
+def kpi_names(scenario: Scenario, maps: MapCache | None = None) -> list[str]:
     """The KPI names a scenario produces, from a very short run."""
     from twin.experiment import run_replications
     from twin.scenario import apply_overrides
 
     probe = apply_overrides(scenario, {"run.horizon_days": 0.25, "run.warmup_days": 0},
                             source="--kpi check")
-    return list(run_replications(probe, replications=1).kpis.columns)
+    cache = maps if maps is not None else MapCache(1)
+    return list(run_replications(probe, replications=1, maps=cache).kpis.columns)
 
 
 def check_kpi(kpi: str, available: Sequence[str]) -> None:

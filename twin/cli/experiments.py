@@ -50,7 +50,10 @@ from twin.cli.common import (
     warn_size,
 )
 from twin.cli.single import run_overrides
+from twin.compare import unique_names
 from twin.experiment import Execution, RunResult, load_checked
+from twin.folders import unique_folder_names
+from twin.geography import MapCache
 from twin.precision import PrecisionTarget
 from twin.scenario import Scenario, ScenarioError
 from twin.sweep import parse_values, sweep_points
@@ -107,22 +110,25 @@ def compare(
     overrides, _options = run_overrides(set_, None, None)
     problems = []
     scenarios = []
+    maps = MapCache(max(2, len(files)))  # one build per map serves checks, runs and report
     for file in files:
         try:
-            scenarios.append(load_quiet(file, overrides))
+            scenarios.append(load_quiet(file, overrides, maps))
         except ScenarioError as error:
             problems.extend(error.problems)
     if problems:
         fail(problems)
     goal = None
     if precision is not None:
-        check_kpi(kpi, kpi_names(scenarios[0]))
+        check_kpi(kpi, kpi_names(scenarios[0], maps))
         goal = PrecisionTarget(kpi, precision, max_replications)
     target = out or Path("out") / "compare"
     check_target(target, force)
+    for folder in unique_folder_names(unique_names(scenarios)):
+        check_target(target / folder, force)  # each run's folder inside, too
     for scenario in scenarios:
-        warn_size(scenario, jobs, replications)
-    execution = Execution(jobs=jobs, cluster=connect(cluster))
+        warn_size(scenario, jobs, replications, maps=maps)
+    execution = Execution(jobs=jobs, cluster=connect(cluster), maps=maps)
     n = replications or scenarios[0].run.replications
     total, label = ((n * len(scenarios), "compare") if goal is None else
                     (max_replications * len(scenarios), "compare (to precision)"))
@@ -144,9 +150,9 @@ def compare(
         raise typer.Exit(code=1)
 
 
-def load_quiet(file: Path, overrides: list[str]) -> Scenario:
+def load_quiet(file: Path, overrides: list[str], maps: MapCache | None = None) -> Scenario:
     """Load a scenario, raising ScenarioError (so several files report together)."""
-    return load_checked(str(file), overrides)
+    return load_checked(str(file), overrides, maps)
 
 
 def sweep(
@@ -178,15 +184,16 @@ def sweep(
             problems.append(cli_problem("--vary", f"{item}: {exc}"))
     if problems:
         fail(problems)
-    scenario = load(file, overrides, options)
+    maps = MapCache()
+    scenario = load(file, overrides, options, maps)
     try:
         sweep_points(scenario, grid)  # every point checked before anything is written
     except ScenarioError as error:
         fail(error.problems)
     target = out or Path("out") / "sweep"
     check_target(target, force)
-    warn_size(scenario, jobs, replications)
-    execution = Execution(jobs=jobs, cluster=connect(cluster))
+    warn_size(scenario, jobs, replications, maps=maps)
+    execution = Execution(jobs=jobs, cluster=connect(cluster), maps=maps)
     points = 1
     for choices in grid.values():
         points *= len(choices)

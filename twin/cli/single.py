@@ -48,17 +48,18 @@ from twin.workflows import run_target, run_workflow
 
 def validate(file: FileArg, set_: SetOption = None) -> None:
     """Check a scenario file and report every problem at once."""
-    scenario = load(file, set_ or [])
+    maps = MapCache()
+    scenario = load(file, set_ or [], maps=maps)
     out_console.print(f"{file}: ok ({scenario.name}: {len(scenario.demand.categories)} "
                       f"categories, dispatch {scenario.dispatch.policy})", highlight=False,
                       soft_wrap=True)
-    community = MapCache().get(scenario)
+    community = maps.get(scenario)
     staff = build_staffing(scenario, community)
     kinds = ", ".join(f"{int((staff.kind == k).sum())} {name.replace('_', ' ')}s"
                       for k, name in enumerate(KINDS) if (staff.kind == k).any())
     out_console.print(f"map: {len(community.xy):,} nodes in {len(community.grid_names)} grids; "
                       f"staff: {kinds or 'none'}", highlight=False, soft_wrap=True)
-    warn_size(scenario, 1, always=True)
+    warn_size(scenario, 1, always=True, maps=maps)
     for note in community.notes:
         err_console.print(f"note: {note}", highlight=False, soft_wrap=True)
 
@@ -95,14 +96,15 @@ def run(
     """Run replications of a scenario; print KPIs with 95% confidence intervals."""
     overrides, options = run_overrides(set_, replications, seed)
     check_common(jobs, out, precision, max_replications, lang, force)
-    scenario = load(file, overrides, options)
+    maps = MapCache()  # one build of the map serves checks, runs and the report
+    scenario = load(file, overrides, options, maps)
     target = run_target(scenario, out)
     check_target(target, force)
-    warn_size(scenario, jobs, max_replications if precision is not None else None)
-    execution = Execution(jobs=jobs, cluster=connect(cluster))
+    warn_size(scenario, jobs, max_replications if precision is not None else None, maps=maps)
+    execution = Execution(jobs=jobs, cluster=connect(cluster), maps=maps)
     goal = None
     if precision is not None:
-        check_kpi(kpi, kpi_names(scenario))
+        check_kpi(kpi, kpi_names(scenario, maps))
         goal = PrecisionTarget(kpi, precision, max_replications)
     total, label = ((scenario.run.replications, scenario.name) if goal is None else
                     (max_replications, f"{scenario.name} (to precision)"))
