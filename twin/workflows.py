@@ -93,12 +93,12 @@ class SweepOutcome:
         return self.report is not None
 
 
-def run_target(scenario: Scenario, out: Path | None = None) -> Path:
+def run_target(scenario: Scenario, out: str | Path | None = None) -> Path:
     """The result folder of ``twin run``: ``out``, else ``out/<safe scenario name>``."""
-    return out if out is not None else Path("out") / folder_name(scenario.name)
+    return Path(out) if out is not None else Path("out") / folder_name(scenario.name)
 
 
-def run_workflow(scenario: Scenario, out: Path | None = None, *, source: str | None = None,
+def run_workflow(scenario: Scenario, out: str | Path | None = None, *, source: str | None = None,
                  overrides: Sequence[str] = (), precision: PrecisionTarget | None = None,
                  lang: str = "en", force: bool = False,
                  execution: Execution | None = None) -> RunOutcome:
@@ -145,7 +145,7 @@ def run_workflow(scenario: Scenario, out: Path | None = None, *, source: str | N
     return RunOutcome(result, target, report, outcome)
 
 
-def compare_workflow(scenarios: Sequence[Scenario], out: Path | None = None, *,
+def compare_workflow(scenarios: Sequence[Scenario], out: str | Path | None = None, *,
                      sources: Sequence[str] = (), overrides: Sequence[str] = (),
                      replications: int | None = None, seed: int | None = None,
                      precision: PrecisionTarget | None = None, lang: str = "en",
@@ -162,7 +162,7 @@ def compare_workflow(scenarios: Sequence[Scenario], out: Path | None = None, *,
     """
     if not scenarios:
         raise ValueError("compare needs at least one scenario")
-    target = out if out is not None else Path("out") / "compare"
+    target = Path(out) if out is not None else Path("out") / "compare"
     check_replaceable(target, force)
     names = unique_names(scenarios)
     folders = dict(zip(names, unique_folder_names(names), strict=True))
@@ -194,7 +194,7 @@ def compare_workflow(scenarios: Sequence[Scenario], out: Path | None = None, *,
 
 
 def sweep_workflow(scenario: Scenario, vary: Mapping[str, Sequence[Any]],
-                   out: Path | None = None, *, source: str | None = None,
+                   out: str | Path | None = None, *, source: str | None = None,
                    overrides: Sequence[str] = (), lang: str = "en", force: bool = False,
                    execution: Execution | None = None, warn: Warn | None = None
                    ) -> SweepOutcome:
@@ -213,7 +213,7 @@ def sweep_workflow(scenario: Scenario, vary: Mapping[str, Sequence[Any]],
         If ``out`` may not be written.
     """
     sweep_points(scenario, vary)
-    target = out if out is not None else Path("out") / "sweep"
+    target = Path(out) if out is not None else Path("out") / "sweep"
     check_replaceable(target, force)
     claim(target, "sweep")
     ex = _with_store(execution, target, warn)

@@ -66,6 +66,14 @@ class Router:
         self.latent_at: dict[int, list[int]] = {}
         self.pending = bytearray(book.n)  # 1 while a latent issue waits to be found
         self.draws: list[list[int]] = [self._draws(w) for w in range(staff.n)]
+        # A policy's queues are fixed when it is set up: read them once.
+        units = range(len(visit_queues))
+        self.home_q = [policy.home_queue(u) for u in units]
+        self.elig_q = [policy.eligible_queue(u) for u in units]
+        self._first_choice = policy.first_choice
+        self._waiting = policy.waiting
+        self._volunteers = [staff.idle_pool(u, VOLUNTEER) for u in units]
+        self._best, self._between, self._booked = book.best, staff.between, log.booked
 
     def _draws(self, worker: int) -> list[int]:
         kind, unit = self.staff.kind[worker], self.staff.unit[worker]
@@ -94,7 +102,9 @@ class Router:
         t_reported[issue] = self.env.now
         if channel >= 0:
             self.log.channel[issue] = channel
-        self.book.known(issue)
+        seq = self.book.seq_task  # inline of book.known(issue): one call fewer per issue
+        seq.append(issue)
+        self.book.key[issue] = len(seq) - 1
         self.route(issue)
         if self.desks.watch_deadline is not None:
             self.desks.watch_deadline(issue)
@@ -133,13 +143,15 @@ class Router:
         eligible = self._eligible[self._cat[issue]] and colour == 0
         worker, t = -1, _INF
         if eligible:
-            worker, t = staff.nearest_in(staff.idle_pool(unit, VOLUNTEER), node)
+            worker, t = staff.nearest_in(self._volunteers[unit], node)
         if worker < 0:
-            worker, t = self.policy.first_choice(unit, node)
-        policy = self.policy
-        queue = policy.eligible_queue(unit) if eligible else policy.home_queue(unit)
-        if self._assign_or_wait(issue, worker, t, queue, 2 - colour):
-            policy.waiting(issue)
+            worker, t = self._first_choice(unit, node)
+        queue = self.elig_q[unit] if eligible else self.home_q[unit]
+        if worker >= 0 and t < _INF:
+            self.assign(worker, issue, t)
+        else:
+            self.book.push(issue, queue, 2 - colour)
+            self._waiting(issue)
 
     def _assign_or_wait(self, task: int, worker: int, t: float, queue: int, rank: int) -> bool:
         """Assign if someone was found, else queue; True if the task now waits."""
@@ -161,11 +173,12 @@ class Router:
 
     def next_for(self, worker: int, node: int) -> tuple[int, float] | None:
         """The best waiting task ``worker`` (free at ``node``) may take, booked to it."""
-        task = self.book.best(self.draws[worker])
+        task = self._best(self.draws[worker])
         if task < 0:
             return None
-        travel = self.staff.between(worker, node, self.node_of(task))
-        self.log.booked(worker, task, travel, self.env.now)
+        target = self._node[task] if task < self.n else self.log.visits.node[task - self.n]
+        travel = self._between(worker, node, target)
+        self._booked(worker, task, travel, self.env.now)
         return task, travel
 
     # ---------------------------------------------------------- handling

@@ -14,6 +14,8 @@ class OwnGrid:
 
     def __init__(self, spec: DispatchSpec, units: Units, ports: PolicyPorts) -> None:
         self.ports = ports
+        self._nearest_in = ports.staff.nearest_in
+        self._pools = [ports.staff.idle_pool(u, GRID_WORKER) for u in range(len(units.unit_team))]
         self.home = [ports.queues.new_queue() for _ in units.unit_team]
         self.eligible = [ports.queues.new_queue() for _ in units.unit_team]
 
@@ -31,8 +33,7 @@ class OwnGrid:
 
     def first_choice(self, unit: int, node: int) -> tuple[int, float]:
         """The nearest idle grid worker of the unit."""
-        staff = self.ports.staff
-        return staff.nearest_in(staff.idle_pool(unit, GRID_WORKER), node)
+        return self._nearest_in(self._pools[unit], node)
 
     def waiting(self, issue: int) -> None:
         """Nothing: the case waits for its own grid."""
