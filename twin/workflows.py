@@ -40,8 +40,20 @@ REPLICATIONS = ".replications"
 Warn = Callable[[str], None]
 
 
+class _Written:
+    """An outcome that wrote its folder unless its report is None."""
+
+    report: Path | None
+
+    @property
+    def written(self) -> bool:
+        """Whether the result folder (results, report, manifest) was written."""
+        return self.report is not None
+
+
+
 @dataclass(frozen=True)
-class RunOutcome:
+class RunOutcome(_Written):
     """What :func:`run_workflow` did."""
 
     result: RunResult
@@ -52,14 +64,10 @@ class RunOutcome:
     precision: PrecisionOutcome | None = None
     """How the precision target went, when there was one."""
 
-    @property
-    def written(self) -> bool:
-        """Whether the result folder was written."""
-        return self.report is not None
 
 
 @dataclass(frozen=True)
-class CompareOutcome:
+class CompareOutcome(_Written):
     """What :func:`compare_workflow` did."""
 
     names: list[str]
@@ -72,14 +80,10 @@ class CompareOutcome:
     """The report written; None when some scenario has no finished replication."""
     precision: PrecisionOutcome | None = None
 
-    @property
-    def written(self) -> bool:
-        """Whether the comparison, the results and the report were written."""
-        return self.report is not None
 
 
 @dataclass(frozen=True)
-class SweepOutcome:
+class SweepOutcome(_Written):
     """What :func:`sweep_workflow` did."""
 
     result: SweepResult
@@ -87,10 +91,6 @@ class SweepOutcome:
     report: Path | None
     """The report written; None when some point has no finished replication."""
 
-    @property
-    def written(self) -> bool:
-        """Whether the tables and the report were written."""
-        return self.report is not None
 
 
 def run_target(scenario: Scenario, out: str | Path | None = None) -> Path:
