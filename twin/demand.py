@@ -30,9 +30,7 @@ from twin.scenario.schema import (
     Scenario,
     ServiceSpec,
 )
-
-HOURS_PER_WEEK = 168
-MINUTES_PER_HOUR = 60.0
+from twin.vocab import HOURS_PER_WEEK, MINUTES_PER_HOUR
 
 
 class Grids(Protocol):

@@ -20,6 +20,7 @@ import numpy as np
 from twin.demand import rate_table
 from twin.geography import Community
 from twin.scenario.schema import Scenario
+from twin.vocab import HOURS_PER_DAY, MINUTES_PER_HOUR
 
 BYTES_PER_ISSUE_RUNNING = 1_000
 BYTES_PER_ISSUE_KEPT = 300
@@ -84,12 +85,12 @@ def estimate(scenario: Scenario, community: Community, jobs: int = 1,
              replications: int | None = None) -> SizeEstimate:
     """Expected issues, repeat complaints and peak memory of running ``scenario``."""
     reps = scenario.run.replications if replications is None else replications
-    hours = scenario.run.horizon_days * 24.0
+    hours = scenario.run.horizon_days * HOURS_PER_DAY
     rates = rate_table(scenario, community)  # [1/h] by grid, category, hour of week
     per_category = rates.mean(axis=2).sum(axis=0) * hours
     issues = float(per_category.sum())
     complaints = 0.0
-    rate = scenario.repeat_complaints.rate_at_deadline / 60.0  # [1/min]
+    rate = scenario.repeat_complaints.rate_at_deadline / MINUTES_PER_HOUR  # [1/min]
     if rate > 0 and issues > 0:
         d = scenario.deadlines
         deadline = np.array([d.green, d.yellow, d.red])
