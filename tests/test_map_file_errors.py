@@ -164,7 +164,7 @@ def test_straight_line_too_long_to_measure(tmp_path: Path) -> None:
     data = square(a={"x": -1e308}, b={"x": 1e308})
     assert problem_of(tmp_path, "x.json", data) == (
         "map file x.json: edge 'a'-'b': length must be a finite number >= 0 (none given, "
-        "and the straight line between its nodes is too long to measure)")
+        "and the straight line between its nodes is too long to measure), and 2 more edges")
 
 
 def test_repeated_mistakes_are_counted(tmp_path: Path) -> None:
@@ -396,3 +396,25 @@ def test_real_process_exits_2_without_traceback(tmp_path: Path) -> None:
     assert proc.stderr.splitlines()[0] == (
         f"{scenario}:{PATH_LINE}: map.path: map file x.json: node 'c': x must be a finite "
         "number (got 'abc')")
+
+
+def test_an_edge_longer_than_the_bound(tmp_path: Path) -> None:
+    data = square()
+    data["links"][1]["length"] = 1e300
+    assert problem_of(tmp_path, "x.json", data) == (
+        "map file x.json: edge 'b'-'c': length must be at most 1,000,000 m (got 1e+300)")
+
+
+def test_a_partition_too_large_for_memory_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "big.yaml"
+    path.write_text("name: big\nmap: {source: lattice, rows: 500, cols: 500}\n"
+                    "grids: {assignment: partition, count: 2000}\n"
+                    "demand:\n  categories:\n    - name: repair\n      rate_per_hour: 1\n"
+                    "      service: {distribution: exponential, mean: 20}\n",
+                    encoding="utf-8")
+    res = runner.invoke(app, ["validate", str(path)])
+    assert res.exit_code == 2
+    assert res.stderr.splitlines()[0] == (
+        f"{path}:3: grids.count: an automatic partition of 250,000 map nodes into 2,000 "
+        "grids needs about 4.0 GB; grids x nodes may be at most 100,000,000 (got "
+        "500,000,000): use fewer grids, or grids from a node attribute or from centres")

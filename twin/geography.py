@@ -40,6 +40,7 @@ from twin.osm import (
     show,
 )
 from twin.partition import partition
+from twin.scenario.limits import MAX_DISTANCE, MAX_PARTITION_CELLS
 from twin.scenario.schema import FileMap, GridSpec, LatticeMap, Scenario, known_grid_names
 
 FULL_MATRIX_MAX_NODES = 10_000
@@ -245,6 +246,9 @@ def _read_file(spec: FileMap) -> tuple[nx.Graph, list[str]]:
                    "line between its nodes is too long to measure")
             bad.append(f"edge {show(a)}-{show(b)}: {length_key} must be a finite number >= 0 "
                        f"({got})")
+        elif length > MAX_DISTANCE:
+            bad.append(f"edge {show(a)}-{show(b)}: {length_key} must be at most "
+                       f"{MAX_DISTANCE:,.0f} m (got {show(d[length_key]) if given else length})")
         elif not und.has_edge(a, b) or length < und.edges[a, b]["length"]:
             und.add_edge(a, b, length=length)
     if bad:
@@ -295,6 +299,12 @@ def _assign_grids(scenario: Scenario, graph: nx.Graph, xy: np.ndarray, adjacency
         if spec.count > n:
             raise MapError("grids.count", f"must be at most the number of map nodes, {n} "
                            f"(got {spec.count})")
+        if spec.count * n > MAX_PARTITION_CELLS:
+            raise MapError("grids.count", (
+                f"an automatic partition of {n:,} map nodes into {spec.count:,} grids needs "
+                f"about {spec.count * n * 8 / 1e9:,.1f} GB; grids x nodes may be at most "
+                f"{MAX_PARTITION_CELLS:,} (got {spec.count * n:,}): use fewer grids, or "
+                "grids from a node attribute or from centres"))
         weights = node_weights(spec, graph)
         return known_grid_names(scenario) or [], partition(adjacency, xy, spec.count, weights)
     if spec.assignment == "nearest_centre":

@@ -20,6 +20,9 @@ MAX_MAP_NODES = 250_000
 """Most nodes in a map (a lattice's rows x columns, or a map file's nodes)."""
 MAX_GRIDS = 20_000
 """Most grids in a community."""
+MAX_PARTITION_CELLS = 100_000_000
+"""Most grids x map nodes for an automatic partition, whose distance table holds
+one 8-byte number per cell (800 MB at the bound)."""
 MAX_NESTING = 32
 """Deepest nesting of mappings and lists in a scenario file."""
 MAX_PATH_LENGTH = 1024
