@@ -62,9 +62,9 @@ def out_problems(out: Path, force: bool = False) -> list[str]:
     if blocked:
         return [f"{blocked[0]} is a file, not a folder"]
     if out.is_dir() and not force and not _is_empty(out) and not is_result_folder(out):
-        shown = sorted(e.name for e in out.iterdir())[:3]
-        return [f"{out} is a folder that twin did not write (it holds {', '.join(shown)}"
-                f"{', ...' if len(list(out.iterdir())) > 3 else ''}); choose another --out, "
+        names = sorted(e.name for e in out.iterdir())
+        return [f"{out} is a folder that twin did not write (it holds {', '.join(names[:3])}"
+                f"{', ...' if len(names) > 3 else ''}); choose another --out, "
                 "or pass --force to write twin's files into it (nothing else is deleted)"]
     return []
 
@@ -89,16 +89,20 @@ def clean_leftovers(out: Path) -> list[Path]:
             continue
         for entry in entries:
             if entry.name.startswith(prefix) and TMP_TOKEN in entry.name:
-                _remove(entry)
+                remove(entry)
                 removed.append(entry)
     return removed
 
 
-def _remove(entry: Path) -> None:
-    if entry.is_dir() and not entry.is_symlink():
-        shutil.rmtree(entry, ignore_errors=True)
-    else:
-        entry.unlink(missing_ok=True)
+def remove(path: Path) -> None:
+    """Delete a file, link or folder (never following links); errors are ignored."""
+    try:
+        if path.is_symlink() or not path.is_dir():
+            path.unlink(missing_ok=True)
+        else:
+            shutil.rmtree(path, ignore_errors=True)
+    except OSError:
+        pass
 
 
 def write_folder(out: Path, fill: Callable[[Path], None], force: bool = False) -> Path:
@@ -121,10 +125,10 @@ def write_folder(out: Path, fill: Callable[[Path], None], force: bool = False) -
             shutil.rmtree(tmp, ignore_errors=True)
         else:
             old = target.with_name(f".{target.name}.{TMP_TOKEN}-old")
-            _remove(old)
+            remove(old)
             target.rename(old)
             tmp.rename(target)
-            _remove(old)
+            remove(old)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise

@@ -18,7 +18,6 @@ import json
 import os
 import re
 import secrets
-import shutil
 import stat
 import warnings
 from collections.abc import Callable
@@ -32,6 +31,7 @@ import pyarrow.parquet as pq
 
 from twin.folders import folder_name
 from twin.model import ReplicationRecords
+from twin.outdir import remove
 from twin.scenario.community import FileMap
 from twin.scenario.schema import Scenario
 from twin.version import twin_version
@@ -243,17 +243,6 @@ def _write_new(path: Path, data: bytes) -> None:
         fh.write(data)
 
 
-def _remove(path: Path) -> None:
-    """Delete a file, link or folder (never following links); errors are ignored."""
-    try:
-        if path.is_symlink() or not path.is_dir():
-            path.unlink(missing_ok=True)
-        else:
-            shutil.rmtree(path, ignore_errors=True)
-    except OSError:
-        pass
-
-
 def _pyarrow_is_safe() -> bool:
     numbers = [int(n) for n in re.findall(r"\d+", pa.__version__)[:3]]
     return tuple(numbers) >= _SAFE_PYARROW
@@ -295,7 +284,7 @@ class DiskStore:
             except OSError:
                 continue
             for path in leftovers:
-                _remove(path)
+                remove(path)
                 removed += 1
         return removed
 
@@ -361,7 +350,7 @@ class DiskStore:
             write_entry(tmp, key, int(replication), records)
             self._publish(tmp, entry)
         finally:
-            _remove(tmp)  # gone after a successful rename; else the half-written entry
+            remove(tmp)  # gone after a successful rename; else the half-written entry
 
     @staticmethod
     def _publish(tmp: Path, entry: Path) -> None:
@@ -381,5 +370,5 @@ class DiskStore:
             except OSError:
                 if not entry.is_dir():  # not published by another process either
                     raise
-            _remove(aside)
+            remove(aside)
 

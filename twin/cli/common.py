@@ -6,11 +6,14 @@ Exit codes: 0 success, 1 a replication failed, 2 a mistake in the input.
 from __future__ import annotations
 
 import math
+import re
+import socket
 import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
+from urllib.parse import urlsplit
 
 import pandas as pd
 import typer
@@ -121,14 +124,15 @@ def warn_size(scenario: Scenario, jobs: int, replications: int | None = None,
         out_console.print(size.message(), markup=False, highlight=False, soft_wrap=True)
 
 
+_FRAME = re.compile(r'File "([^"]+)", line (\d+), in (\S+)')  # a traceback's frame line
+
+
 def print_failures(name: str, result: RunResult) -> None:
     """Each failed replication's own error: its last line and where it was raised (the
     whole traceback is kept in the result's manifest.json)."""
-    import re
-
     for rep, text in sorted(result.errors.items()):
         lines = [ln for ln in str(text).strip().splitlines() if ln.strip()]
-        frames = re.findall(r'File "([^"]+)", line (\d+), in (\S+)', str(text))
+        frames = _FRAME.findall(str(text))
         where = f" (at {Path(frames[-1][0]).name}:{frames[-1][1]} in {frames[-1][2]})" \
             if frames else ""
         err_console.print(f"{name}: replication {rep} failed: "
@@ -138,9 +142,6 @@ def print_failures(name: str, result: RunResult) -> None:
 
 def _reachable(address: str, timeout: float = 3.0) -> str | None:
     """Why a scheduler address cannot be reached at once (None: try it)."""
-    import socket
-    from urllib.parse import urlsplit
-
     parts = urlsplit(address if "://" in address else f"tcp://{address}")
     try:
         host, port = parts.hostname, parts.port

@@ -74,6 +74,7 @@ class Router:
         self._waiting = policy.waiting
         self._volunteers = [staff.idle_pool(u, VOLUNTEER) for u in units]
         self._best, self._between, self._booked = book.best, staff.between, log.booked
+        self._watch_deadline = desks.watch_deadline
 
     def _draws(self, worker: int) -> list[int]:
         kind, unit = self.staff.kind[worker], self.staff.unit[worker]
@@ -106,8 +107,8 @@ class Router:
         seq.append(issue)
         self.book.key[issue] = len(seq) - 1
         self.route(issue)
-        if self.desks.watch_deadline is not None:
-            self.desks.watch_deadline(issue)
+        if self._watch_deadline is not None:
+            self._watch_deadline(issue)
 
     def patrol_arrival(self, worker: int, node: int) -> None:
         """A patrolling worker reached ``node``: it reports what it finds there."""
@@ -147,7 +148,7 @@ class Router:
         if worker < 0:
             worker, t = self._first_choice(unit, node)
         queue = self.elig_q[unit] if eligible else self.home_q[unit]
-        if worker >= 0 and t < _INF:
+        if worker >= 0 and t < _INF:  # _assign_or_wait, inline on the path of every issue
             self.assign(worker, issue, t)
         else:
             self.book.push(issue, queue, 2 - colour)
