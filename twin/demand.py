@@ -169,7 +169,8 @@ def generate_arrivals(
             }
             # A colour without its own on-site time reuses the green draw: the same
             # case takes as long whoever handles it.
-            green = sample_service(cat.service, streams[f"service/{key}"], n)
+            green = (sample_service(cat.service, streams[f"service/{key}"], n)
+                     if cat.service is not None else np.zeros(n))  # a flow's steps time it
             part["service"] = np.stack([green] + [
                 sample_service(cat.service_by_colour[c], streams[f"service-{c}/{key}"], n)
                 if c in cat.service_by_colour else green for c in COLOURS[1:]], axis=1)
@@ -177,8 +178,10 @@ def generate_arrivals(
             if repeat_rate > 0:
                 # rate r(t) = R t / D: Lambda(t) = R t^2 / (2 D), so t_k = sqrt(2 D E_k / R)
                 e = np.cumsum(streams[f"repeat/{key}"].exponential(1.0, (n, REPEAT_DRAWS)), 1)
-                part["repeat_offsets"] = np.sqrt(2.0 * deadline_of[colour][:, None] * e
-                                                 / repeat_rate)
+                # D: the colour's deadline, or a work order's limit
+                d = (deadline_of[colour] if cat.flow is None
+                     else np.full(n, cat.flow.time_limit()))
+                part["repeat_offsets"] = np.sqrt(2.0 * d[:, None] * e / repeat_rate)
             else:  # no repeat complaints: no columns (saves memory on long runs)
                 part["repeat_offsets"] = np.zeros((n, 0))
             parts.append(part)

@@ -27,11 +27,40 @@ CHANNELS: tuple[str, ...] = ("resident", "patrol", "sensor")
 RESIDENT, PATROL_FOUND, SENSOR = range(3)
 
 # ----------------------------------------------------------- staff kinds
-KINDS: tuple[str, ...] = ("grid_worker", "volunteer", "mediator", "responder")
-"""Kinds of staff."""
-GRID_WORKER, VOLUNTEER, MEDIATOR, RESPONDER = range(4)
+KINDS: tuple[str, ...] = ("grid_worker", "volunteer", "mediator", "responder", "handler")
+"""Kinds of staff; `handler` is the staff of a handling unit (承办单位) or of the
+command centre's desk."""
+GRID_WORKER, VOLUNTEER, MEDIATOR, RESPONDER, HANDLER = range(5)
 
 # ------------------------------------------------------ activity states
 STATES: tuple[str, ...] = ("travel", "on_site", "idle", "off_shift", "patrol", "standby")
 """What a staff member is doing during an interval of the activity table."""
 TRAVEL, ON_SITE, IDLE, OFF_SHIFT, PATROL, STANDBY = range(6)
+
+# ------------------------------------------------------------ work orders
+STEP_KINDS: tuple[str, ...] = ("check", "handle", "settle", "verify", "wish")
+"""Kinds of step a category's flow may list: a grid worker checks a public report
+on site (核实), a handling unit handles the order (处置), a grid worker settles a
+minor matter on site (就地化解), a grid worker verifies the fix (核查), a volunteer
+helps with a resident's small request (微心愿)."""
+CHECK, HANDLE, SETTLE, VERIFY, WISH = range(5)
+STEPS: tuple[str, ...] = (*STEP_KINDS, "file", "assign", "report", "callback", "offer",
+                          "lead")
+"""Rows of the steps table: the flow's steps, the centre filing the order (立案),
+each assignment to a unit (派单; returned or signed for), a department reporting to
+a whistle (报到), the callback (回访), a small request offered to a volunteer, and
+the lead time of a handle step (an appointment, parts) after signing."""
+FILE, ASSIGN, REPORT, CALLBACK, OFFER, LEAD = range(5, 11)
+STEP_OUTCOMES: tuple[str, ...] = ("done", "not_fixed", "found_not_fixed", "returned",
+                                  "signed", "solved", "unsolved", "unreached", "open",
+                                  "accepted", "declined", "expired")
+"""How a step ended: done; a handling that did not fix the problem; a verification
+that found it unfixed; an assignment returned as wrong or signed for; a callback
+where the requester said solved, unsolved or was not reached; still open at the end;
+an offer to a volunteer accepted or declined; a small request nobody took in time."""
+(DONE, NOT_FIXED, FOUND_NOT_FIXED, RETURNED, SIGNED, SOLVED, UNSOLVED, UNREACHED, OPEN,
+ ACCEPTED, DECLINED, EXPIRED) = range(12)
+PURPOSES: tuple[str, ...] = ("follow_up", "report", "repeat")
+"""Why a visit task exists: a follow-up visit (回访 on site), a department reporting
+to a whistle (报到), the centre filing a repeat request (重复诉求)."""
+FOLLOW_UP, REPORT_TO_WHISTLE, REPEAT_FILING = range(3)

@@ -159,7 +159,8 @@ def _service(tickets: Tickets, name: str, handling: np.ndarray, template: Scenar
     values = handling[np.isfinite(handling)]
     if len(values):
         return fit_service(values)
-    kept = {c.name: c.service for c in template.demand.categories} if template else {}
+    kept = {c.name: c.service for c in template.demand.categories
+            if c.service is not None} if template else {}
     if name in kept:
         return ServiceFit(kept[name].model_dump(mode="json"), 0, {},
                           f"no handling times: kept from {tickets.grids_source}")

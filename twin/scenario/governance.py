@@ -81,14 +81,18 @@ class FollowUpSpec(Strict):
 
 
 class RepeatComplaintSpec(Strict):
-    """Repeat complaints (重复投诉) while a case is unresolved.
+    """Repeat complaints (重复投诉) while a case is unresolved, and repeat requests
+    (重复诉求) while a resident's work order is open.
 
     They arrive as a Poisson process whose rate grows linearly with the time the
     case has been open: 0 at report, `rate_at_deadline` when the case reaches its
-    colour's deadline, and on. They are counted, not handled as new work."""
+    colour's deadline (a work order: its flow's limit), and on. A case's are
+    counted, not handled as new work; a work order's are new orders linked to it,
+    filed by the centre's desk, with no field work."""
 
     rate_at_deadline: float = Field(default=0.0, ge=0, le=lim.MAX_RATE_PER_HOUR)
-    """Repeat complaints per hour from a case open for exactly its deadline [1/h]."""
+    """Repeats per hour from a case open for exactly its deadline (a work order: its
+    limit) [1/h]."""
 
 
 class EscalationSpec(Strict):
@@ -120,20 +124,32 @@ class LatentSpec(Strict):
 
 
 class VolunteerSpec(Strict):
-    """Volunteers: residents order, the community dispatches, a volunteer accepts
-    (居民点单、社区派单、志愿者接单). They take green cases of eligible categories."""
+    """Volunteers (志愿者): residents order, the community dispatches, a volunteer
+    accepts (居民点单、社区派单、志愿者接单). They serve small requests (微心愿) of
+    categories whose flow is a `wish` step, and may take green cases of
+    `volunteer_eligible` categories."""
 
     registered_per_1000_residents: float = Field(default=30.0, ge=0, le=1000)
     """Registered volunteers per 1,000 residents of a grid."""
     participation: float = Field(default=0.15, ge=0, le=1)
-    """Share of registered volunteers who take part (a points scheme 积分制
-    raised it from about 0.15 to 0.65 in practice)."""
+    """Share of registered volunteers who take part (not published; a training text
+    reports a points scheme 积分制 raising residents' participation in community
+    activities from 15% to 65%, which is another share, and unverified)."""
     shifts: list[Shift] = Field(
         default_factory=lambda: [Shift(start="09:00", end="12:00"),
                                  Shift(start="15:00", end="19:00")])
     """When volunteers are available, handed out in turn."""
     base: str = "random"
     """Where volunteers start: `random` nodes of their grid (their homes)."""
+    accept: float = Field(default=0.7, ge=0, le=1)
+    """Probability that a volunteer offered a small request accepts it."""
+    decide: ServiceSpec = Field(default_factory=lambda: Fixed(distribution="fixed",
+                                                              value=30.0))
+    """Time a volunteer takes to accept or decline an offer [min]; they stay free meanwhile."""
+    expire_after: float = Field(default=2880.0, gt=0, le=lim.MAX_MINUTES)
+    """Time after which a small request nobody accepted lapses [min]."""
+    rated_satisfied: float = Field(default=0.95, ge=0, le=1)
+    """Probability that the resident rates the help as satisfying."""
 
     def _check_base(self, raw: dict[str, Any]) -> Found:
         if self.base != "random":

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from twin.scenario import limits as lim
 from twin.scenario.base import (
@@ -34,7 +34,15 @@ from twin.scenario.governance import (
     TiersSpec,
     VolunteerSpec,
 )
-from twin.scenario.registry import DISPATCH_POLICIES, policy_problem
+from twin.scenario.orders import (
+    FlowSpec,
+    WorkOrdersSpec,
+    flow_from_name,
+    flow_problems,
+)
+from twin.scenario.rules import Deadlines as Deadlines
+from twin.scenario.rules import DispatchSpec as DispatchSpec
+from twin.scenario.rules import RunSpec as RunSpec
 from twin.scenario.service import Empirical as Empirical
 from twin.scenario.service import Exponential as Exponential
 from twin.scenario.service import Fixed as Fixed
@@ -67,8 +75,9 @@ class Category(Strict):
     channels: dict[str, float] | None = None
     """How issues enter: shares of resident (incl. 12345 hotline), patrol and sensor,
     sum 1; absent: all resident (latent categories: who finds it first)."""
-    service: ServiceSpec
-    """On-site handling time distribution [min]."""
+    service: ServiceSpec | None = None
+    """On-site handling time distribution [min]; required unless the category has
+    a `flow` (whose steps have their own times)."""
     service_by_colour: dict[str, ServiceSpec] = Field(default_factory=dict)
     """On-site time when handled at another colour's tier, keyed by colour
     (e.g. `yellow:` for the mediation office); default `service`."""
@@ -86,6 +95,15 @@ class Category(Strict):
     joint_pools: list[str] = Field(default_factory=list)
     """Responder pools a red case of this category needs at once (names from
     `tiers.joint.pools`); empty: every pool."""
+    flow: FlowSpec | None = None
+    """Handle this category as a work order (工单) through these steps: a default
+    flow by name (e.g. `compound_repair`) or a mapping (see `FlowSpec`); absent:
+    a case routed by its colour."""
+
+    @field_validator("flow", mode="before")
+    @classmethod
+    def _flow_by_name(cls, value: Any) -> Any:
+        return flow_from_name(value)
 
     def _check_rate(self, raw: dict[str, Any]) -> Found:
         keys = ("rate_per_hour", "rate_per_hour_per_1000_residents")
@@ -93,6 +111,14 @@ class Category(Strict):
         if len(given) != 1:
             where = ("rate_per_hour_per_1000_residents",) if len(given) == 2 else ()
             yield where, f"give exactly one of {keys[0]} and {keys[1]} (got {len(given)})"
+
+    def _check_service(self, raw: dict[str, Any]) -> Found:
+        if raw.get("service") is None and raw.get("flow") is None:
+            yield ("service",), ("required key is missing (a category with no flow needs its "
+                                 "on-site time)")
+        elif raw.get("service") is not None and raw.get("flow") is not None:
+            yield ("service",), ("a category with a flow takes its times from the flow's "
+                                 "steps; remove service")
 
     def _check_colours(self, raw: dict[str, Any]) -> Found:
         yield from share_problems(self.colours, COLOURS, "colours", "colour")
@@ -176,66 +202,6 @@ class WorkforceSpec(Strict):
     the way); false means wait where the job ended."""
 
 
-# ---------------------------------------------------------------------- dispatch
-class DispatchSpec(Strict):
-    """Who is sent to an issue. Waiting issues are served red first, then yellow,
-    then green, first come first served within a colour."""
-
-    policy: str = Field(
-        default="own_grid", json_schema_extra={"enum": list(DISPATCH_POLICIES)},
-        description="; ".join(f"`{name}`: {e.meaning}" for name, e in DISPATCH_POLICIES.items()))
-    borrow_after: float = Field(default=30.0, ge=0, le=lim.MAX_MINUTES)
-    """Minutes an issue waits for its own grid before a neighbour may take it [min]."""
-
-    def _check_policy(self, raw: dict[str, Any]) -> Found:
-        problem = policy_problem(self.policy)
-        if problem:
-            yield ("policy",), problem
-
-
-class Deadlines(Strict):
-    """Time allowed per colour [min]: from report to resolution, and, with
-    escalation, the time a case may wait in a colour before it moves up."""
-
-    response: float = Field(default=60.0, gt=0, le=lim.MAX_MINUTES)
-    """Time allowed from report to a responder on site, for the response rate [min]."""
-
-    green: float = Field(default=240.0, gt=0, le=lim.MAX_MINUTES)
-    """Deadline of a green case [min]."""
-    yellow: float = Field(default=1440.0, gt=0, le=lim.MAX_MINUTES)
-    """Deadline of a yellow case [min]."""
-    red: float = Field(default=4320.0, gt=0, le=lim.MAX_MINUTES)
-    """Deadline of a red case [min]."""
-
-    def _check_ordered(self, raw: dict[str, Any]) -> Found:
-        if not self.green < self.yellow < self.red:
-            key = "yellow" if not self.green < self.yellow else "red"
-            yield (key,), (
-                "deadlines must increase with severity: green < yellow < red "
-                f"(got green={self.green:g}, yellow={self.yellow:g}, red={self.red:g})"
-            )
-
-
-class RunSpec(Strict):
-    """How long to simulate and how often."""
-
-    horizon_days: float = Field(default=28.0, gt=0, le=lim.MAX_HORIZON_DAYS)
-    """Simulated length including the warm-up [days]."""
-    warmup_days: float = Field(default=7.0, ge=0, le=lim.MAX_HORIZON_DAYS)
-    """Initial period left out of every KPI [days]."""
-    replications: int = Field(default=10, ge=1, le=lim.MAX_REPLICATIONS)
-    """Independent replications (each with its own random numbers)."""
-    seed: int = Field(default=20261123, ge=0, le=2**63 - 1)
-    """Root seed; the same seed gives the same results."""
-
-    def _check_warmup(self, raw: dict[str, Any]) -> Found:
-        if self.warmup_days >= self.horizon_days:
-            yield ("warmup_days",), (
-                f"must be less than horizon_days ({self.horizon_days:g}) "
-                f"(got {self.warmup_days:g})"
-            )
-
-
 class Scenario(Strict):
     """A community, its demand, its workforce and its rules: one what-if to run."""
 
@@ -273,6 +239,13 @@ class Scenario(Strict):
     teams: list[TeamSpec] = Field(default_factory=list)
     """Specialised teams, each handling some categories with its own grids and
     workers; empty: one comprehensive team (全科网格) made of `workforce`."""
+    work_orders: WorkOrdersSpec | None = None
+    """Handling units and the rules of the work-order chain, for categories with a
+    `flow`; absent: no handling units."""
+
+    def _check_flows(self, raw: dict[str, Any]) -> Found:
+        yield from flow_problems(self.demand.categories, self.work_orders,
+                                 self.volunteers is not None)
 
     def _check_joint_pools(self, raw: dict[str, Any]) -> Found:
         # Pool names come from the raw file, so they are checked even when tiers has mistakes.
