@@ -21,6 +21,7 @@ from typing import Any
 
 from twin.experiment import RunResult
 from twin.outdir import write_folder
+from twin.records import TABLES
 from twin.scenario.loader import dump_scenario
 from twin.version import twin_version
 
@@ -124,11 +125,8 @@ def write_results(result: RunResult, out: str | Path, source: str | None = None,
     unless ``force``, which writes twin's files into it and deletes nothing else.
     """
     def fill(tmp: Path) -> None:
-        result.issues.to_parquet(tmp / "issues.parquet", index=False)
-        result.activity.to_parquet(tmp / "activity.parquet", index=False)
-        result.escalations.to_parquet(tmp / "escalations.parquet", index=False)
-        result.visits.to_parquet(tmp / "visits.parquet", index=False)
-        result.complaints.to_parquet(tmp / "complaints.parquet", index=False)
+        for name in TABLES:
+            getattr(result, name).to_parquet(tmp / f"{name}.parquet", index=False)
         result.kpis.to_csv(tmp / "kpis.csv", index=False)
         (tmp / "summary.json").write_text(json.dumps(summary_dict(result), indent=2) + "\n")
         (tmp / "scenario.resolved.yaml").write_text(dump_scenario(result.scenario))

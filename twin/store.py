@@ -32,15 +32,16 @@ import pyarrow.parquet as pq
 from twin.folders import folder_name
 from twin.model import ReplicationRecords
 from twin.outdir import remove
+from twin.records import TABLES as RECORD_TABLES
 from twin.scenario.community import FileMap
 from twin.scenario.schema import Scenario
 from twin.version import twin_version
 
 FORMAT = "twin-replication"
 """What a stored replication's ``meta.json`` says it is."""
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 """Version of the stored layout; entries of any other version are recomputed."""
-TABLES = ("issues", "activity", "escalations", "visits", "complaints")
+TABLES = tuple(RECORD_TABLES)
 """Record tables of a replication, one Parquet file each."""
 TMP_PREFIX = ".tmp-rep-"
 """Start of the name of an entry being written (removed by ``DiskStore.clean``)."""

@@ -1,11 +1,13 @@
-"""Record column specs and the recorders the model appends to.
+"""Record column specs: what each record table holds and means.
 
-The model writes only here; every KPI is computed later from these tables.
+The model writes only records; every KPI is computed later from these tables.
 Times are minutes since the start of the run (Monday 00:00).
 
 Tables: issues (one row per issue), activity (one row per interval of a staff
 member's time), escalations (one row per colour change or whistle), visits
-(one row per follow-up visit) and complaints (one row per repeat complaint).
+(one row per follow-up visit, whistle report or repeat filing), complaints (one
+row per repeat complaint), orders (one row per work-order request) and steps
+(one row per step of an order).
 Each table is a tuple of :class:`ColumnSpec` (name, dtype, unit, meaning) in
 :data:`TABLES`; the recorders' frames, :func:`parquet_schema` and the column
 reference in README.md ("Outputs", renewed by ``python -m twin.metrics.reference
@@ -14,7 +16,6 @@ reference in README.md ("Outputs", renewed by ``python -m twin.metrics.reference
 
 from __future__ import annotations
 
-from array import array
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -22,7 +23,18 @@ import numpy as np
 import pandas as pd
 
 # re-exported: the engine's modules import the state codes from here
-from twin.vocab import IDLE, OFF_SHIFT, ON_SITE, PATROL, STANDBY, STATES, TRAVEL  # noqa: F401
+from twin.vocab import (  # noqa: F401
+    IDLE,
+    OFF_SHIFT,
+    ON_SITE,
+    PATROL,
+    PURPOSES,
+    STANDBY,
+    STATES,
+    STEP_OUTCOMES,
+    STEPS,
+    TRAVEL,
+)
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -56,6 +68,8 @@ ISSUE_SPECS: tuple[ColumnSpec, ...] = (
     _("colour_closed", CAT, NONE, "colour at the end (after escalations)", "colours"),
     _("node", I64, NONE, "map node index of the issue"),
     _("latent", BOOL, NONE, "a latent hazard that a patrol could find before it was reported"),
+    _("deadline", F64, MIN, "time allowed from report to resolution: its colour's deadline at "
+      "report (a case), its flow's limit (a work order)"),
     _("t_occurred", F64, MIN, "the issue came to exist (= `t_reported` unless latent)"),
     _("t_reported", F64, MIN, "reported (empty: a latent hazard nobody found)"),
     _("t_dispatched", F64, MIN, "the first handler was assigned"),
@@ -104,16 +118,83 @@ VISIT_SPECS: tuple[ColumnSpec, ...] = (
     _("t_on_site", F64, MIN, "the worker arrived"),
     _("t_done", F64, MIN, "the visit ended"),
     _("worker", I64, NONE, "the worker"),
+    _("purpose", CAT, NONE, "`follow_up` (a grid worker's visit after a yellow or red case), "
+      "`report` (a department summoned by a whistle, 报到) or `repeat` (the centre filing a "
+      "repeat request)", "purposes"),
 )
-"""The visit table (``visits.parquet``): one row per follow-up visit."""
+"""The visit table (``visits.parquet``): one row per task that is not a case's own handling."""
 COMPLAINT_SPECS: tuple[ColumnSpec, ...] = (
     _("issue_id", I64, NONE, "the case complained about"),
     _("t", F64, MIN, "when"),
 )
 """The complaint table (``complaints.parquet``): one row per repeat complaint."""
+ORDER_SPECS: tuple[ColumnSpec, ...] = (
+    _("order_id", I64, NONE, "order number: the issue number of a first request; repeats "
+      "are numbered after the last issue"),
+    _("issue_id", I64, NONE, "the issue the request is about"),
+    _("repeat_of", I64, NONE, "the order a repeat request (重复诉求) repeats; −1 for a first "
+      "request"),
+    _("grid", CAT, NONE, "grid of the issue", "grids"),
+    _("category", CAT, NONE, "issue category (one with a flow)", "categories"),
+    _("channel", CAT, NONE, "`resident` (12345 hotline, app), `patrol` or `sensor`", "channels"),
+    _("filed", BOOL, NONE, "an order was filed (false: answered at once, no order)"),
+    _("t_received", F64, MIN, "the request was received (a patrol or sensor find: when found)"),
+    _("t_filed", F64, MIN, "filed by the centre (立案), after any on-site check"),
+    _("t_assigned", F64, MIN, "first assigned to a handling unit (派单)"),
+    _("unit", CAT, NONE, "unit of the last work step: the handling unit, or the grid-worker "
+      "unit for a flow a grid worker settles; `none` before any work step", "order_units"),
+    _("returns", I64, NONE, "assignments sent back as wrong (退单)"),
+    _("t_signed", F64, MIN, "the unit that handles it signed for it (签收)"),
+    _("t_responded", F64, MIN, "the unit contacted the requester, or was on site, whichever "
+      "came first (响应)"),
+    _("t_handled", F64, MIN, "the last handle or settle step ended"),
+    _("t_verified", F64, MIN, "the last verification ended (核查)"),
+    _("t_closed", F64, MIN, "closed (结案); a repeat closes with the order it repeats; "
+      "empty while open"),
+    _("limit", F64, MIN, "time allowed from receipt to closing"),
+    _("t_chased", F64, MIN, "chased as overdue (催办)"),
+    _("t_supervised", F64, MIN, "put under supervision (督办)"),
+    _("t_whistled", F64, MIN, "whistled (吹哨): departments summoned"),
+    _("summoned", I64, NONE, "departments summoned by its whistle"),
+    _("reworks", I64, NONE, "times sent back to be handled again (a verification found it "
+      "unfixed, or the callback said unsolved: 退回重办)"),
+    _("t_callback", F64, MIN, "the last callback (回访)"),
+    _("called_back", BOOL, NONE, "the requester answered the last callback"),
+    _("solved", BOOL, NONE, "they said it was solved (false when not called back)"),
+    _("satisfied", BOOL, NONE, "they said they were satisfied (false when not called back)"),
+)
+"""The order table (``orders.parquet``): one row per request of a category with a flow."""
+STEP_SPECS: tuple[ColumnSpec, ...] = (
+    _("order_id", I64, NONE, "the order"),
+    _("step", CAT, NONE, "`check`, `handle`, `settle`, `verify` (the flow's steps), `file`, "
+      "`assign`, `report` (a department summoned by a whistle), `callback`, `offer` (a small "
+      "request offered to a volunteer) or `lead` (a handle step's lead time after signing)",
+      "steps"),
+    _("step_no", I64, NONE, "position of the step in its flow (an assignment: of its handle "
+      "step); −1 for file, report and callback rows"),
+    _("unit", CAT, NONE, "the unit that did it (for an assignment: the unit assigned)",
+      "units"),
+    _("worker", I64, NONE, "staff id; −1 when nobody's time was used"),
+    _("attempt", I64, NONE, "1 the first time this order goes through this step, then 2, 3 ..."),
+    _("t_ready", F64, MIN, "the step could start: the order joined the queue (an assignment: "
+      "was assigned; a report: the whistle)"),
+    _("t_dispatched", F64, MIN, "a staff member was sent or took it"),
+    _("t_on_site", F64, MIN, "the staff member arrived (desk work: started)"),
+    _("t_done", F64, MIN, "the step ended (an assignment: returned or signed for); empty "
+      "while open"),
+    _("wait", F64, MIN, "`t_dispatched − t_ready` (an assignment: `t_done − t_ready`)"),
+    _("travel", F64, MIN, "travel time"),
+    _("handling", F64, MIN, "`t_done − t_on_site`: staff time on the step"),
+    _("outcome", CAT, NONE, "`done`, `not_fixed`, `found_not_fixed`, `returned`, `signed`, "
+      "`solved`, `unsolved`, `unreached` or `open` (unfinished at the end)", "step_outcomes"),
+    _("limit", F64, MIN, "time allowed for the row's stamp: signing (assign rows), arriving "
+      "(report rows); empty otherwise"),
+)
+"""The step table (``steps.parquet``): one row per step of an order, each time it is done."""
 TABLES: dict[str, tuple[ColumnSpec, ...]] = {
     "issues": ISSUE_SPECS, "activity": ACTIVITY_SPECS, "escalations": ESCALATION_SPECS,
-    "visits": VISIT_SPECS, "complaints": COMPLAINT_SPECS,
+    "visits": VISIT_SPECS, "complaints": COMPLAINT_SPECS, "orders": ORDER_SPECS,
+    "steps": STEP_SPECS,
 }
 """Every record table by name, in the order of the result folder."""
 REPLICATION = _("replication", I64, NONE, "replication number: the first column of every table "
@@ -121,8 +202,8 @@ REPLICATION = _("replication", I64, NONE, "replication number: the first column 
 """The column that run results put in front of every table."""
 
 
-ISSUE_COLUMNS, ACTIVITY_COLUMNS, ESCALATION_COLUMNS, VISIT_COLUMNS, COMPLAINT_COLUMNS = (
-    tuple(spec.name for spec in specs) for specs in TABLES.values())
+(ISSUE_COLUMNS, ACTIVITY_COLUMNS, ESCALATION_COLUMNS, VISIT_COLUMNS, COMPLAINT_COLUMNS,
+ ORDER_COLUMNS, STEP_COLUMNS) = (tuple(spec.name for spec in specs) for specs in TABLES.values())
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,10 +220,14 @@ class Labels:
 
     def names(self, categories: str) -> list[str]:
         """The names behind a category column's codes (its spec's ``categories``)."""
-        if categories == "states":
-            return list(STATES)
+        fixed = {"states": STATES, "steps": STEPS, "step_outcomes": STEP_OUTCOMES,
+                 "purposes": PURPOSES}
+        if categories in fixed:
+            return list(fixed[categories])
         if categories == "handlers":  # the kind of the last handler, or none yet
             return [*self.kinds, "none"]
+        if categories == "order_units":  # the unit of an order's last work step, or none yet
+            return [*self.units, "none"]
         names: list[str] = getattr(self, categories)
         return names
 
@@ -167,204 +252,6 @@ def build_frame(specs: tuple[ColumnSpec, ...], values: dict[str, Any],
         else:
             columns[spec.name] = np.asarray(values[spec.name], dtype=spec.dtype)
     return pd.DataFrame(columns)
-
-
-class IssueRecorder:
-    """Columns of the issue table for issues known in advance (ids 0..n-1).
-
-    Arrival attributes are given at construction; the model fills in the
-    times and the handler as the issue moves on. ``t_dispatched``,
-    ``t_on_site`` and ``travel`` keep the first attempt; ``worker`` and
-    ``handler`` the last.
-    """
-
-    def __init__(self, t_occurred: np.ndarray, grid: np.ndarray, unit: np.ndarray,
-                 category: np.ndarray, channel: np.ndarray, colour: np.ndarray,
-                 node: np.ndarray, latent: np.ndarray) -> None:
-        n = len(t_occurred)
-        self.t_occurred = t_occurred
-        self.grid = grid
-        self.unit = unit
-        self.category = category
-        self.channel = np.array(channel, dtype=np.int8)
-        self.colour = colour
-        self.colour_closed = np.array(colour, dtype=np.int64)
-        self.node = node
-        self.latent = latent
-        self.t_reported = np.full(n, np.nan)
-        self.t_dispatched = np.full(n, np.nan)
-        self.t_on_site = np.full(n, np.nan)
-        self.t_resolved = np.full(n, np.nan)
-        self.travel = np.full(n, np.nan)
-        self.worker = np.full(n, -1, dtype=np.int64)
-        self.handler = np.full(n, -1, dtype=np.int64)
-        self.borrowed = np.zeros(n, dtype=bool)
-        self.escalations = np.zeros(n, dtype=np.int64)
-        self.repeat_complaints = np.zeros(n, dtype=np.int64)
-
-    def to_frame(self, labels: Labels) -> pd.DataFrame:
-        """The issue table."""
-        handler = np.where(self.handler < 0, len(labels.kinds), self.handler)
-        return build_frame(ISSUE_SPECS, {
-            "issue_id": np.arange(len(self.t_occurred), dtype=np.int64),
-            "grid": self.grid,
-            "unit": self.unit,
-            "category": self.category,
-            "channel": self.channel,
-            "colour": self.colour,
-            "colour_closed": self.colour_closed,
-            "node": self.node,
-            "latent": self.latent,
-            "t_occurred": self.t_occurred,
-            "t_reported": self.t_reported,
-            "t_dispatched": self.t_dispatched,
-            "t_on_site": self.t_on_site,
-            "t_resolved": self.t_resolved,
-            "worker": self.worker,
-            "handler": handler,
-            "borrowed": self.borrowed,
-            "travel": self.travel,
-            "escalations": self.escalations,
-            "repeat_complaints": self.repeat_complaints,
-        }, labels)
-
-
-class ActivityRecorder:
-    """Append-only staff intervals in compact typed arrays."""
-
-    def __init__(self, worker_unit: np.ndarray, worker_kind: np.ndarray, n_issues: int) -> None:
-        self.worker_unit = worker_unit
-        self.worker_kind = worker_kind
-        self.n_issues = n_issues
-        self.worker = array("i")
-        self.state = array("b")
-        self.t_start = array("d")
-        self.t_end = array("d")
-        self.task = array("q")
-
-    def add(self, worker: int, state: int, t_start: float, t_end: float, task: int = -1) -> None:
-        """Append one interval; empty intervals are dropped."""
-        if t_end > t_start:
-            self.worker.append(worker)
-            self.state.append(state)
-            self.t_start.append(t_start)
-            self.t_end.append(t_end)
-            self.task.append(task)
-
-    def appenders(self) -> tuple[Any, Any, Any, Any, Any]:
-        """The five column appenders (worker, state, start, end, task), for a hot loop
-        that records non-empty intervals without a method call per interval."""
-        return (self.worker.append, self.state.append, self.t_start.append,
-                self.t_end.append, self.task.append)
-
-    def to_frame(self, labels: Labels, visit_issue: np.ndarray) -> pd.DataFrame:
-        """The activity table; ``visit_issue`` maps visit number to its issue."""
-        workers = np.frombuffer(self.worker, dtype=np.int32).astype(np.int64) if len(
-            self.worker) else np.zeros(0, np.int64)
-        states = np.frombuffer(self.state, dtype=np.int8) if len(self.state) else np.zeros(
-            0, np.int8)
-        task = np.asarray(self.task, dtype=np.int64)
-        visit = task >= self.n_issues
-        issue = task.copy()
-        if visit.any():
-            issue[visit] = visit_issue[task[visit] - self.n_issues]
-        return build_frame(ACTIVITY_SPECS, {
-            "worker": workers,
-            "kind": self.worker_kind[workers],
-            "unit": self.worker_unit[workers],
-            "state": states,
-            "t_start": self.t_start,
-            "t_end": self.t_end,
-            "issue_id": issue,
-            "visit": visit,
-        }, labels)
-
-
-class EventRecorder:
-    """Append-only rows of escalations (issue, time, from, to, cause)."""
-
-    def __init__(self) -> None:
-        self.issue = array("q")
-        self.t = array("d")
-        self.frm = array("b")
-        self.to = array("b")
-        self.cause = array("b")
-
-    def add(self, issue: int, t: float, frm: int, to: int, cause: int) -> None:
-        """Append one transition."""
-        self.issue.append(issue)
-        self.t.append(t)
-        self.frm.append(frm)
-        self.to.append(to)
-        self.cause.append(cause)
-
-    def to_frame(self, labels: Labels) -> pd.DataFrame:
-        """The escalations table."""
-        return build_frame(ESCALATION_SPECS, {
-            "issue_id": self.issue,
-            "t": self.t,
-            "from_colour": np.asarray(self.frm),
-            "to_colour": np.asarray(self.to),
-            "cause": np.asarray(self.cause),
-        }, labels)
-
-
-class VisitRecorder:
-    """Follow-up visits (回访), numbered in order of creation."""
-
-    def __init__(self) -> None:
-        self.issue: list[int] = []
-        self.unit: list[int] = []
-        self.node: list[int] = []
-        self.t_due: list[float] = []
-        self.t_dispatched: list[float] = []
-        self.t_on_site: list[float] = []
-        self.t_done: list[float] = []
-        self.worker: list[int] = []
-        self.service: list[float] = []
-
-    def create(self, issue: int, unit: int, node: int, t_due: float, service: float) -> int:
-        """A new visit; returns its number."""
-        self.issue.append(issue)
-        self.unit.append(unit)
-        self.node.append(node)
-        self.t_due.append(t_due)
-        self.service.append(service)
-        for column in (self.t_dispatched, self.t_on_site, self.t_done):
-            column.append(float("nan"))
-        self.worker.append(-1)
-        return len(self.issue) - 1
-
-    def to_frame(self, labels: Labels) -> pd.DataFrame:
-        """The visits table."""
-        return build_frame(VISIT_SPECS, {
-            "visit_id": np.arange(len(self.issue), dtype=np.int64),
-            "issue_id": self.issue,
-            "unit": np.asarray(self.unit, dtype=np.int64),
-            "node": self.node,
-            "t_due": self.t_due,
-            "t_dispatched": self.t_dispatched,
-            "t_on_site": self.t_on_site,
-            "t_done": self.t_done,
-            "worker": self.worker,
-        }, labels)
-
-
-def complaints_frame(t_reported: np.ndarray, offsets: np.ndarray, open_for: np.ndarray,
-                     more: dict[int, np.ndarray]) -> pd.DataFrame:
-    """Repeat complaints: the pre-drawn offsets that fall while each issue was open,
-    plus ``more`` offsets for issues open longer than the pre-drawn ones reach."""
-    hit = offsets < np.nan_to_num(open_for, nan=-1.0)[:, None]
-    issue, k = np.nonzero(hit)
-    t = t_reported[issue] + offsets[issue, k]
-    if more:
-        extra_issue = np.concatenate([np.full(len(v), i) for i, v in more.items()])
-        extra_t = np.concatenate([t_reported[i] + v for i, v in more.items()])
-        issue = np.concatenate([issue, extra_issue])
-        t = np.concatenate([t, extra_t])
-        order = np.lexsort((t, issue))
-        issue, t = issue[order], t[order]
-    return build_frame(COMPLAINT_SPECS, {"issue_id": issue, "t": t})
 
 
 # ------------------------------------------------------------- derived from the specs

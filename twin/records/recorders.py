@@ -1,0 +1,230 @@
+"""The recorders the model appends to, one per record table of a case's life."""
+
+from __future__ import annotations
+
+from array import array
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from twin.records.specs import (
+    ACTIVITY_SPECS,
+    COMPLAINT_SPECS,
+    ESCALATION_SPECS,
+    ISSUE_SPECS,
+    VISIT_SPECS,
+    Labels,
+    build_frame,
+)
+
+
+class IssueRecorder:
+    """Columns of the issue table for issues known in advance (ids 0..n-1).
+
+    Arrival attributes are given at construction; the model fills in the
+    times and the handler as the issue moves on. ``t_dispatched``,
+    ``t_on_site`` and ``travel`` keep the first attempt; ``worker`` and
+    ``handler`` the last.
+    """
+
+    def __init__(self, t_occurred: np.ndarray, grid: np.ndarray, unit: np.ndarray,
+                 category: np.ndarray, channel: np.ndarray, colour: np.ndarray,
+                 node: np.ndarray, latent: np.ndarray, deadline: np.ndarray | None = None
+                 ) -> None:
+        n = len(t_occurred)
+        self.deadline = np.full(n, np.nan) if deadline is None else deadline
+        self.t_occurred = t_occurred
+        self.grid = grid
+        self.unit = unit
+        self.category = category
+        self.channel = np.array(channel, dtype=np.int8)
+        self.colour = colour
+        self.colour_closed = np.array(colour, dtype=np.int64)
+        self.node = node
+        self.latent = latent
+        self.t_reported = np.full(n, np.nan)
+        self.t_dispatched = np.full(n, np.nan)
+        self.t_on_site = np.full(n, np.nan)
+        self.t_resolved = np.full(n, np.nan)
+        self.travel = np.full(n, np.nan)
+        self.worker = np.full(n, -1, dtype=np.int64)
+        self.handler = np.full(n, -1, dtype=np.int64)
+        self.borrowed = np.zeros(n, dtype=bool)
+        self.escalations = np.zeros(n, dtype=np.int64)
+        self.repeat_complaints = np.zeros(n, dtype=np.int64)
+
+    def to_frame(self, labels: Labels) -> pd.DataFrame:
+        """The issue table."""
+        handler = np.where(self.handler < 0, len(labels.kinds), self.handler)
+        return build_frame(ISSUE_SPECS, {
+            "issue_id": np.arange(len(self.t_occurred), dtype=np.int64),
+            "grid": self.grid,
+            "unit": self.unit,
+            "category": self.category,
+            "channel": self.channel,
+            "colour": self.colour,
+            "colour_closed": self.colour_closed,
+            "node": self.node,
+            "latent": self.latent,
+            "deadline": self.deadline,
+            "t_occurred": self.t_occurred,
+            "t_reported": self.t_reported,
+            "t_dispatched": self.t_dispatched,
+            "t_on_site": self.t_on_site,
+            "t_resolved": self.t_resolved,
+            "worker": self.worker,
+            "handler": handler,
+            "borrowed": self.borrowed,
+            "travel": self.travel,
+            "escalations": self.escalations,
+            "repeat_complaints": self.repeat_complaints,
+        }, labels)
+
+
+class ActivityRecorder:
+    """Append-only staff intervals in compact typed arrays."""
+
+    def __init__(self, worker_unit: np.ndarray, worker_kind: np.ndarray, n_issues: int) -> None:
+        self.worker_unit = worker_unit
+        self.worker_kind = worker_kind
+        self.n_issues = n_issues
+        self.worker = array("i")
+        self.state = array("b")
+        self.t_start = array("d")
+        self.t_end = array("d")
+        self.task = array("q")
+
+    def add(self, worker: int, state: int, t_start: float, t_end: float, task: int = -1) -> None:
+        """Append one interval; empty intervals are dropped."""
+        if t_end > t_start:
+            self.worker.append(worker)
+            self.state.append(state)
+            self.t_start.append(t_start)
+            self.t_end.append(t_end)
+            self.task.append(task)
+
+    def appenders(self) -> tuple[Any, Any, Any, Any, Any]:
+        """The five column appenders (worker, state, start, end, task), for a hot loop
+        that records non-empty intervals without a method call per interval."""
+        return (self.worker.append, self.state.append, self.t_start.append,
+                self.t_end.append, self.task.append)
+
+    def to_frame(self, labels: Labels, visit_issue: np.ndarray) -> pd.DataFrame:
+        """The activity table; ``visit_issue`` maps visit number to its issue."""
+        workers = np.frombuffer(self.worker, dtype=np.int32).astype(np.int64) if len(
+            self.worker) else np.zeros(0, np.int64)
+        states = np.frombuffer(self.state, dtype=np.int8) if len(self.state) else np.zeros(
+            0, np.int8)
+        task = np.asarray(self.task, dtype=np.int64)
+        visit = task >= self.n_issues
+        issue = task.copy()
+        if visit.any():
+            issue[visit] = visit_issue[task[visit] - self.n_issues]
+        return build_frame(ACTIVITY_SPECS, {
+            "worker": workers,
+            "kind": self.worker_kind[workers],
+            "unit": self.worker_unit[workers],
+            "state": states,
+            "t_start": self.t_start,
+            "t_end": self.t_end,
+            "issue_id": issue,
+            "visit": visit,
+        }, labels)
+
+
+class EventRecorder:
+    """Append-only rows of escalations (issue, time, from, to, cause)."""
+
+    def __init__(self) -> None:
+        self.issue = array("q")
+        self.t = array("d")
+        self.frm = array("b")
+        self.to = array("b")
+        self.cause = array("b")
+
+    def add(self, issue: int, t: float, frm: int, to: int, cause: int) -> None:
+        """Append one transition."""
+        self.issue.append(issue)
+        self.t.append(t)
+        self.frm.append(frm)
+        self.to.append(to)
+        self.cause.append(cause)
+
+    def to_frame(self, labels: Labels) -> pd.DataFrame:
+        """The escalations table."""
+        return build_frame(ESCALATION_SPECS, {
+            "issue_id": self.issue,
+            "t": self.t,
+            "from_colour": np.asarray(self.frm),
+            "to_colour": np.asarray(self.to),
+            "cause": np.asarray(self.cause),
+        }, labels)
+
+
+class VisitRecorder:
+    """Visit tasks (follow-ups, whistle reports, repeat filings), numbered in order of
+    creation."""
+
+    def __init__(self) -> None:
+        self.issue: list[int] = []
+        self.unit: list[int] = []
+        self.node: list[int] = []
+        self.t_due: list[float] = []
+        self.t_dispatched: list[float] = []
+        self.t_on_site: list[float] = []
+        self.t_done: list[float] = []
+        self.worker: list[int] = []
+        self.service: list[float] = []
+        self.purpose: list[int] = []
+
+    def create(self, issue: int, unit: int, node: int, t_due: float, service: float,
+               purpose: int = 0) -> int:
+        """A new visit; returns its number."""
+        self.purpose.append(purpose)
+        self.issue.append(issue)
+        self.unit.append(unit)
+        self.node.append(node)
+        self.t_due.append(t_due)
+        self.service.append(service)
+        for column in (self.t_dispatched, self.t_on_site, self.t_done):
+            column.append(float("nan"))
+        self.worker.append(-1)
+        return len(self.issue) - 1
+
+    def to_frame(self, labels: Labels) -> pd.DataFrame:
+        """The visits table."""
+        return build_frame(VISIT_SPECS, {
+            "visit_id": np.arange(len(self.issue), dtype=np.int64),
+            "issue_id": self.issue,
+            "unit": np.asarray(self.unit, dtype=np.int64),
+            "node": self.node,
+            "t_due": self.t_due,
+            "t_dispatched": self.t_dispatched,
+            "t_on_site": self.t_on_site,
+            "t_done": self.t_done,
+            "worker": self.worker,
+            "purpose": np.asarray(self.purpose, dtype=np.int64),
+        }, labels)
+
+
+def complaints_frame(t_reported: np.ndarray, offsets: np.ndarray, open_for: np.ndarray,
+                     more: dict[int, np.ndarray],
+                     repeats: tuple[np.ndarray, np.ndarray] | None = None) -> pd.DataFrame:
+    """Repeat complaints: the pre-drawn offsets that fall while each issue was open,
+    plus ``more`` offsets for issues open longer than the pre-drawn ones reach, plus
+    ``repeats`` (issue, time) made during the run (work orders' repeat requests)."""
+    hit = offsets < np.nan_to_num(open_for, nan=-1.0)[:, None]
+    issue, k = np.nonzero(hit)
+    t = t_reported[issue] + offsets[issue, k]
+    extra_issue = [np.full(len(v), i) for i, v in more.items()]
+    extra_t = [t_reported[i] + v for i, v in more.items()]
+    if repeats is not None and len(repeats[0]):
+        extra_issue.append(repeats[0])
+        extra_t.append(repeats[1])
+    if extra_issue:
+        issue = np.concatenate([issue, *extra_issue])
+        t = np.concatenate([t, *extra_t])
+        order = np.lexsort((t, issue))
+        issue, t = issue[order], t[order]
+    return build_frame(COMPLAINT_SPECS, {"issue_id": issue, "t": t})
