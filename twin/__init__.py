@@ -13,8 +13,18 @@ issue on site, then take the most urgent waiting issue they may take or walk
 back to base. Waiting issues are served red first, then first come first
 served.
 
-The model only appends records: one row per issue with every timestamp and one
-row per interval of a worker's time. KPIs (response and resolution times,
+A category with a flow is a work order (工单): the command centre files it and
+assigns it to a handling unit (property management, city management, a
+department; sometimes wrongly, and it comes back), the unit signs for it, contacts
+the requester and fixes it, often hours or days later; the grid worker checks
+reports and verifies fixes; the requester is called back, and an unsolved order
+is handled again. Overdue orders are chased and supervised, a whistle summons
+departments, repeat requests are linked to the first. Residents' small requests
+(微心愿) go to volunteers who accept or decline.
+
+The model only appends records: one row per issue with every timestamp, one
+row per interval of a worker's time, one per work order and one per step of an
+order. KPIs (response and resolution times,
 deadline compliance, utilisation, travel share, number waiting) are pure
 functions of those tables, computed after a warm-up and summarised across
 replications with 95% confidence intervals. Random numbers come from named

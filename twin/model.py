@@ -20,6 +20,8 @@ from twin.records import (
     EventRecorder,
     IssueRecorder,
     Labels,
+    OrderRecorder,
+    StepRecorder,
     VisitRecorder,
     complaints_frame,
 )
@@ -41,6 +43,10 @@ class ReplicationRecords:
     escalations: pd.DataFrame
     visits: pd.DataFrame
     complaints: pd.DataFrame
+    orders: pd.DataFrame
+    """Work-order requests (categories with a flow); empty without flows."""
+    steps: pd.DataFrame
+    """Steps of the work orders."""
     runtime: float
     """Wall-clock seconds."""
     n_events: int
@@ -102,11 +108,14 @@ def simulate(
 
     env = simpy.Environment()
     issues = IssueRecorder(arr.t, arr.grid, unit, arr.category, arr.channel, arr.colour,
-                           arr.node, arr.latent)
+                           arr.node, arr.latent, issue_deadlines(scenario, arr))
     activity = ActivityRecorder(staffing.unit, staffing.kind, len(arr))
     escalations, visits = EventRecorder(), VisitRecorder()
+    orders = OrderRecorder(len(arr), flowed_issues(scenario, arr.category), arr.grid,
+                           arr.category, arr.channel, order_limits(scenario, arr.category))
+    steps = StepRecorder()
     engine = assemble_engine(env, scenario, community, staffing, arr, issues, activity,
-                             escalations, visits, streams)
+                             escalations, visits, streams, orders, steps)
     staff = engine.staff
     changes: list[tuple[float, int, bool]] = []
     for w, spans in enumerate(staffing.duty):
@@ -121,11 +130,12 @@ def simulate(
     changes.sort(key=lambda change: (change[0], change[2], change[1]))
     _start(env, engine, arr, scenario.patrols.enabled, changes)
     env.run(until=horizon)
+    engine.flush()
     _close_open_intervals(staff, horizon)
     issues.colour_closed[:] = engine.book.colour  # the colour each case ended with
 
     labels = labels_for(scenario, community, staffing)
-    complaints = _complaints(scenario, arr, issues, streams, horizon)
+    complaints = _complaints(scenario, arr, issues, streams, horizon, orders)
     issues.repeat_complaints[:] = np.bincount(complaints["issue_id"].to_numpy(),
                                               minlength=len(arr))
     return ReplicationRecords(
@@ -135,9 +145,33 @@ def simulate(
         escalations=escalations.to_frame(labels),
         visits=visits.to_frame(labels),
         complaints=complaints,
+        orders=orders.to_frame(labels),
+        steps=steps.to_frame(labels),
         runtime=time.perf_counter() - started,
         n_events=len(arr),
     )
+
+
+def flowed_issues(scenario: Scenario, category: np.ndarray) -> np.ndarray:
+    """Per issue: its category has a flow (it is a work order)."""
+    flowed = np.array([c.flow is not None for c in scenario.demand.categories], dtype=bool)
+    return flowed[category]
+
+
+def issue_deadlines(scenario: Scenario, arr: Arrivals) -> np.ndarray:
+    """Per issue: the time allowed from report to resolution [min]: its colour's
+    deadline at report, or its flow's limit for a work order."""
+    d = scenario.deadlines
+    by_colour = np.array([d.green, d.yellow, d.red])[arr.colour.astype(np.int64)]
+    limit = order_limits(scenario, arr.category)
+    return np.where(np.isnan(limit), by_colour, limit)
+
+
+def order_limits(scenario: Scenario, category: np.ndarray) -> np.ndarray:
+    """Per issue: the time its flow allows from receipt to closing [min] (NaN: no flow)."""
+    limit = np.array([c.flow.time_limit() if c.flow is not None else np.nan
+                      for c in scenario.demand.categories], dtype=float)
+    return limit[category]
 
 
 def _start(env: simpy.Environment, engine: Engine, arr: Arrivals, patrols: bool,
@@ -156,12 +190,16 @@ def _start(env: simpy.Environment, engine: Engine, arr: Arrivals, patrols: bool,
 
 
 def _complaints(scenario: Scenario, arr: Arrivals, issues: IssueRecorder, streams: Streams,
-                horizon: float) -> pd.DataFrame:
-    """Repeat complaints of every issue while it was open (reported -> resolved or horizon)."""
+                horizon: float, orders: OrderRecorder) -> pd.DataFrame:
+    """Repeat complaints of every case while it was open (reported -> resolved or
+    horizon); a work order's are its repeat requests, made during the run."""
     open_for = np.where(np.isnan(issues.t_resolved), horizon, issues.t_resolved) - (
         issues.t_reported)
+    open_for[orders.flowed] = np.nan  # counted by the order desk instead
+    repeats = (np.asarray(orders.repeat_issue, dtype=np.int64),
+               np.asarray(orders.repeat_received, dtype=float))
     if arr.repeat_offsets.shape[1] == 0:  # repeat complaints are off
-        return complaints_frame(issues.t_reported, arr.repeat_offsets, open_for, {})
+        return complaints_frame(issues.t_reported, arr.repeat_offsets, open_for, {}, repeats)
     last = arr.repeat_offsets[:, -1]
     beyond = np.flatnonzero(np.nan_to_num(open_for, nan=-1.0) > last)
     d = scenario.deadlines
@@ -169,7 +207,7 @@ def _complaints(scenario: Scenario, arr: Arrivals, issues: IssueRecorder, stream
     rate = scenario.repeat_complaints.rate_at_deadline
     more = {int(i): more_repeat_offsets(float(last[i]), float(open_for[i]), float(deadline[i]),
                                         rate, streams[f"repeat-more/{i}"]) for i in beyond}
-    return complaints_frame(issues.t_reported, arr.repeat_offsets, open_for, more)
+    return complaints_frame(issues.t_reported, arr.repeat_offsets, open_for, more, repeats)
 
 
 def _close_open_intervals(staff: Staff, horizon: float) -> None:

@@ -4,10 +4,12 @@ The figures are expectations from the scenario's rates, not a simulation, and
 the memory figure is rough (within about a factor of two): about 1 KB per issue
 while a replication runs (measured: 971 MB for a million issues with records,
 ``benchmarks/README.md``), about 0.3 KB per issue kept for the results of every
-replication, and 40 bytes per repeat complaint. Repeat complaints are estimated
+replication, and 40 bytes per repeat complaint; a work order (a category with a
+flow) adds about 1 KB while running and 0.6 KB kept (its row and about four
+step rows). Repeat complaints are estimated
 for a case open ``max(deadline, 12 h)`` (an overnight wait; an upper figure for
-most scenarios): their rate grows linearly with the time
-open, so a tiny deadline multiplies them.
+most scenarios; a work order: open for its limit): their rate grows linearly with
+the time open, so a tiny deadline multiplies them.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ from twin.vocab import HOURS_PER_DAY, MINUTES_PER_HOUR
 BYTES_PER_ISSUE_RUNNING = 1_000
 BYTES_PER_ISSUE_KEPT = 300
 BYTES_PER_COMPLAINT = 40
+BYTES_PER_ORDER_RUNNING = 1_000
+BYTES_PER_ORDER_KEPT = 600
 _OPEN_AT_LEAST = 720.0  # minutes a case is assumed open, for repeat complaints
 
 
@@ -90,15 +94,22 @@ def estimate(scenario: Scenario, community: Community, jobs: int = 1,
     per_category = rates.mean(axis=2).sum(axis=0) * hours
     issues = float(per_category.sum())
     complaints = 0.0
+    orders = float(sum(n for n, cat in zip(per_category, scenario.demand.categories,
+                                           strict=True) if cat.flow is not None))
     rate = scenario.repeat_complaints.rate_at_deadline / MINUTES_PER_HOUR  # [1/min]
     if rate > 0 and issues > 0:
         d = scenario.deadlines
         deadline = np.array([d.green, d.yellow, d.red])
         for n, cat in zip(per_category, scenario.demand.categories, strict=True):
+            if cat.flow is not None:  # open for its limit; the rate reaches R there
+                complaints += float(n * rate * cat.flow.time_limit() / 2)
+                continue
             shares = np.array([cat.colours.get(c, 0.0) for c in ("green", "yellow", "red")])
             open_for = np.maximum(deadline, _OPEN_AT_LEAST)
             complaints += float(n * (shares * rate * open_for**2 / (2 * deadline)).sum())
-    per_rep = issues * BYTES_PER_ISSUE_RUNNING + complaints * BYTES_PER_COMPLAINT
-    kept = reps * (issues * BYTES_PER_ISSUE_KEPT + complaints * BYTES_PER_COMPLAINT)
+    per_rep = (issues * BYTES_PER_ISSUE_RUNNING + orders * BYTES_PER_ORDER_RUNNING
+               + complaints * BYTES_PER_COMPLAINT)
+    kept = reps * (issues * BYTES_PER_ISSUE_KEPT + orders * BYTES_PER_ORDER_KEPT
+                   + complaints * BYTES_PER_COMPLAINT)
     memory = min(jobs, reps) * per_rep + kept
     return SizeEstimate(issues, complaints, reps, jobs, memory, available_memory())

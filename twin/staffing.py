@@ -5,7 +5,9 @@ A *unit* is a queue of work with the staff who draw from it:
 * one unit per (team, grid) for grid workers (网格员). Without `teams` there is a
   single comprehensive team whose units are the scenario's grids;
 * one unit for the mediation office (yellow cases), if `tiers` is given;
-* one unit per responder pool of the joint response (red cases).
+* one unit per responder pool of the joint response (red cases);
+* one unit per handling unit of `work_orders` (one per grid with `per_grid`), and
+  one for the centre's filing desk.
 
 Volunteers belong to the grid-worker unit of their home node, of the team that
 owns the volunteer-eligible categories (the first such team, if several).
@@ -20,9 +22,11 @@ import numpy as np
 from twin.geography import Community, MapError, block_grids
 from twin.patrol import patrol_routes
 from twin.rng import Streams
+from twin.scenario.orders import CENTRE_UNIT
 from twin.scenario.schema import WEEKDAYS, Scenario, Shift
 from twin.vocab import (  # noqa: F401 - re-exported for older imports
     GRID_WORKER,
+    HANDLER,
     KINDS,
     MEDIATOR,
     MINUTES_PER_DAY,
@@ -60,6 +64,12 @@ class Staffing:
     duty: list[list[tuple[float, float]] | None]
     """Per staff member, sorted disjoint on-duty intervals [min]; None = always on
     duty (no shifts given); [] = never on duty within the horizon."""
+    travels: np.ndarray
+    """Per staff member: travels on the map (false: office or remote work)."""
+    handling_units: dict[str, list[int]]
+    """Per handling unit of `work_orders.units`: its unit, or one unit per grid."""
+    centre_unit: int
+    """Unit of the centre's filing desk, -1 if none."""
 
 
 def _clock(text: str) -> float:
@@ -101,10 +111,12 @@ class _Roll:
         self.unit: list[int] = []
         self.base: list[int] = []
         self.duty: list[list[tuple[float, float]] | None] = []
+        self.travels: list[bool] = []
 
-    def add(self, count: int, kind: int, unit: int, bases: list[int], shifts: list[Shift]
-            ) -> None:
+    def add(self, count: int, kind: int, unit: int, bases: list[int], shifts: list[Shift],
+            travels: bool = True) -> None:
         for k in range(count):
+            self.travels.append(travels)
             self.kind.append(kind)
             self.unit.append(unit)
             self.base.append(bases[k % len(bases)])
@@ -178,7 +190,7 @@ def build_staffing(scenario: Scenario, community: Community, streams: Streams | 
         unit_names.append("mediation")
         unit_team.append(-1)
         roll.add(med.staff, MEDIATOR, mediation_unit,
-                 [_node(community, med.node, "tiers.mediation.node")], med.shifts)
+                 [_node(community, med.node, "tiers.mediation.node")], med.shifts, med.travel)
         for p, pool in enumerate(scenario.tiers.joint.pools):
             joint_units.append(len(unit_names))
             unit_names.append(pool.name)
@@ -186,6 +198,8 @@ def build_staffing(scenario: Scenario, community: Community, streams: Streams | 
             roll.add(pool.staff, RESPONDER, joint_units[-1],
                      [_node(community, pool.node, f"tiers.joint.pools.{p}.node")], pool.shifts)
         routes += [np.zeros(0, dtype=np.int64)] * (1 + len(joint_units))
+    handling, centre_unit = _add_handling_units(scenario, community, roll, unit_names, unit_team)
+    routes += [np.zeros(0, dtype=np.int64)] * (len(unit_names) - len(routes))
     return Staffing(
         unit_names=unit_names,
         unit_team=np.array(unit_team, dtype=np.int64),
@@ -199,7 +213,54 @@ def build_staffing(scenario: Scenario, community: Community, streams: Streams | 
         unit=np.array(roll.unit, dtype=np.int64),
         base=np.array(roll.base, dtype=np.int64),
         duty=roll.duty,
+        travels=np.array(roll.travels, dtype=bool),
+        handling_units=handling,
+        centre_unit=centre_unit,
     )
+
+
+def _add_handling_units(scenario: Scenario, community: Community, roll: _Roll,
+                        unit_names: list[str], unit_team: list[int]
+                        ) -> tuple[dict[str, list[int]], int]:
+    """Units and staff of `work_orders`: handling units and the centre's desk."""
+    spec = scenario.work_orders
+    if spec is None:
+        return {}, -1
+    handling: dict[str, list[int]] = {}
+    taken = set(unit_names)  # grids (or team/grid), the mediation office, responder pools
+    for i, unit in enumerate(spec.units):
+        if unit.name in taken:
+            raise MapError(f"work_orders.units.{i}.name",
+                           f"{unit.name!r} is also the name of a grid or a responder pool; "
+                           "give the handling unit another name")
+        handling[unit.name] = []
+        key = f"work_orders.units.{i}.node"
+        if unit.per_grid:
+            for g, grid in enumerate(community.grid_names):
+                handling[unit.name].append(len(unit_names))
+                unit_names.append(f"{unit.name}/{grid}")
+                unit_team.append(-1)
+                base = (_node(community, unit.node, key) if unit.node is not None
+                        else int(community.centre_node[g]))
+                roll.add(unit.staff, HANDLER, len(unit_names) - 1, [base], unit.shifts,
+                         unit.travel)
+        else:
+            handling[unit.name].append(len(unit_names))
+            unit_names.append(unit.name)
+            unit_team.append(-1)
+            roll.add(unit.staff, HANDLER, len(unit_names) - 1,
+                     [_node(community, unit.node, key)], unit.shifts, unit.travel)
+    centre_unit = -1
+    if spec.centre is not None and CENTRE_UNIT in unit_names:
+        raise MapError("work_orders.centre", f"a grid or responder pool is named "
+                       f"{CENTRE_UNIT!r}, the name of the centre's desk; rename it")
+    if spec.centre is not None:
+        centre_unit = len(unit_names)
+        unit_names.append(CENTRE_UNIT)
+        unit_team.append(-1)
+        roll.add(spec.centre.staff, HANDLER, centre_unit, [_node(community, None, "")],
+                 spec.centre.shifts, travels=False)
+    return handling, centre_unit
 
 
 def _centre_node(community: Community, nodes: np.ndarray) -> int:
@@ -211,7 +272,8 @@ def _add_volunteers(scenario: Scenario, community: Community, roll: _Roll,
                     unit_of_node: np.ndarray, team_of_cat: np.ndarray,
                     streams: Streams | None) -> None:
     spec = scenario.volunteers
-    eligible = [k for k, c in enumerate(scenario.demand.categories) if c.volunteer_eligible]
+    eligible = [k for k, c in enumerate(scenario.demand.categories) if c.volunteer_eligible
+                or (c.flow is not None and any(s.step == "wish" for s in c.flow.flow_steps()))]
     if spec is None or not eligible:
         return
     team = int(team_of_cat[eligible[0]])

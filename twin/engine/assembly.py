@@ -9,26 +9,39 @@ called, never a reference to its ``self`` held at construction.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import simpy
 
 from twin.demand import Arrivals
 from twin.engine.book import CaseBook
+from twin.engine.callback import CallbackDesk, CallbackPorts
 from twin.engine.followup import FollowUpDesk
 from twin.engine.joint import JointDesk, JointPorts
 from twin.engine.log import CaseLog, FastPath
+from twin.engine.orderplan import order_plan
+from twin.engine.orders import OrderDesk, OrderPorts, OrderUnits
+from twin.engine.oversight import Oversight, OversightPorts
 from twin.engine.policies import PolicyPorts, Units, policy_for
 from twin.engine.router import Desks, Router
 from twin.engine.staff import Staff
 from twin.engine.views import Callback, FloatColumn, IntColumn, Schedule, items
 from twin.engine.watch import EscalationWatch, escalation_rules
+from twin.engine.wishes import WishDesk, WishPorts
 from twin.geography import Community
-from twin.records import ActivityRecorder, EventRecorder, IssueRecorder, VisitRecorder
+from twin.records import (
+    ActivityRecorder,
+    EventRecorder,
+    IssueRecorder,
+    OrderRecorder,
+    StepRecorder,
+    VisitRecorder,
+)
 from twin.rng import Streams
 from twin.scenario.schema import Scenario
 from twin.staffing import Staffing, unit_neighbours
+from twin.vocab import MINUTES_PER_DAY
 
 
 @dataclass(frozen=True)
@@ -40,6 +53,8 @@ class Engine:
     router: Router
     fast: FastPath
     try_joint: Callable[[], None]
+    flush: Callable[[], None]
+    """Write the rows of work-order steps still open at the end of the run."""
 
 
 def _scheduler(env: simpy.Environment) -> Schedule:
@@ -52,7 +67,8 @@ def _scheduler(env: simpy.Environment) -> Schedule:
 def assemble_engine(env: simpy.Environment, scenario: Scenario, community: Community,
                     staffing: Staffing, arr: Arrivals, issues: IssueRecorder,
                     activity: ActivityRecorder, escalations: EventRecorder,
-                    visits: VisitRecorder, streams: Streams) -> Engine:
+                    visits: VisitRecorder, streams: Streams, orders: OrderRecorder,
+                    steps: StepRecorder) -> Engine:
     """Build every part of the engine for one replication."""
     parts: dict[str, Router] = {}  # filled below; the ports look it up when called
     schedule = _scheduler(env)
@@ -60,9 +76,8 @@ def assemble_engine(env: simpy.Environment, scenario: Scenario, community: Commu
     def now() -> float:
         return env.now
 
-    mediators_travel = scenario.tiers is None or scenario.tiers.mediation.travel
     staff = Staff(env, community.travel, staffing, activity, scenario.workforce.return_to_base,
-                  mediators_travel, scenario.patrols.enabled,
+                  scenario.patrols.enabled,
                   on_arrival=lambda w, node: parts["router"].patrol_arrival(w, node))
     book = CaseBook(len(arr), arr.colour.astype(np.int64).tolist())
     unit_view: IntColumn = items(np.ascontiguousarray(issues.unit))
@@ -89,6 +104,13 @@ def assemble_engine(env: simpy.Environment, scenario: Scenario, community: Commu
                                 growth_draw)
         book.on_wait = watch.watch_growth
 
+    desks_of_orders: list[OrderDesk] = []  # filled below, if any category has a flow
+
+    def waiting_since(issue: int) -> float:
+        if desks_of_orders and desks_of_orders[0].flow_of[issue] is not None:
+            return desks_of_orders[0].s.ready[issue]  # a work order: its current step
+        return log.t_reported[issue]
+
     n_units = len(staffing.unit_names)
     units = Units(unit_team=staffing.unit_team.tolist(),
                   neighbours=unit_neighbours(staffing, community)
@@ -96,7 +118,7 @@ def assemble_engine(env: simpy.Environment, scenario: Scenario, community: Commu
                   [[] for _ in range(n_units)])
     policy_ports = PolicyPorts(
         queues=book, staff=staff, assign=lambda w, t, x: parts["router"].assign(w, t, x),
-        schedule=schedule, now=now, reported_at=lambda i: log.t_reported[i],
+        schedule=schedule, now=now, waiting_since=waiting_since,
         unit_of=lambda i: unit_view[i], node_of=lambda i: node_view[i],
         key_of=lambda i: book.key[i])
     policy = policy_for(scenario.dispatch, units, policy_ports)
@@ -126,11 +148,59 @@ def assemble_engine(env: simpy.Environment, scenario: Scenario, community: Commu
                   attempt_failed=watch.attempt_failed if watch is not None else None,
                   watch_deadline=watch.watch_deadline if watch is not None else None,
                   plan_visit=followups.plan if followups is not None else None)
+    plan = order_plan(scenario, arr.category, streams)
+    flush: list[Callable[[], None]] = []
+    if plan is not None:
+        order_queues = [book.new_queue() for _ in range(n_units)]
+        desk = OrderDesk(plan, OrderUnits(handling=staffing.handling_units,
+                                          centre=staffing.centre_unit, queue=order_queues),
+                         OrderPorts(book=book, staff=staff, env=env, schedule=schedule,
+                                    now=now,
+                                    to_grid=lambda i, r: parts["router"].to_grid(i, r),
+                                    assign=lambda w, t, x: parts["router"].assign(w, t, x),
+                                    category=cat_view, grid=grid_view, node=node_view,
+                                    channel=log.channel, grid_unit=unit_view,
+                                    colour=book.colour, resolved=log.t_resolved),
+                         orders, steps, streams)
+        desks_of_orders.append(desk)
+        callback = CallbackDesk(plan, orders, steps, CallbackPorts(
+            schedule=schedule, now=now, channel=log.channel, category=cat_view,
+            unfixed=desk.unfixed, reopen=desk.reopen,
+            unit=lambda i: staffing.centre_unit if staffing.centre_unit >= 0 else (
+                int(orders.unit[i]) if orders.unit[i] >= 0 else unit_view[i])), streams)
+        oversight = Oversight(plan, orders, steps, visits, OversightPorts(
+            schedule=schedule, now=now, closed=desk.closed, raise_rank=desk.raise_rank,
+            unit_of=desk.unit_of, add_visit=book.add_visit, known=book.known,
+            route=lambda t: parts["router"].route(t), category=cat_view, node=node_view,
+            channel=log.channel),
+            staffing.centre_unit, arr.repeat_offsets, streams,
+            scenario.run.horizon_days * MINUTES_PER_DAY)
+        desk.on_open.append(oversight.opened)
+        desk.on_close += [oversight.closed, callback.closed]
+        desk.on_beyond_street, desk.on_reopen = oversight.whistle, oversight.reopened
+        if scenario.volunteers is not None:
+            wishes = WishDesk(scenario.volunteers, orders, steps, WishPorts(
+                book=book, staff=staff, schedule=schedule, now=now,
+                assign=lambda w, t, x: parts["router"].assign(w, t, x), close=desk.close,
+                unit=unit_view, node=node_view, queue=order_queues), streams)
+            desk.on_wish, desk.on_wish_taken = wishes.offer, wishes.took
+            desk.on_close.append(wishes.rated)
+        desks = replace(desks, orders=desk, order_queues=order_queues,
+                        visit_done=oversight.visit_done,
+                        flowed=[flow is not None for flow in plan.flows])
+        flush += [desk.flush, oversight.flush]
     eligible = [c.volunteer_eligible and scenario.volunteers is not None for c in cats]
     router = Router(env, book, staff, log, policy, desks, staffing.mediation_unit, med_queue,
                     visit_queues, unit_view, node_view, cat_view, eligible, service)
     parts["router"] = router
-    fast = FastPath(n=len(arr), t_on_site=log.t_on_site, t_resolved=log.t_resolved,
-                    service=service, colour=book.colour, node=node_view,
-                    plain=watch is None and followups is None)
-    return Engine(staff=staff, book=book, router=router, fast=fast, try_joint=joint.try_start)
+    # With work orders every task goes through the router (a step's own time, stamps).
+    fast = FastPath(n=len(arr) if plan is None else 0, t_on_site=log.t_on_site,
+                    t_resolved=log.t_resolved, service=service, colour=book.colour,
+                    node=node_view, plain=watch is None and followups is None)
+    return Engine(staff=staff, book=book, router=router, fast=fast, try_joint=joint.try_start,
+                  flush=lambda: _each(flush))
+
+
+def _each(calls: list[Callable[[], None]]) -> None:
+    for call in calls:
+        call()

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Protocol
 
 import simpy
 
@@ -20,9 +21,32 @@ from twin.engine.log import CaseLog
 from twin.engine.policies import DispatchPolicy
 from twin.engine.staff import Staff
 from twin.engine.views import FloatColumn, IntColumn
-from twin.vocab import GRID_WORKER, MEDIATOR, PATROL_FOUND, RED, VOLUNTEER, YELLOW
+from twin.vocab import (
+    FOLLOW_UP,
+    GRID_WORKER,
+    HANDLER,
+    MEDIATOR,
+    PATROL_FOUND,
+    RED,
+    VOLUNTEER,
+    YELLOW,
+)
 
 _INF = float("inf")
+REPORT_RANK = -1
+"""Rank of a department's report to a whistle: ahead of all its other work."""
+VISIT_ROUTE = ((GRID_WORKER, VISIT_RANK), (HANDLER, REPORT_RANK), (HANDLER, 2))
+"""Per visit purpose (follow-up, report, repeat filing): who takes it, at what rank."""
+
+
+class OrderPort(Protocol):
+    """What the router asks of the order desk about work orders."""
+
+    def receive(self, issue: int) -> None: ...
+    def booked(self, issue: int, worker: int, travel: float) -> None: ...
+    def arrived(self, issue: int) -> None: ...
+    def service_of(self, issue: int) -> float: ...
+    def finish(self, issue: int) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -37,6 +61,14 @@ class Desks:
     watch_deadline: Callable[[int], None] | None
     plan_visit: Callable[[int, int, int], None] | None
     """The follow-up desk (None: no follow-up visits)."""
+    orders: OrderPort | None = None
+    """The order desk (None: no category has a flow)."""
+    flowed: list[bool] | None = None
+    """Per category: its issues are work orders."""
+    order_queues: list[int] | None = None
+    """Per unit: the queue its handlers take work orders from."""
+    visit_done: Callable[[int], None] | None = None
+    """Told when a report to a whistle or a repeat filing ends."""
 
 
 class Router:
@@ -75,6 +107,10 @@ class Router:
         self._volunteers = [staff.idle_pool(u, VOLUNTEER) for u in units]
         self._best, self._between, self._booked = book.best, staff.between, log.booked
         self._watch_deadline = desks.watch_deadline
+        self._orders = desks.orders
+        self._flowed = desks.flowed or [False] * len(eligible)
+        if desks.orders is not None:
+            self._booked = self._booked_order
 
     def _draws(self, worker: int) -> list[int]:
         kind, unit = self.staff.kind[worker], self.staff.unit[worker]
@@ -83,10 +119,19 @@ class Router:
             return [policy.home_queue(unit), policy.eligible_queue(unit), self.visit_q[unit],
                     *policy.extra_queues(unit)]
         if kind == VOLUNTEER:
-            return [policy.eligible_queue(unit)]
+            wishes = [self.desks.order_queues[unit]] if self.desks.order_queues else []
+            return [policy.eligible_queue(unit), *wishes]
         if kind == MEDIATOR:
             return [self.med_queue]
+        if kind == HANDLER and self.desks.order_queues is not None:
+            return [self.desks.order_queues[unit], self.visit_q[unit]]
         return []
+
+    def _booked_order(self, worker: int, task: int, travel: float, now: float) -> None:
+        self.log.booked(worker, task, travel, now)
+        if task < self.n and self._flowed[self._cat[task]]:
+            assert self._orders is not None
+            self._orders.booked(task, worker, travel)
 
     # ------------------------------------------------------------ intake
     def appear(self, issue: int) -> None:
@@ -106,6 +151,9 @@ class Router:
         seq = self.book.seq_task  # inline of book.known(issue): one call fewer per issue
         seq.append(issue)
         self.book.key[issue] = len(seq) - 1
+        if self._orders is not None and self._flowed[self._cat[issue]]:
+            self._orders.receive(issue)  # a work order follows its flow
+            return
         self.route(issue)
         if self._watch_deadline is not None:
             self._watch_deadline(issue)
@@ -124,10 +172,11 @@ class Router:
         staff = self.staff
         if task >= self.n:
             v = task - self.n
-            unit = self.log.visits.unit[v]
-            worker, t = staff.nearest_in(staff.idle_pool(unit, GRID_WORKER),
-                                         self.log.visits.node[v])
-            self._assign_or_wait(task, worker, t, self.visit_q[unit], VISIT_RANK)
+            visits = self.log.visits
+            unit = visits.unit[v]
+            kind, rank = VISIT_ROUTE[visits.purpose[v]]
+            worker, t = staff.nearest_in(staff.idle_pool(unit, kind), visits.node[v])
+            self._assign_or_wait(task, worker, t, self.visit_q[unit], rank)
             return
         issue = task
         colour = self.book.colour[issue]
@@ -140,8 +189,15 @@ class Router:
             self.book.push(issue, self.desks.joint_queue, 0)
             self.desks.try_joint()
             return
+        self.to_grid(issue, 2 - colour)
+
+    def to_grid(self, issue: int, rank: int) -> None:
+        """Send the grid workers of the issue's unit (as the policy says), volunteers
+        first for an eligible green case; or queue it at ``rank``."""
+        staff = self.staff
+        node = self._node[issue]
         unit = self._unit[issue]
-        eligible = self._eligible[self._cat[issue]] and colour == 0
+        eligible = self._eligible[self._cat[issue]] and rank == 2
         worker, t = -1, _INF
         if eligible:
             worker, t = staff.nearest_in(self._volunteers[unit], node)
@@ -151,7 +207,7 @@ class Router:
         if worker >= 0 and t < _INF:  # _assign_or_wait, inline on the path of every issue
             self.assign(worker, issue, t)
         else:
-            self.book.push(issue, queue, 2 - colour)
+            self.book.push(issue, queue, rank)
             self._waiting(issue)
 
     def _assign_or_wait(self, task: int, worker: int, t: float, queue: int, rank: int) -> bool:
@@ -166,7 +222,7 @@ class Router:
         """Send idle ``worker`` to ``task`` (wakes its process)."""
         self.book.take(task)
         self.staff.clear_idle(worker)
-        self.log.booked(worker, task, travel, self.env.now)
+        self._booked(worker, task, travel, self.env.now)
         wake = self.staff.wake[worker]
         assert wake is not None
         self.staff.wake[worker] = None
@@ -191,17 +247,27 @@ class Router:
         """On-site time of the coming attempt [min]."""
         if task >= self.n:
             return self.log.visits.service[task - self.n]
+        if self._orders is not None and self._flowed[self._cat[task]]:
+            return self._orders.service_of(task)
         return self._service[self.book.colour[task]][task]
 
     def on_site(self, task: int) -> None:
         """The handler arrived."""
         self.log.arrived(task, self.env.now)
+        if self._orders is not None and task < self.n and self._flowed[self._cat[task]]:
+            self._orders.arrived(task)
 
     def finish(self, task: int) -> None:
         """On-site work ended: the case is settled, or the attempt failed and it moves up."""
         now = self.env.now
         if task >= self.n:
-            self.log.visits.t_done[task - self.n] = now
+            v = task - self.n
+            self.log.visits.t_done[v] = now
+            if self.desks.visit_done is not None and self.log.visits.purpose[v] != FOLLOW_UP:
+                self.desks.visit_done(v)
+            return
+        if self._orders is not None and self._flowed[self._cat[task]]:
+            self._orders.finish(task)
             return
         desks = self.desks
         if desks.attempt_failed is not None and desks.attempt_failed(task):

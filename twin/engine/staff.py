@@ -28,7 +28,7 @@ from twin.engine.views import items
 from twin.geography import TravelTimes
 from twin.records import ActivityRecorder
 from twin.staffing import Staffing
-from twin.vocab import GRID_WORKER, IDLE, KINDS, MEDIATOR, OFF_SHIFT, PATROL, TRAVEL
+from twin.vocab import GRID_WORKER, IDLE, KINDS, OFF_SHIFT, PATROL, TRAVEL
 
 N_KINDS = len(KINDS)
 ArrivalPort = Callable[[int, int], None]
@@ -48,7 +48,7 @@ class Staff:
     """State of every staff member: duty, idleness, position, current phase."""
 
     def __init__(self, env: simpy.Environment, travel: TravelTimes, staffing: Staffing,
-                 activity: ActivityRecorder, return_to_base: bool, mediators_travel: bool,
+                 activity: ActivityRecorder, return_to_base: bool,
                  patrols: bool, on_arrival: ArrivalPort | None = None) -> None:
         self.env = env
         self.travel = travel
@@ -67,7 +67,7 @@ class Staff:
         self.penalty = [np.full(n, np.inf, dtype=np.float32) for _ in staffing.team_names]
         self._penalty = [items(p) for p in self.penalty]
         self.idle_in_team = [0] * len(staffing.team_names)
-        self.static = [k == MEDIATOR and not mediators_travel for k in self.kind]
+        self.static: list[bool] = (~staffing.travels).tolist()  # office or remote work
         # A route with no length (a one-node grid, zero-length streets) is no patrol.
         self.routes: list[list[int]] = [
             r.tolist() if patrols and _route_time(travel, r.tolist()) > 0.0 else []

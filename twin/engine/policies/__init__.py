@@ -57,7 +57,9 @@ class PolicyPorts:
     """Send idle worker w to task i with travel time t."""
     schedule: Schedule
     now: Callable[[], float]
-    reported_at: Callable[[int], float]
+    waiting_since: Callable[[int], float]
+    """When a task started waiting for grid workers: a case's report, a work order's
+    current step becoming ready [min]."""
     unit_of: Callable[[int], int]
     node_of: Callable[[int], int]
     key_of: Callable[[int], int]

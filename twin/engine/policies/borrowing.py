@@ -40,9 +40,10 @@ class OwnGridThenNearest(OwnGrid):
         return [self.borrowed[unit]]
 
     def waiting(self, issue: int) -> None:
-        """Open the case to others ``borrow_after`` minutes after its report."""
+        """Open the case to others ``borrow_after`` minutes after it started waiting (a
+        case: its report; a work order: its current step)."""
         ports = self.ports
-        due = ports.reported_at(issue) + self.borrow_after - ports.now()
+        due = ports.waiting_since(issue) + self.borrow_after - ports.now()
         if due <= 0.0:
             self.open(issue)
         else:

@@ -1,0 +1,123 @@
+"""The current step of every work order (who does it, since when, and its row), and
+the ports of the order desk.
+
+An order does one step at a time, so one slot per order holds the step's unit,
+when it became ready, who was sent, when and how far, and when they arrived;
+the step table's row is written from it when the step ends (or, for steps still
+open, at the end of the run). Attempts count how often an order has been
+through each step of its flow.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import simpy
+
+from twin.engine.book import CaseBook
+from twin.engine.staff import Staff
+from twin.engine.views import FloatColumn, IntColumn, Schedule
+from twin.records import StepRecorder
+from twin.vocab import OPEN
+
+_NAN = float("nan")
+
+
+class StepState:
+    """One slot per order for its current step."""
+
+    def __init__(self, n: int, steps: StepRecorder, now: Callable[[], float]) -> None:
+        self.steps = steps
+        self.now = now
+        self._ints, self._floats = steps.ints.extend, steps.floats.extend
+        self.unit = [-1] * n
+        """Unit doing (or assigned) the current step."""
+        self.ready = [0.0] * n
+        self.worker = [-1] * n
+        self.dispatched = [_NAN] * n
+        self.travel = [0.0] * n
+        self.on_site = [_NAN] * n
+        self.tries = [1] * n
+        """Attempt number of the current step."""
+        self.entered = [0] * n
+        """Per order: a bit per step position it has entered."""
+        self.again: dict[tuple[int, int], int] = {}
+        """Attempts of steps entered more than once (rare: rework)."""
+
+    def attempt(self, issue: int, k: int) -> int:
+        """Step ``k`` of ``issue`` becomes current: one more attempt; returns its number."""
+        bit = 1 << k
+        if self.entered[issue] & bit:
+            count = self.again.get((issue, k), 1) + 1
+            self.again[(issue, k)] = count
+        else:
+            self.entered[issue] |= bit
+            count = 1
+        self.tries[issue] = count
+        return count
+
+    def first(self, issue: int) -> bool:
+        """Whether the current attempt at the current step is the first."""
+        return self.tries[issue] == 1
+
+    def start(self, issue: int, unit: int) -> None:
+        """The current step (of ``unit``) begins now; nobody is sent yet."""
+        self.unit[issue], self.ready[issue], self.worker[issue] = unit, self.now(), -1
+        self.dispatched[issue], self.on_site[issue], self.travel[issue] = _NAN, _NAN, 0.0
+
+    def sent(self, issue: int, worker: int, travel: float) -> None:
+        """``worker`` was sent now, ``travel`` minutes away."""
+        self.worker[issue], self.travel[issue] = worker, travel
+        self.dispatched[issue] = self.now()
+
+    def row(self, issue: int, step: int, k: int, outcome: int, limit: float = _NAN) -> None:
+        """Write the row of the step that ends now (as :meth:`StepRecorder.add`, inline:
+        it runs several times per order)."""
+        self._ints((issue, step, k, self.unit[issue], self.worker[issue],
+                    self.tries[issue] if k >= 0 else 1, outcome))
+        self._floats((self.ready[issue], self.dispatched[issue], self.on_site[issue],
+                      self.now(), self.travel[issue], limit))
+
+    def row_open(self, issue: int, step: int, k: int) -> None:
+        """Write the row of a step still open at the end of the run."""
+        self.steps.add(issue, step, k, self.unit[issue], self.worker[issue],
+                       self.tries[issue] if k >= 0 else 1, self.ready[issue],
+                       self.dispatched[issue], self.on_site[issue], _NAN, self.travel[issue],
+                       OPEN)
+
+
+@dataclass(frozen=True)
+class OrderPorts:
+    """What the order desk uses of the other parts."""
+
+    book: CaseBook
+    staff: Staff
+    env: simpy.Environment
+    """The clock (``env.now``)."""
+    schedule: Schedule
+    now: Callable[[], float]
+    to_grid: Callable[[int, int], None]
+    """Send an issue to the grid workers of its grid at a rank (the dispatch policy)."""
+    assign: Callable[[int, int, float], None]
+    category: IntColumn
+    grid: IntColumn
+    node: IntColumn
+    channel: IntColumn
+    grid_unit: IntColumn
+    """The grid-worker unit of each issue."""
+    colour: list[int]
+    resolved: FloatColumn
+    """The issue table's ``t_resolved``: stamped when an order closes."""
+
+
+@dataclass(frozen=True)
+class OrderUnits:
+    """The units of work orders."""
+
+    handling: dict[str, list[int]]
+    """Per handling unit name: its unit, or one per grid."""
+    centre: int
+    """Unit of the centre's desk (-1: filing takes no time)."""
+    queue: list[int]
+    """Per unit: the queue its handlers take orders from."""

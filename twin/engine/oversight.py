@@ -1,0 +1,218 @@
+"""Oversight of open orders: chasing (催办) and supervising (督办) overdue ones, the
+whistle that summons departments (吹哨、部门报到), and repeat requests (重复诉求).
+
+* An order still open ``chase_after`` past its limit is chased, and
+  ``supervise_after`` past it supervised; with ``raise_priority`` each moves it
+  ahead in its queue. Its colour never changes.
+* A whistle (at filing for a category beyond the street's power, or
+  ``after_overdue`` past the limit for any order) summons departments: each gets
+  a report task (报到) ahead of all its other work, and its arrival is recorded
+  against its report limit. The whistled order moves ahead as if supervised.
+* A resident whose order is open may call again: a Poisson process whose rate
+  grows with the time open (``repeat_complaints``, scaled to the flow's limit).
+  Each repeat is a new order linked to the first, filed by the centre's desk
+  (a task of its own), closed with the first; it makes no field work.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import simpy
+
+from twin.demand import sample_service
+from twin.engine.orderplan import Flow, OrderPlan
+from twin.engine.views import IntColumn, Schedule
+from twin.records import OrderRecorder, StepRecorder, VisitRecorder
+from twin.rng import Streams
+from twin.vocab import DONE, FILE, OPEN, REPEAT_FILING, REPORT, REPORT_TO_WHISTLE, RESIDENT
+
+_NAN = float("nan")
+CHASED, SUPERVISED = 1, 0
+"""Queue ranks of chased and of supervised or whistled orders (ordinary: 2)."""
+CHASE, SUPERVISE, WHISTLE_DUE = range(3)
+"""What an oversight timer does (at equal times: chase, then supervise, then whistle)."""
+
+
+@dataclass(frozen=True)
+class OversightPorts:
+    """What oversight uses of the other parts."""
+
+    schedule: Schedule
+    now: Callable[[], float]
+    closed: list[bool]
+    """Per issue: the order is closed (or was answered at once)."""
+    raise_rank: Callable[[int, int], None]
+    unit_of: Callable[[str, int], int]
+    """The unit of a handling unit's name for an issue (its grid's, if per grid)."""
+    add_visit: Callable[[], int]
+    known: Callable[[int], None]
+    route: Callable[[int], None]
+    category: IntColumn
+    node: IntColumn
+    channel: IntColumn
+
+
+class Oversight:
+    """Timers on open orders, whistles and repeat requests."""
+
+    def __init__(self, plan: OrderPlan, orders: OrderRecorder, steps: StepRecorder,
+                 visits: VisitRecorder, ports: OversightPorts, centre: int,
+                 repeat_offsets: np.ndarray, streams: Streams, horizon: float) -> None:
+        self.plan, self.orders, self.steps, self.visits, self.p = plan, orders, steps, visits, ports
+        self.centre = centre
+        self.offsets = repeat_offsets
+        """Per issue: times after receipt of its possible repeats (drawn for its flow's
+        limit) [min]."""
+        self.streams = streams
+        self.overdue = plan.spec.overdue
+        self.whistle_spec = plan.spec.whistle
+        self.horizon = horizon
+        self.flow_due: list[list[tuple[float, int]]] = [
+            self._due(flow) for flow in plan.flows]
+        """Per category: its oversight events (time after receipt, what), in time order."""
+        self.repeats: dict[int, list[int]] = {}
+        self.repeat_of_visit: dict[int, int] = {}
+        self.limit_of_visit: dict[int, float] = {}
+
+    # ------------------------------------------------------------ overdue
+    def _due(self, flow: Flow | None) -> list[tuple[float, int]]:
+        if flow is None or flow.wish:
+            return []
+        due = [(flow.limit + self.overdue.chase_after, CHASE),
+               (flow.limit + self.overdue.supervise_after, SUPERVISE)]
+        if self.whistle_spec.after_overdue is not None:
+            due.append((flow.limit + self.whistle_spec.after_overdue, WHISTLE_DUE))
+        return sorted(due)
+
+    def opened(self, issue: int) -> None:
+        """An order was filed for handling: set its first timer (each sets the next,
+        so an order closed in time costs one timer; none is set past the horizon)."""
+        due = self.flow_due[self.p.category[issue]]
+        if not due:
+            return  # a small request lapses instead of being chased
+        now = self.p.now()
+        self._next_timer(issue, now, 0)
+        if self.offsets.shape[1] and self.p.channel[issue] == RESIDENT:
+            self._repeat_at(issue, 0, now)  # a patrol or sensor find has no one to call again
+
+    def _next_timer(self, issue: int, received: float, j: int) -> None:
+        """Set the timer of the ``j``-th oversight event of ``issue``, if any is left."""
+        due = self.flow_due[self.p.category[issue]]
+        if j < len(due):
+            at = received + due[j][0]
+            if at < self.horizon:
+                self.p.schedule(at - self.p.now(), self._fire, (issue, j, received))
+
+    def _fire(self, event: simpy.Event) -> None:
+        issue, j, received = event.value  # type: ignore[misc]
+        if self.p.closed[issue]:
+            return  # closed: nothing more to watch
+        what = self.flow_due[self.p.category[issue]][j][1]
+        now, o = self.p.now(), self.orders
+        if what == CHASE:
+            o.t_chased[issue] = now
+        elif what == SUPERVISE:
+            o.t_supervised[issue] = now
+        else:
+            self.whistle(issue)
+        if what != WHISTLE_DUE and self.overdue.raise_priority:
+            self.p.raise_rank(issue, CHASED if what == CHASE else SUPERVISED)
+        self._next_timer(issue, received, j + 1)
+
+    # ------------------------------------------------------------ whistle
+    def whistle(self, issue: int) -> None:
+        """The street summons the departments of the order's category (once per order)."""
+        o = self.orders
+        if o.t_whistled[issue] == o.t_whistled[issue]:
+            return
+        now = self.p.now()
+        o.t_whistled[issue] = now
+        flow = self.plan.flows[self.p.category[issue]]
+        assert flow is not None
+        for name in flow.summon:
+            unit = self.p.unit_of(name, issue)
+            service = float(sample_service(self.whistle_spec.meeting,
+                                           self.streams[f"orders/meeting/{name}"], 1)[0])
+            v = self.visits.create(issue, unit, self.p.node[issue], now, service,
+                                   REPORT_TO_WHISTLE)
+            self.limit_of_visit[v] = self.plan.units[name].report_limit
+            self._send(v)
+        o.summoned[issue] += len(flow.summon)
+        if self.overdue.raise_priority:
+            self.p.raise_rank(issue, SUPERVISED)
+
+    def _send(self, visit: int) -> None:
+        task = self.p.add_visit()
+        self.p.known(task)
+        self.p.route(task)
+
+    # ------------------------------------------------------------ repeats
+    def _repeat(self, event: simpy.Event) -> None:
+        issue, j = event.value  # type: ignore[misc]
+        if self.p.closed[issue]:
+            return
+        now = self.p.now()
+        k = self.orders.add_repeat(issue, now)
+        self.repeats.setdefault(issue, []).append(k)
+        if self.centre >= 0:
+            filing = float(sample_service(self.plan.spec.centre.filing,  # type: ignore[union-attr]
+                                          self.streams["orders/repeat-filing"], 1)[0])
+            v = self.visits.create(issue, self.centre, self.p.node[issue], now, filing,
+                                   REPEAT_FILING)
+            self.repeat_of_visit[v] = k
+            self._send(v)
+        else:
+            self.orders.repeat_filed[k] = now
+        if j + 1 < self.offsets.shape[1]:
+            self._repeat_at(issue, j + 1, float(self.orders.t_received[issue]))
+
+    def _repeat_at(self, issue: int, j: int, received: float) -> None:
+        at = received + float(self.offsets[issue, j])
+        if at < self.horizon:
+            self.p.schedule(max(at - self.p.now(), 0.0), self._repeat, (issue, j))
+
+    def closed(self, issue: int) -> None:
+        """An order closed: its filed repeats close with it (again, if it was sent back);
+        one still waiting to be filed closes when it is filed."""
+        now, o = self.p.now(), self.orders
+        for k in self.repeats.get(issue, ()):
+            if o.repeat_filed[k] == o.repeat_filed[k]:
+                o.repeat_closed[k] = now
+
+    def reopened(self, issue: int) -> None:
+        """An order was sent back to be handled again: its repeats are open again."""
+        for k in self.repeats.get(issue, ()):
+            self.orders.repeat_closed[k] = _NAN
+
+    # ------------------------------------------------------------- visits
+    def visit_done(self, visit: int) -> None:
+        """A report to a whistle or a repeat filing ended."""
+        self._visit_row(visit, DONE)
+
+    def _visit_row(self, v: int, outcome: int) -> None:
+        vs = self.visits
+        purpose = vs.purpose[v]
+        if purpose == REPORT_TO_WHISTLE:
+            order, step, limit = vs.issue[v], REPORT, self.limit_of_visit[v]
+        elif purpose == REPEAT_FILING:
+            k = self.repeat_of_visit[v]
+            order, step, limit = self.orders.n + k, FILE, _NAN
+            if outcome == DONE:
+                self.orders.repeat_filed[k] = vs.t_done[v]
+                if self.p.closed[vs.issue[v]]:  # the order it repeats closed meanwhile
+                    self.orders.repeat_closed[k] = vs.t_done[v]
+        else:
+            return
+        dispatched, site = vs.t_dispatched[v], vs.t_on_site[v]
+        travel = site - dispatched if site == site else 0.0
+        self.steps.add(order, step, -1, vs.unit[v], vs.worker[v], 1, vs.t_due[v], dispatched,
+                       site, vs.t_done[v] if outcome == DONE else _NAN, travel, outcome, limit)
+
+    def flush(self) -> None:
+        """Rows for reports and repeat filings still open at the end of the run."""
+        for v in [*self.limit_of_visit, *self.repeat_of_visit]:
+            if self.visits.t_done[v] != self.visits.t_done[v]:
+                self._visit_row(v, OPEN)
