@@ -23,7 +23,9 @@ import pandas as pd
 from twin.executors import Job, community_for, executor_for
 from twin.geography import MapCache
 from twin.metrics import replication_kpis, summarise
+from twin.metrics.catalogue import fill_counts
 from twin.model import MINUTES_PER_DAY, ReplicationRecords
+from twin.records import TABLES
 from twin.scenario.schema import Scenario
 from twin.staffing import build_staffing
 from twin.store import DiskStore, MemoryStore, run_key
@@ -51,6 +53,10 @@ class RunResult:
     """Follow-up visits of all replications."""
     complaints: pd.DataFrame
     """Repeat complaints of all replications."""
+    orders: pd.DataFrame
+    """Work-order requests of all replications (categories with a flow)."""
+    steps: pd.DataFrame
+    """Steps of the work orders of all replications."""
     kpis: pd.DataFrame
     """One row of KPIs per replication."""
     summary: pd.DataFrame
@@ -242,10 +248,11 @@ def assemble(
         rec = done[rep]
         rows.append({"replication": rep,
                      **replication_kpis(rec.issues, rec.activity, warmup, horizon, deadlines,
-                                        rec.escalations, rec.visits)})
-    kpis = pd.DataFrame(rows)
+                                        rec.escalations, rec.visits, orders=rec.orders,
+                                        steps=rec.steps)})
+    kpis = fill_counts(pd.DataFrame(rows))
     tables = {name: _stack([getattr(done[r], name) for r in reps], reps)
-              for name in ("issues", "activity", "escalations", "visits", "complaints")}
+              for name in TABLES}
     summary = summarise(kpis) if rows else pd.DataFrame(
         columns=["mean", "ci_low", "ci_high", "n"])
     notes = list(community_for(scenario, maps).notes) if reps else []

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from twin.metrics.catalogue import headline_kpis
+from twin.metrics.catalogue import headline_kpis, kpi_spec, split
 from twin.outdir import atomic_write
 from twin.plots.figures import (
     Plot,
@@ -30,7 +30,7 @@ from twin.plots.figures import (
     setting,
     summary_by_scenario,
 )
-from twin.plots.labels import FONT_FILE, check_lang, is_share, kpi_label, text
+from twin.plots.labels import FONT_FILE, check_lang, is_share, kpi_label, text, unit_label
 
 if TYPE_CHECKING:
     from twin.geography import Community, MapCache
@@ -42,6 +42,10 @@ SETTINGS = ("run.horizon_days", "run.warmup_days", "run.seed", "workforce.per_gr
             "volunteers.registered_per_1000_residents", "follow_up.delay_days",
             "repeat_complaints.rate_at_deadline")
 """Scenario keys listed for each run."""
+UNIT_COLUMNS = ("orders_handled", "time_to_sign", "time_to_handle", "return_rate",
+                "overdue_orders", "unit_backlog", "pool_utilisation")
+"""KPI families of the work-order table, one column each, one row per unit of an order
+(the last, the utilisation of every pool, is read for those units only)."""
 
 
 def save_plots(folder: str | Path, plots: Sequence[Plot],
@@ -126,6 +130,31 @@ def _comparison_table(comparison: pd.DataFrame, lang: str) -> str:
         return out
 
     return _folded(head, list(dict.fromkeys(comparison["kpi"])), rows, lang)
+
+
+def _orders_section(summary: pd.DataFrame, lang: str) -> list[str]:
+    """Work orders (工单): per run with orders, a table of its units' means."""
+    i = check_lang(lang)
+    head = [text("unit", lang), *[html.escape(spec.label[i]) for spec in (
+        kpi_spec(f"{base}[UNIT]") for base in UNIT_COLUMNS) if spec is not None]]
+    parts = []
+    names = list(dict.fromkeys(summary["scenario"]))
+    for name in names:
+        rows = summary[summary["scenario"] == name]
+        if "orders_received" not in set(rows["kpi"]):
+            continue
+        means = dict(zip(rows["kpi"], rows["mean"], strict=True))
+        units = list(dict.fromkeys(arg for base, arg in map(split, rows["kpi"])  # units
+                                   if base in UNIT_COLUMNS[:-1] and arg is not None))  # of orders
+        table = [[html.escape(unit_label(unit, lang)),
+                  *[_fmt(means.get(f"{base}[{unit}]"), f"{base}[{unit}]") for base in UNIT_COLUMNS]]
+                 for unit in units]
+        title = f"<h3>{html.escape(name)}</h3>" if len(names) > 1 else ""
+        parts.append(title + _table(head, table, "num"))
+    if not parts:
+        return []
+    return [f"<h2>{text('work_orders', lang)}</h2>", f"<p>{text('orders_note', lang)}</p>",
+            *parts]
 
 
 def _lists(scenario: Any) -> list[tuple[str, str]]:
@@ -213,11 +242,13 @@ def render_html(runs: Sequence[tuple[str, RunLike]], plots: Sequence[Plot],
                 lang: str) -> str:
     """The report page as a string."""
     title = text("report_title", lang)
+    summary = summary_by_scenario(runs)
     body = [f"<h1>{title}</h1>", *_failures(runs, lang), f"<h2>{text('scenarios', lang)}</h2>",
             _scenario_section(runs, lang), f"<h2>{text('kpi_summary', lang)}</h2>",
-            _kpi_tables(summary_by_scenario(runs), lang)]
+            _kpi_tables(summary, lang)]
     if comparison is not None and len(comparison):
         body += [f"<h2>{text('comparison', lang)}</h2>", _comparison_table(comparison, lang)]
+    body += _orders_section(summary, lang)
     body.append(f"<h2>{text('plots', lang)}</h2>")
     for plot in plots:
         png = base64.b64encode(figure_bytes(plot.figure, "png")).decode("ascii")

@@ -255,6 +255,28 @@ def print_summary(result: RunResult, everything: bool = False) -> None:
                           style="dim", highlight=False)
 
 
+def print_order_times(result: RunResult, per_grid: bool = False) -> None:
+    """Work orders: mean wait, travel and handling per step and unit, over the orders
+    received after the warm-up (nothing when the run has no work orders)."""
+    from twin.metrics.orders import step_times
+
+    steps = getattr(result, "steps", None)
+    if steps is None or not len(steps):
+        return
+    warmup = result.scenario.run.warmup_days * MINUTES_PER_DAY
+    rows = step_times(steps, result.orders, warmup, per_grid=per_grid)
+    if not len(rows):
+        return
+    table = Table(title="Work orders: time per step and unit (means over the orders received "
+                        "after the warm-up)", title_justify="left")
+    for col in ("step", "unit", "wait [min]", "travel [min]", "handling [min]",
+                "count per replication"):
+        table.add_column(escape(col), justify="left" if col in ("step", "unit") else "right")
+    for step, unit_name, *times in rows.itertuples(index=False, name=None):
+        table.add_row(escape(str(step)), escape(str(unit_name)), *[fmt(t) for t in times])
+    out_console.print(table)
+
+
 def _pm(mean: Any, low: Any, high: Any) -> str:
     """``mean ± half-width`` of a CI, compactly."""
     if low is None or (isinstance(low, float) and math.isnan(low)):

@@ -32,6 +32,7 @@ from twin.cli.common import (
     load,
     out_console,
     print_failures,
+    print_order_times,
     print_summary,
     progress_bar,
     warn_backlog,
@@ -121,6 +122,7 @@ def run(
                           highlight=False)
         raise typer.Exit(code=1)
     print_summary(result, all_)
+    print_order_times(result, per_grid=all_)
     _warn_warmup(result)
     warn_backlog(scenario.name, result)
     for note in result.notes:

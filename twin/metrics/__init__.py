@@ -8,6 +8,7 @@ import pandas as pd
 from twin.metrics.catalogue import CATALOGUE, Kpi, headline_kpis, is_share, kpi_spec
 from twin.metrics.core import issue_kpis, worker_kpis
 from twin.metrics.governance import channel_kpis, colour_kpis, pool_kpis, visit_kpis
+from twin.metrics.orders import order_kpis, step_times
 from twin.metrics.stats import DEFAULT_LEVEL, confidence_interval, summarise
 
 __all__ = [
@@ -19,7 +20,9 @@ __all__ = [
     "is_share",
     "issue_kpis",
     "kpi_spec",
+    "order_kpis",
     "replication_kpis",
+    "step_times",
     "summarise",
     "worker_kpis",
 ]
@@ -33,8 +36,13 @@ def replication_kpis(
     deadlines: dict[str, float],
     escalations: pd.DataFrame | None = None,
     visits: pd.DataFrame | None = None,
+    orders: pd.DataFrame | None = None,
+    steps: pd.DataFrame | None = None,
 ) -> dict[str, float]:
-    """Every KPI of one replication; each is described in :data:`CATALOGUE`."""
+    """Every KPI of one replication; each is described in :data:`CATALOGUE`.
+
+    The work-order KPIs need ``orders`` (and ``steps``); there are none when the
+    order table is empty (no category has a flow)."""
     out = {**issue_kpis(issues, warmup, horizon, deadlines),
            **worker_kpis(activity, warmup, horizon)}
     if "escalations" in issues.columns:
@@ -44,4 +52,5 @@ def replication_kpis(
         out.update(pool_kpis(activity, escalations, warmup, horizon))
     if visits is not None:
         out.update(visit_kpis(visits, warmup))
+    out.update(order_kpis(orders, steps, activity, warmup, horizon))
     return out

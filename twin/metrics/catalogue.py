@@ -14,6 +14,8 @@ import re
 from dataclasses import dataclass
 from typing import Literal
 
+import pandas as pd
+
 Direction = Literal["lower", "higher"]
 DIRECTIONS: tuple[Direction, ...] = ("lower", "higher")
 
@@ -59,6 +61,7 @@ LOW: Direction = "lower"
 HIGH: Direction = "higher"
 _REACHED = "reported → first on site, over issues reached by the horizon"
 _SETTLED = "reported → resolved, over issues resolved by the horizon"
+_ORDERS = "over filed orders that reached it by the horizon"
 CATALOGUE: tuple[Kpi, ...] = (
     _k("arrived", "issues", None, "Issues arrived", "上报问题数",
        "issues reported after the warm-up", headline=True),
@@ -81,9 +84,11 @@ CATALOGUE: tuple[Kpi, ...] = (
     _k("resolution_p90", "min", LOW, "P90 resolution [min]", "90%办结时间（分钟）",
        f"90th percentile of the time {_SETTLED}", headline=True),
     _k("within_deadline", "share", HIGH, "Within deadline", "按时办结率",
-       "due issues resolved within the deadline of their colour at report", headline=True),
+       "due issues resolved within their deadline: a case's colour's at report, a work "
+       "order's flow limit (closed within it)", headline=True),
     _k("mean_waiting", "issues", LOW, "Mean issues waiting", "平均等待问题数",
-       "time-average number of issues reported but not yet dispatched", headline=True),
+       "time-average number of issues reported but not yet dispatched (or answered)",
+       headline=True),
     _k("utilisation", "share", None, "Utilisation", "网格员利用率",
        "grid workers' (travel to tasks + on site) ÷ on-duty time", headline=True),
     _k("utilisation[UNIT]", "share", None, "Utilisation", "网格员利用率",
@@ -100,7 +105,8 @@ CATALOGUE: tuple[Kpi, ...] = (
     _k("resolution_p90[COLOUR]", "min", LOW, "P90 resolution [min]", "90%办结时间（分钟）",
        "90th percentile resolution time of the issues reported with that colour"),
     _k("within_deadline[COLOUR]", "share", HIGH, "Within deadline", "按时办结率",
-       "deadline compliance of the issues reported with that colour"),
+       "deadline compliance of the issues reported with that colour (a work order: its "
+       "limit)"),
     _k("response_rate", "share", HIGH, "Response rate", "响应率",
        "hotline rate 1: on site within `deadlines.response`, over issues whose response "
        "deadline fell before the horizon", headline=True),
@@ -137,6 +143,70 @@ CATALOGUE: tuple[Kpi, ...] = (
        "follow-up visits due after the warm-up and done"),
     _k("follow_up_delay_mean", "min", LOW, "Mean follow-up delay [min]", "平均回访延迟（分钟）",
        "due → on site, for those visits"),
+    # work orders (工单): categories with a flow; first requests received after the warm-up
+    _k("orders_received", "orders", None, "Requests received", "受理诉求数",
+       "first requests (not repeats) of categories with a flow received after the warm-up"),
+    _k("orders_answered_at_once", "share", None, "Answered at once", "直接答复占比",
+       "of those, answered at once with no order (a consultation)"),
+    _k("orders_filed", "orders", None, "Orders filed", "立案工单数",
+       "of those, filed as work orders (立案)"),
+    _k("orders_closed_share", "share", HIGH, "Orders closed", "工单办结率",
+       "of the filed orders, closed (结案) by the horizon"),
+    _k("repeat_requests_per_100", "per 100 orders", LOW, "Repeat requests per 100 orders",
+       "每百件工单重复诉求数", "repeat requests received after the warm-up per 100 filed orders"),
+    _k("time_to_sign", "min", LOW, "Mean time to sign [min]", "工单平均签收时间（分钟）",
+       f"receipt → signed for by the handling unit (签收), {_ORDERS}"),
+    _k("time_to_respond", "min", LOW, "Mean time to respond [min]", "工单平均响应时间（分钟）",
+       f"receipt → the unit contacted the requester or was on site (响应), {_ORDERS}"),
+    _k("time_to_handle", "min", LOW, "Mean time to handle [min]", "工单平均处置时间（分钟）",
+       f"receipt → the last handle or settle step ended, {_ORDERS}"),
+    _k("time_to_verify", "min", LOW, "Mean time to verify [min]", "工单平均核查时间（分钟）",
+       f"receipt → the last verification ended (核查), {_ORDERS}"),
+    _k("time_to_close", "min", LOW, "Mean time to close [min]", "工单平均办结时间（分钟）",
+       f"receipt → closed (结案), {_ORDERS}", headline=True),
+    _k("time_to_close[CATEGORY]", "min", LOW, "Mean time to close [min]",
+       "工单平均办结时间（分钟）", "the same for the orders of one category"),
+    _k("time_to_sign[UNIT]", "min", LOW, "Mean time to sign [min]", "工单平均签收时间（分钟）",
+       "time to sign of the orders whose last work step was the unit's"),
+    _k("time_to_handle[UNIT]", "min", LOW, "Mean time to handle [min]", "工单平均处置时间（分钟）",
+       "time to handle of the orders whose last work step was the unit's"),
+    _k("orders_handled[UNIT]", "orders", None, "Orders handled", "承办工单数",
+       "filed orders whose last work step was the unit's (open ones included)"),
+    _k("overdue_orders", "orders", LOW, "Overdue orders", "超期工单数",
+       "filed orders closed after their limit, or open at the horizon past it (超期)"),
+    _k("overdue_orders[UNIT]", "orders", LOW, "Overdue orders", "超期工单数",
+       "the same for the orders whose last work step was the unit's"),
+    _k("overdue_share", "share", LOW, "Overdue share", "超期率",
+       "overdue orders ÷ filed orders closed or past their limit by the horizon"),
+    _k("chased_orders", "orders", LOW, "Chased orders", "催办工单数",
+       "filed orders chased as overdue (催办)"),
+    _k("supervised_orders", "orders", LOW, "Supervised orders", "督办工单数",
+       "filed orders put under supervision (督办)"),
+    _k("return_rate", "share", LOW, "Return rate", "退单率",
+       "assignments sent back as wrong (退单) ÷ assignments signed for or sent back"),
+    _k("return_rate[UNIT]", "share", LOW, "Return rate", "退单率",
+       "the same for the assignments to one unit"),
+    _k("whistles", "orders", None, "Whistled orders", "吹哨工单数",
+       "filed orders whistled (吹哨): departments summoned"),
+    _k("report_on_time", "share", HIGH, "Reports on time", "报到及时率",
+       "departments summoned by a whistle that arrived within their limit (报到), over those "
+       "arrived or past their limit by the horizon"),
+    _k("report_on_time[UNIT]", "share", HIGH, "Reports on time", "报到及时率",
+       "the same for one summoned unit"),
+    _k("callback_solved", "share", HIGH, "Solved at callback", "回访解决率",
+       "callbacks (回访) that reached the requester in which they said it was solved (every "
+       "call counts: an unsolved answer sends the order back and it is called again)"),
+    _k("callback_satisfied", "share", HIGH, "Satisfied at callback", "回访满意率",
+       "requesters reached at their order's last callback who said they were satisfied",
+       headline=True),
+    _k("requests_lapsed", "share", LOW, "Small requests lapsed", "微心愿过期率",
+       "small requests (微心愿) nobody accepted in time, of those received after the warm-up "
+       "and offered or taken"),
+    _k("step_wait[UNIT]", "min", LOW, "Mean step wait [min]", "平均排队时间（分钟）",
+       "ready → a staff member was sent or took it, over the unit's check, file, report, "
+       "handle, settle and verify steps that left its queue"),
+    _k("unit_backlog[UNIT]", "steps", LOW, "Backlog", "积压工单数",
+       "time-average number of steps waiting in the unit's queue over [warm-up, horizon]"),
 )
 """Every KPI and KPI family, in the order of the reference and of the headline."""
 
@@ -170,6 +240,18 @@ def is_share(name: str) -> bool:
     """Whether a KPI is a share between 0 and 1 (shown as a percentage)."""
     spec = kpi_spec(name)
     return spec is not None and spec.share
+
+
+COUNT_UNITS = ("issues", "orders", "complaints", "visits")
+"""Units of KPIs that count things: a count missing from a replication is zero."""
+
+
+def fill_counts(kpis: pd.DataFrame) -> pd.DataFrame:
+    """KPIs per replication with the counts a replication did not produce set to 0 (a
+    unit with no orders in one replication has no ``orders_handled[unit]`` there)."""
+    counts = [c for c in kpis.columns
+              if (spec := kpi_spec(str(c))) is not None and spec.unit in COUNT_UNITS]
+    return kpis.fillna(dict.fromkeys(counts, 0.0)) if counts else kpis
 
 
 def reference_markdown() -> str:

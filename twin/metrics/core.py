@@ -32,6 +32,14 @@ def observed(issues: pd.DataFrame, warmup: float) -> pd.DataFrame:
     return issues[issues["t_reported"] >= warmup]
 
 
+def issue_deadline(issues: pd.DataFrame, deadlines: dict[str, float]) -> np.ndarray:
+    """Per issue, the time allowed [min]: the ``deadline`` column (a case's colour
+    deadline, a work order's limit), or for a table without it the colour's deadline."""
+    if "deadline" in issues.columns:
+        return issues["deadline"].to_numpy(dtype=float)
+    return issues["colour"].astype(str).map(deadlines).to_numpy(dtype=float)
+
+
 def issue_kpis(
     issues: pd.DataFrame, warmup: float, horizon: float, deadlines: dict[str, float]
 ) -> dict[str, float]:
@@ -39,8 +47,9 @@ def issue_kpis(
 
     Response is reported -> first on site; resolution is reported -> resolved.
     Both are over issues that reached that point by the horizon. Deadline
-    compliance uses the colour at report and is over issues whose deadline fell
-    before the horizon (later ones are censored).
+    compliance uses the colour's deadline at report (a work order: its flow's
+    limit) and is over issues whose deadline fell before the horizon (later ones
+    are censored).
     """
     obs = observed(issues, warmup)
     reported = obs["t_reported"].to_numpy()
@@ -48,13 +57,15 @@ def issue_kpis(
     resolved = obs["t_resolved"].to_numpy()
     response = (on_site - reported)[~np.isnan(on_site)]
     resolution = (resolved - reported)[~np.isnan(resolved)]
-    deadline = obs["colour"].astype(str).map(deadlines).to_numpy(dtype=float)
+    deadline = issue_deadline(obs, deadlines)
     due = reported + deadline <= horizon
     met = (resolved - reported <= deadline) & ~np.isnan(resolved)
     # time-average number waiting: overlap of [reported, first dispatch) with the window
+    # (a request answered at once, resolved with nobody sent, waits until its answer)
     all_rep = issues["t_reported"].to_numpy()
     known = ~np.isnan(all_rep)
-    disp = np.nan_to_num(issues["t_dispatched"].to_numpy()[known], nan=horizon)
+    disp = np.nan_to_num(np.fmin(issues["t_dispatched"].to_numpy()[known],
+                                 issues["t_resolved"].to_numpy()[known]), nan=horizon)
     wait = np.clip(np.minimum(disp, horizon) - np.maximum(all_rep[known], warmup), 0.0, None)
     return {
         "arrived": float(len(obs)),
@@ -88,6 +99,13 @@ def busy_and_duty(activity: pd.DataFrame, warmup: float, horizon: float
     return length, busy, state != STATES[OFF_SHIFT], travel
 
 
+def busy_share(length: np.ndarray, busy: np.ndarray, duty: np.ndarray, mask: np.ndarray
+               ) -> float:
+    """Busy ÷ on-duty time of the intervals in ``mask`` (the arrays of :func:`busy_and_duty`);
+    NaN without duty time."""
+    return ratio(length[busy & mask].sum(), length[duty & mask].sum())
+
+
 def worker_kpis(activity: pd.DataFrame, warmup: float, horizon: float) -> dict[str, float]:
     """Grid workers' utilisation (busy / on duty), overall and per unit, and their
     shares of duty time travelling and patrolling.
@@ -100,7 +118,7 @@ def worker_kpis(activity: pd.DataFrame, warmup: float, horizon: float) -> dict[s
     patrol = (activity["state"] == STATES[PATROL]).to_numpy()
     duty_time = length[duty & grid].sum()
     out = {
-        "utilisation": ratio(length[busy & grid].sum(), duty_time),
+        "utilisation": busy_share(length, busy, duty, grid),
         "travel_share": ratio(length[travel & grid].sum(), duty_time),
         "patrol_share": ratio(length[patrol & grid].sum(), duty_time),
     }
@@ -110,6 +128,5 @@ def worker_kpis(activity: pd.DataFrame, warmup: float, horizon: float) -> dict[s
     for name in names:
         mask = (units == name).to_numpy() & grid
         if mask.any():
-            out[f"utilisation[{name}]"] = ratio(length[busy & mask].sum(),
-                                                length[duty & mask].sum())
+            out[f"utilisation[{name}]"] = busy_share(length, busy, duty, mask)
     return out

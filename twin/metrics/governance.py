@@ -10,7 +10,15 @@ import numpy as np
 import pandas as pd
 
 from twin.engine.triggers import ATTEMPT_FAILED
-from twin.metrics.core import busy_and_duty, mean, observed, pct, ratio
+from twin.metrics.core import (
+    busy_and_duty,
+    busy_share,
+    issue_deadline,
+    mean,
+    observed,
+    pct,
+    ratio,
+)
 from twin.vocab import (
     CHANNELS,
     COLOURS,
@@ -54,7 +62,7 @@ def colour_kpis(issues: pd.DataFrame, warmup: float, horizon: float,
     res = obs["t_resolved"].to_numpy()
     on_site = obs["t_on_site"].to_numpy()
     colour = obs["colour"].astype(str).to_numpy()
-    deadline = np.array([deadlines[c] for c in colour], dtype=float)
+    deadline = issue_deadline(obs, deadlines)
     due = rep + deadline <= horizon
     resolved = ~np.isnan(res)
     met = resolved & (res - rep <= deadline)
@@ -113,7 +121,7 @@ def pool_kpis(activity: pd.DataFrame, escalations: pd.DataFrame, warmup: float,
     out: dict[str, float] = {}
     for name in sorted(set(pool.tolist())):
         m = pool == name
-        out[f"pool_utilisation[{name}]"] = ratio(length[busy & m].sum(), length[duty & m].sum())
+        out[f"pool_utilisation[{name}]"] = busy_share(length, busy, duty, m)
         out[f"pool_workload[{name}]"] = float(length[busy & m].sum() / MINUTES_PER_HOUR / days)
     mediator = (kind == KINDS[MEDIATOR]) & (activity["state"] == STATES[ON_SITE]).to_numpy() & ~(
         activity["visit"].to_numpy())
@@ -128,7 +136,9 @@ def pool_kpis(activity: pd.DataFrame, escalations: pd.DataFrame, warmup: float,
 
 
 def visit_kpis(visits: pd.DataFrame, warmup: float) -> dict[str, float]:
-    """Follow-up visits made after the warm-up and their delay after falling due."""
-    done = visits[(visits["t_due"] >= warmup) & visits["t_done"].notna()]
+    """Follow-up visits made after the warm-up and their delay after falling due (the
+    visit table's reports to whistles and repeat filings are work orders' steps)."""
+    follow_up = visits["purpose"] == "follow_up" if "purpose" in visits.columns else True
+    done = visits[(visits["t_due"] >= warmup) & visits["t_done"].notna() & follow_up]
     late = (done["t_on_site"] - done["t_due"]).to_numpy()
     return {"follow_ups_done": float(len(done)), "follow_up_delay_mean": mean(late)}

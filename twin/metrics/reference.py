@@ -19,17 +19,23 @@ def _row(*cells: str) -> str:
     return "| " + " | ".join(cell.replace("|", "/") for cell in cells) + " |"
 
 
+TITLED = {"issues": "Issue table", "activity": "Activity table",
+          "orders": "Work-order table", "steps": "Step table"}
+"""Tables with a section of their own; every other table of ``TABLES`` shares one."""
+
+
 def records_markdown() -> str:
     """The column reference of every record table (README "Outputs")."""
     lines: list[str] = []
-    for table, title in (("issues", "Issue table"), ("activity", "Activity table")):
+    for table, title in TITLED.items():
         lines += [f"### {title} (`{table}.parquet`)", "",
                   _row("column", "type", "unit", "meaning"), "|---|---|---|---|"]
         lines += [_row(f"`{s.name}`", s.dtype, s.unit, s.meaning) for s in TABLES[table]]
         lines.append("")
-    lines += ["### Escalations, visits, complaints", "",
+    others = [table for table in TABLES if table not in TITLED]
+    lines += ["### " + ", ".join(others).capitalize(), "",
               _row("table", "column", "type", "unit", "meaning"), "|---|---|---|---|---|"]
-    for table in ("escalations", "visits", "complaints"):
+    for table in others:
         lines += [_row(table, f"`{s.name}`", s.dtype, s.unit, s.meaning) for s in TABLES[table]]
     return "\n".join(lines) + "\n"
 

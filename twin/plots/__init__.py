@@ -24,6 +24,7 @@ from twin.plots.labels import (
     text,
 )
 from twin.plots.maps import community_map
+from twin.plots.orders import order_time_by_step
 from twin.plots.timing import open_counts, open_over_time, response_ecdf
 
 __all__ = [
@@ -42,6 +43,7 @@ __all__ = [
     "new_figure",
     "open_counts",
     "open_over_time",
+    "order_time_by_step",
     "report_plots",
     "response_ecdf",
     "staffing_curve",

@@ -1,8 +1,9 @@
 """The standard figures of a set of runs, ready for a report or for files.
 
 Each figure is put together from the plot functions of this package, from
-result tables only: a run's ``summary``, ``issues``, ``escalations`` and its
-scenario's run length, warm-up and response deadline.
+result tables only: a run's ``summary``, ``issues``, ``escalations`` (and, when
+it has work orders, ``steps`` and ``orders``) and its scenario's run length,
+warm-up and response deadline.
 """
 
 from __future__ import annotations
@@ -17,11 +18,13 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from twin.metrics.orders import step_times
 from twin.plots.canvas import new_figure
 from twin.plots.flows import escalation_flow
 from twin.plots.kpi import kpi_bars, staffing_curve
 from twin.plots.labels import check_lang, kpi_label, text
 from twin.plots.maps import community_map
+from twin.plots.orders import order_time_by_step
 from twin.plots.timing import open_over_time, response_ecdf
 from twin.vocab import MINUTES_PER_DAY
 
@@ -62,6 +65,12 @@ class Plot:
 def scenario_of(run: RunLike) -> Any:
     """The run's scenario, if it carries one."""
     return getattr(run, "scenario", None)
+
+
+def steps_of(run: RunLike) -> pd.DataFrame | None:
+    """The run's step table of work orders, if it has one with rows."""
+    steps = getattr(run, "steps", None)
+    return steps if isinstance(steps, pd.DataFrame) and len(steps) else None
 
 
 def setting(scenario: Any, dotted: str) -> Any:
@@ -140,7 +149,8 @@ def report_plots(runs: Sequence[tuple[str, RunLike]], *, sweep: pd.DataFrame | N
 
     Bars show every scenario; figures with a panel or line per scenario show the
     first :data:`MAX_PANELS`. The map needs ``community``, the staffing curve a
-    sweep summary with a numeric varied key (``sweep_x``, default the first).
+    sweep summary with a numeric varied key (``sweep_x``, default the first); the
+    time per step of work orders is drawn for the runs whose ``steps`` have rows.
     """
     check_lang(lang)
     plots: list[Plot] = []
@@ -174,6 +184,17 @@ def report_plots(runs: Sequence[tuple[str, RunLike]], *, sweep: pd.DataFrame | N
             escalation_flow(run.issues, run.escalations, ax, warmup=_times(run)[0], lang=lang)
             ax.set_title(f"{name}: {ax.get_title()}")
         plots.append(Plot("escalation_flow", text("colour_at_report", lang), fig))
+    ordered = [(name, run, steps) for name, run in runs
+               if (steps := steps_of(run)) is not None]
+    if ordered:
+        tables = [(steps, getattr(run, "orders", None), _times(run)[0])
+                  for _, run, steps in ordered]
+        bars = max(len(step_times(steps, orders, warmup)) for steps, orders, warmup in tables)
+        fig, axes = _panels(len(ordered), (6.4, 1.4 + 0.32 * max(bars, 1)))
+        for (name, _, _), (steps, orders, warmup), ax in zip(ordered, tables, axes, strict=True):
+            order_time_by_step(steps, orders, ax, warmup=warmup, lang=lang)
+            ax.set_title(f"{name}: {ax.get_title()}")
+        plots.append(Plot("order_time_by_step", text("where_orders_wait", lang), fig))
     if community is not None and runs:
         values = [grid_response_p90(run.issues, _times(run)[0]) for _, run in runs]
         every = [v for d in values for v in d.values()]

@@ -83,6 +83,29 @@ _TEXT: dict[str, tuple[str, str]] = {
     "description": ("description", "说明"),
     "all_kpis": ("All KPIs", "全部指标"),
     "replications": ("replications", "重复次数"),
+    # work orders (工单)
+    "work_orders": ("Work orders", "工单"),
+    "unit": ("unit", "单位"),
+    "step_unit": ("step · unit", "环节 · 单位"),
+    "where_orders_wait": ("Where orders wait: mean time per step and unit",
+                          "工单耗时：各环节、各单位平均用时"),
+    "minutes_per_step": ("Mean time per step [min]", "每环节平均用时（分钟）"),
+    "orders_wait": ("Where orders wait", "工单耗时"),
+    "part:wait": ("queue wait", "排队等待"),
+    "part:assignment": ("assignment & returns", "派单与退单"),
+    "part:delay": ("until due / lead time", "等待到期／前置时间"),
+    "part:travel": ("travel", "路途"),
+    "part:handling": ("handling", "办理"),
+    "rows_per_run": ("steps per replication", "每次重复的环节数"),
+    "orders_note": ("Means over replications, orders received after the warm-up; – where a "
+                    "unit has none.",
+                    "各次重复的均值，仅计预热期后受理的工单；–表示该单位无此类工单。"),
+    **{f"step:{s}": label for s, label in (
+        ("check", ("check", "核实")), ("file", ("file", "立案")), ("report", ("report", "报到")),
+        ("assign", ("assign", "派单")), ("handle", ("handle", "处置")),
+        ("settle", ("settle", "就地化解")), ("verify", ("verify", "核查")),
+        ("callback", ("callback", "回访")), ("wish", ("wish", "微心愿")),
+        ("offer", ("offer", "派给志愿者")), ("lead", ("lead", "前置时间")))},
 }
 
 _SETTINGS: dict[str, tuple[str, str]] = {
@@ -125,6 +148,11 @@ def kpi_label(kpi: str, lang: str = "en") -> str:
         return spec.label[i]
     shown = _TEXT[arg][i] if arg in COLOURS else _ARGUMENT.get(arg, (arg, arg))[i]
     return f"{spec.label[i]}（{shown}）" if lang == "zh" else f"{spec.label[i]} ({shown})"
+
+
+def unit_label(name: str, lang: str = "en") -> str:
+    """A unit, pool or channel name as shown (``grid_worker`` -> 网格员)."""
+    return _ARGUMENT.get(name, (name, name))[check_lang(lang)]
 
 
 def ensure_font() -> Path:
