@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from test_order_metrics import work_order_tables
 
 import twin
 from twin.cli import common
@@ -45,9 +46,14 @@ def produced() -> dict[str, list[str]]:
         warmup, horizon = 0.5 * MINUTES_PER_DAY, 2 * MINUTES_PER_DAY
         kpis = replication_kpis(result.issues, result.activity, warmup, horizon,
                                 scenario.deadlines.model_dump(), result.escalations,
-                                result.visits)
+                                result.visits, orders=result.orders, steps=result.steps)
         assert set(kpis) == set(result.kpis.columns) - {"replication"}
         out[name] = list(kpis)
+    # work orders, on hand-built tables that give every work-order KPI
+    tables = work_order_tables()
+    out["work orders"] = list(replication_kpis(
+        result.issues, tables["activity"], 0.0, 1000.0, scenario.deadlines.model_dump(),
+        result.escalations, result.visits, orders=tables["orders"], steps=tables["steps"]))
     return out
 
 

@@ -120,8 +120,8 @@ def test_jobs_zero_exits_2(tmp_path: Path) -> None:
 def test_run_writes_the_result_folder(result_folder: Path) -> None:
     assert sorted(p.name for p in result_folder.iterdir()) == [
         "activity.parquet", "complaints.parquet", "escalations.parquet", "issues.parquet",
-        "kpis.csv", "manifest.json", "plots", "report.html", "scenario.resolved.yaml",
-        "summary.json", "visits.parquet",
+        "kpis.csv", "manifest.json", "orders.parquet", "plots", "report.html",
+        "scenario.resolved.yaml", "steps.parquet", "summary.json", "visits.parquet",
     ]
     issues = pd.read_parquet(result_folder / "issues.parquet")
     activity = pd.read_parquet(result_folder / "activity.parquet")
@@ -138,10 +138,12 @@ def test_summary_has_mean_and_ci_per_kpi(result_folder: Path) -> None:
     summary = json.loads((result_folder / "summary.json").read_text())
     kpis = pd.read_csv(result_folder / "kpis.csv")
     assert set(summary) == set(kpis.columns) - {"replication"}
-    for row in summary.values():
+    for kpi, row in summary.items():
         assert set(row) == {"mean", "ci_low", "ci_high", "n"}
-        # n counts replications where the KPI has a value (none: e.g. no red case)
-        assert row["n"] == (0 if row["mean"] is None else 2)
+        # n counts replications where the KPI has a value (none: e.g. no red case;
+        # one of two: e.g. a grid whose workers settled no order in one replication)
+        assert row["n"] == int(kpis[kpi].notna().sum()) <= 2
+        assert (row["mean"] is None) == (row["n"] == 0)
         if row["mean"] is not None and row["ci_low"] is not None:
             assert row["ci_low"] <= row["mean"] <= row["ci_high"]
 

@@ -3,13 +3,13 @@ difference whose CI contains zero, and common random numbers pay off."""
 
 from __future__ import annotations
 
-from math import factorial
 from pathlib import Path
 
 import pytest
 
 import twin
 from twin.compare import compare, paired_table, unique_names
+from twin.theory import mmc_wait
 
 MMC_PATH = Path(__file__).resolve().parents[1] / "scenarios" / "validation" / "mmc.yaml"
 
@@ -21,21 +21,12 @@ def mmc(workers: int, name: str, **extra: object) -> twin.Scenario:
     return twin.load_scenario(MMC_PATH, overrides=overrides)
 
 
-def erlang_c_wait(lam: float, mean_service: float, c: int) -> float:
-    """Mean wait in queue of M/M/c [same time unit as mean_service]."""
-    a = lam * mean_service
-    rho = a / c
-    term = a**c / factorial(c) / (1 - rho)
-    p_wait = term / (sum(a**k / factorial(k) for k in range(c)) + term)
-    return p_wait * mean_service / (c * (1 - rho))
-
-
 def test_a_known_difference_is_detected() -> None:
     # 2 vs 3 workers at lambda = 5/h, 1/mu = 20 min: Wq 45.5 vs 4.4 min (Erlang C).
     result = compare([mmc(2, "two"), mmc(3, "three")], replications=6)
     row = result.table[(result.table.kpi == "response_mean")
                        & (result.table.scenario == "three")].iloc[0]
-    truth = erlang_c_wait(5 / 60, 20.0, 3) - erlang_c_wait(5 / 60, 20.0, 2)
+    truth = mmc_wait(5 / 60, 20.0, 3) - mmc_wait(5 / 60, 20.0, 2)
     assert row["significant"]
     assert row["diff_ci_high"] < 0
     assert row["diff_ci_low"] <= truth <= row["diff_ci_high"]

@@ -20,7 +20,15 @@ from twin.engine.policies import PolicyPorts, Units, policy_for
 from twin.engine.triggers import CAUSE_CODE
 from twin.engine.watch import EscalationRules, EscalationWatch
 from twin.geography import build_community
-from twin.records import ActivityRecorder, EventRecorder, IssueRecorder, VisitRecorder
+from twin.model import flowed_issues, order_limits
+from twin.records import (
+    ActivityRecorder,
+    EventRecorder,
+    IssueRecorder,
+    OrderRecorder,
+    StepRecorder,
+    VisitRecorder,
+)
 from twin.rng import Streams
 from twin.scenario.registry import DISPATCH_POLICIES
 from twin.scenario.schema import DispatchSpec
@@ -175,7 +183,7 @@ def _policy(name: str) -> tuple[Any, simpy.Environment, CaseBook, list[Any]]:
         env.timeout(delay, value=value).callbacks.append(callback)
 
     ports = PolicyPorts(queues=book, staff=_Staff(), assign=lambda *a: assigned.append(a),
-                        schedule=schedule, now=lambda: env.now, reported_at=lambda i: 0.0,
+                        schedule=schedule, now=lambda: env.now, waiting_since=lambda i: 0.0,
                         unit_of=lambda i: 1, node_of=lambda i: 0, key_of=lambda i: book.key[i])
     units = Units(unit_team=[0, 0, 0, 1], neighbours=[[1], [0, 2], [1], []])
     policy = policy_for(DispatchSpec(policy=name, borrow_after=30.0), units, ports)
@@ -250,42 +258,56 @@ def _engine(path: str, **overrides: Any) -> Any:
                            arr.node, arr.latent)
     activity = ActivityRecorder(staffing.unit, staffing.kind, len(arr))
     visits = VisitRecorder()
+    orders = OrderRecorder(len(arr), flowed_issues(scenario, arr.category), arr.grid,
+                           arr.category, arr.channel, order_limits(scenario, arr.category))
     engine = assemble_engine(env, scenario, community, staffing, arr, issues, activity,
-                             EventRecorder(), visits, streams)
+                             EventRecorder(), visits, streams, orders, StepRecorder())
     return SimpleNamespace(env=env, engine=engine, issues=issues, visits=visits,
                            staffing=staffing, scenario=scenario)
+
+
+def _case(e: Any, colour: int | None = None) -> int:
+    """The first issue of a category without a flow (a case routed by its colour), of
+    ``colour`` if given: work orders go to the order desk, not to the router's tiers."""
+    cases = [k for k, c in enumerate(e.scenario.demand.categories) if c.flow is None]
+    mine = np.isin(np.asarray(e.issues.category), cases)
+    if colour is not None:
+        mine &= np.asarray(e.issues.colour) == colour
+    return int(np.flatnonzero(mine)[0])
 
 
 def test_router_sends_the_nearest_idle_worker_of_the_unit() -> None:
     e = _engine("scenarios/baseline.yaml")
     staff, router = e.engine.staff, e.engine.router
-    unit = int(e.issues.unit[0])
+    case = _case(e)
+    unit = int(e.issues.unit[case])
     pool = [w for w in range(staff.n) if staff.unit[w] == unit and staff.kind[w] == GRID_WORKER]
     for w in pool:  # both idle at base
         staff.on_shift[w] = True
         staff.set_idle(w, staff.base[w])
         staff.wake[w] = e.env.event()
-    router.report(0)
-    assert e.issues.worker[0] in pool and not staff.idle[e.issues.worker[0]]
-    assert e.issues.t_dispatched[0] == 0.0 and not e.engine.book.waiting[0]
+    router.report(case)
+    assert e.issues.worker[case] in pool and not staff.idle[e.issues.worker[case]]
+    assert e.issues.t_dispatched[case] == 0.0 and not e.engine.book.waiting[case]
 
 
 def test_router_queues_when_nobody_is_free_and_a_freed_worker_takes_it() -> None:
     e = _engine("scenarios/baseline.yaml")
     router, book = e.engine.router, e.engine.book
-    router.report(0)
-    assert book.waiting[0]
-    unit = int(e.issues.unit[0])
+    case = _case(e)
+    router.report(case)
+    assert book.waiting[case]
+    unit = int(e.issues.unit[case])
     worker = next(w for w in range(e.engine.staff.n) if e.engine.staff.unit[w] == unit)
-    task, travel = router.next_for(worker, int(e.issues.node[0]))
-    assert task == 0 and travel == 0.0 and not book.waiting[0]
+    task, travel = router.next_for(worker, int(e.issues.node[case]))
+    assert task == case and travel == 0.0 and not book.waiting[case]
     assert router.next_for(worker, 0) is None
 
 
 def test_joint_desk_starts_only_when_every_pool_is_free() -> None:
     e = _engine("scenarios/three_color_baseline.yaml")
     staff, router, book = e.engine.staff, e.engine.router, e.engine.book
-    red = int(np.flatnonzero(np.asarray(e.issues.colour) == RED)[0])
+    red = _case(e, RED)
     responders = [w for w in range(staff.n) if staff.kind[w] == 3]
     pools = sorted({staff.unit[w] for w in responders})
     first = [next(w for w in responders if staff.unit[w] == u) for u in pools]
@@ -304,7 +326,7 @@ def test_joint_desk_starts_only_when_every_pool_is_free() -> None:
 def test_follow_up_desk_plans_a_visit_after_a_yellow_case() -> None:
     e = _engine("scenarios/three_color_baseline.yaml")
     router = e.engine.router
-    yellow = int(np.flatnonzero(np.asarray(e.issues.colour) == YELLOW)[0])
+    yellow = _case(e, YELLOW)
     e.engine.book.colour[yellow] = YELLOW
     router.finish(yellow)
     assert len(e.visits.issue) == 1 and e.visits.issue[0] == yellow

@@ -26,7 +26,6 @@ caught: in the M/M/1 case red waits 5.7 min and green 40 min on average, against
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -35,55 +34,26 @@ import pytest
 
 import twin
 from twin.model import MINUTES_PER_DAY
+from twin.theory import mmc_wait, priority_waits
 
 LEVEL = 0.99
 MAX_RELATIVE_HALF_WIDTH = 0.10
 SHARES = {"red": 0.2, "yellow": 0.3, "green": 0.5}  # most urgent first
 
 
-def erlang_c(servers: int, offered: float) -> float:
-    """Probability that an arrival waits in M/M/c with offered load a = lambda/mu."""
-    rho = offered / servers
-    assert rho < 1
-    below = sum(offered**k / math.factorial(k) for k in range(servers))
-    top = offered**servers / math.factorial(servers) / (1.0 - rho)
-    return top / (below + top)
-
-
-def cobham_waits(lam: float, mu: float, servers: int, shares: dict[str, float]
-                 ) -> dict[str, float]:
-    """Mean wait per class of M/M/c with non-preemptive priorities and equal rates.
-
-    ``shares`` lists the classes most urgent first; times in the unit of 1/lam.
-    """
-    base = erlang_c(servers, lam / mu) / (servers * mu)
-    out: dict[str, float] = {}
-    sigma = 0.0
-    for name, share in shares.items():
-        before = sigma
-        sigma += share * lam / (servers * mu)
-        out[name] = base / ((1.0 - before) * (1.0 - sigma))
-    return out
-
-
-def fcfs_wait(lam: float, mu: float, servers: int) -> float:
-    """Erlang C mean wait of M/M/c served first come first served."""
-    return erlang_c(servers, lam / mu) / (servers * mu - lam)
-
-
 def test_cobham_reference_values() -> None:
     # One class is FCFS.
-    assert cobham_waits(0.8, 1.0, 1, {"all": 1.0})["all"] == pytest.approx(fcfs_wait(0.8, 1, 1))
-    assert cobham_waits(1.6, 1.0, 2, {"all": 1.0})["all"] == pytest.approx(fcfs_wait(1.6, 1, 2))
+    assert priority_waits(0.8, 1.0, 1, {"all": 1.0})["all"] == pytest.approx(mmc_wait(0.8, 1, 1))
+    assert priority_waits(1.6, 1.0, 2, {"all": 1.0})["all"] == pytest.approx(mmc_wait(1.6, 1, 2))
     # M/M/1, two classes of load 0.4 each: W0 = rho/mu = 0.8; 0.8/0.6 and 0.8/(0.6*0.2).
-    waits = cobham_waits(0.8, 1.0, 1, {"high": 0.5, "low": 0.5})
+    waits = priority_waits(0.8, 1.0, 1, {"high": 0.5, "low": 0.5})
     assert waits["high"] == pytest.approx(0.8 / 0.6)
     assert waits["low"] == pytest.approx(0.8 / (0.6 * 0.2))
     # Conservation: the share-weighted mean is the FCFS mean.
     for servers, lam in ((1, 0.8), (2, 1.6), (3, 2.1)):
-        waits = cobham_waits(lam, 1.0, servers, SHARES)
+        waits = priority_waits(lam, 1.0, servers, SHARES)
         total = sum(SHARES[k] * w for k, w in waits.items())
-        assert total == pytest.approx(fcfs_wait(lam, 1.0, servers))
+        assert total == pytest.approx(mmc_wait(lam, 1.0, servers))
 
 
 @dataclass(frozen=True)
@@ -156,7 +126,7 @@ def _interval(values: pd.Series, n: int) -> tuple[float, float, float]:
 @pytest.mark.parametrize("case", CASES, ids=[c.label for c in CASES])
 @pytest.mark.parametrize("colour", list(SHARES))
 def test_mean_wait_per_colour_matches_cobham(case: Case, colour: str, waits) -> None:
-    expected = cobham_waits(case.lam, case.mu, case.servers, SHARES)[colour]
+    expected = priority_waits(case.lam, 1 / case.mu, case.servers, SHARES)[colour]
     mean, low, high = _interval(waits(case)[colour], case.replications)
     assert low <= expected <= high, (
         f"{case.label} {colour}: Cobham W={expected:.3f} min outside {LEVEL:.0%} CI "
@@ -165,7 +135,7 @@ def test_mean_wait_per_colour_matches_cobham(case: Case, colour: str, waits) -> 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.label for c in CASES])
 def test_overall_mean_wait_is_the_fcfs_mean(case: Case, waits) -> None:
-    expected = fcfs_wait(case.lam, case.mu, case.servers)
+    expected = mmc_wait(case.lam, 1 / case.mu, case.servers)
     mean, low, high = _interval(waits(case)["all"], case.replications)
     assert low <= expected <= high, (
         f"{case.label}: Erlang C Wq={expected:.3f} min outside {LEVEL:.0%} CI "

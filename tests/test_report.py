@@ -103,8 +103,9 @@ def test_report_is_one_file_with_every_plot_inline(report: tuple[Path, Path, str
     page = path.read_text(encoding="utf-8")
     pngs = sorted(p.stem for p in plots.glob("*.png"))
     assert pngs == sorted(p.stem for p in plots.glob("*.svg"))
+    # three_color_baseline has work orders, so "where orders wait" is drawn too
     assert pngs == sorted(["kpi_bars", "response_ecdf", "open_over_time", "escalation_flow",
-                           "community_map", "staffing_curve"])
+                           "order_time_by_step", "community_map", "staffing_curve"])
     assert page.count('src="data:image/png;base64,') == len(pngs)
     for tag in ("<link", "<script", "@import", 'src="http', 'href="http'):
         assert tag not in page

@@ -19,7 +19,7 @@ import twin
 import twin.executors
 import twin.store
 from twin.model import ReplicationRecords
-from twin.store import TABLES, DiskStore, run_key
+from twin.store import FORMAT_VERSION, TABLES, DiskStore, run_key
 
 MMC_PATH = Path(__file__).resolve().parents[1] / "scenarios" / "validation" / "mmc.yaml"
 
@@ -90,7 +90,8 @@ def test_unusual_column_types_round_trip(tmp_path: Path, records: ReplicationRec
     })
     rec = ReplicationRecords(replication=7, issues=records.issues, activity=odd,
                              escalations=odd.iloc[:0], visits=records.visits,
-                             complaints=odd.iloc[1:], runtime=0.1, n_events=3)
+                             complaints=odd.iloc[1:], orders=records.orders,
+                             steps=odd.iloc[:1], runtime=0.1, n_events=3)
     store = DiskStore(tmp_path)
     store.save("odd", 7, rec)
     back = store.load("odd", 7)
@@ -105,7 +106,7 @@ def test_an_entry_is_a_folder_of_parquet_and_meta(tmp_path: Path,
     assert sorted(p.name for p in entry.iterdir()) == sorted(
         [f"{t}.parquet" for t in TABLES] + ["meta.json"])
     meta = json.loads((entry / "meta.json").read_text())
-    assert meta["format"] == "twin-replication" and meta["version"] == 1
+    assert meta["format"] == "twin-replication" and meta["version"] == FORMAT_VERSION
     assert (meta["key"], meta["replication"]) == ("k-1", 3)
     assert (meta["runtime"], meta["n_events"]) == (records.runtime, records.n_events)
     assert set(meta["tables"]) == set(TABLES)
@@ -216,7 +217,8 @@ def _categories(meta: dict[str, Any]) -> None:
 
 @pytest.mark.parametrize(("edit", "reason"), [
     (_set("key", "other-0123"), "key mismatch in meta.json"),
-    (_set("version", 2), "format version 2, expected 1"),
+    (_set("version", FORMAT_VERSION + 1),
+     f"format version {FORMAT_VERSION + 1}, expected {FORMAT_VERSION}"),
     (_set("format", "pickle"), "meta.json is not a twin replication"),
     (_set("replication", 1), "replication mismatch in meta.json"),
     (_set("n_events", "many"), "bad runtime or n_events in meta.json"),

@@ -15,35 +15,15 @@ under 15%, asserted), so a wrong model is still caught.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import pytest
 
 import twin
+from twin.theory import erlang_c, md1_wait, mmc_wait
 
 LEVEL = 0.99
 MAX_RELATIVE_HALF_WIDTH = 0.15
-
-
-def erlang_c(servers: int, offered: float) -> float:
-    """Probability that an arrival waits in M/M/c with offered load a = lambda/mu."""
-    rho = offered / servers
-    assert rho < 1
-    below = sum(offered**k / math.factorial(k) for k in range(servers))
-    top = offered**servers / math.factorial(servers) / (1.0 - rho)
-    return top / (below + top)
-
-
-def mmc_wait(lam: float, mu: float, servers: int) -> float:
-    """Mean wait in queue of M/M/c (same time unit as 1/lam)."""
-    return erlang_c(servers, lam / mu) / (servers * mu - lam)
-
-
-def md1_wait(lam: float, service: float) -> float:
-    """Mean wait in queue of M/D/1 by Pollaczek-Khinchine: lam E[S^2] / (2 (1 - rho))."""
-    rho = lam * service
-    return lam * service**2 / (2.0 * (1.0 - rho))
 
 
 def test_erlang_c_reference_values() -> None:
@@ -52,7 +32,7 @@ def test_erlang_c_reference_values() -> None:
     rho = 0.8
     assert erlang_c(2, 2 * rho) == pytest.approx(2 * rho**2 / (1 + rho))
     # M/M/1: Wq = rho / (mu - lam)
-    assert mmc_wait(6.0, 12.0, 1) == pytest.approx(0.5 / 6.0)
+    assert mmc_wait(6.0, 1 / 12.0, 1) == pytest.approx(0.5 / 6.0)
     # M/D/1 waits half as long as M/M/1 at the same load.
     assert md1_wait(0.8, 1.0) == pytest.approx(mmc_wait(0.8, 1.0, 1) / 2)
 
@@ -78,7 +58,7 @@ class Case:
         lam = self.rate_per_hour / 60.0
         if self.fixed:
             return md1_wait(lam, self.service_min)
-        return mmc_wait(lam, 1.0 / self.service_min, self.servers)
+        return mmc_wait(lam, self.service_min, self.servers)
 
 
 # Run lengths: heavier traffic relaxes more slowly, so it gets a longer warm-up

@@ -1,0 +1,241 @@
+"""Work orders: each mechanism of the chain on a small, deterministic community."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import twin
+from twin.engine.callback import satisfaction
+from twin.model import simulate
+
+BASE = """
+name: orders
+map: {source: lattice, rows: 6, cols: 6}
+grids: {blocks: [1, 2]}
+workforce: {per_grid: 2}
+demand:
+  categories:
+%s
+work_orders:
+%s
+run: {horizon_days: %s, warmup_days: 0.5, replications: 1, seed: 7}
+"""
+
+
+def run(tmp_path: Path, categories: str, work_orders: str, days: float = 3.0,
+        extra: str = "") -> Any:
+    path = tmp_path / "s.yaml"
+    path.write_text(BASE % (categories, work_orders, days) + extra, encoding="utf-8")
+    return simulate(twin.load_scenario(path), 0)
+
+
+UNITS = """  units:
+    - {name: property, staff: 2, per_grid: true}
+    - {name: city_management, staff: 2}
+"""
+
+
+def first_requests(orders: pd.DataFrame) -> pd.DataFrame:
+    return orders[orders["repeat_of"] < 0]
+
+
+def test_a_repair_is_checked_filed_handled_by_property_and_verified(tmp_path: Path) -> None:
+    r = run(tmp_path, "    - {name: repair, rate_per_hour: 0.5, flow: compound_repair}", UNITS)
+    o = first_requests(r.orders)
+    assert len(o) == len(r.issues) > 20
+    done = o[o["t_closed"].notna()]
+    assert (done["t_filed"] >= done["t_received"]).all()
+    assert (done["t_handled"] >= done["t_signed"]).all()
+    assert (done["t_verified"] >= done["t_handled"]).all()
+    assert set(done["unit"].astype(str)) <= {"property/grid-01", "property/grid-02"}
+    steps = r.steps
+    kinds = steps.groupby("order_id", observed=True)["step"].apply(
+        lambda s: [x for x in s.astype(str) if x in ("check", "handle", "verify")][:3])
+    assert (kinds[done["order_id"]].map(tuple) == ("check", "handle", "verify")).all()
+    # property management's handling takes hours, not the grid worker's minutes
+    handle = steps[(steps["step"] == "handle") & (steps["outcome"] != "open")]
+    assert handle["handling"].mean() > 45
+    # the issue table says when it was settled: when the order closed
+    settled = r.issues.set_index("issue_id").loc[done["issue_id"], "t_resolved"]
+    assert np.allclose(settled.to_numpy(), done["t_closed"].to_numpy())
+
+
+def test_patrol_finds_are_not_checked_and_residents_reports_are(tmp_path: Path) -> None:
+    r = run(tmp_path, "    - {name: litter, rate_per_hour: 1.0, channels: {resident: 0.5, "
+                      "patrol: 0.5}, flow: public_space}", UNITS)
+    o = first_requests(r.orders)
+    checked = set(r.steps.loc[r.steps["step"] == "check", "order_id"])
+    patrol = set(o.loc[o["channel"] == "patrol", "order_id"])
+    resident = set(o.loc[(o["channel"] == "resident") & o["t_filed"].notna(), "order_id"])
+    assert patrol and resident
+    assert not checked & patrol
+    assert resident <= checked
+
+
+def test_answered_at_once_makes_no_order_work(tmp_path: Path) -> None:
+    r = run(tmp_path, "    - {name: ask, rate_per_hour: 2.0, "
+                      "flow: {template: on_site, answered_at_once: 1.0}}", UNITS)
+    o = first_requests(r.orders)
+    assert len(o) > 50 and not o["filed"].any()
+    assert len(r.steps) == 0
+    assert (r.issues["t_resolved"] == r.issues["t_reported"]).all()
+
+
+def test_wrong_assignments_come_back_after_the_return_delay(tmp_path: Path) -> None:
+    # the wrong unit (city management) sends it back after its own return delay
+    units = UNITS.replace("city_management, staff: 2}", "city_management, staff: 2, "
+                          "return_delay: {distribution: fixed, value: 90}}")
+    r = run(tmp_path, "    - {name: repair, rate_per_hour: 1.0, flow: {template: compound_repair,"
+                      " wrong_assignment: 0.5}}", units + "  max_returns: 1\n")
+    assign = r.steps[r.steps["step"] == "assign"]
+    returned = assign[assign["outcome"] == "returned"]
+    assert len(returned) > 5
+    assert np.allclose(returned["wait"], 90.0)
+    assert (returned["unit"].astype(str) == "city_management").all()
+    per_order = returned.groupby("order_id").size()
+    o = r.orders.set_index("order_id")
+    assert (o.loc[per_order.index, "returns"] == per_order).all()
+    assert o["returns"].max() == 1  # max_returns: then the district decides
+
+
+def test_an_unsolved_callback_sends_the_same_order_back(tmp_path: Path) -> None:
+    r = run(tmp_path, "    - {name: minor, rate_per_hour: 1.0, flow: {template: on_site, "
+                      "fixed: 0.0}}",
+            UNITS + "  callback: {reached: 1.0, solved_if_not_fixed: 0.0, max_reworks: 1, "
+                    "delay: 10}\n")
+    o = first_requests(r.orders)
+    closed = o[o["t_closed"].notna() & o["called_back"]]
+    assert len(closed) > 10
+    assert (closed["reworks"] == 1).all() and not closed["solved"].any()
+    settles = r.steps[r.steps["step"] == "settle"].groupby("order_id")["attempt"].max()
+    assert (settles[closed["order_id"]] == 2).all()
+    assert len(o) == len(r.issues)  # the rework is the same order, not a new one
+
+
+def test_satisfaction_falls_with_lateness() -> None:
+    assert satisfaction(0.9, 0.5, 0.0) == 0.9
+    odds = 0.9 / 0.1 * 0.5
+    assert satisfaction(0.9, 0.5, 1.0) == pytest.approx(odds / (1 + odds))
+    assert satisfaction(0.9, 0.5, 2.0) < satisfaction(0.9, 0.5, 1.0)
+    assert satisfaction(0.9, 1.0, 3.0) == pytest.approx(0.9)
+
+
+def test_overdue_orders_are_chased_then_supervised_and_keep_their_colour(
+        tmp_path: Path) -> None:
+    units = """  units:
+    - {name: property, staff: 1, shifts: [{start: "09:00", end: "10:00"}]}
+    - {name: city_management, staff: 1}
+  overdue: {chase_after: 0, supervise_after: 120}
+"""
+    r = run(tmp_path, "    - {name: repair, rate_per_hour: 1.0, colours: {green: 1.0}, "
+                      "flow: {template: compound_repair, limit: 60}}", units)
+    o = first_requests(r.orders)
+    late = o[o["t_chased"].notna()]
+    assert len(late) > 10
+    assert np.allclose(late["t_chased"], late["t_received"] + 60)
+    sup = o[o["t_supervised"].notna()]
+    assert np.allclose(sup["t_supervised"], sup["t_received"] + 180)
+    assert (r.issues["colour"] == r.issues["colour_closed"]).all()
+    assert len(r.escalations) == 0
+
+
+def test_a_beyond_street_order_summons_its_departments_first(tmp_path: Path) -> None:
+    units = UNITS + "  whistle: {departments: [city_management]}\n"
+    r = run(tmp_path, "    - {name: build, rate_per_hour: 0.3, flow: {template: public_space, "
+                      "beyond_street: true}}\n"
+                      "    - {name: litter, rate_per_hour: 1.0, flow: public_space}", units)
+    o = first_requests(r.orders)
+    whistled = o[o["category"] == "build"]
+    assert len(whistled) > 3
+    assert np.allclose(whistled["t_whistled"], whistled["t_filed"])
+    assert (whistled["summoned"] == 1).all()
+    assert o.loc[o["category"] == "litter", "t_whistled"].isna().all()
+    reports = r.steps[r.steps["step"] == "report"]
+    assert set(reports["order_id"]) == set(whistled["order_id"])
+    assert (reports["unit"].astype(str) == "city_management").all()
+    assert (reports["limit"] == 30).all()
+    visits = r.visits[r.visits["purpose"] == "report"]
+    assert len(visits) == len(reports)
+
+
+def test_repeat_requests_are_linked_filed_and_closed_with_the_first(tmp_path: Path) -> None:
+    units = """  units:
+    - {name: property, staff: 1, per_grid: true}
+    - {name: city_management, staff: 1}
+  centre: {staff: 1}
+"""
+    r = run(tmp_path, "    - {name: repair, rate_per_hour: 1.0, flow: compound_repair}", units,
+            extra="repeat_complaints: {rate_at_deadline: 0.5}\n")
+    o = r.orders
+    repeats = o[o["repeat_of"] >= 0]
+    assert len(repeats) > 5
+    first = o.set_index("order_id")
+    assert (repeats["order_id"] >= len(r.issues)).all()
+    of = first.loc[repeats["repeat_of"]]
+    assert (repeats["t_received"].to_numpy() > of["t_received"].to_numpy()).all()
+    closed = repeats["t_closed"].notna().to_numpy()
+    # closed with the first, or, when filed after it closed, at the filing
+    with_first = np.isclose(repeats["t_closed"].to_numpy(), of["t_closed"].to_numpy())
+    at_filing = np.isclose(repeats["t_closed"].to_numpy(), repeats["t_filed"].to_numpy())
+    assert (with_first | at_filing)[closed].all() and with_first[closed].mean() > 0.8
+    files = r.steps[(r.steps["step"] == "file") & r.steps["order_id"].isin(repeats["order_id"])]
+    assert (files["unit"].astype(str) == "command_centre").all() and len(files) > 0
+    # no field work for a repeat
+    field = r.steps[r.steps["step"].isin(["check", "handle", "verify"])]
+    assert not field["order_id"].isin(repeats["order_id"]).any()
+    # the complaints table lists exactly the repeat requests, at their times
+    listed = r.complaints.sort_values(["issue_id", "t"]).reset_index(drop=True)
+    made = repeats.sort_values(["issue_id", "t_received"])
+    assert np.array_equal(listed["issue_id"], made["issue_id"])
+    assert np.allclose(listed["t"], made["t_received"])
+    counted = r.issues.set_index("issue_id")["repeat_complaints"]
+    assert counted.sum() == len(repeats)
+
+
+def test_a_patrol_find_has_nobody_to_call_again(tmp_path: Path) -> None:
+    r = run(tmp_path, "    - {name: litter, rate_per_hour: 1.0, channels: {patrol: 1.0}, "
+                      "flow: public_space}", UNITS,
+            extra="repeat_complaints: {rate_at_deadline: 5.0}\n")
+    assert len(r.orders) == len(r.issues) > 20
+    assert len(r.complaints) == 0 and not r.steps["step"].isin(["callback"]).any()
+
+
+def test_colour_deadlines_do_not_touch_work_orders(tmp_path: Path) -> None:
+    cats = "    - {name: repair, rate_per_hour: 1.0, flow: compound_repair}"
+    extra = "repeat_complaints: {rate_at_deadline: 0.5}\n"
+    loose = run(tmp_path, cats, UNITS, extra=extra)
+    strict = run(tmp_path, cats, UNITS, extra=extra + "deadlines: {green: 30, yellow: 60, "
+                                                      "red: 90}\n")
+    for table in ("orders", "steps", "complaints"):
+        assert getattr(loose, table).equals(getattr(strict, table)), table
+    assert (loose.issues["deadline"] == 4320.0).all()
+
+
+def test_small_requests_go_to_volunteers_who_accept_or_decline(tmp_path: Path) -> None:
+    extra = ("volunteers: {registered_per_1000_residents: 50, participation: 0.5, "
+             "accept: 0.5, expire_after: 600}\n")
+    r = run(tmp_path, "    - {name: wish, rate_per_hour: 0.5, flow: wish}", "  units: []\n",
+            days=5, extra=extra)
+    steps, o = r.steps, first_requests(r.orders)
+    offers = steps[steps["step"] == "offer"]
+    assert {"accepted", "declined"} <= set(offers["outcome"].astype(str))
+    helped = steps[(steps["step"] == "wish") & (steps["outcome"] == "done")]
+    workers = r.activity.drop_duplicates("worker").set_index("worker")["kind"].astype(str)
+    assert (workers[helped["worker"]] == "volunteer").all()
+    lapsed = offers[offers["outcome"] == "expired"]
+    gone = o.set_index("order_id").loc[lapsed["order_id"]]
+    assert np.allclose(gone["t_closed"], gone["t_filed"] + 600)
+    assert not gone["called_back"].any()
+    rated = o[o["order_id"].isin(helped["order_id"])]
+    assert rated["called_back"].all() and rated["solved"].all()
+
+
+def test_a_category_without_a_flow_has_no_orders(tmp_path: Path) -> None:
+    r = run(tmp_path, "    - {name: old, rate_per_hour: 1.0, service: {distribution: "
+                      "exponential, mean: 20}}", "  units: []\n")
+    assert len(r.orders) == 0 and len(r.steps) == 0 and len(r.issues) > 20
