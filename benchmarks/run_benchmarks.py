@@ -29,6 +29,7 @@ import math
 import resource
 import subprocess
 import sys
+import tempfile
 import time
 from collections import deque
 from collections.abc import Callable, Generator
@@ -46,6 +47,10 @@ from twin.geography import Community, build_community
 from twin.model import MINUTES_PER_DAY
 from twin.rng import Streams
 from twin.staffing import build_staffing
+from twin.theory import mmc_wait
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from orders_bench import case_orders  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 MMC_YAML = ROOT / "scenarios" / "validation" / "mmc.yaml"
@@ -113,18 +118,6 @@ def spatial_scenario(workers: int, blocks: tuple[int, int], rate_total: float,
     })
 
 
-def erlang_c_wait(lam: float, mu: float, c: int) -> float:
-    """Mean wait in queue of M/M/c."""
-    a = lam / mu
-    rho = a / c
-    term, total = 1.0, 1.0
-    for k in range(1, c):
-        term *= a / k
-        total += term
-    top = term * a / c / (1 - rho)
-    return top / (total + top) / (c * mu - lam)
-
-
 # ============================================================ (a) minimal M/M/c
 def minimal_mmc(lam: float, mean_service: float, c: int, horizon: float, seed: int
                 ) -> tuple[int, float]:
@@ -170,7 +163,7 @@ def case_mmc(quick: bool, repeat: int) -> list[dict[str, Any]]:
     t_min, (n_min, w_min) = best_of(
         repeat, lambda: minimal_mmc(lam, MMC_SERVICE, MMC_C, horizon, 1))
     n_twin = rec.n_events
-    theory = erlang_c_wait(lam, 1 / MMC_SERVICE, MMC_C)
+    theory = mmc_wait(lam, MMC_SERVICE, MMC_C)
     return [{
         "case": f"(a) M/M/c c={MMC_C}, rho=0.83, {days:g} d",
         "issues": n_twin, "twin_s": t_twin, "twin_rate": n_twin / t_twin,
@@ -346,6 +339,7 @@ def main() -> None:
     parser.add_argument("--quick", action="store_true", help="smaller sizes (about 1 minute)")
     parser.add_argument("--repeat", type=int, default=3, help="timings per case (best kept)")
     parser.add_argument("--skip-memory", action="store_true", help="leave out case (c)")
+    parser.add_argument("--skip-orders", action="store_true", help="leave out case (d)")
     parser.add_argument("--memory-child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.memory_child:
@@ -355,6 +349,9 @@ def main() -> None:
     # The child runs first, so that RUSAGE_CHILDREN holds only its peak.
     mem = None if args.skip_memory else case_memory(args.quick)
     rows = case_mmc(args.quick, args.repeat) + case_spatial(args.quick, args.repeat)
+    if not args.skip_orders:
+        with tempfile.TemporaryDirectory() as tmp:
+            rows += case_orders(args.quick, args.repeat, best_of, Path(tmp))
 
     print(f"twin benchmarks ({'quick' if args.quick else 'full'}, best of {args.repeat}; "
           "issues per wall-clock second, map building excluded)")

@@ -111,8 +111,10 @@ def simulate(
                            arr.node, arr.latent, issue_deadlines(scenario, arr))
     activity = ActivityRecorder(staffing.unit, staffing.kind, len(arr))
     escalations, visits = EventRecorder(), VisitRecorder()
-    orders = OrderRecorder(len(arr), flowed_issues(scenario, arr.category), arr.grid,
-                           arr.category, arr.channel, order_limits(scenario, arr.category))
+    flowed = flowed_issues(scenario, arr.category)
+    orders = OrderRecorder(len(arr), flowed, arr.grid, arr.category, arr.channel,
+                           order_limits(scenario, arr.category) if flowed.any() else
+                           np.zeros(0))
     steps = StepRecorder()
     engine = assemble_engine(env, scenario, community, staffing, arr, issues, activity,
                              escalations, visits, streams, orders, steps)
@@ -162,9 +164,11 @@ def issue_deadlines(scenario: Scenario, arr: Arrivals) -> np.ndarray:
     """Per issue: the time allowed from report to resolution [min]: its colour's
     deadline at report, or its flow's limit for a work order."""
     d = scenario.deadlines
-    by_colour = np.array([d.green, d.yellow, d.red])[arr.colour.astype(np.int64)]
-    limit = order_limits(scenario, arr.category)
-    return np.where(np.isnan(limit), by_colour, limit)
+    by_colour = np.array([d.green, d.yellow, d.red])[arr.colour]
+    if any(c.flow is not None for c in scenario.demand.categories):
+        limit = order_limits(scenario, arr.category)
+        np.copyto(by_colour, limit, where=~np.isnan(limit))
+    return by_colour
 
 
 def order_limits(scenario: Scenario, category: np.ndarray) -> np.ndarray:

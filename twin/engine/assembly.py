@@ -156,7 +156,7 @@ def assemble_engine(env: simpy.Environment, scenario: Scenario, community: Commu
                                           centre=staffing.centre_unit, queue=order_queues),
                          OrderPorts(book=book, staff=staff, env=env, schedule=schedule,
                                     now=now,
-                                    to_grid=lambda i, r: parts["router"].to_grid(i, r),
+                                    to_grid=lambda i, r: parts["router"].route(i, r),
                                     assign=lambda w, t, x: parts["router"].assign(w, t, x),
                                     category=cat_view, grid=grid_view, node=node_view,
                                     channel=log.channel, grid_unit=unit_view,

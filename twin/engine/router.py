@@ -167,35 +167,35 @@ class Router:
                     self.report(issue, channel=PATROL_FOUND)
 
     # ----------------------------------------------------------- routing
-    def route(self, task: int) -> None:
-        """Send an idle staff member to ``task`` or put it in its queue."""
+    def route(self, task: int, rank: int = -1) -> None:
+        """Send an idle staff member to ``task`` or put it in its queue.
+
+        A case goes by its colour (with tiers: yellow to mediation, red to the joint
+        desk, green to its grid). With ``rank`` given, the task goes to its grid's
+        workers at that rank whatever its colour: a work order's grid-worker step."""
         staff = self.staff
         if task >= self.n:
             v = task - self.n
             visits = self.log.visits
             unit = visits.unit[v]
-            kind, rank = VISIT_ROUTE[visits.purpose[v]]
+            kind, visit_rank = VISIT_ROUTE[visits.purpose[v]]
             worker, t = staff.nearest_in(staff.idle_pool(unit, kind), visits.node[v])
-            self._assign_or_wait(task, worker, t, self.visit_q[unit], rank)
+            self._assign_or_wait(task, worker, t, self.visit_q[unit], visit_rank)
             return
         issue = task
-        colour = self.book.colour[issue]
         node = self._node[issue]
-        if self.tiers and colour == YELLOW:
-            worker, t = staff.nearest_in(staff.idle_pool(self.med_unit, MEDIATOR), node)
-            self._assign_or_wait(issue, worker, t, self.med_queue, 2 - colour)
-            return
-        if self.tiers and colour == RED:
-            self.book.push(issue, self.desks.joint_queue, 0)
-            self.desks.try_joint()
-            return
-        self.to_grid(issue, 2 - colour)
-
-    def to_grid(self, issue: int, rank: int) -> None:
-        """Send the grid workers of the issue's unit (as the policy says), volunteers
-        first for an eligible green case; or queue it at ``rank``."""
-        staff = self.staff
-        node = self._node[issue]
+        if rank < 0:
+            colour = self.book.colour[issue]
+            rank = 2 - colour
+            if self.tiers and colour == YELLOW:
+                worker, t = staff.nearest_in(staff.idle_pool(self.med_unit, MEDIATOR), node)
+                self._assign_or_wait(issue, worker, t, self.med_queue, rank)
+                return
+            if self.tiers and colour == RED:
+                self.book.push(issue, self.desks.joint_queue, 0)
+                self.desks.try_joint()
+                return
+        # the grid's workers, as the policy says; volunteers first for an eligible green
         unit = self._unit[issue]
         eligible = self._eligible[self._cat[issue]] and rank == 2
         worker, t = -1, _INF

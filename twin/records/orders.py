@@ -39,10 +39,12 @@ class OrderRecorder:
         """Time allowed per issue [min]."""
         self.arrays: dict[str, np.ndarray] = {}
         """The columns of first requests; the attributes of the same names give item
-        access to them (Python numbers in, Python numbers out) for the event loop."""
+        access to them (Python numbers in, Python numbers out) for the event loop.
+        Without a flow they are empty: no memory for a mechanism that is off."""
+        size = n_issues if flowed.any() else 0
 
         def column(name: str, fill: float, dtype: type) -> Any:
-            self.arrays[name] = np.full(n_issues, fill, dtype=dtype)
+            self.arrays[name] = np.full(size, fill, dtype=dtype)
             return self.arrays[name].data
 
         self.unit: Any = column("unit", -1, np.int64)
