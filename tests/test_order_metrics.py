@@ -156,6 +156,21 @@ def test_overdue_chased_supervised_and_whistled() -> None:
     assert (k["chased_orders"], k["supervised_orders"], k["whistles"]) == (2, 1, 1)
 
 
+def test_signing_and_contact_are_judged_against_the_units_limits() -> None:
+    table = orders({"t_responded": 50.0, "respond_limit": 60.0},             # in time
+                   {"t_responded": 130.0, "respond_limit": 60.0},            # late
+                   {"respond_limit": 60.0},                                  # not yet, past it
+                   {"t_received": 900.0, "respond_limit": 60.0})             # not yet, not due
+    rows = steps(*({"order_id": order, "step": "assign", "unit": "city", "worker": -1,
+                    "t_ready": ready, "t_done": done, "outcome": "signed", "limit": 30.0}
+                   for order, ready, done in ((0, 0.0, 20.0), (1, 10.0, 50.0), (2, 0.0, 5.0),
+                                              (3, 950.0, 960.0))))
+    k = kpis(table, rows)
+    assert k["signed_on_time"] == pytest.approx(3 / 4)        # order 1 took 40 > 30 min
+    # contact due 60 min after the assignment it signed for: order 0 at 60, order 1 at 70
+    assert k["responded_on_time"] == pytest.approx(1 / 3)
+
+
 def test_callback_shares_are_over_the_requesters_reached() -> None:
     table = orders({"called_back": True, "solved": True, "satisfied": True},
                    {"called_back": True, "solved": False, "satisfied": True},
@@ -270,8 +285,8 @@ def test_replication_kpis_adds_order_kpis_only_with_orders() -> None:
 def work_order_tables() -> dict[str, pd.DataFrame]:
     """Orders and steps that give every work-order KPI and family."""
     table = orders(
-        {"t_signed": 10.0, "t_responded": 20.0, "t_handled": 60.0, "t_verified": 90.0,
-         "t_closed": 120.0, "unit": "property/g1", "t_chased": 5.0, "t_supervised": 6.0,
+        {"t_signed": 10.0, "t_responded": 20.0, "respond_limit": 120.0, "t_handled": 60.0,
+         "t_verified": 90.0, "t_closed": 120.0, "unit": "property/g1", "t_chased": 5.0, "t_supervised": 6.0,
          "t_whistled": 1.0, "called_back": True, "solved": True, "satisfied": True},
         {"category": "dispute", "t_handled": 30.0, "t_closed": 40.0, "unit": "g1"},
         {"t_received": 10.0, "repeat_of": 0, "issue_id": 0})

@@ -214,6 +214,7 @@ class OrderDesk:
         if o.t_signed[issue] != o.t_signed[issue]:
             o.t_signed[issue] = now
             o.t_responded[issue] = now + self.plan.respond[k][issue]
+            o.respond_limit[issue] = unit.respond_limit
         lead = self.plan.lead[k][issue] if self.s.first(issue) else 0.0
         if lead > 0.0:
             self.s.ready[issue] = now  # the lead time runs from the signature

@@ -158,6 +158,11 @@ CATALOGUE: tuple[Kpi, ...] = (
        f"receipt → signed for by the handling unit (签收), {_ORDERS}"),
     _k("time_to_respond", "min", LOW, "Mean time to respond [min]", "工单平均响应时间（分钟）",
        f"receipt → the unit contacted the requester or was on site (响应), {_ORDERS}"),
+    _k("signed_on_time", "share", HIGH, "Signed on time", "按时签收率",
+       "assignments signed for (签收) within the unit's `sign_limit`"),
+    _k("responded_on_time", "share", HIGH, "Responded on time", "按时响应率",
+       "filed orders whose unit contacted the requester (or was on site) within its "
+       "`respond_limit` of the assignment it signed for, over those contacted or past it"),
     _k("time_to_handle", "min", LOW, "Mean time to handle [min]", "工单平均处置时间（分钟）",
        f"receipt → the last handle or settle step ended, {_ORDERS}"),
     _k("time_to_verify", "min", LOW, "Mean time to verify [min]", "工单平均核查时间（分钟）",

@@ -110,6 +110,7 @@ def order_kpis(orders: pd.DataFrame | None, steps: pd.DataFrame | None,
            **_deadlines(orders, warmup, horizon), **_callbacks(orders, picked, warmup),
            **_lapsed(picked)}
     out.update(_returns(steps, picked))
+    out.update(_on_time(orders, picked, warmup, horizon))
     out.update(_reports(steps, picked, horizon))
     out.update(_queues(steps, picked, warmup, horizon))
     return dict(sorted(out.items(), key=lambda item: "[" in item[0]))  # families last
@@ -226,6 +227,26 @@ def _returns(steps: pd.DataFrame, picked: pd.DataFrame) -> dict[str, float]:
     for name in present(steps.loc[_is(steps, STEPS[ASSIGN]), "unit"]):
         m = unit == name
         out[f"return_rate[{name}]"] = ratio((returned & m).sum(), (ended & m).sum())
+    return out
+
+
+def _on_time(orders: pd.DataFrame, picked: pd.DataFrame, warmup: float, horizon: float
+             ) -> dict[str, float]:
+    """Signed within the unit's signing limit (per signed assignment), and the requester
+    contacted within its response limit from the assignment the unit signed for (per
+    order; an order not contacted counts once its limit has passed)."""
+    rows = picked[_is(picked, STEPS[ASSIGN])]
+    signed = rows[rows["outcome"].astype(str).to_numpy() == STEP_OUTCOMES[SIGNED]]
+    out = {"signed_on_time": mean((signed["wait"] <= signed["limit"]).to_numpy(float))}
+    first = signed.sort_values("t_ready").drop_duplicates("order_id")
+    assigned = first.set_index("order_id")["t_ready"]
+    filed = _filed(orders, warmup).set_index("order_id")
+    filed = filed[filed.index.isin(assigned.index) & filed["respond_limit"].notna()]
+    due = assigned.loc[filed.index].to_numpy(float) + filed["respond_limit"].to_numpy(float)
+    contacted = filed["t_responded"].to_numpy(float)
+    known = ~np.isnan(contacted) | (due <= horizon)
+    in_time = ~np.isnan(contacted) & (contacted <= due)
+    out["responded_on_time"] = ratio(in_time[known].sum(), known.sum())
     return out
 
 

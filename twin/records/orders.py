@@ -18,8 +18,9 @@ import pandas as pd
 from twin.records.specs import ORDER_SPECS, STEP_SPECS, Labels, build_frame
 
 _NAN = float("nan")
-_TIMES = ("t_received", "t_filed", "t_assigned", "t_signed", "t_responded", "t_handled",
-          "t_verified", "t_closed", "t_chased", "t_supervised", "t_whistled", "t_callback")
+_TIMES = ("t_received", "t_filed", "t_assigned", "t_signed", "t_responded", "respond_limit",
+          "t_handled", "t_verified", "t_closed", "t_chased", "t_supervised", "t_whistled",
+          "t_callback")
 _COUNTS = ("returns", "summoned", "reworks")
 _FLAGS = ("filed", "called_back", "solved", "satisfied")
 
@@ -54,6 +55,7 @@ class OrderRecorder:
         self.t_assigned: Any = column("t_assigned", np.nan, float)
         self.t_signed: Any = column("t_signed", np.nan, float)
         self.t_responded: Any = column("t_responded", np.nan, float)
+        self.respond_limit: Any = column("respond_limit", np.nan, float)
         self.t_handled: Any = column("t_handled", np.nan, float)
         self.t_verified: Any = column("t_verified", np.nan, float)
         self.t_closed: Any = column("t_closed", np.nan, float)

@@ -147,6 +147,8 @@ ORDER_SPECS: tuple[ColumnSpec, ...] = (
     _("t_signed", F64, MIN, "the unit that handles it signed for it (签收)"),
     _("t_responded", F64, MIN, "the unit contacted the requester, or was on site, whichever "
       "came first (响应)"),
+    _("respond_limit", F64, MIN, "time the unit that signed for it is allowed from its "
+      "assignment to contacting the requester (its `respond_limit`); empty without one"),
     _("t_handled", F64, MIN, "the last handle or settle step ended"),
     _("t_verified", F64, MIN, "the last verification ended (核查)"),
     _("t_closed", F64, MIN, "closed (结案); a repeat closes with the order it repeats; "
