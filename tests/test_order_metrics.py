@@ -286,8 +286,9 @@ def work_order_tables() -> dict[str, pd.DataFrame]:
     """Orders and steps that give every work-order KPI and family."""
     table = orders(
         {"t_signed": 10.0, "t_responded": 20.0, "respond_limit": 120.0, "t_handled": 60.0,
-         "t_verified": 90.0, "t_closed": 120.0, "unit": "property/g1", "t_chased": 5.0, "t_supervised": 6.0,
-         "t_whistled": 1.0, "called_back": True, "solved": True, "satisfied": True},
+         "t_verified": 90.0, "t_closed": 120.0, "unit": "property/g1", "t_chased": 5.0,
+         "t_supervised": 6.0, "t_whistled": 1.0, "called_back": True, "solved": True,
+         "satisfied": True},
         {"category": "dispute", "t_handled": 30.0, "t_closed": 40.0, "unit": "g1"},
         {"t_received": 10.0, "repeat_of": 0, "issue_id": 0})
     step_table = steps(
