@@ -76,7 +76,7 @@ class OrderDesk:
         self.before = [-1] * n
         """ASSIGN or LEAD while a handle step waits for its signature or lead time."""
         self.filed, self.closed, self.unfixed = [False] * n, [False] * n, [False] * n
-        self.s = StepState(n, steps, ports.now)
+        self.s = StepState(n, steps, ports.env)
         cat = ports.category
         self.flow_of: list[Flow] = [plan.flows[cat[i]] for i in range(n)]  # type: ignore[misc]
         """Per issue: its category's flow (None for an issue that is no order)."""
@@ -129,14 +129,14 @@ class OrderDesk:
 
     def advance(self, issue: int, k: int) -> None:
         """Go to step ``k`` of the flow (skipping what does not apply), or close."""
-        flow = self.flow_of[issue]
-        kinds = flow.kinds
-        while k < len(kinds) and kinds[k] == CHECK and self.p.channel[issue] != RESIDENT:
+        kinds = self.flow_of[issue].kinds
+        last = len(kinds)
+        while k < last and kinds[k] == CHECK and self.p.channel[issue] != RESIDENT:
             k += 1  # only a resident's report is checked on site
-        if k < len(kinds) and kinds[k] not in (CHECK, WISH) and not self.filed[issue]:
+        if k < last and kinds[k] not in (CHECK, WISH) and not self.filed[issue]:
             self._file(issue, k)
             return
-        if k >= len(kinds):
+        if k >= last:
             self.at[issue] = -1
             self._close(issue)
             return
@@ -190,7 +190,7 @@ class OrderDesk:
                 self.p.schedule(delay, self._returned, (issue, k))
                 return
         self.s.start(issue, self.unit_of(right, issue))
-        first = self.s.first(issue) and returns == 0
+        first = self.s.tries[issue] == 1 and returns == 0
         sign = self.plan.sign[k][issue] if first else float(sample_service(
             self.plan.units[right].sign, self.streams[f"orders/sign/{right}"], 1)[0])
         if sign > 0.0:
@@ -215,7 +215,7 @@ class OrderDesk:
             o.t_signed[issue] = now
             o.t_responded[issue] = now + self.plan.respond[k][issue]
             o.respond_limit[issue] = unit.respond_limit
-        lead = self.plan.lead[k][issue] if self.s.first(issue) else 0.0
+        lead = self.plan.lead[k][issue] if self.s.tries[issue] == 1 else 0.0
         if lead > 0.0:
             self.s.ready[issue] = now  # the lead time runs from the signature
             self.before[issue] = LEAD
@@ -269,7 +269,7 @@ class OrderDesk:
         k = self.at[issue]
         if k == FILING:
             return self.plan.filing[issue]
-        if self.s.first(issue):
+        if self.s.tries[issue] == 1:
             return self.plan.service[k][issue]
         cat = self.p.category[issue]
         spec = self.flow_of[issue].services[k]
@@ -290,7 +290,7 @@ class OrderDesk:
             o.t_handled[issue] = now
             o.unit[issue] = self.s.unit[issue]
         elif kind in (HANDLE, SETTLE):
-            first = self.s.first(issue)
+            first = self.s.tries[issue] == 1
             u = self.plan.uniform[U_FIXED][issue] if first else self._again("fixed")
             self.unfixed[issue] = u >= flow.fixed
             self.s.row(issue, kind, k, NOT_FIXED if self.unfixed[issue] else DONE)

@@ -27,9 +27,9 @@ _NAN = float("nan")
 class StepState:
     """One slot per order for its current step."""
 
-    def __init__(self, n: int, steps: StepRecorder, now: Callable[[], float]) -> None:
+    def __init__(self, n: int, steps: StepRecorder, env: simpy.Environment) -> None:
         self.steps = steps
-        self.now = now
+        self.env = env
         self._ints, self._floats = steps.ints.extend, steps.floats.extend
         self.unit = [-1] * n
         """Unit doing (or assigned) the current step."""
@@ -57,19 +57,15 @@ class StepState:
         self.tries[issue] = count
         return count
 
-    def first(self, issue: int) -> bool:
-        """Whether the current attempt at the current step is the first."""
-        return self.tries[issue] == 1
-
     def start(self, issue: int, unit: int) -> None:
         """The current step (of ``unit``) begins now; nobody is sent yet."""
-        self.unit[issue], self.ready[issue], self.worker[issue] = unit, self.now(), -1
+        self.unit[issue], self.ready[issue], self.worker[issue] = unit, self.env.now, -1
         self.dispatched[issue], self.on_site[issue], self.travel[issue] = _NAN, _NAN, 0.0
 
     def sent(self, issue: int, worker: int, travel: float) -> None:
         """``worker`` was sent now, ``travel`` minutes away."""
         self.worker[issue], self.travel[issue] = worker, travel
-        self.dispatched[issue] = self.now()
+        self.dispatched[issue] = self.env.now
 
     def row(self, issue: int, step: int, k: int, outcome: int, limit: float = _NAN) -> None:
         """Write the row of the step that ends now (as :meth:`StepRecorder.add`, inline:
@@ -77,7 +73,7 @@ class StepState:
         self._ints((issue, step, k, self.unit[issue], self.worker[issue],
                     self.tries[issue] if k >= 0 else 1, outcome))
         self._floats((self.ready[issue], self.dispatched[issue], self.on_site[issue],
-                      self.now(), self.travel[issue], limit))
+                      self.env.now, self.travel[issue], limit))
 
     def row_open(self, issue: int, step: int, k: int) -> None:
         """Write the row of a step still open at the end of the run."""
