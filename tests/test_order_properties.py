@@ -285,7 +285,7 @@ def check_conservation(run: Run) -> None:
                        flowed.set_index("issue_id")["t_reported"][received[received].index])
     ans = first[answered]
     assert (ans["channel"] == "resident").all()
-    assert ans["t_filed"].isna().all() and ans["t_closed"].isna().all()
+    assert ans["t_filed"].isna().all() and (ans["t_closed"] == ans["t_received"]).all()
     no_answers = [name for name, f in run.flows.items() if f.answered_at_once == 0]
     assert not ans["category"].astype(str).isin(no_answers).any()
     assert not run.steps["order_id"].isin(ans.index).any(), "an answer at once has step rows"
@@ -435,7 +435,7 @@ def check_times(run: Run) -> None:
     for a, b in (("t_filed", "t_handled"), ("t_signed", "t_responded")):
         both = first[[a, b]].dropna()
         assert (both[a] <= both[b] + EPS).all(), f"{a} after {b}"
-    closed = first[first["t_closed"].notna()]
+    closed = first[first["t_closed"].notna() & first["filed"]]  # (answered: closed at once)
     full = ("t_received", "t_filed", "t_assigned", "t_signed", "t_handled", "t_closed")
     for a, b in zip(full, full[1:], strict=False):
         for c in full[full.index(b):]:

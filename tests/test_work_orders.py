@@ -239,3 +239,66 @@ def test_a_category_without_a_flow_has_no_orders(tmp_path: Path) -> None:
     r = run(tmp_path, "    - {name: old, rate_per_hour: 1.0, service: {distribution: "
                       "exponential, mean: 20}}", "  units: []\n")
     assert len(r.orders) == 0 and len(r.steps) == 0 and len(r.issues) > 20
+
+
+def test_two_handle_steps_draw_their_own_numbers(tmp_path: Path) -> None:
+    units = """  units:
+    - {name: a, staff: 5, travel: false}
+    - {name: b, staff: 5, travel: false}
+    - {name: c, staff: 1, travel: false}
+  max_returns: 3
+"""
+    flow = ("{steps: [{step: handle, by: a, service: {distribution: fixed, value: 5}}, "
+            "{step: handle, by: b, service: {distribution: fixed, value: 5}}], "
+            "wrong_assignment: 0.5, fixed: 0.5}")
+    r = run(tmp_path, f"    - {{name: job, rate_per_hour: 2.0, channels: {{patrol: 1.0}}, "
+                      f"flow: {flow}}}", units, days=6)
+    steps = r.steps
+    returned = steps[(steps["step"] == "assign") & (steps["outcome"] == "returned")]
+    wrong = [set(returned.loc[returned["step_no"] == k, "order_id"]) for k in (0, 1)]
+    handled = steps[steps["step"] == "handle"].pivot_table(
+        index="order_id", columns="step_no", values="outcome", aggfunc="first",
+        observed=True).dropna().astype(str)
+    assert len(handled) > 100
+    # independent steps: about half of the orders right at step 0 go wrong at step 1,
+    # and step 1's fix does not copy step 0's
+    right_first = set(handled.index) - wrong[0]
+    share = len(wrong[1] & right_first) / len(right_first)
+    assert 0.35 < share < 0.65
+    assert 0.35 < (handled[0] != handled[1]).mean() < 0.65
+
+
+def test_a_reopened_order_is_chased_and_called_again(tmp_path: Path) -> None:
+    r = run(tmp_path, "    - {name: minor, rate_per_hour: 0.3, flow: {template: on_site, "
+                      "limit: 60, fixed: 0.0}}",
+            "  units: []\n  callback: {reached: 1.0, solved_if_not_fixed: 0.0, max_reworks: 1, "
+            "delay: 600}\n  overdue: {chase_after: 120, supervise_after: 240}\n",
+            extra="repeat_complaints: {rate_at_deadline: 2.0}\n")
+    o = first_requests(r.orders)
+    again = o[(o["reworks"] == 1) & o["t_closed"].notna()]
+    assert len(again) > 5
+    # closed in time the first time (settle takes minutes), chased after the callback
+    # sent it back, when it was long past its limit
+    assert again["t_chased"].notna().all() and again["t_supervised"].notna().all()
+    repeats = r.orders[r.orders["repeat_of"] >= 0]
+    assert repeats["repeat_of"].isin(again["order_id"]).any()
+
+
+def test_repeats_continue_past_the_draws_made_in_advance(tmp_path: Path) -> None:
+    units = "  units:\n    - {name: city_management, staff: 0}\n"
+    r = run(tmp_path, "    - {name: litter, rate_per_hour: 0.2, flow: {template: public_space, "
+                      "limit: 240}}", units, extra="repeat_complaints: {rate_at_deadline: 1.0}\n")
+    per_order = r.orders[r.orders["repeat_of"] >= 0].groupby("repeat_of").size()
+    assert per_order.max() > 20
+
+
+def test_the_centre_filing_an_order_is_not_a_response_on_site(tmp_path: Path) -> None:
+    units = ("  units:\n    - {name: city_management, staff: 2, sign: {distribution: fixed, "
+             "value: 240}}\n  centre: {staff: 1}\n")
+    r = run(tmp_path, "    - {name: litter, rate_per_hour: 0.5, channels: {patrol: 1.0}, "
+                      "flow: public_space}", units)
+    handled = r.steps[(r.steps["step"] == "handle") & r.steps["t_on_site"].notna()]
+    first_on_site = handled.groupby("order_id")["t_on_site"].min()
+    issues = r.issues.set_index("issue_id").loc[first_on_site.index]
+    assert len(issues) > 10
+    assert np.allclose(issues["t_on_site"], first_on_site)

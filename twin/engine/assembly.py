@@ -41,7 +41,7 @@ from twin.records import (
 from twin.rng import Streams
 from twin.scenario.schema import Scenario
 from twin.staffing import Staffing, unit_neighbours
-from twin.vocab import MINUTES_PER_DAY
+from twin.vocab import MINUTES_PER_DAY, MINUTES_PER_HOUR
 
 
 @dataclass(frozen=True)
@@ -173,7 +173,8 @@ def assemble_engine(env: simpy.Environment, scenario: Scenario, community: Commu
             unit_of=desk.unit_of, add_visit=book.add_visit, known=book.known,
             route=lambda t: parts["router"].route(t), category=cat_view, node=node_view,
             channel=log.channel),
-            staffing.centre_unit, arr.repeat_offsets, streams,
+            staffing.centre_unit, arr.repeat_offsets,
+            scenario.repeat_complaints.rate_at_deadline / MINUTES_PER_HOUR, streams,
             scenario.run.horizon_days * MINUTES_PER_DAY)
         desk.on_open.append(oversight.opened)
         desk.on_close += [oversight.closed, callback.closed]

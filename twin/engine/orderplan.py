@@ -22,7 +22,7 @@ from twin.rng import Streams
 from twin.scenario.orders import GRID_WORKER_UNIT, HandlingUnit, WorkOrdersSpec
 from twin.scenario.schema import Scenario
 from twin.scenario.service import ServiceSpec
-from twin.vocab import HANDLE, STEP_KINDS, WISH
+from twin.vocab import HANDLE, SETTLE, STEP_KINDS, VERIFY, WISH
 
 U_ANSWER, U_WRONG, U_WHICH, U_FIXED, U_DETECT, U_REACHED, U_SOLVED, U_SATISFIED = range(8)
 N_UNIFORMS = 8
@@ -70,7 +70,10 @@ class OrderPlan:
     respond: list[FloatColumn]
     filing: FloatColumn
     uniform: list[FloatColumn]
-    """Per purpose (U_ANSWER, ...): one uniform number per issue."""
+    """Per purpose (U_ANSWER, U_REACHED, U_SOLVED, U_SATISFIED): one uniform per issue."""
+    step_uniform: dict[tuple[int, int], FloatColumn]
+    """Per (purpose, step position) of U_WRONG, U_WHICH, U_FIXED, U_DETECT: one uniform
+    per issue, for the first attempt at that step."""
     arrays: tuple[np.ndarray, ...]
     """The arrays behind the item views (kept alive)."""
 
@@ -116,9 +119,18 @@ def order_plan(scenario: Scenario, category: np.ndarray, streams: Streams) -> Or
                 respond[i, idx] = _draw(unit.respond, streams, f"{key}/respond", len(idx))
     filing = _draw(spec.centre.filing if spec.centre else None, streams, "orders/filing", n)
     uniform = streams["orders/uniform"].random((N_UNIFORMS, n))
-    arrays = (service, lead, sign, respond, filing, uniform)
+    # A step's own draws (wrong unit, which unit, fixed, found unfixed), one set per
+    # step position that some flow needs, so two handle steps are independent.
+    needs = {U_WRONG: (HANDLE,), U_WHICH: (HANDLE,), U_FIXED: (HANDLE, SETTLE),
+             U_DETECT: (VERIFY,)}
+    per_step = {(purpose, k): streams[f"orders/uniform/{purpose}/{k}"].random(n)
+                for purpose, kinds in needs.items() for k in range(depth)
+                if any(f is not None and k < len(f.kinds) and f.kinds[k] in kinds
+                       for f in flows)}
+    arrays = (service, lead, sign, respond, filing, uniform, *per_step.values())
     return OrderPlan(
         spec=spec, flows=flows, units=units,
         service=[items(row) for row in service], lead=[items(row) for row in lead],
         sign=[items(row) for row in sign], respond=[items(row) for row in respond],
-        filing=items(filing), uniform=[items(row) for row in uniform], arrays=arrays)
+        filing=items(filing), uniform=[items(row) for row in uniform],
+        step_uniform={key: items(row) for key, row in per_step.items()}, arrays=arrays)

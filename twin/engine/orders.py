@@ -7,8 +7,8 @@ residents' requests, no order) or walked through its flow:
 * the centre files the order (立案): at once, or as a task of its desk;
 * a ``handle`` step is assigned (派单) to its unit; with the flow's probability
   the centre picks a wrong unit, which returns it (退单) after its return delay,
-  and it is reassigned (重派); after ``max_returns`` returns the district decides
-  (兜底) and the next assignment is right. The unit signs for it (签收) after its
+  and it is reassigned (重派); after ``max_returns`` returns at one step the
+  district decides (兜底) and the next assignment is right. The unit signs for it (签收) after its
   signing delay and contacts the requester (响应); after any lead time the order
   waits in the unit's queue for a handler;
 * ``settle``, ``verify`` (and ``check``) go to the grid workers of the issue's
@@ -77,6 +77,8 @@ class OrderDesk:
         """ASSIGN or LEAD while a handle step waits for its signature or lead time."""
         self.filed, self.closed, self.unfixed = [False] * n, [False] * n, [False] * n
         self.s = StepState(n, steps, ports.env)
+        self.returned: dict[tuple[int, int], int] = {}
+        """Returns per (order, handle step position), when there were any."""
         cat = ports.category
         self.flow_of: list[Flow] = [plan.flows[cat[i]] for i in range(n)]  # type: ignore[misc]
         """Per issue: its category's flow (None for an issue that is no order)."""
@@ -119,7 +121,7 @@ class OrderDesk:
         now = self.env.now
         o.t_received[issue] = now
         if p.channel[issue] == RESIDENT and self.plan.uniform[U_ANSWER][issue] < flow.answered:
-            p.resolved[issue] = now  # a consultation answered at once: no order
+            p.resolved[issue] = o.t_closed[issue] = now  # a consultation: closed, no order
             self.closed[issue] = True
             return
         o.filed[issue] = True
@@ -176,13 +178,14 @@ class OrderDesk:
         flow, o, now = self.flow_of[issue], self.orders, self.env.now
         if o.t_assigned[issue] != o.t_assigned[issue]:
             o.t_assigned[issue] = now
-        returns = int(o.returns[issue])
+        returns = self.returned.get((issue, k), 0)  # at this step (the budget is per step)
+        first = self.s.tries[issue] == 1 and returns == 0
         right = flow.unit_name[k]
         if returns < self.max_returns and flow.wrong > 0.0:
-            u = self.plan.uniform[U_WRONG][issue] if returns == 0 else self._again("wrong")
+            u = self.plan.step_uniform[U_WRONG, k][issue] if first else self._again("wrong")
             if u < flow.wrong:
                 others = [name for name in self.units.handling if name != right]
-                w = self.plan.uniform[U_WHICH][issue] if returns == 0 else self._again("which")
+                w = self.plan.step_uniform[U_WHICH, k][issue] if first else self._again("which")
                 wrong = others[min(int(w * len(others)), len(others) - 1)]
                 self.s.start(issue, self.unit_of(wrong, issue))
                 delay = float(sample_service(self.plan.units[wrong].return_delay,
@@ -190,7 +193,6 @@ class OrderDesk:
                 self.p.schedule(delay, self._returned, (issue, k))
                 return
         self.s.start(issue, self.unit_of(right, issue))
-        first = self.s.tries[issue] == 1 and returns == 0
         sign = self.plan.sign[k][issue] if first else float(sample_service(
             self.plan.units[right].sign, self.streams[f"orders/sign/{right}"], 1)[0])
         if sign > 0.0:
@@ -202,6 +204,7 @@ class OrderDesk:
         issue, k = event.value  # type: ignore[misc]
         self.s.row(issue, ASSIGN, k, RETURNED)
         self.orders.returns[issue] += 1
+        self.returned[issue, k] = self.returned.get((issue, k), 0) + 1
         self._assign(issue, k)
 
     def _signed(self, event: simpy.Event) -> None:
@@ -254,6 +257,11 @@ class OrderDesk:
         elif kind >= 0 and kind != HANDLE:
             self.s.unit[issue] = self.p.staff.unit[worker]  # a borrowed grid worker's unit
 
+    def in_field(self, issue: int) -> bool:
+        """Whether the current step is field work (not the centre's desk filing it): the
+        issue table's dispatch and arrival stamps count only field work."""
+        return self.at[issue] != FILING
+
     def arrived(self, issue: int) -> None:
         """The staff member is on site (or at the desk)."""
         now = self.env.now
@@ -291,17 +299,19 @@ class OrderDesk:
             o.unit[issue] = self.s.unit[issue]
         elif kind in (HANDLE, SETTLE):
             first = self.s.tries[issue] == 1
-            u = self.plan.uniform[U_FIXED][issue] if first else self._again("fixed")
+            u = self.plan.step_uniform[U_FIXED, k][issue] if first else self._again("fixed")
             self.unfixed[issue] = u >= flow.fixed
             self.s.row(issue, kind, k, NOT_FIXED if self.unfixed[issue] else DONE)
             o.t_handled[issue] = now
             o.unit[issue] = self.s.unit[issue]
             self.last_work[issue] = k
         elif kind == VERIFY:
-            u = (self.plan.uniform[U_DETECT][issue] if o.reworks[issue] == 0
-                 else self._again("detect"))
-            if self.unfixed[issue] and u < flow.detects and (
-                    o.reworks[issue] < self.max_reworks):
+            found = False
+            if self.unfixed[issue] and o.reworks[issue] < self.max_reworks:
+                u = (self.plan.step_uniform[U_DETECT, k][issue] if self.s.tries[issue] == 1
+                     else self._again("detect"))
+                found = u < flow.detects
+            if found:
                 self.s.row(issue, kind, k, FOUND_NOT_FIXED)
                 self._rework(issue)
                 return

@@ -60,7 +60,8 @@ class Oversight:
 
     def __init__(self, plan: OrderPlan, orders: OrderRecorder, steps: StepRecorder,
                  visits: VisitRecorder, ports: OversightPorts, centre: int,
-                 repeat_offsets: np.ndarray, streams: Streams, horizon: float) -> None:
+                 repeat_offsets: np.ndarray, repeat_rate: float, streams: Streams,
+                 horizon: float) -> None:
         self.plan, self.orders, self.steps, self.visits, self.p = plan, orders, steps, visits, ports
         self.centre = centre
         self.offsets = repeat_offsets
@@ -74,6 +75,14 @@ class Oversight:
             self._due(flow) for flow in plan.flows]
         """Per category: its oversight events (time after receipt, what), in time order."""
         self.repeats: dict[int, list[int]] = {}
+        self.paused: dict[int, int] = {}
+        """Per closed order: the oversight event it was closed for."""
+        self.repeats_paused: dict[int, int] = {}
+        """Per closed order: the repeat that fell due while it was closed."""
+        self.more: dict[int, list[float]] = {}
+        """Per order with more repeats than were drawn: the offsets continued."""
+        self.repeat_rate = repeat_rate
+        """Repeats per minute once an order is open for its limit [1/min]."""
         self.repeat_of_visit: dict[int, int] = {}
         self.limit_of_visit: dict[int, float] = {}
 
@@ -103,13 +112,14 @@ class Oversight:
         due = self.flow_due[self.p.category[issue]]
         if j < len(due):
             at = received + due[j][0]
-            if at < self.horizon:
-                self.p.schedule(at - self.p.now(), self._fire, (issue, j, received))
+            if at < self.horizon:  # (after a reopening it may be past: then now)
+                self.p.schedule(max(at - self.p.now(), 0.0), self._fire, (issue, j, received))
 
     def _fire(self, event: simpy.Event) -> None:
         issue, j, received = event.value  # type: ignore[misc]
         if self.p.closed[issue]:
-            return  # closed: nothing more to watch
+            self.paused[issue] = j  # closed: resumes if a callback sends it back
+            return
         what = self.flow_due[self.p.category[issue]][j][1]
         now, o = self.p.now(), self.orders
         if what == CHASE:
@@ -153,6 +163,7 @@ class Oversight:
     def _repeat(self, event: simpy.Event) -> None:
         issue, j = event.value  # type: ignore[misc]
         if self.p.closed[issue]:
+            self.repeats_paused[issue] = j  # resumes if a callback sends the order back
             return
         now = self.p.now()
         k = self.orders.add_repeat(issue, now)
@@ -166,11 +177,24 @@ class Oversight:
             self._send(v)
         else:
             self.orders.repeat_filed[k] = now
-        if j + 1 < self.offsets.shape[1]:
-            self._repeat_at(issue, j + 1, float(self.orders.t_received[issue]))
+        self._repeat_at(issue, j + 1, float(self.orders.t_received[issue]))
+
+    def _offset(self, issue: int, j: int) -> float:
+        """Time after receipt of the ``j``-th possible repeat [min]: drawn before the run
+        for the first ones, then continued (t_j^2 = t_{j-1}^2 + 2 L E / R)."""
+        drawn = self.offsets.shape[1]
+        if j < drawn:
+            return float(self.offsets[issue, j])
+        more = self.more.setdefault(issue, [float(self.offsets[issue, drawn - 1])])
+        while len(more) <= j - drawn + 1:
+            flow = self.plan.flows[self.p.category[issue]]
+            assert flow is not None
+            e = float(self.streams[f"repeat-more/{issue}"].exponential(1.0))
+            more.append((more[-1] ** 2 + 2.0 * flow.limit * e / self.repeat_rate) ** 0.5)
+        return more[j - drawn + 1]
 
     def _repeat_at(self, issue: int, j: int, received: float) -> None:
-        at = received + float(self.offsets[issue, j])
+        at = received + self._offset(issue, j)
         if at < self.horizon:
             self.p.schedule(max(at - self.p.now(), 0.0), self._repeat, (issue, j))
 
@@ -183,9 +207,20 @@ class Oversight:
                 o.repeat_closed[k] = now
 
     def reopened(self, issue: int) -> None:
-        """An order was sent back to be handled again: its repeats are open again."""
+        """An order was sent back to be handled again: its repeats are open again, and
+        the oversight and repeats that fell due while it was closed resume (a missed
+        chase or repeat happens now; later ones at their times)."""
         for k in self.repeats.get(issue, ()):
             self.orders.repeat_closed[k] = _NAN
+        received = float(self.orders.t_received[issue])
+        j = self.paused.pop(issue, None)
+        if j is not None:
+            due = self.flow_due[self.p.category[issue]]
+            self.p.schedule(max(received + due[j][0] - self.p.now(), 0.0), self._fire,
+                            (issue, j, received))
+        j = self.repeats_paused.pop(issue, None)
+        if j is not None:
+            self._repeat_at(issue, j, received)
 
     # ------------------------------------------------------------- visits
     def visit_done(self, visit: int) -> None:

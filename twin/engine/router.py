@@ -47,6 +47,7 @@ class OrderPort(Protocol):
     def arrived(self, issue: int) -> None: ...
     def service_of(self, issue: int) -> float: ...
     def finish(self, issue: int) -> None: ...
+    def in_field(self, issue: int) -> bool: ...
 
 
 @dataclass(frozen=True)
@@ -128,10 +129,12 @@ class Router:
         return []
 
     def _booked_order(self, worker: int, task: int, travel: float, now: float) -> None:
-        self.log.booked(worker, task, travel, now)
         if task < self.n and self._flowed[self._cat[task]]:
             assert self._orders is not None
             self._orders.booked(task, worker, travel)
+            if not self._orders.in_field(task):
+                return  # the centre's desk filing it: not a response on site
+        self.log.booked(worker, task, travel, now)
 
     # ------------------------------------------------------------ intake
     def appear(self, issue: int) -> None:
@@ -253,9 +256,11 @@ class Router:
 
     def on_site(self, task: int) -> None:
         """The handler arrived."""
-        self.log.arrived(task, self.env.now)
         if self._orders is not None and task < self.n and self._flowed[self._cat[task]]:
             self._orders.arrived(task)
+            if not self._orders.in_field(task):
+                return
+        self.log.arrived(task, self.env.now)
 
     def finish(self, task: int) -> None:
         """On-site work ended: the case is settled, or the attempt failed and it moves up."""

@@ -41,10 +41,12 @@ STEP_ORDER: tuple[str, ...] = (*(s for s in _LIFE if s in STEPS),
                                *(s for s in STEPS if s not in _LIFE))
 """The steps in the order an order meets them (tables and charts list them so)."""
 QUEUED = tuple(s for s in STEPS
-               if s not in (STEPS[ASSIGN], STEPS[OFFER], STEPS[CALLBACK], STEPS[LEAD]))
+               if s not in (STEPS[ASSIGN], STEPS[OFFER], STEPS[CALLBACK], STEPS[LEAD],
+                            STEPS[WISH]))
 """Steps that wait in a unit's queue for its staff (an assignment waits for the unit
 to sign or return it, an offer for a volunteer's answer, a callback for its due time,
-a lead time for an appointment or parts)."""
+a lead time for an appointment or parts; a small request waits for a volunteer, not
+for its grid's workers)."""
 _STAMPS = (("time_to_sign", "t_signed"), ("time_to_respond", "t_responded"),
            ("time_to_handle", "t_handled"), ("time_to_verify", "t_verified"),
            ("time_to_close", "t_closed"))

@@ -242,8 +242,8 @@ class WorkOrdersSpec(Strict):
     centre: CentreSpec | None = None
     """The centre's filing desk; absent: filing takes no time."""
     max_returns: int = Field(default=2, ge=0, le=100)
-    """Returns after which the district decides the unit (兜底): the next assignment
-    is right."""
+    """Returns at one handle step after which the district decides the unit (兜底):
+    the next assignment is right."""
     callback: CallbackSpec = Field(default_factory=CallbackSpec)
     """Callbacks after closing."""
     overdue: OverdueSpec = Field(default_factory=OverdueSpec)
