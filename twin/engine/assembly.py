@@ -155,7 +155,6 @@ def assemble_engine(env: simpy.Environment, scenario: Scenario, community: Commu
         desk = OrderDesk(plan, OrderUnits(handling=staffing.handling_units,
                                           centre=staffing.centre_unit, queue=order_queues),
                          OrderPorts(book=book, staff=staff, env=env, schedule=schedule,
-                                    now=now,
                                     to_grid=lambda i, r: parts["router"].route(i, r),
                                     assign=lambda w, t, x: parts["router"].assign(w, t, x),
                                     category=cat_view, grid=grid_view, node=node_view,

@@ -92,7 +92,6 @@ class OrderPorts:
     env: simpy.Environment
     """The clock (``env.now``)."""
     schedule: Schedule
-    now: Callable[[], float]
     to_grid: Callable[[int, int], None]
     """Send an issue to the grid workers of its grid at a rank (the dispatch policy)."""
     assign: Callable[[int, int, float], None]

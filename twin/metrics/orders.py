@@ -224,11 +224,18 @@ def _returns(steps: pd.DataFrame, picked: pd.DataFrame) -> dict[str, float]:
     outcome = rows["outcome"].astype(str).to_numpy()
     returned = outcome == STEP_OUTCOMES[RETURNED]
     ended = returned | (outcome == STEP_OUTCOMES[SIGNED])
-    out = {"return_rate": ratio(returned.sum(), ended.sum())}
+    return _share_per_unit("return_rate", rows, returned, ended,
+                           steps.loc[_is(steps, STEPS[ASSIGN]), "unit"])
+
+
+def _share_per_unit(kpi: str, rows: pd.DataFrame, hit: np.ndarray, of: np.ndarray,
+                    units: pd.Series) -> dict[str, float]:
+    """``kpi``: hits ÷ rows counted, overall and per unit of ``units`` (all the run's)."""
+    out = {kpi: ratio(hit.sum(), of.sum())}
     unit = rows["unit"].astype(str).to_numpy()
-    for name in present(steps.loc[_is(steps, STEPS[ASSIGN]), "unit"]):
+    for name in present(units):
         m = unit == name
-        out[f"return_rate[{name}]"] = ratio((returned & m).sum(), (ended & m).sum())
+        out[f"{kpi}[{name}]"] = ratio((hit & m).sum(), (of & m).sum())
     return out
 
 
@@ -265,12 +272,8 @@ def report_on_time(reports: pd.DataFrame, horizon: float) -> tuple[np.ndarray, n
 def _reports(steps: pd.DataFrame, picked: pd.DataFrame, horizon: float) -> dict[str, float]:
     rows = picked[_is(picked, STEPS[REPORT])]
     on_time, known = report_on_time(rows, horizon)
-    out = {"report_on_time": ratio(on_time.sum(), known.sum())}
-    unit = rows["unit"].astype(str).to_numpy()
-    for name in present(steps.loc[_is(steps, STEPS[REPORT]), "unit"]):
-        m = unit == name
-        out[f"report_on_time[{name}]"] = ratio((on_time & m).sum(), (known & m).sum())
-    return out
+    return _share_per_unit("report_on_time", rows, on_time, known,
+                           steps.loc[_is(steps, STEPS[REPORT]), "unit"])
 
 
 def _queues(steps: pd.DataFrame, picked: pd.DataFrame, warmup: float, horizon: float
