@@ -15,7 +15,8 @@ tables of one replication:
 * a returned assignment went to a wrong unit, and the returns are counted;
 * a verification comes after the work it verifies;
 * time stamps are in order, per order and per step row;
-* reworks stay within ``callback.max_reworks``; answers at once leave no steps;
+* reworks are the verifications' findings and the callbacks not answered solved
+  and satisfied, within ``callback.max_reworks``; answers at once leave no steps;
 * staff are in one place at a time, and their on-site time is the step's;
 * metamorphic: more staff in a handling unit never lengthens any order's wait
   there (first-come first-served, common random numbers).
@@ -23,6 +24,7 @@ tables of one replication:
 
 from __future__ import annotations
 
+import copy
 import json
 from functools import cached_property
 from typing import Any
@@ -474,11 +476,22 @@ def check_reworks_and_callbacks(run: Run) -> None:
     cb = run.spec.callback
     assert (first["reworks"] <= cb.max_reworks).all()
     found = steps[steps["outcome"] == "found_not_fixed"].groupby("order_id").size()
-    unsolved = steps[steps["outcome"] == "unsolved"].groupby("order_id").size()
-    lo = found.reindex(first.index, fill_value=0)
-    hi = lo + unsolved.reindex(first.index, fill_value=0)
-    assert ((lo <= first["reworks"]) & (first["reworks"] <= hi)).all()
     calls = steps[steps["step"] == "callback"]
+    # A callback sends the order back when the answer is not (solved and satisfied). The
+    # step rows say solved or not; satisfied is kept only for an order's last call (the
+    # order table), and every earlier call sent the order back, else it would not have
+    # been called again: so it was reached and not (solved and satisfied).
+    n_calls = calls.groupby("order_id").size().reindex(first.index, fill_value=0)
+    earlier = calls[calls.duplicated("order_id", keep="last")]
+    assert not (earlier["outcome"] == "unreached").any()
+    last_call = calls.groupby("order_id")["outcome"].last().astype(str)
+    last_not_ok = (last_call != "unreached") & ~(
+        (last_call == "solved") & first.loc[last_call.index, "satisfied"])
+    lo = found.reindex(first.index, fill_value=0) + (n_calls - 1).clip(lower=0)
+    hi = lo + last_not_ok.reindex(first.index, fill_value=False).astype(int)
+    assert ((lo <= first["reworks"]) & (first["reworks"] <= hi)).all()
+    # a last call that was not solved and satisfied sent it back unless reworks ran out
+    assert ((first["reworks"] == hi) | (first["reworks"] >= cb.max_reworks)).all()
     if not cb.enabled:
         assert calls.empty
         assert first["t_callback"].isna().all() and not first["called_back"].any()
@@ -608,6 +621,17 @@ def test_checks_have_teeth(tmp_path_factory) -> None:
     assert len(run.repeats) > 5
     assert first["t_chased"].notna().any() and first["t_whistled"].notna().any()
     assert (first["t_closed"].isna() & first["filed"]).any()
+    # solved but unsatisfied answers send orders back too (退回重办): an order is called
+    # again after a solved answer, and the rework check fails when those are not counted
+    calls = run.rows("callback")
+    earlier = calls[calls.duplicated("order_id", keep="last")]
+    sent_back_solved = earlier.loc[earlier["outcome"] == "solved", "order_id"].unique()
+    assert len(sent_back_solved) > 5
+    uncounted = copy.copy(run)
+    uncounted.__dict__["first"] = first.copy()
+    uncounted.first.loc[sent_back_solved, "reworks"] -= 1
+    with pytest.raises(AssertionError):
+        check_reworks_and_callbacks(uncounted)
 
 
 # ---------------------------------------------------------------- metamorphic

@@ -117,6 +117,26 @@ def test_an_unsolved_callback_sends_the_same_order_back(tmp_path: Path) -> None:
     assert len(o) == len(r.issues)  # the rework is the same order, not a new one
 
 
+@pytest.mark.parametrize("satisfied", [0.01, 1.0])
+def test_an_unsatisfied_callback_sends_a_solved_order_back(tmp_path: Path,
+                                                           satisfied: float) -> None:
+    # every fix holds and every answer is "solved": only dissatisfaction sends orders back
+    r = run(tmp_path, "    - {name: minor, rate_per_hour: 1.0, flow: {template: on_site, "
+                      "fixed: 1.0}}",
+            UNITS + "  callback: {reached: 1.0, solved_if_fixed: 1.0, solved_if_not_fixed: 1.0, "
+                    f"satisfied_if_solved: {satisfied}, max_reworks: 1, delay: 10}}\n")
+    o = first_requests(r.orders)
+    calls = r.steps[r.steps["step"] == "callback"]
+    assert len(calls) > 10 and (calls["outcome"] == "solved").all()
+    assert not (r.steps["outcome"] == "found_not_fixed").any()
+    if satisfied < 1.0:
+        assert (o["reworks"] > 0).sum() > 10
+        again = calls.groupby("order_id").size()
+        assert (again > 1).sum() > 10  # sent back, closed and called back again
+    else:
+        assert (o["reworks"] == 0).all() and o.loc[o["called_back"], "satisfied"].all()
+
+
 def test_satisfaction_falls_with_lateness() -> None:
     assert satisfaction(0.9, 0.5, 0.0) == 0.9
     odds = 0.9 / 0.1 * 0.5

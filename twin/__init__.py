@@ -17,8 +17,8 @@ A category with a flow is a work order (工单): the command centre files it and
 assigns it to a handling unit (property management, city management, a
 department; sometimes wrongly, and it comes back), the unit signs for it, contacts
 the requester and fixes it, often hours or days later; the grid worker checks
-reports and verifies fixes; the requester is called back, and an unsolved order
-is handled again. Overdue orders are chased and supervised, a whistle summons
+reports and verifies fixes; the requester is called back, and an unsolved or
+unsatisfied order is handled again. Overdue orders are chased and supervised, a whistle summons
 departments, repeat requests are linked to the first. Residents' small requests
 (微心愿) go to volunteers who accept or decline.
 

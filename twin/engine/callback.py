@@ -6,9 +6,9 @@ probability ``solved_if_fixed`` or ``solved_if_not_fixed``, by whether the last
 work attempt fixed the problem. "Satisfied" has the odds of
 ``satisfied_if_solved`` (or ``satisfied_if_unsolved``) times ``late_odds`` to the
 power of the lateness, counted in limits (0 when closed within the limit). An
-unsolved answer sends the order back to be handled again (退回重办), at most
-``max_reworks`` times together with verifications. Only residents' requests are
-called back: a patrol or sensor find has no requester.
+unsolved or unsatisfied answer sends the order back to be handled again
+(退回重办), at most ``max_reworks`` times together with verifications. Only
+residents' requests are called back: a patrol or sensor find has no requester.
 """
 
 from __future__ import annotations
@@ -75,6 +75,8 @@ class CallbackDesk:
             self.p.schedule(self.spec.delay, self._call, issue)
 
     def _call(self, event: simpy.Event) -> None:
+        """Call the requester: record the answers, and send an unsolved or unsatisfied
+        order back (退回重办) while its reworks are fewer than ``max_reworks``."""
         issue = int(event.value)  # type: ignore[arg-type]
         spec, o, now = self.spec, self.orders, self.p.now()
         calls = self.calls.get(issue, 0) + 1
@@ -99,10 +101,10 @@ class CallbackDesk:
         late = max(0.0, float(o.t_closed[issue] - o.t_received[issue]) - flow.limit) / flow.limit
         p_sat = satisfaction(spec.satisfied_if_solved if solved else spec.satisfied_if_unsolved,
                              spec.late_odds, late)
-        o.solved[issue] = solved
-        o.satisfied[issue] = draw(U_SATISFIED, "satisfied") < p_sat
+        satisfied = draw(U_SATISFIED, "satisfied") < p_sat
+        o.solved[issue], o.satisfied[issue] = solved, satisfied
         self._row(issue, calls, SOLVED if solved else UNSOLVED)
-        if not solved and o.reworks[issue] < spec.max_reworks:
+        if not (solved and satisfied) and o.reworks[issue] < spec.max_reworks:
             self.p.reopen(issue)
 
     def _row(self, issue: int, calls: int, outcome: int) -> None:

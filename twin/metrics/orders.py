@@ -192,8 +192,8 @@ def _deadlines(orders: pd.DataFrame, warmup: float, horizon: float) -> dict[str,
 
 def _callbacks(orders: pd.DataFrame, picked: pd.DataFrame, warmup: float
                ) -> dict[str, float]:
-    """Solved: every call that reached the requester counts (an unsolved answer sends
-    the order back, and it is called again); satisfied: the answer at the last call."""
+    """Solved: every call that reached the requester counts (an unsolved or unsatisfied
+    answer sends the order back, and it is called again); satisfied: the answer at the last call."""
     filed = _filed(orders, warmup)
     called = filed[filed["called_back"].to_numpy(bool)]
     calls = picked.loc[_is(picked, STEPS[CALLBACK]), "outcome"].astype(str)

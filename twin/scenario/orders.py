@@ -181,8 +181,9 @@ class CallbackSpec(Strict):
     probability `solved_if_fixed` or `solved_if_not_fixed`, by whether the last
     attempt fixed it. The odds of "satisfied" are those of `satisfied_if_solved`
     (or `_if_unsolved`) times `late_odds` to the power of the lateness in limits
-    (0 when closed within the limit, 1 at twice the limit). An unsolved order is
-    sent back to be handled again (退回重办), at most `max_reworks` times."""
+    (0 when closed within the limit, 1 at twice the limit). An unsolved or
+    unsatisfied order is sent back to be handled again (退回重办), at most
+    `max_reworks` times."""
 
     enabled: bool = True
     """Call back residents' orders (patrol and sensor finds have no requester)."""
