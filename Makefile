@@ -20,8 +20,8 @@ $(VENV)/.dev: $(BIN)/twin
 # The baseline community, then three governance policies compared on common random numbers.
 demo: $(BIN)/twin
 	$(BIN)/twin run scenarios/baseline.yaml --jobs $(JOBS) --out $(OUT)/baseline
-	$(BIN)/twin compare scenarios/three_color_baseline.yaml scenarios/three_color_strict.yaml \
-	    scenarios/patrols_on.yaml --jobs $(JOBS) --out $(OUT)/demo
+	$(BIN)/twin compare scenarios/disputes_baseline.yaml scenarios/disputes_online_mediation.yaml \
+	    scenarios/disputes_strict_grading.yaml --jobs $(JOBS) --out $(OUT)/demo
 	@echo "Open $(OUT)/demo/report.html (and $(OUT)/baseline/report.html) in a browser."
 
 lint: $(VENV)/.dev

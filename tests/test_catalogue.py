@@ -49,6 +49,15 @@ def produced() -> dict[str, list[str]]:
                                 result.visits, orders=result.orders, steps=result.steps)
         assert set(kpis) == set(result.kpis.columns) - {"replication"}
         out[name] = list(kpis)
+    # disputes: online mediation, and rates high enough for red responses in 4 days
+    scenario = twin.load_scenario(ROOT / "scenarios" / "disputes_online_mediation.yaml",
+                                  overrides={"run.horizon_days": 4, "run.warmup_days": 0.5,
+                                             "demand.categories.3.colours":
+                                                 {"green": 0.4, "yellow": 0.4, "red": 0.2},
+                                             "demand.categories.3."
+                                             "rate_per_hour_per_1000_residents": 0.05})
+    result = twin.run_replications(scenario, replications=1)
+    out["disputes"] = list(result.kpis.columns.drop("replication"))
     # work orders, on hand-built tables that give every work-order KPI
     tables = work_order_tables()
     out["work orders"] = list(replication_kpis(
@@ -139,7 +148,8 @@ def test_cause_labels_and_flow_causes_come_from_the_trigger_registry() -> None:
         assert text(f"cause:{trigger.cause}", "zh") == trigger.label[1]
     assert flows.CAUSES == tuple(t.cause for t in TRIGGERS.values() if t.moves_up)
     assert flows.WHISTLES == tuple(t.cause for t in TRIGGERS.values() if t.on_red)
-    assert set(flows.CAUSES) | set(flows.WHISTLES) == set(TRIGGERS)
+    assert flows.DOWNS == tuple(t.cause for t in TRIGGERS.values() if t.moves_down)
+    assert set(flows.CAUSES) | set(flows.WHISTLES) | set(flows.DOWNS) == set(TRIGGERS)
 
 
 def test_readme_kpi_reference_is_current() -> None:

@@ -119,9 +119,10 @@ def test_jobs_zero_exits_2(tmp_path: Path) -> None:
 
 def test_run_writes_the_result_folder(result_folder: Path) -> None:
     assert sorted(p.name for p in result_folder.iterdir()) == [
-        "activity.parquet", "complaints.parquet", "escalations.parquet", "issues.parquet",
-        "kpis.csv", "manifest.json", "orders.parquet", "plots", "report.html",
-        "scenario.resolved.yaml", "steps.parquet", "summary.json", "visits.parquet",
+        "activity.parquet", "complaints.parquet", "disputes.parquet", "escalations.parquet",
+        "issues.parquet", "kpis.csv", "manifest.json", "orders.parquet", "plots",
+        "report.html", "scenario.resolved.yaml", "steps.parquet", "summary.json",
+        "visits.parquet",
     ]
     issues = pd.read_parquet(result_folder / "issues.parquet")
     activity = pd.read_parquet(result_folder / "activity.parquet")

@@ -23,6 +23,7 @@ from twin.geography import build_community
 from twin.model import flowed_issues, order_limits
 from twin.records import (
     ActivityRecorder,
+    DisputeRecorder,
     EventRecorder,
     IssueRecorder,
     OrderRecorder,
@@ -261,7 +262,8 @@ def _engine(path: str, **overrides: Any) -> Any:
     orders = OrderRecorder(len(arr), flowed_issues(scenario, arr.category), arr.grid,
                            arr.category, arr.channel, order_limits(scenario, arr.category))
     engine = assemble_engine(env, scenario, community, staffing, arr, issues, activity,
-                             EventRecorder(), visits, streams, orders, StepRecorder())
+                             EventRecorder(), visits, streams, orders, StepRecorder(),
+                             DisputeRecorder())
     return SimpleNamespace(env=env, engine=engine, issues=issues, visits=visits,
                            staffing=staffing, scenario=scenario)
 

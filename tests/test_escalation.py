@@ -222,10 +222,13 @@ def test_time_to_grow_is_exponential_with_the_configured_rate(governance_scenari
 
 
 # -------------------------------------------------------------------- (e) state machine
-def test_triggers_allow_only_upward_moves_and_red_whistles() -> None:
-    allowed = {(GREEN, YELLOW, c) for c in ("deadline", "failed", "grew")}
-    allowed |= {(YELLOW, RED, c) for c in ("deadline", "failed", "grew")}
+def test_triggers_allow_only_upward_moves_red_whistles_and_settling_down() -> None:
+    up = ("deadline", "failed", "grew", "reopened")
+    allowed = {(GREEN, YELLOW, c) for c in up}
+    allowed |= {(YELLOW, RED, c) for c in up}
     allowed.add((RED, RED, "whistle"))
+    # a settled dispute (降级销号) goes from yellow or red straight down to green, nothing else
+    allowed |= {(YELLOW, GREEN, "settled"), (RED, GREEN, "settled")}
     for frm, to, cause in itertools.product(range(3), range(3), CAUSES):
         assert TRIGGERS[cause].allows(frm, to) == ((frm, to, cause) in allowed), (
             frm, to, cause)
@@ -240,6 +243,8 @@ def test_next_colour_of_each_trigger() -> None:
         to = TRIGGERS[cause].next_colour(colour)
         if cause == "whistle":
             assert to == (RED if colour == RED else None)
+        elif cause == "settled":
+            assert to == (None if colour == GREEN else GREEN)
         elif colour == RED:
             assert to is None
         else:
@@ -249,7 +254,7 @@ def test_next_colour_of_each_trigger() -> None:
 
 
 def test_the_registry_orders_causes_as_the_records_code_them() -> None:
-    assert CAUSES == ("deadline", "failed", "grew", "whistle")
+    assert CAUSES == ("deadline", "failed", "grew", "whistle", "settled", "reopened")
     assert [t.cause for t in TRIGGERS.values()] == list(CAUSES)
     assert all(t.label[0] and t.label[1] for t in TRIGGERS.values())
 

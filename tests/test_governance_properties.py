@@ -383,7 +383,7 @@ def test_tiers_are_work_conserving(governance_scenario, overrides) -> None:
 
 def test_checks_have_teeth(governance_scenario) -> None:
     # A busy scenario with every mechanism on, so the checks above see real cases:
-    # escalations of every cause, joint responses, red cases waiting for busy pools.
+    # escalations of every case cause, joint responses, red cases waiting for busy pools.
     run = _simulate(governance_scenario, {
         "demand.categories": [
             {"name": "dispute", "rate_per_hour": 2.0,
@@ -402,7 +402,9 @@ def test_checks_have_teeth(governance_scenario) -> None:
                   check_accounting, check_handlers, check_no_mediator_idles_while_yellow_waits):
         check(run)
     assert check_no_pool_idles_while_red_waits(run) > 50
-    assert set(run.escalations["cause"].astype(str)) == set(CAUSES)
+    # Every cause a colour-graded case can have; `settled` and `reopened` belong to the
+    # dispute desk (categories with a dispute block), which this scenario does not use.
+    assert set(run.escalations["cause"].astype(str)) == set(CAUSES) - {"settled", "reopened"}
     joint = run.activity[(run.activity["kind"] == "responder") & (run.activity["issue_id"] >= 0)]
     assert joint.groupby("issue_id")["worker"].nunique().value_counts().index.tolist() in (
         [1, 2], [2, 1])

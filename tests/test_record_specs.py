@@ -19,6 +19,7 @@ from twin.records import (
     REPLICATION,
     TABLES,
     ColumnSpec,
+    DisputeRecorder,
     EventRecorder,
     Labels,
     VisitRecorder,
@@ -31,16 +32,22 @@ from twin.vocab import STATES
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _run(name: str) -> twin.RunResult:
+def _run(name: str, **overrides: object) -> twin.RunResult:
     scenario = twin.load_scenario(ROOT / "scenarios" / f"{name}.yaml", overrides={
-        "run.horizon_days": 2, "run.warmup_days": 0.5})
+        "run.horizon_days": 2, "run.warmup_days": 0.5, **overrides})
     return twin.run_replications(scenario, replications=2)
 
 
 @pytest.fixture(scope="module")
 def full() -> twin.RunResult:
-    """A run in which every table has rows."""
-    return _run("three_color_baseline")
+    """A run in which every table has rows: graded disputes (about 36 a day here rather
+    than the file's rare few, so two days have some in the dispute and visit tables and
+    settled ones in the escalation table) beside work orders, with repeat complaints on."""
+    result = _run("disputes_baseline", **{
+        "demand.categories.3.rate_per_hour_per_1000_residents": 0.05,
+        "repeat_complaints": {"rate_at_deadline": 0.02}})
+    assert result.issues["category"].cat.categories[3] == "neighbour_dispute"
+    return result
 
 
 @pytest.fixture(scope="module")
@@ -109,6 +116,9 @@ def test_specs_are_complete() -> None:
     assert records.ESCALATION_COLUMNS == tuple(s.name for s in TABLES["escalations"])
     assert records.VISIT_COLUMNS == tuple(s.name for s in TABLES["visits"])
     assert records.COMPLAINT_COLUMNS == tuple(s.name for s in TABLES["complaints"])
+    assert records.ORDER_COLUMNS == tuple(s.name for s in TABLES["orders"])
+    assert records.STEP_COLUMNS == tuple(s.name for s in TABLES["steps"])
+    assert records.DISPUTE_COLUMNS == tuple(s.name for s in TABLES["disputes"])
 
 
 def test_empty_recorders_keep_the_dtypes() -> None:
@@ -117,6 +127,7 @@ def test_empty_recorders_keep_the_dtypes() -> None:
                     causes=["deadline"])
     _check(EventRecorder().to_frame(labels), TABLES["escalations"], labels)
     _check(VisitRecorder().to_frame(labels), TABLES["visits"], labels)
+    _check(DisputeRecorder().to_frame(labels), TABLES["disputes"], labels)
     none = complaints_frame(np.array([0.0]), np.array([[5.0]]), np.array([1.0]), {})
     _check(none, TABLES["complaints"], labels)
     assert len(none) == 0

@@ -73,7 +73,7 @@ def test_unknown_nested_key_in_a_list_item(tmp_path: Path) -> None:
         f"{path}:12: demand.categories.0.colour: unknown key; did you mean 'colours'? allowed: "
         "name, rate_per_hour, rate_per_hour_per_1000_residents, hour_of_day, day_of_week, "
         "colours, channels, service, service_by_colour, failure, growth_per_hour, latent, "
-        "volunteer_eligible, joint_pools, flow",
+        "volunteer_eligible, joint_pools, flow, dispute",
     ]
 
 
@@ -82,7 +82,8 @@ def test_unknown_top_level_key(tmp_path: Path) -> None:
     assert problems(path) == [
         f"{path}:13: dispatchh: unknown key; did you mean 'dispatch'? allowed: name, "
         "description, map, grids, demand, workforce, dispatch, deadlines, run, tiers, "
-        "escalation, follow_up, repeat_complaints, patrols, volunteers, teams, work_orders",
+        "escalation, follow_up, repeat_complaints, patrols, volunteers, teams, work_orders, "
+        "disputes",
     ]
 
 
@@ -96,7 +97,7 @@ def test_missing_service_of_a_category(tmp_path: Path) -> None:
     path = write(tmp_path, text)
     assert problems(path) == [
         f"{path}:10: demand.categories.0.service: required key is missing (a category "
-        "with no flow needs its on-site time)",
+        "with no flow and no dispute block needs its on-site time)",
     ]
 
 

@@ -91,7 +91,8 @@ def test_unusual_column_types_round_trip(tmp_path: Path, records: ReplicationRec
     rec = ReplicationRecords(replication=7, issues=records.issues, activity=odd,
                              escalations=odd.iloc[:0], visits=records.visits,
                              complaints=odd.iloc[1:], orders=records.orders,
-                             steps=odd.iloc[:1], runtime=0.1, n_events=3)
+                             steps=odd.iloc[:1], disputes=odd.iloc[::2], runtime=0.1,
+                             n_events=3)
     store = DiskStore(tmp_path)
     store.save("odd", 7, rec)
     back = store.load("odd", 7)

@@ -57,6 +57,8 @@ class RunResult:
     """Work-order requests of all replications (categories with a flow)."""
     steps: pd.DataFrame
     """Steps of the work orders of all replications."""
+    disputes: pd.DataFrame
+    """Disputes of all replications (categories with a dispute block)."""
     kpis: pd.DataFrame
     """One row of KPIs per replication."""
     summary: pd.DataFrame
@@ -249,7 +251,7 @@ def assemble(
         rows.append({"replication": rep,
                      **replication_kpis(rec.issues, rec.activity, warmup, horizon, deadlines,
                                         rec.escalations, rec.visits, orders=rec.orders,
-                                        steps=rec.steps)})
+                                        steps=rec.steps, disputes=rec.disputes)})
     kpis = fill_counts(pd.DataFrame(rows))
     tables = {name: _stack([getattr(done[r], name) for r in reps], reps)
               for name in TABLES}

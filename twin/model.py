@@ -11,12 +11,15 @@ import simpy
 
 from twin.demand import Arrivals, generate_arrivals, more_repeat_offsets
 from twin.engine.assembly import Engine, assemble_engine
+from twin.engine.disputeplan import latent_dispute_events
 from twin.engine.processes import arrival_events, arrivals, roster, worker
 from twin.engine.staff import Staff
 from twin.engine.triggers import CAUSES
+from twin.engine.views import Events
 from twin.geography import Community, build_community
 from twin.records import (
     ActivityRecorder,
+    DisputeRecorder,
     EventRecorder,
     IssueRecorder,
     Labels,
@@ -47,6 +50,8 @@ class ReplicationRecords:
     """Work-order requests (categories with a flow); empty without flows."""
     steps: pd.DataFrame
     """Steps of the work orders."""
+    disputes: pd.DataFrame
+    """Disputes made known (categories with a dispute block); empty without them."""
     runtime: float
     """Wall-clock seconds."""
     n_events: int
@@ -115,9 +120,9 @@ def simulate(
     orders = OrderRecorder(len(arr), flowed, arr.grid, arr.category, arr.channel,
                            order_limits(scenario, arr.category) if flowed.any() else
                            np.zeros(0))
-    steps = StepRecorder()
+    steps, disputes = StepRecorder(), DisputeRecorder()
     engine = assemble_engine(env, scenario, community, staffing, arr, issues, activity,
-                             escalations, visits, streams, orders, steps)
+                             escalations, visits, streams, orders, steps, disputes)
     staff = engine.staff
     changes: list[tuple[float, int, bool]] = []
     for w, spans in enumerate(staffing.duty):
@@ -130,7 +135,8 @@ def simulate(
     # At equal times shifts end before others start, so nobody is sent out as
     # their shift ends (a joint response may start as soon as a pool changes).
     changes.sort(key=lambda change: (change[0], change[2], change[1]))
-    _start(env, engine, arr, scenario.patrols.enabled, changes)
+    _start(env, engine, arr, scenario.patrols.enabled, changes,
+           latent_dispute_events(scenario, arr, streams, horizon))
     env.run(until=horizon)
     engine.flush()
     _close_open_intervals(staff, horizon)
@@ -149,6 +155,7 @@ def simulate(
         complaints=complaints,
         orders=orders.to_frame(labels),
         steps=steps.to_frame(labels),
+        disputes=disputes.to_frame(labels),
         runtime=time.perf_counter() - started,
         n_events=len(arr),
     )
@@ -179,7 +186,7 @@ def order_limits(scenario: Scenario, category: np.ndarray) -> np.ndarray:
 
 
 def _start(env: simpy.Environment, engine: Engine, arr: Arrivals, patrols: bool,
-           changes: list[tuple[float, int, bool]]) -> None:
+           changes: list[tuple[float, int, bool]], extra: Events | None) -> None:
     """Start every process: workers, arrivals and the roster."""
     staff, router = engine.staff, engine.router
     for w in range(staff.n):
@@ -188,8 +195,9 @@ def _start(env: simpy.Environment, engine: Engine, arr: Arrivals, patrols: bool,
                 staff.set_idle(w, staff.base[w])
         else:
             env.process(worker(env, router, staff, engine.fast, w, bool(staff.on_shift[w])))
-    events = arrival_events(arr.t, arr.t_report, arr.latent, patrols)
-    env.process(arrivals(env, router.report, router.appear, events))
+    events = arrival_events(arr.t, arr.t_report, arr.latent, patrols, extra)
+    env.process(arrivals(env, [router.appear, router.report, router.found, router.flared],
+                         events))
     env.process(roster(env, staff, engine.try_joint, changes))
 
 

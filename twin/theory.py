@@ -39,6 +39,20 @@ def mmc_sojourn(lam: float, mean_service: float, servers: int) -> float:
     return mmc_wait(lam, mean_service, servers) + mean_service
 
 
+def mmc_feedback(lam: float, settle: float, mean_service: float, servers: int
+                 ) -> tuple[float, float, float]:
+    """An M/M/c station with Bernoulli feedback through a delay: a job leaves after a
+    service with probability ``settle``, else it comes back after a fixed delay (a
+    mediation session that neither settles nor fails, followed by the next one).
+
+    The number of services per job is geometric, mean 1 / settle; the station sees
+    the total rate Lambda = lam / settle. A delay node of infinitely many servers keeps
+    the network's product form (BCMP), so the station is an M/M/c with rate Lambda.
+    Returns (services per job, utilisation Lambda E[S] / c, mean wait per service)."""
+    total = lam / settle
+    return 1.0 / settle, total * mean_service / servers, mmc_wait(total, mean_service, servers)
+
+
 def md1_wait(lam: float, service: float) -> float:
     """Mean wait in queue of M/D/1 (Pollaczek-Khinchine): lam E[S^2] / (2 (1 - rho))."""
     rho = lam * service

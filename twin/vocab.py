@@ -53,14 +53,33 @@ the lead time of a handle step (an appointment, parts) after signing."""
 FILE, ASSIGN, REPORT, CALLBACK, OFFER, LEAD = range(5, 11)
 STEP_OUTCOMES: tuple[str, ...] = ("done", "not_fixed", "found_not_fixed", "returned",
                                   "signed", "solved", "unsolved", "unreached", "open",
-                                  "accepted", "declined", "expired")
-"""How a step ended: done; a handling that did not fix the problem; a verification
-that found it unfixed; an assignment returned as wrong or signed for; a callback
-where the requester said solved, unsolved or was not reached; still open at the end;
-an offer to a volunteer accepted or declined; a small request nobody took in time."""
+                                  "accepted", "declined", "expired", "settled", "failed",
+                                  "continued", "withdrawn", "reopened")
+"""How a step or visit ended: done; a handling that did not fix the problem; a
+verification that found it unfixed; an assignment returned as wrong or signed for; a
+callback where the requester said solved, unsolved or was not reached; still open at
+the end; an offer to a volunteer accepted or declined; a small request nobody took in
+time; a dispute's mediation or response that settled it, failed, or continues in
+another session; a visit withdrawn before anyone set off (a red response's unit stood
+down, a session overtaken by a flare-up); a follow-up that found the dispute flared
+again."""
 (DONE, NOT_FIXED, FOUND_NOT_FIXED, RETURNED, SIGNED, SOLVED, UNSOLVED, UNREACHED, OPEN,
- ACCEPTED, DECLINED, EXPIRED) = range(12)
-PURPOSES: tuple[str, ...] = ("follow_up", "report", "repeat")
+ ACCEPTED, DECLINED, EXPIRED, SETTLED, FAILED, CONTINUED, WITHDRAWN, REOPENED) = range(17)
+PURPOSES: tuple[str, ...] = ("follow_up", "report", "repeat", "mediate", "session",
+                             "online_session", "lead", "join", "dispute_follow_up")
 """Why a visit task exists: a follow-up visit (回访 on site), a department reporting
-to a whistle (报到), the centre filing a repeat request (重复诉求)."""
-FOLLOW_UP, REPORT_TO_WHISTLE, REPEAT_FILING = range(3)
+to a whistle (报到), the centre filing a repeat request (重复诉求); for disputes, a
+grid worker mediating a green one on site, a mediation session in person or online
+(云端调解), the lead responder to a red one, a unit joining it, and the follow-up by
+the unit that settled it."""
+(FOLLOW_UP, REPORT_TO_WHISTLE, REPEAT_FILING, MEDIATE, SESSION, ONLINE_SESSION, LEAD_RESPONSE,
+ JOIN_RESPONSE, DISPUTE_FOLLOW_UP) = range(9)
+DISPUTE_PURPOSES = (MEDIATE, SESSION, ONLINE_SESSION, LEAD_RESPONSE, JOIN_RESPONSE,
+                    DISPUTE_FOLLOW_UP)
+"""Visit purposes of the dispute desk."""
+DISPUTE_OUTCOMES: tuple[str, ...] = ("open", "settled", "referred")
+"""How a dispute ended: still open at the end of the run, settled (降级销号), or
+referred to court or arbitration after a failed mediation (诉调对接)."""
+D_OPEN, D_SETTLED, D_REFERRED = range(3)
+MEDIATION_CHANNELS: tuple[str, ...] = ("none", "in_person", "online")
+"""How a dispute's (first) mediation was held: not at all, in person, online."""

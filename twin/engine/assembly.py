@@ -17,6 +17,7 @@ import simpy
 from twin.demand import Arrivals
 from twin.engine.book import CaseBook
 from twin.engine.callback import CallbackDesk, CallbackPorts
+from twin.engine.disputes import DisputeDesk, DisputePorts, DisputeUnits
 from twin.engine.followup import FollowUpDesk
 from twin.engine.joint import JointDesk, JointPorts
 from twin.engine.log import CaseLog, FastPath
@@ -32,6 +33,7 @@ from twin.engine.wishes import WishDesk, WishPorts
 from twin.geography import Community
 from twin.records import (
     ActivityRecorder,
+    DisputeRecorder,
     EventRecorder,
     IssueRecorder,
     OrderRecorder,
@@ -41,7 +43,14 @@ from twin.records import (
 from twin.rng import Streams
 from twin.scenario.schema import Scenario
 from twin.staffing import Staffing, unit_neighbours
-from twin.vocab import MINUTES_PER_DAY, MINUTES_PER_HOUR
+from twin.vocab import (
+    DISPUTE_PURPOSES,
+    MINUTES_PER_DAY,
+    MINUTES_PER_HOUR,
+    PURPOSES,
+    REPEAT_FILING,
+    REPORT_TO_WHISTLE,
+)
 
 
 @dataclass(frozen=True)
@@ -68,7 +77,7 @@ def assemble_engine(env: simpy.Environment, scenario: Scenario, community: Commu
                     staffing: Staffing, arr: Arrivals, issues: IssueRecorder,
                     activity: ActivityRecorder, escalations: EventRecorder,
                     visits: VisitRecorder, streams: Streams, orders: OrderRecorder,
-                    steps: StepRecorder) -> Engine:
+                    steps: StepRecorder, disputes: DisputeRecorder) -> Engine:
     """Build every part of the engine for one replication."""
     parts: dict[str, Router] = {}  # filled below; the ports look it up when called
     schedule = _scheduler(env)
@@ -150,10 +159,13 @@ def assemble_engine(env: simpy.Environment, scenario: Scenario, community: Commu
                   plan_visit=followups.plan if followups is not None else None)
     plan = order_plan(scenario, arr.category, streams)
     flush: list[Callable[[], None]] = []
+    receive: list[Callable[[int], None] | None] = [None] * len(cats)
+    visit_done: list[Callable[[int], None] | None] = [None] * len(PURPOSES)
     if plan is not None:
         order_queues = [book.new_queue() for _ in range(n_units)]
         desk = OrderDesk(plan, OrderUnits(handling=staffing.handling_units,
-                                          centre=staffing.centre_unit, queue=order_queues),
+                                          centre=staffing.centre_unit, queue=order_queues,
+                                          assignable=_order_units(scenario)),
                          OrderPorts(book=book, staff=staff, env=env, schedule=schedule,
                                     to_grid=lambda i, r: parts["router"].route(i, r),
                                     assign=lambda w, t, x: parts["router"].assign(w, t, x),
@@ -186,9 +198,33 @@ def assemble_engine(env: simpy.Environment, scenario: Scenario, community: Commu
             desk.on_wish, desk.on_wish_taken = wishes.offer, wishes.took
             desk.on_close.append(wishes.rated)
         desks = replace(desks, orders=desk, order_queues=order_queues,
-                        visit_done=oversight.visit_done,
                         flowed=[flow is not None for flow in plan.flows])
         flush += [desk.flush, oversight.flush]
+        receive = [desk.receive if flow is not None else None for flow in plan.flows]
+        visit_done[REPORT_TO_WHISTLE] = visit_done[REPEAT_FILING] = oversight.visit_done
+    if scenario.disputes is not None and any(c.dispute is not None for c in cats):
+        bases = {int(u): int(b) for u, b in zip(staffing.unit[::-1], staffing.base[::-1],
+                                                   strict=True)}  # a unit's first member's
+        centre = int(community.centre_node[0])
+        dispute_desk = DisputeDesk(
+            scenario.disputes, [c.dispute for c in cats],
+            DisputeUnits(handling=staffing.handling_units,
+                         office_node=lambda u: bases.get(u, centre)),
+            DisputePorts(env=env, schedule=schedule, visits=visits, add_visit=book.add_visit,
+                         known=book.known, route=lambda t: parts["router"].route(t),
+                         take=book.take, colour=book.colour, record=escalations.add,
+                         count=log.escalated, category=cat_view, grid=grid_view,
+                         node=node_view, channel=log.channel, grid_unit=unit_view,
+                         t_dispatched=log.t_dispatched, t_on_site=log.t_on_site,
+                         t_resolved=log.t_resolved),
+            disputes, streams, len(arr))
+        receive = [dispute_desk.receive if c.dispute is not None else r
+                   for c, r in zip(cats, receive, strict=True)]
+        for purpose in DISPUTE_PURPOSES:
+            visit_done[purpose] = dispute_desk.visit_done
+        desks = replace(desks, flare_latent=dispute_desk.flare_latent)
+        flush.append(dispute_desk.flush)
+    desks = replace(desks, receive=receive, visit_done=visit_done)
     eligible = [c.volunteer_eligible and scenario.volunteers is not None for c in cats]
     router = Router(env, book, staff, log, policy, desks, staffing.mediation_unit, med_queue,
                     visit_queues, unit_view, node_view, cat_view, eligible, service)
@@ -199,6 +235,17 @@ def assemble_engine(env: simpy.Environment, scenario: Scenario, community: Commu
                     node=node_view, plain=watch is None and followups is None)
     return Engine(staff=staff, book=book, router=router, fast=fast, try_joint=joint.try_start,
                   flush=lambda: _each(flush))
+
+
+def _order_units(scenario: Scenario) -> tuple[str, ...]:
+    """Handling units that take work orders: all but those only disputes name."""
+    units = [u.name for u in scenario.work_orders.units] if scenario.work_orders else []
+    if scenario.disputes is None:
+        return tuple(units)
+    named = {step.by for c in scenario.demand.categories if c.flow is not None
+             for step in c.flow.flow_steps()}
+    only = {name for _, name in scenario.disputes.units()} - named
+    return tuple(u for u in units if u not in only)
 
 
 def _each(calls: list[Callable[[], None]]) -> None:

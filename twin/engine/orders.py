@@ -184,7 +184,8 @@ class OrderDesk:
         if returns < self.max_returns and flow.wrong > 0.0:
             u = self.plan.step_uniform[U_WRONG, k][issue] if first else self._again("wrong")
             if u < flow.wrong:
-                others = [name for name in self.units.handling if name != right]
+                others = [name for name in self.units.assignable or self.units.handling
+                          if name != right]
                 w = self.plan.step_uniform[U_WHICH, k][issue] if first else self._again("which")
                 wrong = others[min(int(w * len(others)), len(others) - 1)]
                 self.s.start(issue, self.unit_of(wrong, issue))

@@ -116,3 +116,6 @@ class OrderUnits:
     """Unit of the centre's desk (-1: filing takes no time)."""
     queue: list[int]
     """Per unit: the queue its handlers take orders from."""
+    assignable: tuple[str, ...] = ()
+    """Handling units a wrong assignment may go to (empty: every handling unit); the
+    units only disputes name (mediation office, police ...) take no orders."""

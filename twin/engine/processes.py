@@ -17,22 +17,24 @@ import simpy
 
 from twin.engine.log import FastPath
 from twin.engine.staff import Staff
+from twin.engine.views import APPEAR, REPORT, Events
 from twin.vocab import OFF_SHIFT, ON_SITE, RESPONDER, TRAVEL
 
 GO_OFF = -1  # message to an idle worker: your shift has ended
 GO_ON = -2  # message to an off-duty worker: your shift starts
-APPEAR, REPORT = 0, 1
 
 
-def arrival_events(t: np.ndarray, t_report: np.ndarray, latent: np.ndarray, patrols: bool
-                   ) -> tuple[list[float], list[int], list[int]]:
+def arrival_events(t: np.ndarray, t_report: np.ndarray, latent: np.ndarray, patrols: bool,
+                   extra: Events | None = None) -> tuple[list[float], list[int], list[int]]:
     """Time-sorted (time, issue, kind) lists: latent issues appear (when patrols can
-    find them) and every issue is reported by its resident or sensor."""
+    find them) and every issue is reported by its resident or sensor; ``extra`` adds
+    the finds and flare-ups of latent disputes."""
     n = len(t)
     appear = np.flatnonzero(latent) if patrols else np.zeros(0, dtype=np.int64)
-    times = np.concatenate([t[appear], t_report])
-    issue = np.concatenate([appear, np.arange(n)])
-    kind = np.concatenate([np.full(len(appear), APPEAR), np.full(n, REPORT)])
+    more = extra or (np.zeros(0), np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64))
+    times = np.concatenate([t[appear], t_report, more[0]])
+    issue = np.concatenate([appear, np.arange(n), more[1]])
+    kind = np.concatenate([np.full(len(appear), APPEAR), np.full(n, REPORT), more[2]])
     order = np.lexsort((kind, times))  # by time; at equal times appear before report
     return times[order].tolist(), issue[order].tolist(), kind[order].tolist()
 
@@ -47,17 +49,15 @@ class WorkPort(Protocol):
     def node_of(self, task: int) -> int: ...
 
 
-def arrivals(env: simpy.Environment, report: Callable[[int], None],
-             appear: Callable[[int], None], events: tuple[list[float], list[int], list[int]]
+def arrivals(env: simpy.Environment, handlers: list[Callable[[int], None]],
+             events: tuple[list[float], list[int], list[int]]
              ) -> Generator[simpy.Event, Any, None]:
-    """Let the pre-drawn issues appear and be reported at their times."""
+    """Let the pre-drawn issues appear and be reported at their times: ``handlers``
+    are the callables of each kind of event (APPEAR, REPORT, FOUND, FLARE)."""
     for t, issue, kind in zip(*events, strict=True):
         if t > env.now:
             yield env.timeout(t - env.now)
-        if kind == REPORT:
-            report(issue)
-        else:
-            appear(issue)
+        handlers[kind](issue)
 
 
 def worker(env: simpy.Environment, cw: WorkPort, staff: Staff, fast: FastPath, me: int,

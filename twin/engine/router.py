@@ -22,21 +22,26 @@ from twin.engine.policies import DispatchPolicy
 from twin.engine.staff import Staff
 from twin.engine.views import FloatColumn, IntColumn
 from twin.vocab import (
-    FOLLOW_UP,
     GRID_WORKER,
     HANDLER,
     MEDIATOR,
     PATROL_FOUND,
     RED,
+    RESIDENT,
     VOLUNTEER,
     YELLOW,
 )
 
 _INF = float("inf")
 REPORT_RANK = -1
-"""Rank of a department's report to a whistle: ahead of all its other work."""
-VISIT_ROUTE = ((GRID_WORKER, VISIT_RANK), (HANDLER, REPORT_RANK), (HANDLER, 2))
-"""Per visit purpose (follow-up, report, repeat filing): who takes it, at what rank."""
+"""Rank of a department's report to a whistle, and of a red dispute's lead responder:
+ahead of all its other work."""
+VISIT_ROUTE = ((GRID_WORKER, VISIT_RANK), (HANDLER, REPORT_RANK), (HANDLER, 2),
+               (GRID_WORKER, 2), (HANDLER, 1), (HANDLER, 1), (HANDLER, REPORT_RANK),
+               (HANDLER, 0), (HANDLER, VISIT_RANK))
+"""Per visit purpose (follow-up, report, repeat filing; a dispute's mediation by a grid
+worker, session in person or online, lead, joining unit, follow-up by its unit): who
+takes it, at what rank."""
 
 
 class OrderPort(Protocol):
@@ -68,8 +73,13 @@ class Desks:
     """Per category: its issues are work orders."""
     order_queues: list[int] | None = None
     """Per unit: the queue its handlers take work orders from."""
-    visit_done: Callable[[int], None] | None = None
-    """Told when a report to a whistle or a repeat filing ends."""
+    visit_done: list[Callable[[int], None] | None] | None = None
+    """Per visit purpose: told when a visit of that purpose ends (None: nobody)."""
+    receive: list[Callable[[int], None] | None] | None = None
+    """Per category: the desk that receives its reports (the order desk, the dispute
+    desk), or None for a case routed by its colour."""
+    flare_latent: Callable[[int], None] | None = None
+    """The dispute desk: a latent dispute flared up before anyone found it."""
 
 
 class Router:
@@ -110,6 +120,8 @@ class Router:
         self._watch_deadline = desks.watch_deadline
         self._orders = desks.orders
         self._flowed = desks.flowed or [False] * len(eligible)
+        self._receive = desks.receive or [None] * len(eligible)
+        self._visit_done = desks.visit_done or [None] * len(VISIT_ROUTE)
         if desks.orders is not None:
             self._booked = self._booked_order
 
@@ -124,8 +136,9 @@ class Router:
             return [policy.eligible_queue(unit), *wishes]
         if kind == MEDIATOR:
             return [self.med_queue]
-        if kind == HANDLER and self.desks.order_queues is not None:
-            return [self.desks.order_queues[unit], self.visit_q[unit]]
+        if kind == HANDLER:
+            orders = self.desks.order_queues
+            return [orders[unit], self.visit_q[unit]] if orders else [self.visit_q[unit]]
         return []
 
     def _booked_order(self, worker: int, task: int, travel: float, now: float) -> None:
@@ -154,12 +167,25 @@ class Router:
         seq = self.book.seq_task  # inline of book.known(issue): one call fewer per issue
         seq.append(issue)
         self.book.key[issue] = len(seq) - 1
-        if self._orders is not None and self._flowed[self._cat[issue]]:
-            self._orders.receive(issue)  # a work order follows its flow
+        receive = self._receive[self._cat[issue]]
+        if receive is not None:
+            receive(issue)  # a work order follows its flow, a dispute its grade
             return
         self.route(issue)
         if self._watch_deadline is not None:
             self._watch_deadline(issue)
+
+    def found(self, issue: int) -> None:
+        """A grid worker's daily report found a latent dispute."""
+        self.report(issue, channel=PATROL_FOUND)
+
+    def flared(self, issue: int) -> None:
+        """A latent dispute flared up before anyone found it: it is reported now."""
+        if self.log.t_reported[issue] == self.log.t_reported[issue]:
+            return
+        assert self.desks.flare_latent is not None
+        self.desks.flare_latent(issue)
+        self.report(issue, channel=RESIDENT)
 
     def patrol_arrival(self, worker: int, node: int) -> None:
         """A patrolling worker reached ``node``: it reports what it finds there."""
@@ -268,8 +294,9 @@ class Router:
         if task >= self.n:
             v = task - self.n
             self.log.visits.t_done[v] = now
-            if self.desks.visit_done is not None and self.log.visits.purpose[v] != FOLLOW_UP:
-                self.desks.visit_done(v)
+            done = self._visit_done[self.log.visits.purpose[v]]
+            if done is not None:
+                done(v)
             return
         if self._orders is not None and self._flowed[self._cat[task]]:
             self._orders.finish(task)

@@ -37,3 +37,10 @@ def items(array: np.ndarray) -> Any:
     if array.ndim != 1 or not array.flags.c_contiguous:
         raise ValueError("item access needs a contiguous 1-D array")
     return array.data
+
+
+APPEAR, REPORT, FOUND, FLARE = 0, 1, 2, 3
+"""Kinds of arrival event: a latent issue appears (for patrols to find); it is
+reported; a daily report finds a latent dispute; a latent dispute flares up."""
+Events = tuple[np.ndarray, np.ndarray, np.ndarray]
+"""(times, issues, kinds) of extra arrival events."""

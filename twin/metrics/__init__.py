@@ -7,6 +7,7 @@ import pandas as pd
 
 from twin.metrics.catalogue import CATALOGUE, Kpi, headline_kpis, is_share, kpi_spec
 from twin.metrics.core import issue_kpis, worker_kpis
+from twin.metrics.disputes import dispute_kpis
 from twin.metrics.governance import channel_kpis, colour_kpis, pool_kpis, visit_kpis
 from twin.metrics.orders import order_kpis, step_times
 from twin.metrics.stats import DEFAULT_LEVEL, confidence_interval, summarise
@@ -38,6 +39,7 @@ def replication_kpis(
     visits: pd.DataFrame | None = None,
     orders: pd.DataFrame | None = None,
     steps: pd.DataFrame | None = None,
+    disputes: pd.DataFrame | None = None,
 ) -> dict[str, float]:
     """Every KPI of one replication; each is described in :data:`CATALOGUE`.
 
@@ -53,4 +55,5 @@ def replication_kpis(
     if visits is not None:
         out.update(visit_kpis(visits, warmup))
     out.update(order_kpis(orders, steps, activity, warmup, horizon))
+    out.update(dispute_kpis(disputes, visits, warmup))
     return out

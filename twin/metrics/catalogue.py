@@ -200,7 +200,8 @@ CATALOGUE: tuple[Kpi, ...] = (
        "the same for one summoned unit"),
     _k("callback_solved", "share", HIGH, "Solved at callback", "回访解决率",
        "callbacks (回访) that reached the requester in which they said it was solved (every "
-       "call counts: an unsolved answer sends the order back and it is called again)"),
+       "call counts: an unsolved or unsatisfied answer sends the order back and it is "
+       "called again)"),
     _k("callback_satisfied", "share", HIGH, "Satisfied at callback", "回访满意率",
        "requesters reached at their order's last callback who said they were satisfied",
        headline=True),
@@ -212,6 +213,39 @@ CATALOGUE: tuple[Kpi, ...] = (
        "handle, settle and verify steps that left its queue"),
     _k("unit_backlog[UNIT]", "steps", LOW, "Backlog", "积压工单数",
        "time-average number of steps waiting in the unit's queue over [warm-up, horizon]"),
+    # disputes (矛盾纠纷, 三色预警): categories with a dispute block, made known after the warm-up
+    _k("disputes", "disputes", None, "Disputes", "矛盾纠纷数",
+       "disputes made known (reported or found) after the warm-up"),
+    _k("disputes_intake[GRADE]", "disputes", None, "Disputes at intake", "研判定级纠纷数",
+       "of those, graded green, yellow or red at intake (研判)"),
+    _k("disputes_closed[GRADE]", "disputes", None, "Disputes closed", "结案纠纷数",
+       "of those, settled or referred by the horizon, by grade at close (green once settled)"),
+    _k("found_early_share", "share", HIGH, "Found early", "提前发现率",
+       "disputes found by a patrol or a grid worker's daily report (网格员日报告) before "
+       "anyone called"),
+    _k("regrades_up", "regrades", LOW, "Grades raised", "升级次数",
+       "grade rises of those disputes: flare-ups (latent or waiting), failed mediations, "
+       "reopenings"),
+    _k("regrades_down", "regrades", None, "Grades lowered", "降级次数",
+       "grade falls of those disputes: yellow or red settled (降级销号)"),
+    _k("settlement_rate[GRADE]", "share", HIGH, "Settlement rate", "调解成功率",
+       "green: the grid worker's mediations that settled the dispute; yellow: the mediation "
+       "office's mediations that settled it (a settled or failed last session ends one)"),
+    _k("mediation_settled[CHANNEL]", "share", HIGH, "Mediation settled", "调解成功率",
+       "the mediation office's mediations settled, by channel: `in_person` or `online` (云端调解)"),
+    _k("sessions_per_settled", "sessions", LOW, "Sessions per settled dispute",
+       "每件调结纠纷调解次数", "mediation sessions of the disputes the office settled"),
+    _k("referral_rate", "share", LOW, "Referral rate", "诉调对接率",
+       "closed disputes referred to court or arbitration after a failed mediation"),
+    _k("time_to_settle", "min", LOW, "Mean time to close a dispute [min]",
+       "纠纷平均化解时间（分钟）", "made known → settled or referred, over disputes closed by the "
+       "horizon"),
+    _k("red_lead_response", "min", LOW, "Red: lead on site [min]",
+       "红色纠纷牵头单位到场时间（分钟）",
+       "a red response started → its lead responder (the police) on site"),
+    _k("red_all_arrived", "min", LOW, "Red: all units arrived [min]",
+       "红色纠纷各单位到齐时间（分钟）", "a red response started → the last of its units arrived, "
+       "over responses no unit was stood down from"),
 )
 """Every KPI and KPI family, in the order of the reference and of the headline."""
 
@@ -247,7 +281,7 @@ def is_share(name: str) -> bool:
     return spec is not None and spec.share
 
 
-COUNT_UNITS = ("issues", "orders", "complaints", "visits")
+COUNT_UNITS = ("issues", "orders", "complaints", "visits", "disputes", "regrades")
 """Units of KPIs that count things: a count missing from a replication is zero."""
 
 

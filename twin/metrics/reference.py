@@ -20,7 +20,7 @@ def _row(*cells: str) -> str:
 
 
 TITLED = {"issues": "Issue table", "activity": "Activity table",
-          "orders": "Work-order table", "steps": "Step table"}
+          "orders": "Work-order table", "steps": "Step table", "disputes": "Dispute table"}
 """Tables with a section of their own; every other table of ``TABLES`` shares one."""
 
 

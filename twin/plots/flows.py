@@ -16,6 +16,8 @@ CAUSES: tuple[str, ...] = tuple(t.cause for t in TRIGGERS.values() if t.moves_up
 registry order."""
 WHISTLES: tuple[str, ...] = tuple(t.cause for t in TRIGGERS.values() if t.on_red)
 """Triggers counted apart as whistles (they fire on red cases, which stay red)."""
+DOWNS: tuple[str, ...] = tuple(t.cause for t in TRIGGERS.values() if t.moves_down)
+"""Triggers that move a dispute down (settled, 降级销号), counted apart."""
 
 
 def _number(value: float) -> str:
@@ -40,7 +42,7 @@ def flow_counts(issues: pd.DataFrame, escalations: pd.DataFrame, warmup: float =
     flows = (pd.crosstab(at_report, at_close).reindex(index=colours, columns=colours,
                                                       fill_value=0) / reps)
     keys = ["replication", "issue_id"] if "replication" in picked.columns else ["issue_id"]
-    causes = pd.DataFrame(0.0, index=colours, columns=[*CAUSES, *WHISTLES])
+    causes = pd.DataFrame(0.0, index=colours, columns=[*CAUSES, *WHISTLES, *DOWNS])
     if len(escalations) and all(k in escalations.columns for k in keys):
         joined = escalations[[*keys, "cause"]].merge(
             picked[[*keys, "colour"]].assign(colour=at_report.to_numpy()), on=keys)
@@ -97,6 +99,10 @@ def escalation_flow(issues: pd.DataFrame, escalations: pd.DataFrame, ax: Axes, *
         whistles = float(causes.loc[row, list(WHISTLES)].sum())
         if whistles > 0:
             note += f"{semi}{_number(whistles)} {text('whistles', lang)}"
+        down = float(causes.loc[row, list(DOWNS)].sum())
+        if down > 0:
+            note += f"{semi}↓ {_number(down)} " + comma.join(text("cause:" + c, lang)
+                                                           for c in DOWNS)
         ax.text(0, float(yi) + 0.3, note, va="top", fontsize=8, color="#333333")
     ax.set_yticks(y, [text(r, lang) for r in rows])
     ax.set_ylim(len(rows) - 0.35, -0.5)

@@ -1,6 +1,7 @@
 """Record tables: their column specs (:mod:`twin.records.specs`) and the recorders the
 model appends to (:mod:`twin.records.recorders`, :mod:`twin.records.orders`)."""
 
+from twin.records.disputes import DisputeRecorder
 from twin.records.orders import OrderRecorder, StepRecorder
 from twin.records.recorders import (
     ActivityRecorder,
@@ -16,6 +17,8 @@ from twin.records.specs import (
     CAT,
     COMPLAINT_COLUMNS,
     COMPLAINT_SPECS,
+    DISPUTE_COLUMNS,
+    DISPUTE_SPECS,
     ESCALATION_COLUMNS,
     ESCALATION_SPECS,
     F64,
@@ -47,6 +50,7 @@ from twin.records.specs import (
 
 __all__ = [
     "ACTIVITY_COLUMNS", "ACTIVITY_SPECS", "BOOL", "CAT", "COMPLAINT_COLUMNS", "COMPLAINT_SPECS",
+    "DISPUTE_COLUMNS", "DISPUTE_SPECS", "DisputeRecorder",
     "ESCALATION_COLUMNS", "ESCALATION_SPECS", "F64", "I64", "IDLE", "ISSUE_COLUMNS",
     "ISSUE_SPECS", "MIN", "NONE", "OFF_SHIFT", "ON_SITE", "ORDER_COLUMNS", "ORDER_SPECS",
     "PATROL", "REPLICATION", "STANDBY", "STATES", "STEP_COLUMNS", "STEP_SPECS", "TABLES",

@@ -17,6 +17,7 @@ from twin.records.specs import (
     Labels,
     build_frame,
 )
+from twin.vocab import DONE, OPEN
 
 
 class IssueRecorder:
@@ -177,11 +178,16 @@ class VisitRecorder:
         self.worker: list[int] = []
         self.service: list[float] = []
         self.purpose: list[int] = []
+        self.attempt: list[int] = []
+        self.outcome: list[int] = []
+        """How it ended (-1: done if ``t_done`` is stamped, else open)."""
 
     def create(self, issue: int, unit: int, node: int, t_due: float, service: float,
-               purpose: int = 0) -> int:
+               purpose: int = 0, attempt: int = 1) -> int:
         """A new visit; returns its number."""
         self.purpose.append(purpose)
+        self.attempt.append(attempt)
+        self.outcome.append(-1)
         self.issue.append(issue)
         self.unit.append(unit)
         self.node.append(node)
@@ -205,7 +211,14 @@ class VisitRecorder:
             "t_done": self.t_done,
             "worker": self.worker,
             "purpose": np.asarray(self.purpose, dtype=np.int64),
+            "attempt": np.asarray(self.attempt, dtype=np.int64),
+            "outcome": self._outcomes(),
         }, labels)
+
+    def _outcomes(self) -> np.ndarray:
+        outcome = np.asarray(self.outcome, dtype=np.int64)
+        done = ~np.isnan(np.asarray(self.t_done, dtype=float))
+        return np.where(outcome >= 0, outcome, np.where(done, DONE, OPEN))
 
 
 def complaints_frame(t_reported: np.ndarray, offsets: np.ndarray, open_for: np.ndarray,

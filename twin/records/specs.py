@@ -24,7 +24,10 @@ import pandas as pd
 
 # re-exported: the engine's modules import the state codes from here
 from twin.vocab import (  # noqa: F401
+    COLOURS,
+    DISPUTE_OUTCOMES,
     IDLE,
+    MEDIATION_CHANNELS,
     OFF_SHIFT,
     ON_SITE,
     PATROL,
@@ -105,7 +108,8 @@ ESCALATION_SPECS: tuple[ColumnSpec, ...] = (
     _("t", F64, MIN, "when"),
     _("from_colour", CAT, NONE, "colour before", "colours"),
     _("to_colour", CAT, NONE, "colour after (equal to `from_colour` for a whistle)", "colours"),
-    _("cause", CAT, NONE, "`deadline`, `failed`, `grew` or `whistle`", "causes"),
+    _("cause", CAT, NONE, "`deadline`, `failed`, `grew`, `whistle`, `settled` (a dispute graded "
+      "down, 降级销号) or `reopened`", "causes"),
 )
 """The escalation table (``escalations.parquet``): one row per colour change or whistle."""
 VISIT_SPECS: tuple[ColumnSpec, ...] = (
@@ -119,8 +123,14 @@ VISIT_SPECS: tuple[ColumnSpec, ...] = (
     _("t_done", F64, MIN, "the visit ended"),
     _("worker", I64, NONE, "the worker"),
     _("purpose", CAT, NONE, "`follow_up` (a grid worker's visit after a yellow or red case), "
-      "`report` (a department summoned by a whistle, 报到) or `repeat` (the centre filing a "
-      "repeat request)", "purposes"),
+      "`report` (a department summoned by a whistle, 报到), `repeat` (the centre filing a "
+      "repeat request); for disputes `mediate` (a grid worker, green), `session` or "
+      "`online_session` (the mediation office, yellow), `lead` or `join` (a red response) and "
+      "`dispute_follow_up` (by the unit that settled it)", "purposes"),
+    _("attempt", I64, NONE, "session number of a mediation session (1 first); 1 otherwise"),
+    _("outcome", CAT, NONE, "`done`, `open` (unfinished at the end), `withdrawn` (called off "
+      "before anyone set off); for disputes also `settled`, `failed`, `continued` (another "
+      "session follows) and `reopened` (a follow-up found it flared again)", "step_outcomes"),
 )
 """The visit table (``visits.parquet``): one row per task that is not a case's own handling."""
 COMPLAINT_SPECS: tuple[ColumnSpec, ...] = (
@@ -159,7 +169,7 @@ ORDER_SPECS: tuple[ColumnSpec, ...] = (
     _("t_whistled", F64, MIN, "whistled (吹哨): departments summoned"),
     _("summoned", I64, NONE, "departments summoned by its whistle"),
     _("reworks", I64, NONE, "times sent back to be handled again (a verification found it "
-      "unfixed, or the callback said unsolved: 退回重办)"),
+      "unfixed, or the callback said unsolved or unsatisfied: 退回重办)"),
     _("t_callback", F64, MIN, "the last callback (回访)"),
     _("called_back", BOOL, NONE, "the requester answered the last callback"),
     _("solved", BOOL, NONE, "they said it was solved (false when not called back)"),
@@ -193,10 +203,42 @@ STEP_SPECS: tuple[ColumnSpec, ...] = (
       "(report rows); empty otherwise"),
 )
 """The step table (``steps.parquet``): one row per step of an order, each time it is done."""
+DISPUTE_SPECS: tuple[ColumnSpec, ...] = (
+    _("issue_id", I64, NONE, "the dispute (its issue number)"),
+    _("grid", CAT, NONE, "grid of the dispute", "grids"),
+    _("category", CAT, NONE, "its category", "categories"),
+    _("channel", CAT, NONE, "who made it known: `resident`, `patrol` (a patrol or a grid "
+      "worker's daily report) or `sensor`", "channels"),
+    _("found_early", BOOL, NONE, "a latent dispute (矛盾苗头) found by a patrol or daily report "
+      "before anyone called"),
+    _("grade_intake", CAT, NONE, "grade at intake (研判): `green`, `yellow`, `red`", "colours"),
+    _("grade_closed", CAT, NONE, "grade at the end: `green` once settled (降级销号)", "colours"),
+    _("outcome", CAT, NONE, "`open` at the end, `settled` or `referred` (to court or "
+      "arbitration)", "dispute_outcomes"),
+    _("settled_grade", CAT, NONE, "grade at which it was settled (`none`: not settled)",
+      "grades_or_none"),
+    _("settled_by", CAT, NONE, "unit that settled it (`none`: not settled)", "order_units"),
+    _("mediation", CAT, NONE, "how its first mediation was held: `none`, `in_person`, `online`",
+      "mediation_channels"),
+    _("sessions", I64, NONE, "mediation sessions held"),
+    _("violence", BOOL, NONE, "a failed mediation was flagged for a risk of violence (to the "
+      "police)"),
+    _("regrades_up", I64, NONE, "grade moves up (flare-ups, failed attempts, reopenings)"),
+    _("regrades_down", I64, NONE, "grade moves down (settlements of yellow and red)"),
+    _("reopened", I64, NONE, "times a follow-up found it flared again"),
+    _("t_reported", F64, MIN, "made known (reported or found)"),
+    _("t_red", F64, MIN, "its first red response started (at intake, or when it went up to "
+      "red)"),
+    _("t_lead_on_site", F64, MIN, "the lead responder of that response arrived"),
+    _("t_all_arrived", F64, MIN, "every unit of that response had arrived (empty if one was "
+      "stood down)"),
+    _("t_closed", F64, MIN, "settled or referred (empty while open)"),
+)
+"""The dispute table (``disputes.parquet``): one row per dispute that was made known."""
 TABLES: dict[str, tuple[ColumnSpec, ...]] = {
     "issues": ISSUE_SPECS, "activity": ACTIVITY_SPECS, "escalations": ESCALATION_SPECS,
     "visits": VISIT_SPECS, "complaints": COMPLAINT_SPECS, "orders": ORDER_SPECS,
-    "steps": STEP_SPECS,
+    "steps": STEP_SPECS, "disputes": DISPUTE_SPECS,
 }
 """Every record table by name, in the order of the result folder."""
 REPLICATION = _("replication", I64, NONE, "replication number: the first column of every table "
@@ -205,7 +247,8 @@ REPLICATION = _("replication", I64, NONE, "replication number: the first column 
 
 
 (ISSUE_COLUMNS, ACTIVITY_COLUMNS, ESCALATION_COLUMNS, VISIT_COLUMNS, COMPLAINT_COLUMNS,
- ORDER_COLUMNS, STEP_COLUMNS) = (tuple(spec.name for spec in specs) for specs in TABLES.values())
+ ORDER_COLUMNS, STEP_COLUMNS, DISPUTE_COLUMNS) = (
+    tuple(spec.name for spec in specs) for specs in TABLES.values())
 
 
 @dataclass(frozen=True, slots=True)
@@ -223,7 +266,9 @@ class Labels:
     def names(self, categories: str) -> list[str]:
         """The names behind a category column's codes (its spec's ``categories``)."""
         fixed = {"states": STATES, "steps": STEPS, "step_outcomes": STEP_OUTCOMES,
-                 "purposes": PURPOSES}
+                 "purposes": PURPOSES, "dispute_outcomes": DISPUTE_OUTCOMES,
+                 "mediation_channels": MEDIATION_CHANNELS,
+                 "grades_or_none": (*COLOURS, "none")}
         if categories in fixed:
             return list(fixed[categories])
         if categories == "handlers":  # the kind of the last handler, or none yet

@@ -24,6 +24,7 @@ from twin.scenario.community import GridItem as GridItem
 from twin.scenario.community import GridSpec as GridSpec
 from twin.scenario.community import LatticeMap as LatticeMap
 from twin.scenario.community import MapSpec, partition_names
+from twin.scenario.disputes import DisputeSpec, DisputesSpec, dispute_problems
 from twin.scenario.governance import (
     EscalationSpec,
     FollowUpSpec,
@@ -71,7 +72,8 @@ class Category(Strict):
     day_of_week: list[float] | None = None
     """7 relative multipliers, Monday to Sunday; overrides `demand.day_of_week`."""
     colours: dict[str, float] = Field(default_factory=lambda: {"green": 1.0})
-    """Severity mix at report (三色预警): shares of green, yellow and red summing to 1."""
+    """Severity mix at report: shares of green, yellow and red summing to 1. For a
+    dispute, its grade at intake (研判, 三色预警); otherwise a queue priority."""
     channels: dict[str, float] | None = None
     """How issues enter: shares of resident (incl. 12345 hotline), patrol and sensor,
     sum 1; absent: all resident (latent categories: who finds it first)."""
@@ -99,6 +101,10 @@ class Category(Strict):
     """Handle this category as a work order (工单) through these steps: a default
     flow by name (e.g. `compound_repair`) or a mapping (see `FlowSpec`); absent:
     a case routed by its colour."""
+    dispute: DisputeSpec | None = None
+    """Handle this category as a dispute (矛盾纠纷) graded by three colours: green
+    mediated by the grid worker, yellow by the mediation office's sessions, red by a
+    lead responder others join (see the `disputes` section); absent: not a dispute."""
 
     @field_validator("flow", mode="before")
     @classmethod
@@ -113,9 +119,10 @@ class Category(Strict):
             yield where, f"give exactly one of {keys[0]} and {keys[1]} (got {len(given)})"
 
     def _check_service(self, raw: dict[str, Any]) -> Found:
-        if raw.get("service") is None and raw.get("flow") is None:
-            yield ("service",), ("required key is missing (a category with no flow needs its "
-                                 "on-site time)")
+        if raw.get("service") is None and raw.get("flow") is None and (
+                raw.get("dispute") is None):
+            yield ("service",), ("required key is missing (a category with no flow and no "
+                                 "dispute block needs its on-site time)")
         elif raw.get("service") is not None and raw.get("flow") is not None:
             yield ("service",), ("a category with a flow takes its times from the flow's "
                                  "steps; remove service")
@@ -242,6 +249,13 @@ class Scenario(Strict):
     work_orders: WorkOrdersSpec | None = None
     """Handling units and the rules of the work-order chain, for categories with a
     `flow`; absent: no handling units."""
+    disputes: DisputesSpec | None = None
+    """The mediation office, the red response, follow-ups and daily reports, for
+    categories with a `dispute` block; absent: no disputes."""
+
+    def _check_disputes(self, raw: dict[str, Any]) -> Found:
+        units = [u.name for u in self.work_orders.units] if self.work_orders else None
+        yield from dispute_problems(self.demand.categories, self.disputes, units)
 
     def _check_flows(self, raw: dict[str, Any]) -> Found:
         yield from flow_problems(self.demand.categories, self.work_orders,
