@@ -50,6 +50,7 @@ from twin.staffing import build_staffing
 from twin.theory import mmc_wait
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from disputes_bench import case_disputes  # noqa: E402
 from orders_bench import case_orders  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -340,6 +341,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3, help="timings per case (best kept)")
     parser.add_argument("--skip-memory", action="store_true", help="leave out case (c)")
     parser.add_argument("--skip-orders", action="store_true", help="leave out case (d)")
+    parser.add_argument("--skip-disputes", action="store_true", help="leave out case (e)")
     parser.add_argument("--memory-child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.memory_child:
@@ -352,6 +354,9 @@ def main() -> None:
     if not args.skip_orders:
         with tempfile.TemporaryDirectory() as tmp:
             rows += case_orders(args.quick, args.repeat, best_of, Path(tmp))
+    if not args.skip_disputes:
+        with tempfile.TemporaryDirectory() as tmp:
+            rows += case_disputes(args.quick, args.repeat, best_of, Path(tmp))
 
     print(f"twin benchmarks ({'quick' if args.quick else 'full'}, best of {args.repeat}; "
           "issues per wall-clock second, map building excluded)")

@@ -3,6 +3,7 @@ difference whose CI contains zero, and common random numbers pay off."""
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -74,3 +75,15 @@ def test_names_are_made_unique() -> None:
 def test_compare_needs_a_scenario() -> None:
     with pytest.raises(ValueError, match="at least one scenario"):
         compare([])
+
+
+def test_a_kpi_only_another_scenario_has_is_kept_without_a_difference() -> None:
+    # An M/M/c run gets a pool KPI from a second pool of mediators only when it has one.
+    one = mmc(2, "one")
+    runs = twin.run_many([("one", one), ("two", one)], replications=2)
+    extra = runs["two"].kpis.assign(**{"pool_utilisation[office]": 0.5})
+    runs["two"] = dataclasses.replace(runs["two"], kpis=extra)
+    table = paired_table(runs, ["one", "two"])
+    row = table[table.kpi == "pool_utilisation[office]"]
+    assert list(row["scenario"]) == ["two"] and row["mean"].iloc[0] == 0.5
+    assert row["diff"].isna().all() and not row["significant"].any()

@@ -207,3 +207,11 @@ def test_the_dispute_table_is_empty_without_disputes() -> None:
                            overrides={"run.horizon_days": 1, "run.warmup_days": 0.1})
     rec = simulate(s, 0)
     assert isinstance(rec.disputes, pd.DataFrame) and rec.disputes.empty
+
+
+def test_disputes_make_no_repeat_complaints() -> None:
+    s = twin.load_scenario(ROOT / "scenarios" / "disputes_baseline.yaml",
+                           overrides={"run.horizon_days": 40})
+    rec = simulate(s, 0)
+    assert len(rec.complaints)  # the work orders' repeat requests are on
+    assert not rec.complaints["issue_id"].isin(rec.disputes["issue_id"]).any()

@@ -13,7 +13,7 @@ NOTEBOOKS = sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.i
 
 def test_the_notebooks_are_there() -> None:
     names = [p.name for p in NOTEBOOKS]
-    for stem in ("quickstart", "staffing", "three_colour", "comprehensive"):
+    for stem in ("quickstart", "staffing", "disputes", "comprehensive"):
         assert any(stem in n for n in names), stem
 
 

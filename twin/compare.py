@@ -62,9 +62,10 @@ def paired_table(runs: dict[str, RunResult], names: list[str],
     """The comparison table of runs that share replication numbers."""
     ref = _by_replication(runs[names[0]])
     rows: list[dict[str, Any]] = []
-    kpis = [c for c in ref.columns]
+    tables = {name: _by_replication(runs[name]) for name in names}
+    kpis = list(dict.fromkeys(c for name in names for c in tables[name].columns))
     for name in names:
-        other = _by_replication(runs[name])
+        other = tables[name]
         common = ref.index.intersection(other.index)
         for kpi in kpis:
             if kpi not in other.columns:
@@ -74,6 +75,9 @@ def paired_table(runs: dict[str, RunResult], names: list[str],
                                    "ci_high": high, "n": n}
             if name == names[0]:
                 row.update(diff=0.0, diff_ci_low=np.nan, diff_ci_high=np.nan, significant=False)
+            elif kpi not in ref.columns:  # the reference has none (e.g. no online mediation)
+                row.update(diff=np.nan, diff_ci_low=np.nan, diff_ci_high=np.nan,
+                           significant=False)
             else:
                 d = (other.loc[common, kpi] - ref.loc[common, kpi]).to_numpy(dtype=float)
                 dm, dl, dh, _ = confidence_interval(d, level)

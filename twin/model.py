@@ -167,6 +167,13 @@ def flowed_issues(scenario: Scenario, category: np.ndarray) -> np.ndarray:
     return flowed[category]
 
 
+def disputed_issues(scenario: Scenario, category: np.ndarray) -> np.ndarray:
+    """Per issue: its category is a dispute."""
+    disputed = np.array([c.dispute is not None for c in scenario.demand.categories],
+                        dtype=bool)
+    return disputed[category]
+
+
 def issue_deadlines(scenario: Scenario, arr: Arrivals) -> np.ndarray:
     """Per issue: the time allowed from report to resolution [min]: its colour's
     deadline at report, or its flow's limit for a work order."""
@@ -208,6 +215,7 @@ def _complaints(scenario: Scenario, arr: Arrivals, issues: IssueRecorder, stream
     open_for = np.where(np.isnan(issues.t_resolved), horizon, issues.t_resolved) - (
         issues.t_reported)
     open_for[orders.flowed] = np.nan  # counted by the order desk instead
+    open_for[disputed_issues(scenario, arr.category)] = np.nan  # disputes have sessions
     repeats = (np.asarray(orders.repeat_issue, dtype=np.int64),
                np.asarray(orders.repeat_received, dtype=float))
     if arr.repeat_offsets.shape[1] == 0:  # repeat complaints are off

@@ -236,13 +236,14 @@ CATALOGUE: tuple[Kpi, ...] = (
     _k("sessions_per_settled", "sessions", LOW, "Sessions per settled dispute",
        "每件调结纠纷调解次数", "mediation sessions of the disputes the office settled"),
     _k("referral_rate", "share", LOW, "Referral rate", "诉调对接率",
-       "closed disputes referred to court or arbitration after a failed mediation"),
+       "closed disputes referred to court or arbitration after a failed mediation",
+       headline=True),
     _k("time_to_settle", "min", LOW, "Mean time to close a dispute [min]",
        "纠纷平均化解时间（分钟）", "made known → settled or referred, over disputes closed by the "
-       "horizon"),
+       "horizon", headline=True),
     _k("red_lead_response", "min", LOW, "Red: lead on site [min]",
        "红色纠纷牵头单位到场时间（分钟）",
-       "a red response started → its lead responder (the police) on site"),
+       "a red response started → its lead responder (the police) on site", headline=True),
     _k("red_all_arrived", "min", LOW, "Red: all units arrived [min]",
        "红色纠纷各单位到齐时间（分钟）", "a red response started → the last of its units arrived, "
        "over responses no unit was stood down from"),
