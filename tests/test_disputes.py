@@ -103,12 +103,20 @@ def _accounted(rec: Any) -> None:
     assert (ups.to_numpy() == d["regrades_up"].to_numpy()).all()
     assert (per.to_numpy() == (d["regrades_up"] + d["regrades_down"]).to_numpy()).all()
     assert (mine.loc[down, "to_colour"] == "green").all()
-    sessions = v[v["purpose"].isin(["session", "online_session"])].groupby("issue_id").size()
+    held = v[v["purpose"].isin(["session", "online_session"]) & v["t_done"].notna()]
+    sessions = held.groupby("issue_id").size()
     assert (sessions.reindex(d["issue_id"], fill_value=0).to_numpy() == d["sessions"]).all()
-    # the issue table agrees: resolved when closed
+    unsettled = d["outcome"] != "settled"
+    assert (d.loc[unsettled, "settled_grade"] == "none").all()
+    assert (d.loc[unsettled, "settled_by"] == "none").all()
+    # the issue table agrees: resolved when closed, its colour the grade at intake,
+    # its escalations the rises only, and no deadline
     issues = rec.issues.set_index("issue_id").loc[d["issue_id"]]
     closed = d["t_closed"].to_numpy()
     assert np.array_equal(np.isnan(closed), issues["t_resolved"].isna().to_numpy())
+    assert (issues["colour"].to_numpy() == d["grade_intake"].to_numpy()).all()
+    assert (issues["escalations"].to_numpy() == d["regrades_up"].to_numpy()).all()
+    assert issues["deadline"].isna().all()
 
 
 def test_every_dispute_is_accounted_for_on_the_shipped_scenarios() -> None:
@@ -118,6 +126,23 @@ def test_every_dispute_is_accounted_for_on_the_shipped_scenarios() -> None:
         rec = simulate(s, 0)
         assert len(rec.disputes) > 20, name
         _accounted(rec)
+
+
+def test_every_dispute_is_accounted_for_when_everything_happens_at_once(tmp_path: Path) -> None:
+    """Failed mediations sent to the police, reopenings, flare-ups, the lead settling
+    alone or not: many disputes go round several times."""
+    disputes = {"mediation": {"in_person": {"succeed": [0.3], "fail": [0.4]},
+                              "online": {"share": 0.5, "succeed": [0.5], "fail": [0.3]},
+                              "violence_risk": 0.7, "sessions": 2, "gap_days": 1},
+                "red": {"lead": "police", "join": ["judicial"], "lead_settles": 0.5},
+                "follow_up": {"delay_days": 1, "reopen": 0.6},
+                "daily_report": {"finds": 0.3}}
+    s = _scenario(tmp_path / "all.json", {"green": 0.4, "yellow": 0.4, "red": 0.2}, rate=0.1,
+                  disputes=disputes, dispute={"flare_per_day": 2.0, "settles": 0.5},
+                  latent={"report_delay": 2880}, days=40)
+    rec = simulate(s, 0)
+    assert (rec.disputes["reopened"] > 1).any() and rec.disputes["violence"].any()
+    _accounted(rec)
 
 
 def test_checks_have_teeth(tmp_path: Path) -> None:
@@ -176,6 +201,10 @@ def test_online_mediation_with_better_odds_settles_more(tmp_path: Path) -> None:
      "disputes.mediation.in_person.fail.0", "succeed + fail of session 1 is 1.2; at most 1"),
     ({"disputes": {"red": {"lead": "police", "join": ["police"]}}},
      "disputes.red.join.0", "'police' is the lead; a unit joins once"),
+    ({"workforce": {"per_grid": 0}}, "demand.categories.0.colours.green",
+     "green disputes are mediated by grid workers, and this category has none"),
+    ({"disputes": {"red": {"lead": "police", "join": []}, "daily_report": {}}},
+     "disputes.daily_report", "finds latent disputes, but no dispute category is `latent`"),
 ])
 def test_scenario_mistakes_are_located(tmp_path: Path, change: dict[str, Any], where: str,
                                        says: str) -> None:
@@ -191,6 +220,22 @@ def test_scenario_mistakes_are_located(tmp_path: Path, change: dict[str, Any], w
         twin.load_scenario(tmp_path / "bad.json")
     text = str(err.value)
     assert where in text and says in text, text
+
+
+def test_a_unit_without_staff_and_a_section_without_disputes_are_mistakes(
+        tmp_path: Path) -> None:
+    _scenario(tmp_path / "ok.json", {"green": 1.0})
+    data = json.loads((tmp_path / "ok.json").read_text(encoding="utf-8"))
+    data["work_orders"]["units"][1]["staff"] = 0
+    (tmp_path / "bad.json").write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(ScenarioError, match=r"disputes\.red\.lead: unit 'police' has no staff"):
+        twin.load_scenario(tmp_path / "bad.json")
+    data["work_orders"]["units"][1]["staff"] = 1
+    data["demand"]["categories"][0].pop("dispute")
+    data["demand"]["categories"][0]["service"] = {"distribution": "fixed", "value": 5}
+    (tmp_path / "bad.json").write_text(json.dumps(data), encoding="utf-8")
+    with pytest.raises(ScenarioError, match="disputes: no category has a `dispute` block"):
+        twin.load_scenario(tmp_path / "bad.json")
 
 
 def test_a_dispute_takes_no_service_or_flow(tmp_path: Path) -> None:

@@ -182,6 +182,7 @@ def issue_deadlines(scenario: Scenario, arr: Arrivals) -> np.ndarray:
     if any(c.flow is not None for c in scenario.demand.categories):
         limit = order_limits(scenario, arr.category)
         np.copyto(by_colour, limit, where=~np.isnan(limit))
+    by_colour[disputed_issues(scenario, arr.category)] = np.nan  # weeks of sessions, no limit
     return by_colour
 
 

@@ -41,6 +41,8 @@ class DisputePorts:
     """A waiting task no longer waits (its queue entries become stale)."""
     colour: list[int]
     """The case book's current colour of each issue: a dispute's grade."""
+    reported_colour: IntColumn
+    """The issue table's colour at report (raised when a latent dispute flares up)."""
     record: Callable[[int, float, int, int, int], None]
     """Records a grade change (issue, time, from, to, cause code)."""
     count: Callable[[int], None]

@@ -98,6 +98,7 @@ class DisputeDesk:
         """The visit a dispute waits for or is in (-1 between sessions)."""
         self.online: dict[int, bool] = {}
         self.red: dict[int, _Red] = {}
+        """The red response each lead or joining visit belongs to."""
         self.reds: list[tuple[int, _Red]] = []
         """Every red response, in order (for the arrival stamps at the end)."""
         self.visits_of: dict[int, list[int]] = {}
@@ -173,7 +174,6 @@ class DisputeDesk:
         unit = self.unit_of(self.spec.mediation.unit, issue)
         online = self.online[issue]
         node = self.units.office_node(unit) if online else self.p.node[issue]
-        self.rec.sessions[self.rec.row[issue]] += 1
         self._visit(issue, ONLINE_SESSION if online else SESSION, unit, node,
                     self._time(issue, self._channel(issue).service), k)
 
@@ -202,7 +202,8 @@ class DisputeDesk:
         joins = [self._visit(issue, JOIN_RESPONSE, self.unit_of(name, issue), node,
                              self._time(issue, red.join_service)) for name in red.join]
         state = _Red(lead, joins, left=set(joins))
-        self.red[issue] = state
+        for v in (lead, *joins):
+            self.red[v] = state
         self.reds.append((issue, state))
         r = self.rec.row[issue]
         if self.rec.t_red[r] != self.rec.t_red[r]:
@@ -234,7 +235,7 @@ class DisputeDesk:
         if grade < RED:
             self.p.record(issue, self.p.env.now, grade, grade + 1, CAUSE_CODE[DISPUTE_GREW.cause])
             self.p.count(issue)
-            self.p.colour[issue] = grade + 1
+            self.p.colour[issue] = self.p.reported_colour[issue] = grade + 1
             self.latent_up[issue] = self.latent_up.get(issue, 0) + 1
 
     def _withdraw(self, v: int) -> None:
@@ -258,7 +259,7 @@ class DisputeDesk:
         elif purpose in (SESSION, ONLINE_SESSION):
             self._session_done(issue, v)
         elif purpose == LEAD_RESPONSE:
-            state = self.red[issue]
+            state = self.red[v]
             state.lead_done = True
             alone = self._draw(issue) < self.spec.red.lead_settles
             if alone:
@@ -269,7 +270,7 @@ class DisputeDesk:
                 state.settled = True
                 self._settle(issue, v)
         elif purpose == JOIN_RESPONSE:
-            state = self.red[issue]
+            state = self.red[v]
             state.left.discard(v)
             if state.lead_done and not state.left and not state.settled:
                 state.settled = True
@@ -282,6 +283,7 @@ class DisputeDesk:
                 r = self.rec.row[issue]
                 self.rec.reopened[r] += 1
                 self.rec.outcome[r] = 0
+                self.rec.settled_grade[r] = self.rec.settled_by[r] = -1
                 self.rec.t_closed[r] = self.p.t_resolved[issue] = _NAN
                 self._regrade(issue, YELLOW, REOPENED)
                 self._start(issue)
@@ -289,6 +291,7 @@ class DisputeDesk:
     def _session_done(self, issue: int, v: int) -> None:
         visits = self.p.visits
         k = visits.attempt[v]
+        self.rec.sessions[self.rec.row[issue]] += 1
         succeed, fail = self._channel(issue).outcome_at(k)
         u = self._draw(issue)
         if u < succeed:
@@ -337,7 +340,8 @@ class DisputeDesk:
         p, r = self.p, self.rec.row[issue]
         grade = p.colour[issue]
         p.record(issue, p.env.now, grade, to, CAUSE_CODE[trigger.cause])
-        p.count(issue)
+        if to > grade:
+            p.count(issue)  # the issue table counts escalations, not settlements
         p.colour[issue] = to
         self.rec.grade_closed[r] = to
         if to > grade:

@@ -243,10 +243,11 @@ CATALOGUE: tuple[Kpi, ...] = (
        "horizon", headline=True),
     _k("red_lead_response", "min", LOW, "Red: lead on site [min]",
        "红色纠纷牵头单位到场时间（分钟）",
-       "a red response started → its lead responder (the police) on site", headline=True),
+       "a dispute's first red response started → its lead responder (the police) on site",
+       headline=True),
     _k("red_all_arrived", "min", LOW, "Red: all units arrived [min]",
-       "红色纠纷各单位到齐时间（分钟）", "a red response started → the last of its units arrived, "
-       "over responses no unit was stood down from"),
+       "红色纠纷各单位到齐时间（分钟）", "a dispute's first red response started → the last of its "
+       "units arrived, over responses no unit was stood down from"),
 )
 """Every KPI and KPI family, in the order of the reference and of the headline."""
 

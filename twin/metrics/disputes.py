@@ -43,7 +43,8 @@ def dispute_kpis(disputes: pd.DataFrame | None, visits: pd.DataFrame | None, war
         out["found_early_share"] = float(picked["found_early"].mean())
     out["regrades_up"] = float(picked["regrades_up"].sum())
     out["regrades_down"] = float(picked["regrades_down"].sum())
-    mediated = picked[picked["settled_grade"].astype(str) == COLOURS[YELLOW]]
+    mediated = picked[(picked["settled_grade"].astype(str) == COLOURS[YELLOW])
+                      & (picked["outcome"].astype(str) == "settled")]
     if len(mediated):
         out["sessions_per_settled"] = float(mediated["sessions"].mean())
     if len(closed):

@@ -40,7 +40,7 @@ class IssueRecorder:
         self.unit = unit
         self.category = category
         self.channel = np.array(channel, dtype=np.int8)
-        self.colour = colour
+        self.colour = np.array(colour)  # its own copy: a flared latent dispute raises it
         self.colour_closed = np.array(colour, dtype=np.int64)
         self.node = node
         self.latent = latent

@@ -72,7 +72,7 @@ ISSUE_SPECS: tuple[ColumnSpec, ...] = (
     _("node", I64, NONE, "map node index of the issue"),
     _("latent", BOOL, NONE, "a latent hazard that a patrol could find before it was reported"),
     _("deadline", F64, MIN, "time allowed from report to resolution: its colour's deadline at "
-      "report (a case), its flow's limit (a work order)"),
+      "report (a case), its flow's limit (a work order); empty for a dispute"),
     _("t_occurred", F64, MIN, "the issue came to exist (= `t_reported` unless latent)"),
     _("t_reported", F64, MIN, "reported (empty: a latent hazard nobody found)"),
     _("t_dispatched", F64, MIN, "the first handler was assigned"),
@@ -220,7 +220,7 @@ DISPUTE_SPECS: tuple[ColumnSpec, ...] = (
     _("settled_by", CAT, NONE, "unit that settled it (`none`: not settled)", "order_units"),
     _("mediation", CAT, NONE, "how its first mediation was held: `none`, `in_person`, `online`",
       "mediation_channels"),
-    _("sessions", I64, NONE, "mediation sessions held"),
+    _("sessions", I64, NONE, "mediation sessions held (ended), over all its mediations"),
     _("violence", BOOL, NONE, "a failed mediation was flagged for a risk of violence (to the "
       "police)"),
     _("regrades_up", I64, NONE, "grade moves up (flare-ups, failed attempts, reopenings)"),
@@ -228,7 +228,7 @@ DISPUTE_SPECS: tuple[ColumnSpec, ...] = (
     _("reopened", I64, NONE, "times a follow-up found it flared again"),
     _("t_reported", F64, MIN, "made known (reported or found)"),
     _("t_red", F64, MIN, "its first red response started (at intake, or when it went up to "
-      "red)"),
+      "red); the next three columns are of that response too"),
     _("t_lead_on_site", F64, MIN, "the lead responder of that response arrived"),
     _("t_all_arrived", F64, MIN, "every unit of that response had arrived (empty if one was "
       "stood down)"),

@@ -13,7 +13,7 @@ unless the key says days.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from pydantic import Field
@@ -193,10 +193,18 @@ NOT_FOR_DISPUTES = ("service", "service_by_colour", "failure", "growth_per_hour"
 
 
 def dispute_problems(categories: Sequence[Any], disputes: DisputesSpec | None,
-                     unit_names: list[str] | None) -> Found:
+                     staff_of: dict[str, int] | None,
+                     grid_workers: Callable[[str], bool]) -> Found:
     """Problems of dispute categories that need the rest of the scenario: the
-    `disputes` section, the units it names, keys that do not apply."""
+    `disputes` section, the units it names and their staff, grid workers for green
+    disputes, keys that do not apply. ``staff_of`` gives each handling unit's staff
+    (None: no work_orders); ``grid_workers`` whether a category has grid workers."""
     graded = [k for k, c in enumerate(categories) if c.dispute is not None]
+    for k in graded:
+        cat = categories[k]
+        if cat.colours.get("green", 0.0) > 0 and not grid_workers(cat.name):
+            yield ("demand", "categories", k, "colours", "green"), (
+                "green disputes are mediated by grid workers, and this category has none")
     for k in graded:
         cat = categories[k]
         for key in NOT_FOR_DISPUTES:
@@ -205,13 +213,22 @@ def dispute_problems(categories: Sequence[Any], disputes: DisputesSpec | None,
                     "does not apply to a dispute (its `dispute` block and the `disputes` "
                     "section say how it is handled)")
     if not graded:
+        if disputes is not None:
+            yield ("disputes",), "no category has a `dispute` block"
         return
     if disputes is None:
         yield ("demand", "categories", graded[0], "dispute"), (
             "a dispute category needs the `disputes` section (the mediation office and the "
             "red response)")
         return
-    listed = ", ".join(unit_names or []) or "none (add work_orders.units)"
+    staff_of = staff_of or {}
+    listed = ", ".join(staff_of) or "none (add work_orders.units)"
     for loc, name in disputes.units():
-        if name not in (unit_names or []):
+        if name not in staff_of:
             yield ("disputes", *loc), f"no handling unit {name!r}; units: {listed}"
+        elif not staff_of[name]:
+            yield ("disputes", *loc), (
+                f"unit {name!r} has no staff (staff: 0): its disputes would wait for ever")
+    if disputes.daily_report is not None and not any(categories[k].latent for k in graded):
+        yield ("disputes", "daily_report"), (
+            "finds latent disputes, but no dispute category is `latent`")
