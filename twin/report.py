@@ -177,6 +177,37 @@ def _diff(value: Any, kpi: str) -> str:
     return _fmt(value, kpi)
 
 
+def _x(value: Any, low: float, high: float) -> str:
+    """A value of the varied key; ±inf as beyond the swept range."""
+    v = float(value)
+    if np.isnan(v):
+        return "–"
+    if np.isinf(v):
+        return f"&lt; {low:g}" if v < 0 else f"&gt; {high:g}"
+    return f"{v:.3g}" if abs(v) < 1000 else f"{v:,.0f}"
+
+
+def _break_even_section(break_even: pd.DataFrame | None, lang: str) -> list[str]:
+    """A sweep against another scenario: where each KPI breaks even, with its CI."""
+    if break_even is None or not len(break_even):
+        return []
+    head = [text(k, lang) for k in ("kpi", "varied_key", "break_even", "ci95", "crossed")]
+    head += ["n", text("better_below", lang)]
+    rows = []
+    for r in break_even.to_dict("records"):
+        lo, hi = float(r["x_min"]), float(r["x_max"])
+        below = r.get("better_below")
+        above = r["against"] if below == r.get("scenario") else r.get("scenario")
+        who = html.escape(f"{below} / {above}") if isinstance(below, str) else "–"
+        rows.append([html.escape(kpi_label(str(r["kpi"]), lang)),
+                     f"<code>{html.escape(str(r['key']))}</code>", _x(r["break_even"], lo, hi),
+                     f"{_x(r['ci_low'], lo, hi)} – {_x(r['ci_high'], lo, hi)}",
+                     "–" if pd.isna(r["crossed"]) else f"{float(r['crossed']):.0%}",
+                     _fmt(int(r["n"])), who])
+    return [f"<h2>{text('break_even_section', lang)}</h2>",
+            f"<p>{html.escape(text('break_even_note', lang))}</p>", _table(head, rows, "num")]
+
+
 def _scenario_section(runs: Sequence[tuple[str, RunLike]], lang: str) -> str:
     parts = []
     for name, run in runs:
@@ -239,8 +270,8 @@ def _failures(runs: Sequence[tuple[str, RunLike]], lang: str) -> list[str]:
 
 def render_html(runs: Sequence[tuple[str, RunLike]], plots: Sequence[Plot],
                 comparison: pd.DataFrame | None, manifest: Mapping[str, Any] | None,
-                lang: str) -> str:
-    """The report page as a string."""
+                lang: str, break_even: pd.DataFrame | None = None) -> str:
+    """The report page as a string (``break_even``: a sweep's ``breakeven.csv``)."""
     title = text("report_title", lang)
     summary = summary_by_scenario(runs)
     body = [f"<h1>{title}</h1>", *_failures(runs, lang), f"<h2>{text('scenarios', lang)}</h2>",
@@ -248,6 +279,7 @@ def render_html(runs: Sequence[tuple[str, RunLike]], plots: Sequence[Plot],
             _kpi_tables(summary, lang)]
     if comparison is not None and len(comparison):
         body += [f"<h2>{text('comparison', lang)}</h2>", _comparison_table(comparison, lang)]
+    body += _break_even_section(break_even, lang)
     body += _orders_section(summary, lang)
     body.append(f"<h2>{text('plots', lang)}</h2>")
     for plot in plots:
@@ -269,7 +301,9 @@ def write_report(path: str | Path, runs: Sequence[tuple[str, RunLike]],
                  comparison: pd.DataFrame | None = None, sweep: pd.DataFrame | None = None,
                  community: Community | None = None,
                  manifest: Mapping[str, Any] | None = None, lang: str = "en", *,
-                 sweep_x: str | None = None, plots_dir: str | Path | None = None) -> Path:
+                 sweep_x: str | None = None, plots_dir: str | Path | None = None,
+                 paired: pd.DataFrame | None = None,
+                 break_even: pd.DataFrame | None = None) -> Path:
     """Write one self-contained ``report.html`` (atomically) and return its path.
 
     Parameters
@@ -295,10 +329,14 @@ def write_report(path: str | Path, runs: Sequence[tuple[str, RunLike]],
         ``"en"`` or ``"zh"``.
     plots_dir
         Also save every plot there as PNG and SVG.
+    paired, break_even
+        A sweep against another scenario (``paired.csv``, ``breakeven.csv`` of
+        ``twin.workflows.sweep_workflow``): the break-even table and its figure.
     """
     check_lang(lang)
-    plots = report_plots(runs, sweep=sweep, community=community, lang=lang, sweep_x=sweep_x)
-    page = render_html(runs, plots, comparison, manifest, lang)
+    plots = report_plots(runs, sweep=sweep, community=community, lang=lang, sweep_x=sweep_x,
+                         paired=paired, break_even=break_even)
+    page = render_html(runs, plots, comparison, manifest, lang, break_even)
     if plots_dir is not None:
         save_plots(plots_dir, plots)
     target = Path(path)
@@ -328,7 +366,8 @@ def write_report_folder(out: str | Path,
                         comparison: pd.DataFrame | None = None,
                         sweep: pd.DataFrame | None = None, lang: str = "en",
                         manifest: Mapping[str, Any] | None = None,
-                        maps: MapCache | None = None) -> Path:
+                        maps: MapCache | None = None, paired: pd.DataFrame | None = None,
+                        break_even: pd.DataFrame | None = None) -> Path:
     """``report.html`` and ``plots/`` (PNG and SVG) inside the result folder ``out``.
 
     The map is drawn when every run has the same map (taken from ``maps``, the
@@ -347,4 +386,4 @@ def write_report_folder(out: str | Path,
             for name, run in pairs}}
     return write_report(folder / "report.html", pairs, comparison=comparison, sweep=sweep,
                         community=_shared_community(pairs, maps), manifest=manifest, lang=lang,
-                        plots_dir=folder / "plots")
+                        plots_dir=folder / "plots", paired=paired, break_even=break_even)

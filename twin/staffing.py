@@ -138,7 +138,9 @@ def _node(community: Community, label: str | int | None, key: str) -> int:
 
 def build_staffing(scenario: Scenario, community: Community, streams: Streams | None = None
                    ) -> Staffing:
-    """Units and staff of ``scenario``; raises MapError for an unknown node."""
+    """Units and staff of ``scenario``; raises MapError for an unknown node, or for
+    `grid_work` settings that do not fit the teams."""
+    check_grid_work(scenario)
     horizon = scenario.run.horizon_days * MINUTES_PER_DAY
     cats = [c.name for c in scenario.demand.categories]
     roll = _Roll(horizon)
@@ -217,6 +219,20 @@ def build_staffing(scenario: Scenario, community: Community, streams: Streams | 
         handling_units=handling,
         centre_unit=centre_unit,
     )
+
+
+def check_grid_work(scenario: Scenario) -> None:
+    """Hand-offs need specialised teams; settling several matters in one visit needs one
+    comprehensive team. Raises MapError (located at the key) otherwise."""
+    work = scenario.grid_work
+    if work.handoff is not None and not scenario.teams:
+        raise MapError("grid_work.handoff", "applies to specialised teams (teams); a "
+                       "comprehensive grid has no hand-offs: remove grid_work.handoff or "
+                       "add teams")
+    if work.same_place_first and scenario.teams:
+        raise MapError("grid_work.same_place_first", "applies to a comprehensive grid (no "
+                       "teams); in specialised grids a visit settles one team's matter: set "
+                       "it to false or remove teams")
 
 
 def _add_handling_units(scenario: Scenario, community: Community, roll: _Roll,

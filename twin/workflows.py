@@ -32,7 +32,13 @@ from twin.precision import PrecisionOutcome, PrecisionTarget, run_to_precision
 from twin.report import write_report_folder
 from twin.scenario.schema import Scenario
 from twin.store import DiskStore
-from twin.sweep import SweepResult, sweep, sweep_points
+from twin.sweep import (
+    SweepResult,
+    break_even_table,
+    paired_points,
+    sweep,
+    sweep_points,
+)
 
 REPLICATIONS = ".replications"
 """Folder inside a compare or sweep result that keeps finished replications."""
@@ -90,6 +96,10 @@ class SweepOutcome(_Written):
     target: Path
     report: Path | None
     """The report written; None when some point has no finished replication."""
+    paired: pd.DataFrame | None = None
+    """With a scenario to run against: every point against it (``paired.csv``)."""
+    break_even: pd.DataFrame | None = None
+    """With a scenario to run against: the break-even of each KPI (``breakeven.csv``)."""
 
 
 
@@ -196,14 +206,18 @@ def compare_workflow(scenarios: Sequence[Scenario], out: str | Path | None = Non
 def sweep_workflow(scenario: Scenario, vary: Mapping[str, Sequence[Any]],
                    out: str | Path | None = None, *, source: str | None = None,
                    overrides: Sequence[str] = (), lang: str = "en", force: bool = False,
-                   execution: Execution | None = None, warn: Warn | None = None
-                   ) -> SweepOutcome:
+                   execution: Execution | None = None, warn: Warn | None = None,
+                   against: Scenario | None = None, against_source: str | None = None,
+                   kpis: Sequence[str] = ("response_mean",)) -> SweepOutcome:
     """Run a grid of variants of one scenario and write ``results.csv``, ``summary.csv``,
     ``points.csv``, the report and the manifest into ``out`` (default ``out/sweep``).
 
     Every point is checked before anything is written. ``overrides`` are recorded in
-    the manifest as given (e.g. with the ``--vary`` options). Other parameters are
-    those of :func:`compare_workflow`.
+    the manifest as given (e.g. with the ``--vary`` options). With ``against`` (read
+    from ``against_source``), that scenario runs on the same replications and seed,
+    and ``paired.csv`` (every point against it) and ``breakeven.csv`` (where each of
+    ``kpis`` breaks even along the one varied key) are written and reported too.
+    Other parameters are those of :func:`compare_workflow`.
 
     Raises
     ------
@@ -217,15 +231,22 @@ def sweep_workflow(scenario: Scenario, vary: Mapping[str, Sequence[Any]],
     check_replaceable(target, force)
     claim(target, "sweep")
     ex = _with_store(execution, target, warn)
-    result = sweep(scenario, vary, None, None, ex)
+    result = sweep(scenario, vary, None, None, ex, against=against)
     if not all(run.replications for run in result.runs.values()):
         return SweepOutcome(result, target, None)
+    paired = even = None
+    if against is not None:
+        paired = paired_points(result)
+        even = break_even_table(result, kpis, seed=scenario.run.seed)
+        atomic_write(target / "paired.csv", paired.to_csv(index=False))
+        atomic_write(target / "breakeven.csv", even.to_csv(index=False))
     atomic_write(target / "results.csv", result.results.to_csv(index=False))
     atomic_write(target / "summary.csv", result.summary.to_csv(index=False))
     atomic_write(target / "points.csv", result.points.to_csv(index=False))
-    report = _finish(target, result.runs, "sweep", [source], overrides, lang,
-                     sweep=result.summary, maps=ex.maps)
-    return SweepOutcome(result, target, report)
+    sources = [source] if against is None else [source, against_source]
+    report = _finish(target, result.runs, "sweep", sources, overrides, lang,
+                     sweep=result.summary, maps=ex.maps, paired=paired, break_even=even)
+    return SweepOutcome(result, target, report, paired, even)
 
 
 def _with_store(execution: Execution | None, target: Path, warn: Warn | None) -> Execution:
@@ -240,11 +261,14 @@ def _finish(target: Path, runs: dict[str, RunResult], kind: str,
             sources: Sequence[str | None], overrides: Sequence[str], lang: str,
             folders: dict[str, str] | None = None, *,
             comparison: pd.DataFrame | None = None,
-            sweep: pd.DataFrame | None = None, maps: MapCache | None = None) -> Path:
+            sweep: pd.DataFrame | None = None, maps: MapCache | None = None,
+            paired: pd.DataFrame | None = None,
+            break_even: pd.DataFrame | None = None) -> Path:
     """Plots and report.html with the provenance of every run, then the folder's
     manifest, marked complete; returns the report's path."""
     body = manifest(runs, kind, sources, overrides, folders)
     path = write_report_folder(target, runs, comparison=comparison, sweep=sweep, lang=lang,
-                               manifest=body, maps=maps)
+                               manifest=body, maps=maps, paired=paired,
+                               break_even=break_even)
     atomic_write(target / MANIFEST, json.dumps(body, indent=2, ensure_ascii=False) + "\n")
     return path

@@ -8,6 +8,7 @@ commands check the options, show progress and print.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -55,7 +56,7 @@ from twin.experiment import Execution, RunResult, load_checked
 from twin.folders import unique_folder_names
 from twin.geography import MapCache
 from twin.precision import PrecisionTarget
-from twin.scenario import Scenario, ScenarioError
+from twin.scenario import Problem, Scenario, ScenarioError
 from twin.sweep import parse_values, sweep_points
 from twin.workflows import REPLICATIONS, compare_workflow, sweep_workflow
 
@@ -168,8 +169,15 @@ def sweep(
     lang: LangOption = "en",
     all_: AllOption = False,
     force: ForceOption = False,
+    against: Annotated[Path | None, typer.Option(
+        help="Compare every point with this scenario (same replications and seed) and "
+             "find where --kpi breaks even along the one varied key.")] = None,
+    kpi: Annotated[list[str] | None, typer.Option(
+        help="KPI whose break-even --against finds (repeatable; default "
+             "response_mean).")] = None,
 ) -> None:
-    """Run a grid of variants of one scenario (e.g. workers per grid x deadline)."""
+    """Run a grid of variants of one scenario (e.g. workers per grid x deadline); with
+    --against, compare every point with another scenario and find the break-even."""
     check_common(jobs, out, None, 2, lang, force)
     overrides, options = run_overrides(set_, replications, seed)
     grid: dict[str, list[object]] = {}
@@ -182,28 +190,42 @@ def sweep(
             grid[key.strip()] = parse_values(values)
         except ValueError as exc:
             problems.append(cli_problem("--vary", f"{item}: {exc}"))
+    problems += against_problems(grid, against, kpi)
     if problems:
         fail(problems)
-    maps = MapCache()
+    maps = MapCache(2 if against is not None else 1)
     scenario = load(file, overrides, options, maps)
     try:
         sweep_points(scenario, grid)  # every point checked before anything is written
     except ScenarioError as error:
         fail(error.problems)
+    other, kpis = None, list(kpi or ["response_mean"])
+    if against is not None:
+        other = load(against, overrides, options, maps)
+        names = set(kpi_names(scenario, maps)) & set(kpi_names(other, maps))
+        for name in kpis:
+            check_kpi(name, sorted(names))
     target = out or Path("out") / "sweep"
     check_target(target, force)
     warn_size(scenario, jobs, replications, maps=maps)
     execution = Execution(jobs=jobs, cluster=connect(cluster), maps=maps)
-    points = 1
+    points = 0 if against is None else 1  # the scenario run against counts as a point
+    size = 1
     for choices in grid.values():
-        points *= len(choices)
+        size *= len(choices)
+    points += size
+    extra = [] if against is None else [f"--against {against}", *[f"--kpi {k}" for k in kpis]]
     with _resumable(target), progress_bar(points * scenario.run.replications, "sweep") as tick:
         done = sweep_workflow(scenario, grid, target, source=str(file),
-                              overrides=[*overrides, *[f"--vary {v}" for v in vary]],
+                              overrides=[*overrides, *[f"--vary {v}" for v in vary], *extra],
                               lang=lang, force=force,
-                              execution=replace(execution, progress=tick), warn=_warn)
+                              execution=replace(execution, progress=tick), warn=_warn,
+                              against=other, against_source=None if against is None else
+                              str(against), kpis=kpis)
     _all_failed(done.result.runs)
     _print_sweep(done.result.summary, list(grid), all_)
+    if done.break_even is not None:
+        _print_break_even(done.break_even)
     out_console.print(f"report: {done.report}", highlight=False, soft_wrap=True)
     out_console.print(f"results written to {target}/", highlight=False, soft_wrap=True)
 
@@ -224,3 +246,49 @@ def _print_sweep(summary: pd.DataFrame, keys: list[str], everything: bool) -> No
         means = rows.set_index("kpi")["mean"]
         table.add_row(*[escape(str(first[k])) for k in keys], *[fmt(means.get(k)) for k in kpis])
     out_console.print(table)
+
+
+def against_problems(grid: dict[str, list[object]], against: Path | None,
+                     kpi: list[str] | None) -> list[Problem]:
+    """Mistakes in --against and --kpi: a break-even needs one varied key with at least
+    two numbers."""
+    if against is None:
+        return [cli_problem("--kpi", "needs --against (the scenario to break even with)")
+                ] if kpi else []
+    if len(grid) != 1:
+        return [cli_problem("--against", f"finds the break-even along one key: give exactly "
+                                         f"one --vary (got {len(grid)})")]
+    (key, values), = grid.items()
+    if len(values) < 2 or not all(isinstance(v, int | float) and not isinstance(v, bool)
+                                  for v in values):
+        return [cli_problem("--vary", f"{key}: a break-even needs at least two numbers "
+                                      f"(got {values})")]
+    return []
+
+
+def _print_break_even(table: pd.DataFrame) -> None:
+    for row in table.to_dict("records"):
+        lo, hi, value = float(row["x_min"]), float(row["x_max"]), float(row["break_even"])
+
+        def shown(v: float, lo: float = lo, hi: float = hi) -> str:
+            return "?" if v != v else f"< {lo:g}" if v < lo else f"> {hi:g}" if v > hi else (
+                f"{v:.4g}")
+
+        pair = f"{row['scenario']} - {row['against']}"
+        below = row["better_below"]
+        above = row["against"] if below == row["scenario"] else row["scenario"]
+        ci = (f"95% CI {shown(float(row['ci_low']))} to {shown(float(row['ci_high']))}, "
+              f"n={row['n']}, crossed in {float(row['crossed']):.0%} of resamples")
+        if value != value:
+            said = "no break-even (no paired differences)"
+        elif math.isinf(value):
+            better = below if value > 0 else above
+            said = (f"no break-even for {row['key']} in {lo:g} to {hi:g} ({ci})"
+                    + (f": {better} does better over the whole range"
+                       if isinstance(below, str) else ""))
+        else:
+            said = (f"break-even at {row['key']} = {shown(value)} ({ci})"
+                    + (f"; below it {below} does better, above it {above}"
+                       if isinstance(below, str) else ""))
+        out_console.print(f"{row['kpi']} ({pair}): {said}", highlight=False, soft_wrap=True,
+                          markup=False)

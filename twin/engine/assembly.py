@@ -19,6 +19,7 @@ from twin.engine.book import CaseBook
 from twin.engine.callback import CallbackDesk, CallbackPorts
 from twin.engine.disputes import DisputeDesk, DisputePorts, DisputeUnits
 from twin.engine.followup import FollowUpDesk
+from twin.engine.gridwork import HandOffs
 from twin.engine.joint import JointDesk, JointPorts
 from twin.engine.log import CaseLog, FastPath
 from twin.engine.orderplan import order_plan
@@ -230,6 +231,11 @@ def assemble_engine(env: simpy.Environment, scenario: Scenario, community: Commu
     router = Router(env, book, staff, log, policy, desks, staffing.mediation_unit, med_queue,
                     visit_queues, unit_view, node_view, cat_view, eligible, service)
     parts["router"] = router
+    work = scenario.grid_work
+    if work.handoff is not None or work.same_place_first:
+        router.use_grid_work(None if work.handoff is None else HandOffs(
+            work.handoff, staff.team, staffing.team_of_category.tolist(), cat_view, streams),
+            work.same_place_first)
     # With work orders every task goes through the router (a step's own time, stamps).
     fast = FastPath(n=len(arr) if plan is None else 0, t_on_site=log.t_on_site,
                     t_resolved=log.t_resolved, service=service, colour=book.colour,

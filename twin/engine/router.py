@@ -17,6 +17,7 @@ from typing import Protocol
 import simpy
 
 from twin.engine.book import VISIT_RANK, CaseBook
+from twin.engine.gridwork import HandOffs, waiting_at
 from twin.engine.log import CaseLog
 from twin.engine.policies import DispatchPolicy
 from twin.engine.staff import Staff
@@ -84,6 +85,11 @@ class Desks:
 
 class Router:
     """Routes tasks, assigns staff and takes tasks off the queues."""
+
+    _handoffs: HandOffs | None = None
+    """Hand-offs between specialised teams (None: a find goes straight to its team)."""
+    _here_first: list[bool]
+    """Per staff member: takes the tasks waiting where it is first (with same place first)."""
 
     def __init__(self, env: simpy.Environment, book: CaseBook, staff: Staff, log: CaseLog,
                  policy: DispatchPolicy, desks: Desks, mediation_unit: int,
@@ -164,7 +170,22 @@ class Router:
         t_reported[issue] = self.env.now
         if channel >= 0:
             self.log.channel[issue] = channel
+        # _deliver, inline on the path of every issue (keep the two the same)
         seq = self.book.seq_task  # inline of book.known(issue): one call fewer per issue
+        seq.append(issue)
+        self.book.key[issue] = len(seq) - 1
+        receive = self._receive[self._cat[issue]]
+        if receive is not None:
+            receive(issue)  # a work order follows its flow, a dispute its grade
+            return
+        self.route(issue)
+        if self._watch_deadline is not None:
+            self._watch_deadline(issue)
+
+    def _deliver(self, issue: int) -> None:
+        """A handed-over issue reaches its team after the delay: its desk receives it,
+        or it is routed (what :meth:`report` does at once)."""
+        seq = self.book.seq_task
         seq.append(issue)
         self.book.key[issue] = len(seq) - 1
         receive = self._receive[self._cat[issue]]
@@ -188,12 +209,45 @@ class Router:
         self.report(issue, channel=RESIDENT)
 
     def patrol_arrival(self, worker: int, node: int) -> None:
-        """A patrolling worker reached ``node``: it reports what it finds there."""
+        """A patrolling worker reached ``node``: it reports what it finds there, or,
+        with hand-offs, hands over what another team handles."""
         found = self.latent_at.pop(node, None)
         if found:
+            handoffs = self._handoffs
+            astray: list[int] = []
             for issue in found:
-                if self.pending[issue]:
+                if not self.pending[issue]:
+                    continue
+                if handoffs is not None and handoffs.crosses(worker, issue):
+                    if not self._hand_over(issue, handoffs):
+                        astray.append(issue)
+                else:
                     self.report(issue, channel=PATROL_FOUND)
+            if astray:  # still latent, for the next patrol to find
+                self.latent_at.setdefault(node, []).extend(astray)
+
+    def _hand_over(self, issue: int, handoffs: HandOffs) -> bool:
+        """Hand a find over to the team that handles it: reported now (by patrol),
+        received after the drawn delay. False if the hand-off went astray."""
+        delay = handoffs.fate(issue)
+        if delay < 0.0:
+            return False
+        self.pending[issue] = 0
+        self.log.t_reported[issue] = self.env.now
+        self.log.channel[issue] = PATROL_FOUND
+        if delay > 0.0:
+            self.env.timeout(delay).callbacks.append(lambda _event: self._deliver(issue))
+        else:
+            self._deliver(issue)
+        return True
+
+    def use_grid_work(self, handoffs: HandOffs | None, same_place_first: bool) -> None:
+        """Switch on hand-offs between teams and, for grid workers, same place first
+        (see :mod:`twin.engine.gridwork`). Off, neither costs anything."""
+        self._handoffs = handoffs
+        if same_place_first:
+            self._here_first = [k == GRID_WORKER for k in self.staff.kind]
+            self.next_for = self._next_here_first  # type: ignore[method-assign]
 
     # ----------------------------------------------------------- routing
     def route(self, task: int, rank: int = -1) -> None:
@@ -266,6 +320,16 @@ class Router:
         travel = self._between(worker, node, target)
         self._booked(worker, task, travel, self.env.now)
         return task, travel
+
+    def _next_here_first(self, worker: int, node: int) -> tuple[int, float] | None:
+        """:meth:`next_for` with same place first: a grid worker takes the most urgent
+        task waiting at ``node`` in its queues, with no travel, if there is one."""
+        if self._here_first[worker]:
+            task = waiting_at(self.book, self.draws[worker], node, self.node_of)
+            if task >= 0:
+                self._booked(worker, task, 0.0, self.env.now)
+                return task, 0.0
+        return Router.next_for(self, worker, node)
 
     # ---------------------------------------------------------- handling
     def node_of(self, task: int) -> int:

@@ -19,6 +19,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from twin.metrics.orders import step_times
+from twin.plots.breakeven import break_even_curve
 from twin.plots.canvas import new_figure
 from twin.plots.flows import escalation_flow
 from twin.plots.kpi import kpi_bars, staffing_curve
@@ -144,13 +145,16 @@ def _sweep_x(sweep: pd.DataFrame, x: str | None) -> tuple[pd.DataFrame, str | No
 
 def report_plots(runs: Sequence[tuple[str, RunLike]], *, sweep: pd.DataFrame | None = None,
                  community: Community | None = None, lang: str = "en",
-                 sweep_x: str | None = None) -> list[Plot]:
+                 sweep_x: str | None = None, paired: pd.DataFrame | None = None,
+                 break_even: pd.DataFrame | None = None) -> list[Plot]:
     """Every figure of the report, in order.
 
     Bars show every scenario; figures with a panel or line per scenario show the
     first :data:`MAX_PANELS`. The map needs ``community``, the staffing curve a
     sweep summary with a numeric varied key (``sweep_x``, default the first); the
     time per step of work orders is drawn for the runs whose ``steps`` have rows.
+    A sweep against another scenario (``paired``, ``break_even``) adds one panel
+    per KPI of ``break_even``: the paired difference and where it crosses zero.
     """
     check_lang(lang)
     plots: list[Plot] = []
@@ -210,6 +214,13 @@ def report_plots(runs: Sequence[tuple[str, RunLike]], *, sweep: pd.DataFrame | N
         fig, single = new_figure(1, 1, size=(6.4, 4.0))
         staffing_curve(rows, x, single[0, 0], lang=lang)
         plots.append(Plot("staffing_curve", kpi_label(x, lang), fig))
+    if paired is not None and break_even is not None and len(break_even):
+        found = break_even.to_dict("records")[:MAX_PANELS]
+        fig, axes = _panels(len(found), (5.6, 3.8))
+        for row, ax in zip(found, axes, strict=True):
+            break_even_curve(paired, str(row["key"]), str(row["kpi"]), ax, found=row,
+                             against=str(row["against"]), lang=lang)
+        plots.append(Plot("break_even", text("break_even_section", lang), fig))
     return plots
 
 

@@ -83,6 +83,27 @@ _TEXT: dict[str, tuple[str, str]] = {
     "description": ("description", "说明"),
     "all_kpis": ("All KPIs", "全部指标"),
     "replications": ("replications", "重复次数"),
+    # a sweep against another scenario: the break-even
+    "break_even": ("break-even", "持平点"),
+    "break_even_section": ("Break-even against another scenario",
+                           "与对照方案的持平点"),
+    "break_even_note": ("Where the paired difference of a KPI (sweep point − the other "
+                        "scenario, replication by replication) crosses zero along the "
+                        "varied key, interpolated between points; the interval is a "
+                        "bootstrap over replications. '< first' or '> last': the crossing "
+                        "lies beyond the swept range on that side. Crossed: share of "
+                        "resamples that cross inside the range.",
+                        "指标配对差值（扫描点 − 对照方案，逐次重复配对）沿扫描参数穿过零的"
+                        "位置，在相邻点间线性插值；区间为对重复运行的自助法区间。"
+                        "“< 首值”或“> 末值”：穿越点在扫描范围之外。"
+                        "穿越比例：在范围内穿过零的重抽样所占比例。"),
+    "paired_diff": ("paired difference", "配对差值"),
+    "varied_key": ("varied key", "扫描参数"),
+    "sweep_minus": ("sweep −", "扫描方案 −"),
+    "crossed": ("crossed", "穿越比例"),
+    "better_below": ("better below / above it", "持平点以下／以上较优"),
+    "sweep": ("sweep", "扫描方案"),
+    "against": ("against", "对照方案"),
     # work orders (工单)
     "work_orders": ("Work orders", "工单"),
     "unit": ("unit", "单位"),

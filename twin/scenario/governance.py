@@ -88,7 +88,8 @@ class RepeatComplaintSpec(Strict):
     case has been open: 0 at report, `rate_at_deadline` when the case reaches its
     colour's deadline (a work order: its flow's limit), and on. A case's are
     counted, not handled as new work; a work order's are new orders linked to it,
-    filed by the centre's desk, with no field work."""
+    filed by the centre's desk, with no field work. Disputes get none (their
+    sessions and follow-ups are the contact)."""
 
     rate_at_deadline: float = Field(default=0.0, ge=0, le=lim.MAX_RATE_PER_HOUR)
     """Repeats per hour from a case open for exactly its deadline (a work order: its
@@ -170,3 +171,31 @@ class TeamSpec(Strict):
     """Workers in each of the team's grids."""
     shifts: list[Shift] = Field(default_factory=list)
     """Shifts handed out in turn to each grid's workers; empty means round the clock."""
+
+
+class HandOffSpec(Strict):
+    """Hand-offs (转办) between specialised teams: a latent issue found on patrol by a
+    grid worker of a team that does not handle its category is passed on to the team
+    that does. It counts as reported when found; its team receives it only after
+    `delay`, and with probability `astray` it never arrives (it stays latent, for
+    another patrol or the resident's own report)."""
+
+    delay: ServiceSpec
+    """Time from the find until the owning team (its grid workers, or the centre for a
+    work order) receives the matter [min]; e.g. `{distribution: fixed, value: 60}`."""
+    astray: float = Field(default=0.0, ge=0, le=1)
+    """Probability that a hand-off goes astray: the matter stays unreported."""
+
+
+class GridWorkSpec(Strict):
+    """How grid workers' matters move between teams and places: hand-offs between
+    specialised teams (`teams`), and one visit settling several matters at the same place
+    in a comprehensive grid (全科网格, no `teams`)."""
+
+    handoff: HandOffSpec | None = None
+    """Hand-offs between specialised teams; needs `teams`. Absent: a patrol of any team
+    reports what it finds straight to the owning team, at no cost."""
+    same_place_first: bool = False
+    """A grid worker free at a node first takes the matters waiting at that same node in
+    its queues (no travel), then the most urgent as usual. Only for a comprehensive grid
+    (no `teams`): in specialised grids a visit settles one team's matter."""

@@ -28,6 +28,7 @@ from twin.scenario.disputes import DisputeSpec, DisputesSpec, dispute_problems
 from twin.scenario.governance import (
     EscalationSpec,
     FollowUpSpec,
+    GridWorkSpec,
     LatentSpec,
     PatrolSpec,
     RepeatComplaintSpec,
@@ -252,6 +253,8 @@ class Scenario(Strict):
     disputes: DisputesSpec | None = None
     """The mediation office, the red response, follow-ups and daily reports, for
     categories with a `dispute` block; absent: no disputes."""
+    grid_work: GridWorkSpec = Field(default_factory=GridWorkSpec)
+    """Hand-offs between specialised teams; several matters in one visit (one team)."""
 
     def _check_disputes(self, raw: dict[str, Any]) -> Found:
         staff = {u.name: u.staff for u in self.work_orders.units} if self.work_orders else None
