@@ -266,7 +266,7 @@ def cross_check(scenario: twin.Scenario, community: Community, travel: np.ndarra
     arr = generate_arrivals(scenario, community, Streams(scenario.run.seed, 0), horizon)
     bases = build_staffing(scenario, community).base
     mine = minimal_spatial(travel, bases, arr.t.tolist(), arr.node.tolist(),
-                           arr.service[:, 0].tolist(), horizon)
+                           arr.service.tolist(), horizon)
     rec = twin.simulate(scenario, 0, community=community)
     return twin_wait_mean(rec.issues), mine["response"]
 

@@ -136,10 +136,9 @@ def write_scenario(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Pa
     return write
 
 
-# A small three-colour community for the governance mechanisms: two grids of a
-# 4 x 4 lattice, one category with all three colours, the mediation office and a
-# two-pool joint response, deadline escalation on short deadlines. Tests override
-# what they need (``"tiers": None`` removes the tiers).
+# A small community for the governance mechanisms: two grids of a 4 x 4 lattice, one
+# category of cases with all three colours (a queue priority), one grid worker per
+# grid, short deadlines. Tests override what they need.
 GOVERNANCE_BASE: dict[str, Any] = {
     "name": "governance",
     "map": {"source": "lattice", "rows": 4, "cols": 4, "block_length": 100.0, "speed": 100.0},
@@ -147,7 +146,7 @@ GOVERNANCE_BASE: dict[str, Any] = {
     "demand": {
         "categories": [
             {
-                "name": "dispute",
+                "name": "case",
                 "rate_per_hour": 1.0,
                 "colours": {"green": 0.6, "yellow": 0.3, "red": 0.1},
                 "service": {"distribution": "exponential", "mean": 20.0},
@@ -156,11 +155,6 @@ GOVERNANCE_BASE: dict[str, Any] = {
     },
     "workforce": {"per_grid": 1, "return_to_base": True},
     "dispatch": {"policy": "own_grid"},
-    "tiers": {
-        "mediation": {"staff": 1},
-        "joint": {"pools": [{"name": "police", "staff": 1}, {"name": "judicial", "staff": 1}]},
-    },
-    "escalation": {"enabled": True, "on_deadline": True},
     "deadlines": {"response": 30.0, "green": 60.0, "yellow": 120.0, "red": 240.0},
     "run": {"horizon_days": 2.0, "warmup_days": 0.5, "replications": 2, "seed": 11},
 }

@@ -31,7 +31,7 @@ from twin.report import _kpi_tables
 from twin.vocab import MINUTES_PER_DAY
 
 ROOT = Path(__file__).resolve().parents[1]
-SHIPPED = ("three_color_baseline", "volunteers_65", "quanke_after")
+SHIPPED = ("baseline", "volunteers_65", "quanke_after")
 CJK = re.compile(r"[\u2e80-\u9fff]")
 
 
@@ -45,8 +45,9 @@ def produced() -> dict[str, list[str]]:
         result = twin.run_replications(scenario, replications=1)
         warmup, horizon = 0.5 * MINUTES_PER_DAY, 2 * MINUTES_PER_DAY
         kpis = replication_kpis(result.issues, result.activity, warmup, horizon,
-                                scenario.deadlines.model_dump(), result.escalations,
-                                result.visits, orders=result.orders, steps=result.steps)
+                                scenario.deadlines.model_dump(), result.visits,
+                                orders=result.orders, steps=result.steps,
+                                disputes=result.disputes)
         assert set(kpis) == set(result.kpis.columns) - {"replication"}
         out[name] = list(kpis)
     # disputes: online mediation, and rates high enough for red responses in 4 days
@@ -62,7 +63,7 @@ def produced() -> dict[str, list[str]]:
     tables = work_order_tables()
     out["work orders"] = list(replication_kpis(
         result.issues, tables["activity"], 0.0, 1000.0, scenario.deadlines.model_dump(),
-        result.escalations, result.visits, orders=tables["orders"], steps=tables["steps"]))
+        result.visits, orders=tables["orders"], steps=tables["steps"]))
     return out
 
 
@@ -103,7 +104,7 @@ def test_lookup_of_names_and_families() -> None:
     assert kpi_spec("no_such_kpi") is None
     assert kpi_spec("arrived[x]") is None
     assert is_share("within_deadline[red]") and is_share("satisfaction")
-    assert not is_share("response_p90") and not is_share("pool_workload[mediation]")
+    assert not is_share("response_p90") and not is_share("pool_workload[mediation_office]")
 
 
 def test_one_headline_list() -> None:
@@ -137,7 +138,8 @@ def test_plot_labels_read_the_catalogue() -> None:
             assert is_share(k.name) == k.share
     assert kpi_label("within_deadline[red]", "zh") == "按时办结率（红）"
     assert kpi_label("within_deadline[red]") == "Within deadline (red)"
-    assert kpi_label("pool_utilisation[mediation]") == "Pool utilisation (mediation)"
+    assert kpi_label("pool_utilisation[police]") == "Pool utilisation (police)"
+    assert kpi_label("pool_utilisation[grid_worker]", "zh") == "队伍利用率（网格员）"
     assert kpi_label("workforce.per_grid", "zh") == "每网格网格员数"
     assert kpi_label("something_else") == "something_else"
 
@@ -146,10 +148,9 @@ def test_cause_labels_and_flow_causes_come_from_the_trigger_registry() -> None:
     for trigger in TRIGGERS.values():
         assert text(f"cause:{trigger.cause}", "en") == trigger.label[0]
         assert text(f"cause:{trigger.cause}", "zh") == trigger.label[1]
-    assert flows.CAUSES == tuple(t.cause for t in TRIGGERS.values() if t.moves_up)
-    assert flows.WHISTLES == tuple(t.cause for t in TRIGGERS.values() if t.on_red)
+    assert flows.CAUSES == tuple(t.cause for t in TRIGGERS.values() if not t.moves_down)
     assert flows.DOWNS == tuple(t.cause for t in TRIGGERS.values() if t.moves_down)
-    assert set(flows.CAUSES) | set(flows.WHISTLES) | set(flows.DOWNS) == set(TRIGGERS)
+    assert set(flows.CAUSES) | set(flows.DOWNS) == set(TRIGGERS)
 
 
 def test_readme_kpi_reference_is_current() -> None:

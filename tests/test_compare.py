@@ -78,7 +78,7 @@ def test_compare_needs_a_scenario() -> None:
 
 
 def test_a_kpi_only_another_scenario_has_is_kept_without_a_difference() -> None:
-    # An M/M/c run gets a pool KPI from a second pool of mediators only when it has one.
+    # An M/M/c run gets a pool KPI of a handling unit only when it has one.
     one = mmc(2, "one")
     runs = twin.run_many([("one", one), ("two", one)], replications=2)
     extra = runs["two"].kpis.assign(**{"pool_utilisation[office]": 0.5})

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
+from scipy import stats
 
 import twin
 from twin.model import MINUTES_PER_DAY, simulate
@@ -190,6 +191,40 @@ def test_online_mediation_with_better_odds_settles_more(tmp_path: Path) -> None:
                                          & (rec.activity["kind"] == "handler")].empty)
 
 
+def test_time_to_flare_up_is_exponential_with_the_configured_rate(tmp_path: Path) -> None:
+    # Nobody is on duty: every green dispute waits for a grid worker, flares up to yellow
+    # after an exponential time with mean 1 / flare_per_day, then waits for a session
+    # and flares up to red after another such time (where it stays).
+    per_day = 2.0
+    s = _scenario(tmp_path / "flare.json", {"green": 1.0}, rate=0.2,
+                  dispute={"flare_per_day": per_day}, days=20.0)
+    s = twin.apply_overrides(s, {"workforce.per_grid": 0, **{
+        f"work_orders.units.{u}.staff": 0 for u in range(3)}})
+    mean = MINUTES_PER_DAY / per_day
+    cutoff = s.run.horizon_days * MINUTES_PER_DAY - 20 * mean  # P(later than this) = e^-20
+    means, pooled = [], []
+    for rep in range(8):
+        rec = simulate(s, rep)
+        esc = rec.escalations
+        assert (esc["cause"] == "grew").all() and len(esc) > 100
+        reported = rec.disputes.set_index("issue_id")["t_reported"]
+        gaps = []
+        for issue, rows in esc.groupby("issue_id"):
+            start = float(reported[issue])
+            assert rows["from_colour"].astype(str).tolist() == ["green", "yellow"][:len(rows)]
+            for t in rows["t"]:
+                if start < cutoff:
+                    gaps.append(float(t) - start)
+                start = float(t)
+        early = rec.disputes[rec.disputes["t_reported"] < cutoff]
+        assert (early["grade_closed"] == "red").all() and (early["regrades_up"] == 2).all()
+        means.append(np.mean(gaps))
+        pooled += gaps
+    _m, low, high, _n = twin.confidence_interval(np.array(means), 0.99)
+    assert low <= mean <= high, (low, high)
+    assert stats.kstest(pooled, "expon", args=(0.0, mean)).pvalue > 0.001
+
+
 @pytest.mark.parametrize(("change", "where", "says"), [
     ({"disputes": None}, "demand.categories.0.dispute",
      "a dispute category needs the `disputes` section"),
@@ -248,7 +283,7 @@ def test_a_dispute_takes_no_service_or_flow(tmp_path: Path) -> None:
 
 
 def test_the_dispute_table_is_empty_without_disputes() -> None:
-    s = twin.load_scenario(ROOT / "scenarios" / "baseline.yaml",
+    s = twin.load_scenario(ROOT / "scenarios" / "work_orders.yaml",
                            overrides={"run.horizon_days": 1, "run.warmup_days": 0.1})
     rec = simulate(s, 0)
     assert isinstance(rec.disputes, pd.DataFrame) and rec.disputes.empty

@@ -1,6 +1,5 @@
 """Unit tests of the engine's parts, each through its own ports: the case book, the
-escalation watch, the dispatch policies, the router, the joint and follow-up desks and
-the staff."""
+dispatch policies, the router, the dispute desk's red response and the staff."""
 
 from __future__ import annotations
 
@@ -15,10 +14,8 @@ import simpy
 import twin
 from twin.demand import generate_arrivals
 from twin.engine.assembly import assemble_engine
-from twin.engine.book import BIG, VISIT_RANK, CaseBook
+from twin.engine.book import VISIT_RANK, CaseBook
 from twin.engine.policies import PolicyPorts, Units, policy_for
-from twin.engine.triggers import CAUSE_CODE
-from twin.engine.watch import EscalationRules, EscalationWatch
 from twin.geography import build_community
 from twin.model import flowed_issues, order_limits
 from twin.records import (
@@ -34,7 +31,7 @@ from twin.rng import Streams
 from twin.scenario.registry import DISPATCH_POLICIES
 from twin.scenario.schema import DispatchSpec
 from twin.staffing import build_staffing
-from twin.vocab import GREEN, GRID_WORKER, RED, YELLOW
+from twin.vocab import GREEN, GRID_WORKER, HANDLER, JOIN_RESPONSE, LEAD_RESPONSE, RED, YELLOW
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -63,19 +60,6 @@ def test_book_skips_stale_entries_and_takes_a_task_once() -> None:
     assert book.best([a]) == -1
 
 
-def test_book_tells_the_watch_about_waiting_green_and_yellow_only() -> None:
-    told: list[tuple[int, int]] = []
-    book = CaseBook(3, [GREEN, YELLOW, RED])
-    book.on_wait = lambda issue, key: told.append((issue, key))
-    q = book.new_queue()
-    for issue in range(3):
-        book.known(issue)
-        book.push(issue, q, 2 - book.colour[issue])
-    assert [i for i, _ in told] == [0, 1]
-    assert told[0][1] == 2 * BIG + 0 and told[1][1] == 1 * BIG + 1
-    assert book.still_waiting(0, told[0][1]) and not book.still_waiting(0, 0)
-
-
 def test_visits_wait_after_every_issue() -> None:
     book = CaseBook(1, [GREEN])
     q = book.new_queue()
@@ -84,72 +68,7 @@ def test_visits_wait_after_every_issue() -> None:
     book.push(visit, q, VISIT_RANK)
     book.known(0)
     book.push(0, q, 2)
-    assert [book.best([q]), book.best([q])] == [0, visit]
-    assert book.waiting_keys(q) == []
-
-
-# --------------------------------------------------------------- the watch
-class _Cases:
-    def __init__(self, colours: list[int]) -> None:
-        self.colour = colours
-        self.colour_epoch = [0] * len(colours)
-        self.waiting = [True] * len(colours)
-        self.key = [0] * len(colours)
-
-    def still_waiting(self, issue: int, key: int) -> bool:
-        return self.waiting[issue] and self.key[issue] == key
-
-
-def _watch(colours: list[int], failure: float = 0.0, growth: float = 0.0
-           ) -> tuple[simpy.Environment, _Cases, list[Any], list[int], EscalationWatch]:
-    env = simpy.Environment()
-    cases = _Cases(colours)
-    rules = EscalationRules(True, True, np.array([10.0, 20.0, 30.0]),
-                            np.full((1, 3), failure), np.array([growth]))
-    recorded: list[Any] = []
-    rerouted: list[int] = []
-
-    def reroute(issue: int) -> None:  # routed again, and nobody free: it waits again
-        rerouted.append(issue)
-        cases.waiting[issue] = True
-
-    def schedule(delay: float, callback: Any, value: Any) -> None:
-        env.timeout(delay, value=value).callbacks.append(callback)
-
-    watch = EscalationWatch(rules, cases, schedule, lambda: env.now,
-                            lambda *row: recorded.append(row), lambda i: None, reroute,
-                            [0] * len(colours), np.full((len(colours), 3), 0.5),
-                            lambda issue: 5.0)
-    return env, cases, recorded, rerouted, watch
-
-
-def test_deadline_moves_a_waiting_case_up_at_its_deadline_and_red_whistles() -> None:
-    env, cases, recorded, rerouted, watch = _watch([GREEN])
-    watch.watch_deadline(0)
-    env.run(until=100)
-    assert recorded == [(0, 10.0, GREEN, YELLOW, CAUSE_CODE["deadline"]),
-                        (0, 30.0, YELLOW, RED, CAUSE_CODE["deadline"]),
-                        (0, 60.0, RED, RED, CAUSE_CODE["whistle"])]
-    assert rerouted == [0, 0] and cases.colour == [RED]
-
-
-def test_a_taken_case_is_not_escalated_by_its_old_timer() -> None:
-    env, cases, recorded, _, watch = _watch([GREEN])
-    watch.watch_deadline(0)
-    cases.waiting[0] = False
-    env.run(until=100)
-    assert recorded == []
-
-
-def test_failed_attempt_and_growth() -> None:
-    env, cases, recorded, _, watch = _watch([GREEN, GREEN], failure=0.6, growth=1.0)
-    assert watch.attempt_failed(0)  # draw 0.5 < 0.6
-    assert recorded[-1][2:] == (GREEN, YELLOW, CAUSE_CODE["failed"])
-    cases.colour[0] = RED
-    assert not watch.attempt_failed(0)  # a red attempt always concludes
-    watch.watch_growth(1, 0)
-    env.run(until=6)
-    assert recorded[-1] == (1, 5.0, GREEN, YELLOW, CAUSE_CODE["grew"])
+    assert [book.best([q]), book.best([q]), book.best([q])] == [0, visit, -1]
 
 
 # ------------------------------------------------------------------ policies
@@ -268,74 +187,82 @@ def _engine(path: str, **overrides: Any) -> Any:
                            staffing=staffing, scenario=scenario)
 
 
-def _case(e: Any, colour: int | None = None) -> int:
-    """The first issue of a category without a flow (a case routed by its colour), of
-    ``colour`` if given: work orders go to the order desk, not to the router's tiers."""
-    cases = [k for k, c in enumerate(e.scenario.demand.categories) if c.flow is None]
-    mine = np.isin(np.asarray(e.issues.category), cases)
+CASES = {"demand.categories.3": {  # the baseline with its disputes replaced by plain cases
+    "name": "case", "rate_per_hour": 0.2, "colours": {"green": 0.6, "red": 0.4},
+    "service": {"distribution": "exponential", "mean": 20.0}}}
+
+
+def _first(e: Any, name: str, colour: int | None = None) -> int:
+    """The first issue of category ``name`` (of ``colour`` if given)."""
+    k = [c.name for c in e.scenario.demand.categories].index(name)
+    mine = np.asarray(e.issues.category) == k
     if colour is not None:
         mine &= np.asarray(e.issues.colour) == colour
     return int(np.flatnonzero(mine)[0])
 
 
-def test_router_sends_the_nearest_idle_worker_of_the_unit() -> None:
-    e = _engine("scenarios/baseline.yaml")
-    staff, router = e.engine.staff, e.engine.router
-    case = _case(e)
-    unit = int(e.issues.unit[case])
-    pool = [w for w in range(staff.n) if staff.unit[w] == unit and staff.kind[w] == GRID_WORKER]
-    for w in pool:  # both idle at base
+def _on_duty(e: Any, workers: list[int]) -> None:
+    """Put ``workers`` on duty, idle at their base, waiting for the router."""
+    staff = e.engine.staff
+    for w in workers:
         staff.on_shift[w] = True
         staff.set_idle(w, staff.base[w])
         staff.wake[w] = e.env.event()
+
+
+def test_router_sends_the_nearest_idle_worker_of_the_unit() -> None:
+    e = _engine("scenarios/baseline.yaml", **CASES)
+    staff, router = e.engine.staff, e.engine.router
+    case = _first(e, "case")
+    unit = int(e.issues.unit[case])
+    pool = [w for w in range(staff.n) if staff.unit[w] == unit and staff.kind[w] == GRID_WORKER]
+    _on_duty(e, pool)  # both idle at base
     router.report(case)
     assert e.issues.worker[case] in pool and not staff.idle[e.issues.worker[case]]
     assert e.issues.t_dispatched[case] == 0.0 and not e.engine.book.waiting[case]
 
 
 def test_router_queues_when_nobody_is_free_and_a_freed_worker_takes_it() -> None:
-    e = _engine("scenarios/baseline.yaml")
+    e = _engine("scenarios/baseline.yaml", **CASES)
     router, book = e.engine.router, e.engine.book
-    case = _case(e)
-    router.report(case)
-    assert book.waiting[case]
-    unit = int(e.issues.unit[case])
+    green, red = _first(e, "case", GREEN), _first(e, "case", RED)
+    router.report(green)
+    router.report(red)
+    assert book.waiting[green] and book.waiting[red]
+    unit = int(e.issues.unit[red])
     worker = next(w for w in range(e.engine.staff.n) if e.engine.staff.unit[w] == unit)
-    task, travel = router.next_for(worker, int(e.issues.node[case]))
-    assert task == case and travel == 0.0 and not book.waiting[case]
+    task, travel = router.next_for(worker, int(e.issues.node[red]))
+    assert task == red and travel == 0.0 and not book.waiting[red]  # red first
+    if int(e.issues.unit[green]) == unit:
+        assert router.next_for(worker, 0)[0] == green
     assert router.next_for(worker, 0) is None
 
 
-def test_joint_desk_starts_only_when_every_pool_is_free() -> None:
-    e = _engine("scenarios/three_color_baseline.yaml")
-    staff, router, book = e.engine.staff, e.engine.router, e.engine.book
-    red = _case(e, RED)
-    responders = [w for w in range(staff.n) if staff.kind[w] == 3]
-    pools = sorted({staff.unit[w] for w in responders})
-    first = [next(w for w in responders if staff.unit[w] == u) for u in pools]
-    staff.on_shift[first[0]] = True
-    staff.set_idle(first[0], staff.base[first[0]])  # one pool only
+def test_a_red_dispute_sends_its_lead_at_once_and_each_joining_unit_on_its_own() -> None:
+    e = _engine("scenarios/disputes_baseline.yaml")
+    staff, router, visits = e.engine.staff, e.engine.router, e.visits
+    names = e.staffing.unit_names
+    members = {name: [w for w in range(staff.n) if names[staff.unit[w]] == name
+                      and staff.kind[w] == HANDLER] for name in ("police", "judicial",
+                                                                  "community")}
+    red = _first(e, "neighbour_dispute")
+    e.engine.book.colour[red] = RED
+    _on_duty(e, members["police"][:1])  # one officer free; nobody of the others
     router.report(red)
-    assert book.waiting[red] and staff.idle[first[0]]  # nobody is held
-    staff.on_shift[first[1]] = True
-    staff.set_idle(first[1], staff.base[first[1]])
-    e.engine.try_joint()
-    assert not book.waiting[red] and not staff.idle[first[0]] and not staff.idle[first[1]]
-    e.env.run(until=2 * 1440.0)
-    assert e.issues.t_resolved[red] == e.issues.t_resolved[red]  # settled, not NaN
-
-
-def test_follow_up_desk_plans_a_visit_after_a_yellow_case() -> None:
-    e = _engine("scenarios/three_color_baseline.yaml")
-    router = e.engine.router
-    yellow = _case(e, YELLOW)
-    e.engine.book.colour[yellow] = YELLOW
-    router.finish(yellow)
-    assert len(e.visits.issue) == 1 and e.visits.issue[0] == yellow
-    due = e.visits.t_due[0]
-    assert due == pytest.approx(e.scenario.follow_up.delay_days * 1440.0)
-    e.env.run(until=due + 1e-9)
-    assert e.engine.book.visit_waiting[0]  # due, and nobody idle: it waits
+    purpose = list(visits.purpose)
+    lead, joins = purpose.index(LEAD_RESPONSE), [v for v, p in enumerate(purpose)
+                                                  if p == JOIN_RESPONSE]
+    assert visits.t_dispatched[lead] == 0.0 and visits.worker[lead] == members["police"][0]
+    assert len(joins) == 2 and all(visits.t_dispatched[v] != visits.t_dispatched[v]
+                                   for v in joins)  # waiting, and holding nobody
+    n = len(e.issues.t_reported)
+    assert all(e.engine.book.visit_waiting[v] for v in joins)
+    # A judicial officer freed later takes the judicial office's visit, whatever the others do.
+    judicial = members["judicial"][0]
+    task, _travel = router.next_for(judicial, staff.base[judicial])
+    assert task - n in joins and names[visits.unit[task - n]] == "judicial"
+    community = members["community"][0]
+    assert router.next_for(community, staff.base[community])[0] - n in joins
 
 
 def test_staff_pools_and_legs() -> None:

@@ -19,7 +19,7 @@ import twin
 from twin.cli import app
 
 ROOT = Path(__file__).resolve().parents[1]
-BASE = twin.load_scenario(ROOT / "scenarios" / "three_color_baseline.yaml").model_dump(
+BASE = twin.load_scenario(ROOT / "scenarios" / "disputes_baseline.yaml").model_dump(
     mode="json")
 runner = CliRunner()
 

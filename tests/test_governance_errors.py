@@ -28,13 +28,6 @@ demand:
       rate_per_hour: 1.0
       service: {distribution: exponential, mean: 20}
 """
-TIERS = """\
-tiers:
-  joint:
-    pools:
-      - {name: police}
-      - {name: judicial}
-"""
 CATEGORY = "      service: {distribution: exponential, mean: 20}\n"
 
 
@@ -65,22 +58,17 @@ def checked_problems(path: Path) -> list[str]:
 
 
 def test_valid_governance_file_loads(tmp_path: Path) -> None:
-    text = with_category_keys(VALID + TIERS, (
-        "      joint_pools: [police]\n"
-        "      failure: {green: 0.2, yellow: 0.1}\n"
-        "      growth_per_hour: 0.02\n"
-        "      volunteer_eligible: true\n"
-    )) + "escalation: {enabled: true}\nvolunteers: {participation: 0.65}\n"
+    text = with_category_keys(VALID, "      volunteer_eligible: true\n") + (
+        "volunteers: {participation: 0.65}\npatrols: {enabled: true}\n")
     scenario = twin.load_checked(str(write(tmp_path, text)))
-    assert scenario.demand.categories[0].joint_pools == ["police"]
+    assert scenario.demand.categories[0].volunteer_eligible and scenario.patrols.enabled
     assert scenario.volunteers is not None and scenario.volunteers.participation == 0.65
 
 
 def test_yellow_deadline_shorter_than_green(tmp_path: Path) -> None:
-    path = write(tmp_path, VALID + "escalation: {enabled: true}\n"
-                 "deadlines:\n  green: 240\n  yellow: 120\n")
+    path = write(tmp_path, VALID + "deadlines:\n  green: 240\n  yellow: 120\n")
     assert problems(path) == [
-        f"{path}:16: deadlines.yellow: deadlines must increase with severity: "
+        f"{path}:15: deadlines.yellow: deadlines must increase with severity: "
         "green < yellow < red (got green=240, yellow=120, red=4320)",
     ]
 
@@ -90,67 +78,6 @@ def test_red_deadline_not_after_yellow(tmp_path: Path) -> None:
     assert problems(path) == [
         f"{path}:15: deadlines.red: deadlines must increase with severity: "
         "green < yellow < red (got green=240, yellow=600, red=600)",
-    ]
-
-
-def test_joint_pools_names_an_unknown_pool(tmp_path: Path) -> None:
-    path = write(tmp_path, with_category_keys(VALID + TIERS, "      joint_pools: [police, fire]\n"))
-    assert problems(path) == [
-        f"{path}:12: demand.categories.0.joint_pools.1: no such pool 'fire'; "
-        "pools: police, judicial",
-    ]
-
-
-def test_joint_pools_without_tiers(tmp_path: Path) -> None:
-    path = write(tmp_path, with_category_keys(VALID, "      joint_pools: [police]\n"))
-    assert problems(path) == [
-        f"{path}:12: demand.categories.0.joint_pools: needs tiers (a joint response) "
-        "in the scenario",
-    ]
-
-
-def test_failure_for_red_and_out_of_range(tmp_path: Path) -> None:
-    path = write(tmp_path, with_category_keys(VALID, (
-        "      failure:\n"
-        "        green: 1.5\n"
-        "        red: 0.2\n"
-    )))
-    assert problems(path) == [
-        f"{path}:13: demand.categories.0.failure.green: must be a probability from 0 to 1 "
-        "(got 1.5)",
-        f"{path}:14: demand.categories.0.failure.red: unknown colour; allowed: green, yellow "
-        "(a red response always concludes)",
-    ]
-
-
-def test_negative_growth(tmp_path: Path) -> None:
-    path = write(tmp_path, with_category_keys(VALID, "      growth_per_hour: -0.5\n"))
-    assert problems(path) == [
-        f"{path}:12: demand.categories.0.growth_per_hour: must be >= 0 (got -0.5)",
-    ]
-
-
-def test_duplicate_pool_names(tmp_path: Path) -> None:
-    path = write(tmp_path, VALID + TIERS.replace("{name: judicial}", "{name: police, staff: 1}"))
-    assert problems(path) == [
-        f"{path}:17: tiers.joint.pools.1.name: pool names must be unique: "
-        "'police' is also item 0",
-    ]
-
-
-def test_duplicate_pool_names_beside_other_mistakes(tmp_path: Path) -> None:
-    path = write(tmp_path, VALID + TIERS.replace("{name: judicial}", "{name: police, staff: -1}"))
-    assert problems(path) == [
-        f"{path}:17: tiers.joint.pools.1.name: pool names must be unique: "
-        "'police' is also item 0",
-        f"{path}:17: tiers.joint.pools.1.staff: must be >= 0 (got -1)",
-    ]
-
-
-def test_no_pools(tmp_path: Path) -> None:
-    path = write(tmp_path, VALID + "tiers:\n  joint:\n    pools: []\n")
-    assert problems(path) == [
-        f"{path}:15: tiers.joint.pools: must have at least 1 item(s) (got 0)",
     ]
 
 
@@ -228,16 +155,6 @@ def test_duplicate_team_names_beside_other_mistakes(tmp_path: Path) -> None:
     ]
 
 
-def test_unknown_joint_pool_beside_a_tiers_mistake(tmp_path: Path) -> None:
-    text = with_category_keys(VALID + TIERS, "      joint_pools: [fire]\n")
-    path = write(tmp_path, text.replace("tiers:\n", "tiers:\n  mediation: {staff: -1}\n"))
-    assert problems(path) == [
-        f"{path}:12: demand.categories.0.joint_pools.0: no such pool 'fire'; "
-        "pools: police, judicial",
-        f"{path}:15: tiers.mediation.staff: must be >= 0 (got -1)",
-    ]
-
-
 def test_team_blocks_with_a_file_map(tmp_path: Path) -> None:
     text = VALID.replace("  source: lattice\n  rows: 4\n  cols: 4\n",
                          "  source: file\n  path: streets.graphml\n")
@@ -271,38 +188,82 @@ def test_volunteer_participation_above_one(tmp_path: Path) -> None:
     ]
 
 
-def test_misspelt_escalation_key(tmp_path: Path) -> None:
-    path = write(tmp_path, VALID + "escalation:\n  enable: true\n")
-    assert problems(path) == [
-        f"{path}:14: escalation.enable: unknown key; did you mean 'enabled'? "
-        "allowed: enabled, on_deadline",
-    ]
-
-
 def test_negative_governance_numbers(tmp_path: Path) -> None:
-    path = write(tmp_path, VALID + TIERS.replace("tiers:\n", "tiers:\n  mediation: {staff: -1}\n")
-                 + "follow_up:\n  delay_days: -1\n"
-                 + "repeat_complaints:\n  rate_at_deadline: -0.5\n")
+    path = write(tmp_path, VALID + "repeat_complaints:\n  rate_at_deadline: -0.5\n"
+                 + "volunteers:\n  accept: -0.1\n")
     assert problems(path) == [
-        f"{path}:14: tiers.mediation.staff: must be >= 0 (got -1)",
-        f"{path}:20: follow_up.delay_days: must be >= 0 (got -1)",
-        f"{path}:22: repeat_complaints.rate_at_deadline: must be >= 0 (got -0.5)",
+        f"{path}:14: repeat_complaints.rate_at_deadline: must be >= 0 (got -0.5)",
+        f"{path}:16: volunteers.accept: must be >= 0 (got -0.1)",
     ]
 
 
-def test_mediation_office_not_on_the_map(tmp_path: Path) -> None:
-    # Node ids are only known once the map is built, so load_checked reports it.
-    text = VALID + TIERS.replace("tiers:\n", "tiers:\n  mediation:\n    node: 9-9\n")
+
+# ------------------------------------------------ keys of the removed colour mechanisms
+REMOVED = """\
+tiers:
+  mediation: {staff: -1}
+escalation: {enabled: true}
+follow_up: {delay_days: 3}
+"""
+
+
+def test_removed_keys_say_what_replaced_them(tmp_path: Path) -> None:
+    text = with_category_keys(VALID, (
+        "      service_by_colour: {yellow: {distribution: fixed, value: 60}}\n"
+        "      failure: {green: 0.2}\n"
+        "      growth_per_hour: 0.02\n"
+        "      joint_pools: [police]\n"
+    )) + REMOVED
     path = write(tmp_path, text)
-    twin.load_scenario(path)  # the file itself is sound
-    assert checked_problems(path) == [
-        f"{path}:15: tiers.mediation.node: no map node '9-9'; node ids run from '0-0' to "
-        "'3-3' (a lattice names them 'row-col')"]
+    found = problems(path)
+    assert found == [
+        f"{path}:12: demand.categories.0.service_by_colour: `service_by_colour` was removed: "
+        "a dispute's times are in its `dispute` block (`mediate`) and the `disputes` section "
+        "(sessions, the red lead and joining units) (docs/disputes.md); any other category "
+        "has one `service`",
+        f"{path}:13: demand.categories.0.failure: `failure` was removed: a dispute's "
+        "mediations settle with `dispute.settles` (green) and the session odds of "
+        "`disputes.mediation` (yellow) (docs/disputes.md); a work order's flow has `fixed`",
+        f"{path}:14: demand.categories.0.growth_per_hour: `growth_per_hour` was removed: a "
+        "waiting or unfound dispute flares up with `dispute.flare_per_day` "
+        "(docs/disputes.md)",
+        f"{path}:15: demand.categories.0.joint_pools: `joint_pools` was removed: a red "
+        "dispute's response is `disputes.red.lead` with the units of `disputes.red.join`, "
+        "each coming when it has someone free (docs/disputes.md)",
+        f"{path}:17: tiers: `tiers` was removed: disputes are graded and handled through a "
+        "category's `dispute` block and the `disputes` section (docs/disputes.md); the "
+        "mediation office and the units of a red response are handling units in "
+        "`work_orders.units`",
+        f"{path}:19: escalation: `escalation` was removed: a dispute's grade moves up and "
+        "down through its `dispute` block (`settles`, `flare_per_day`) and the `disputes` "
+        "section (docs/disputes.md); overdue work orders are chased, supervised and "
+        "whistled under `work_orders.overdue` and `work_orders.whistle`",
+        f"{path}:20: follow_up: `follow_up` was removed: a settled dispute is followed up by "
+        "the unit that settled it, under `disputes.follow_up` (docs/disputes.md); work "
+        "orders are called back under `work_orders.callback`",
+    ]
 
 
-def test_responder_pool_not_on_the_map(tmp_path: Path) -> None:
-    path = write(tmp_path, VALID + TIERS.replace("{name: judicial}",
-                                                 "{name: judicial, node: '7-7'}"))
-    assert checked_problems(path) == [
-        f"{path}:17: tiers.joint.pools.1.node: no map node '7-7'; node ids run from '0-0' to "
-        "'3-3' (a lattice names them 'row-col')"]
+def test_removed_keys_fail_the_command_line_with_exit_2(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from twin.cli import app
+
+    path = write(tmp_path, VALID + REMOVED)
+    runner = CliRunner()
+    for args in (["validate", str(path)], ["run", str(path), "--out", str(tmp_path / "out")],
+                 ["validate", str(write(tmp_path, VALID, "ok.yaml")), "--set",
+                  "escalation.enabled=true"]):
+        res = runner.invoke(app, args)
+        assert res.exit_code == 2, res.output
+        assert "was removed:" in res.output and "docs/disputes.md" in res.output
+        assert "nothing was run" in res.output
+    assert not (tmp_path / "out").exists()
+    assert "--set: escalation: `escalation` was removed" in res.output
+
+
+def test_a_removed_key_is_not_suggested_for_a_typo(tmp_path: Path) -> None:
+    path = write(tmp_path, VALID + "patrol: {enabled: true}\n")
+    (message,) = problems(path)
+    assert "did you mean 'patrols'?" in message
+    assert "tiers" not in message and "escalation" not in message

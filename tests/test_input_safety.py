@@ -119,7 +119,7 @@ def test_deep_nesting(tmp_path: Path) -> None:
      "must be a finite number, not infinity or NaN (got inf)"),
     ("demand:\n  hour_of_day: [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, "
      "1, 1, false]\n", "demand.hour_of_day.23", "must be a number, not true or false (got false)"),
-    ("tiers: {mediation: {staff: 10000000}}\n", "tiers.mediation.staff",
+    ("work_orders: {units: [{name: police, staff: 10000000}]}\n", "work_orders.units.0.staff",
      "must be <= 100000 (got 10000000)"),
     ("volunteers: {registered_per_1000_residents: .inf}\n",
      "volunteers.registered_per_1000_residents",

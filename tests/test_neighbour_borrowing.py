@@ -16,7 +16,13 @@ from twin.staffing import build_staffing, unit_neighbours
 
 ROOT = Path(__file__).resolve().parents[1]
 BUSY = {"run.horizon_days": 4, "run.warmup_days": 1, "workforce.per_grid": 1,
-        "dispatch.policy": "own_grid_then_neighbours", "dispatch.borrow_after": 20}
+        "dispatch.policy": "own_grid_then_neighbours", "dispatch.borrow_after": 20,
+        # the baseline's disputes replaced by cases a grid worker settles in one visit
+        # (a dispute's visits stay with its own grid, whatever the policy)
+        "demand.categories.3": {"name": "case", "rate_per_hour_per_1000_residents": 0.05,
+                                "colours": {"green": 0.55, "yellow": 0.35, "red": 0.10},
+                                "service": {"distribution": "lognormal", "mean": 35,
+                                            "sd": 25}}}
 
 
 def _scenario(**extra: object) -> twin.Scenario:
@@ -57,6 +63,7 @@ def test_borrowed_workers_come_from_neighbouring_grids_after_the_delay() -> None
     records = simulate(scenario, 0, community)
     # Cases (categories without a flow): the issue table says who settled them.
     cases = {c.name for c in scenario.demand.categories if c.flow is None}
+    assert cases == {"case"}
     issues = records.issues
     borrowed = issues[issues["borrowed"] & issues["category"].astype(str).isin(cases)]
     assert len(borrowed) > 5

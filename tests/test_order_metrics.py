@@ -36,7 +36,7 @@ NAN = float("nan")
 LABELS = Labels(grids=["g1", "g2"], units=["g1", "g2", "property/g1", "property/g2", "city",
                                            "centre"],
                 categories=["repair", "dispute", "noise"], channels=list(CHANNELS),
-                colours=list(COLOURS), kinds=list(KINDS), causes=["deadline"])
+                colours=list(COLOURS), kinds=list(KINDS), causes=["failed"])
 ORDER_DEFAULTS: dict[str, Any] = {
     "repeat_of": -1, "grid": "g1", "category": "repair", "channel": "resident", "filed": True,
     "t_received": 0.0, "unit": "none", "limit": 1000.0, "returns": 0, "summoned": 0,
@@ -246,10 +246,10 @@ def test_handling_units_are_pools_with_their_own_utilisation() -> None:
     staff = activity(("handler", "city", "on_site", 0.0, 300.0),
                      ("handler", "city", "idle", 300.0, 600.0),
                      ("handler", "city", "off_shift", 600.0, 1000.0),
-                     ("handler", "centre", "standby", 0.0, 250.0),
+                     ("handler", "centre", "on_site", 0.0, 250.0),
                      ("handler", "centre", "idle", 250.0, 1000.0),
                      ("grid_worker", "g1", "on_site", 0.0, 1000.0))
-    k = pool_kpis(staff, pd.DataFrame({"issue_id": [], "cause": []}), 0.0, 1000.0)
+    k = pool_kpis(staff, 0.0, 1000.0)
     assert k["pool_utilisation[city]"] == pytest.approx(0.5)
     assert k["pool_utilisation[centre]"] == pytest.approx(0.25)
     assert k["pool_utilisation[grid_worker]"] == pytest.approx(1.0)  # grid workers pooled

@@ -40,8 +40,12 @@ HORIZON = 3 * 1440.0
 
 @pytest.fixture(scope="module")
 def run() -> twin.RunResult:
-    scenario = twin.load_scenario(ROOT / "scenarios/three_color_baseline.yaml",
-                                  overrides={"run.horizon_days": 3, "run.warmup_days": 1})
+    # the dispute baseline with disputes frequent enough to see every grade change
+    scenario = twin.load_scenario(ROOT / "scenarios/disputes_baseline.yaml", overrides={
+        "run.horizon_days": 3, "run.warmup_days": 1,
+        "demand.categories.3.rate_per_hour_per_1000_residents": 0.05,
+        "demand.categories.3.colours": {"green": 0.4, "yellow": 0.4, "red": 0.2},
+        "demand.categories.3.latent.report_delay": 60})
     return twin.run_replications(scenario, replications=2)
 
 
@@ -182,12 +186,15 @@ def test_community_map_colours_nodes_by_their_grid(community: Community, lang: s
 
 
 @pytest.mark.parametrize("lang", LANGS)
-def test_escalation_flow_bars_add_up_to_the_issues(run: twin.RunResult, lang: str) -> None:
+def test_escalation_flow_bars_add_up_to_the_disputes(run: twin.RunResult, lang: str) -> None:
     fig, ax = _axes()
-    assert escalation_flow(run.issues, run.escalations, ax, warmup=WARMUP, lang=lang) is ax
-    flows, causes, reps = flow_counts(run.issues, run.escalations, WARMUP)
+    assert escalation_flow(run.issues, run.escalations, ax, disputes=run.disputes,
+                           warmup=WARMUP, lang=lang) is ax
+    flows, causes, reps = flow_counts(run.issues, run.escalations, run.disputes, WARMUP)
     assert reps == 2
-    picked = run.issues[run.issues["t_reported"] >= WARMUP]
+    disputed = run.issues.merge(run.disputes[["replication", "issue_id"]])
+    picked = disputed[disputed["t_reported"] >= WARMUP]
+    assert len(picked) > 20 and len(picked) < (run.issues["t_reported"] >= WARMUP).sum()
     assert flows.to_numpy().sum() == pytest.approx(len(picked) / 2)
     bars = [p for p in ax.patches if isinstance(p, Rectangle)]
     assert len(bars) == flows.size
@@ -196,7 +203,18 @@ def test_escalation_flow_bars_add_up_to_the_issues(run: twin.RunResult, lang: st
         widths[round(bar.get_y(), 3)] = widths.get(round(bar.get_y(), 3), 0) + bar.get_width()
     assert sorted(widths.values()) == pytest.approx(sorted(flows.sum(axis=1)))
     escalated = run.escalations.merge(picked[["replication", "issue_id"]])
-    assert causes.to_numpy().sum() == pytest.approx(len(escalated) / 2)
+    assert causes.to_numpy().sum() == pytest.approx(len(escalated) / 2) and len(escalated)
+    assert causes["settled"].sum() > 0
+    _draw_clean(fig)
+
+
+def test_escalation_flow_without_disputes_says_so() -> None:
+    fig, ax = _axes()
+    issues = pd.DataFrame({"replication": [0], "issue_id": [0], "t_reported": [5.0],
+                           "colour": ["green"], "colour_closed": ["green"]})
+    none = pd.DataFrame({"replication": pd.Series(dtype=int), "issue_id": pd.Series(dtype=int)})
+    escalation_flow(issues, none.assign(cause=pd.Series(dtype=str)), ax, disputes=none)
+    assert "no data" in [t.get_text() for t in ax.texts]
     _draw_clean(fig)
 
 

@@ -1,12 +1,12 @@
 """Validation of the three-colour priority queue against Cobham's formula.
 
 Degenerate scenario: the M/M/c validation file (one grid of one node, so no
-travel; c workers on duty round the clock), no tiers, no escalation, exponential
-service with the same mean for every colour, and a colour mix. Grid workers take
-the waiting issue of the most urgent colour first (red, then yellow, then green)
-and never interrupt a job: an M/M/c queue with three non-preemptive priority
-classes and equal service rates. Cobham's formula gives the mean wait of class k
-(classes numbered from the most urgent):
+travel; c workers on duty round the clock), one category of cases (no flow, no
+dispute), exponential service with the same mean for every colour, and a colour
+mix. Grid workers take the waiting issue of the most urgent colour first (red,
+then yellow, then green) and never interrupt a job: an M/M/c queue with three
+non-preemptive priority classes and equal service rates. Cobham's formula gives
+the mean wait of class k (classes numbered from the most urgent):
 
     W_k = [C(c, a) / (c mu)] / ((1 - sigma_{k-1}) (1 - sigma_k)),
     sigma_k = sum of rho_i = lambda_i / (c mu) over classes as urgent as k or more,
@@ -97,9 +97,9 @@ def waits(mmc_scenario):
                 case.rate_per_hour, case.servers, service_mean=case.service_min,
                 horizon_days=case.horizon_days, warmup_days=case.warmup_days,
                 demand__categories__0__colours=SHARES,
-                escalation__enabled=False,
             )
-            assert scenario.tiers is None and not scenario.escalation.enabled
+            case_category = scenario.demand.categories[0]
+            assert case_category.flow is None and case_category.dispute is None
             result = twin.run_replications(scenario, replications=case.replications, jobs=2)
             assert not result.errors
             iss = result.issues

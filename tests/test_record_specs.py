@@ -52,8 +52,10 @@ def full() -> twin.RunResult:
 
 @pytest.fixture(scope="module")
 def sparse() -> twin.RunResult:
-    """A run without escalations, visits or complaints (empty tables)."""
-    return _run("quanke_after")
+    """A run with issues and activity only: every other table is empty."""
+    result = _run("validation/mmc")
+    assert result.escalations.empty and result.visits.empty and result.disputes.empty
+    return result
 
 
 def _labels(result: twin.RunResult) -> Labels:
@@ -124,7 +126,7 @@ def test_specs_are_complete() -> None:
 def test_empty_recorders_keep_the_dtypes() -> None:
     labels = Labels(grids=["a"], units=["a"], categories=["job"], channels=["resident"],
                     colours=["green", "yellow", "red"], kinds=["grid_worker"],
-                    causes=["deadline"])
+                    causes=["failed"])
     _check(EventRecorder().to_frame(labels), TABLES["escalations"], labels)
     _check(VisitRecorder().to_frame(labels), TABLES["visits"], labels)
     _check(DisputeRecorder().to_frame(labels), TABLES["disputes"], labels)

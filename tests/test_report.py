@@ -20,8 +20,9 @@ from twin.plots import report_plots
 from twin.report import write_report, write_report_folder
 
 ROOT = Path(__file__).resolve().parents[1]
-SCENARIO = ROOT / "scenarios/three_color_baseline.yaml"
-SHORT = {"run.horizon_days": 3, "run.warmup_days": 1}
+SCENARIO = ROOT / "scenarios/disputes_baseline.yaml"
+SHORT = {"run.horizon_days": 3, "run.warmup_days": 1,
+         "demand.categories.3.rate_per_hour_per_1000_residents": 0.02}  # disputes to show
 CHROMIUM_FLAGS = [
     "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
     "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -103,7 +104,8 @@ def test_report_is_one_file_with_every_plot_inline(report: tuple[Path, Path, str
     page = path.read_text(encoding="utf-8")
     pngs = sorted(p.stem for p in plots.glob("*.png"))
     assert pngs == sorted(p.stem for p in plots.glob("*.svg"))
-    # three_color_baseline has work orders, so "where orders wait" is drawn too
+    # disputes_baseline has work orders and disputes: "where orders wait" and the
+    # disputes' grade changes are drawn too
     assert pngs == sorted(["kpi_bars", "response_ecdf", "open_over_time", "escalation_flow",
                            "order_time_by_step", "community_map", "staffing_curve"])
     assert page.count('src="data:image/png;base64,') == len(pngs)
@@ -135,6 +137,9 @@ def test_report_tables_hold_the_numbers(report: tuple[Path, Path, str],
     heading = "与第一个方案之差" if lang == "zh" else "diff vs first"
     assert heading in page
     assert f"<code>run.seed</code></td><td>{runs[0][1].seed}</td>" in page
+    assert "<code>disputes.red.lead</code></td><td>police</td>" in page
+    assert "<code>disputes.red.join</code></td><td>judicial, community</td>" in page
+    assert "property 4 per grid, city_management 16" in page  # work_orders.units
 
 
 def test_report_replaces_atomically(tmp_path: Path,
@@ -193,6 +198,16 @@ def test_report_folder_from_a_dict_of_runs(tmp_path: Path,
     assert '"root_seed": 5' in page and '"two per grid"' in page
     stems = {p.stem for p in (tmp_path / "plots").iterdir()}
     assert {"community_map", "staffing_curve", "kpi_bars"} <= stems  # same map: drawn
+
+
+def test_report_without_disputes_has_no_grade_changes(tmp_path: Path) -> None:
+    scenario = twin.load_scenario(ROOT / "scenarios/validation/mmc.yaml",
+                                  overrides={"run.horizon_days": 2, "run.warmup_days": 0.5})
+    runs = [("mmc", twin.run_replications(scenario, replications=2))]
+    assert [p.slug for p in report_plots(runs)] == ["kpi_bars", "response_ecdf",
+                                                    "open_over_time"]
+    page = write_report(tmp_path / "report.html", runs).read_text(encoding="utf-8")
+    assert "disputes." not in page and page.count('src="data:image/png;base64,') == 3
 
 
 def test_sweep_without_numeric_key_has_no_staffing_curve(

@@ -72,8 +72,7 @@ def test_unknown_nested_key_in_a_list_item(tmp_path: Path) -> None:
     assert problems(path) == [
         f"{path}:12: demand.categories.0.colour: unknown key; did you mean 'colours'? allowed: "
         "name, rate_per_hour, rate_per_hour_per_1000_residents, hour_of_day, day_of_week, "
-        "colours, channels, service, service_by_colour, failure, growth_per_hour, latent, "
-        "volunteer_eligible, joint_pools, flow, dispute",
+        "colours, channels, service, latent, volunteer_eligible, flow, dispute",
     ]
 
 
@@ -81,9 +80,9 @@ def test_unknown_top_level_key(tmp_path: Path) -> None:
     path = write(tmp_path, VALID + "dispatchh:\n  policy: own_grid\n")
     assert problems(path) == [
         f"{path}:13: dispatchh: unknown key; did you mean 'dispatch'? allowed: name, "
-        "description, map, grids, demand, workforce, dispatch, deadlines, run, tiers, "
-        "escalation, follow_up, repeat_complaints, patrols, volunteers, teams, work_orders, "
-        "disputes, grid_work",
+        "description, map, grids, demand, workforce, dispatch, deadlines, run, "
+        "repeat_complaints, patrols, volunteers, teams, work_orders, disputes, "
+        "grid_work",
     ]
 
 

@@ -3,8 +3,8 @@
 A community is a street map (networkx) cut into grids (网格). Residents,
 patrols and sensors report issues - repairs, sanitation, hazards, disputes,
 elderly care - at rates that vary by hour of day and day of week. Each issue
-has a severity colour (三色预警: green, yellow, red), a channel and an on-site
-handling time.
+has a colour (green, yellow, red: its place in a queue, red first), a channel
+and an on-site handling time.
 
 Grid workers (网格员) are SimPy processes. They work shifts, wait at their base,
 are dispatched by a policy (own grid only, nearest idle worker anywhere, or own
@@ -22,9 +22,16 @@ unsatisfied order is handled again. Overdue orders are chased and supervised, a 
 departments, repeat requests are linked to the first. Residents' small requests
 (微心愿) go to volunteers who accept or decline.
 
+A category with a dispute block is a dispute (矛盾纠纷), graded by its colour at
+intake (三色预警) and handled by grade: a grid worker mediates a green one, the
+mediation office holds sessions for a yellow one until it is settled or referred
+to court, the police go at once to a red one and the other units join when they
+have someone free, nobody waiting for anybody. Grades move both ways: a waiting
+dispute flares up, a settled one goes down to green.
+
 The model only appends records: one row per issue with every timestamp, one
 row per interval of a worker's time, one per work order and one per step of an
-order. KPIs (response and resolution times,
+order, one per dispute and one per visit and grade change. KPIs (response and resolution times,
 deadline compliance, utilisation, travel share, number waiting) are pure
 functions of those tables, computed after a warm-up and summarised across
 replications with 95% confidence intervals. Random numbers come from named

@@ -70,9 +70,8 @@ class Arrivals:
     channel: np.ndarray
     """Channel index into CHANNELS if reported at ``t_report``."""
     service: np.ndarray
-    """On-site time if handled at each colour's tier, shape (n, 3) [min]."""
-    fail_draw: np.ndarray
-    """Uniform numbers deciding whether an attempt at each colour fails, shape (n, 3)."""
+    """On-site time of a case [min] (0 for work orders and disputes, whose steps and
+    visits draw their own)."""
     repeat_offsets: np.ndarray
     """Times after report of the first REPEAT_DRAWS repeat complaints if the case
     stayed open, shape (n, REPEAT_DRAWS) [min] (shape (n, 0) when complaints are off);
@@ -165,15 +164,9 @@ def generate_arrivals(
                 "category": np.full(n, k),
                 "node": nodes[streams[f"location/{key}"].integers(0, len(nodes), n)],
                 "colour": colour,
-                "fail_draw": streams[f"failure/{key}"].random((n, len(COLOURS))),
+                "service": (sample_service(cat.service, streams[f"service/{key}"], n)
+                            if cat.service is not None else np.zeros(n)),
             }
-            # A colour without its own on-site time reuses the green draw: the same
-            # case takes as long whoever handles it.
-            green = (sample_service(cat.service, streams[f"service/{key}"], n)
-                     if cat.service is not None else np.zeros(n))  # a flow's steps time it
-            part["service"] = np.stack([green] + [
-                sample_service(cat.service_by_colour[c], streams[f"service-{c}/{key}"], n)
-                if c in cat.service_by_colour else green for c in COLOURS[1:]], axis=1)
             part.update(_channels(cat, key, streams, t))
             if repeat_rate > 0:
                 # rate r(t) = R t / D: Lambda(t) = R t^2 / (2 D), so t_k = sqrt(2 D E_k / R)
@@ -198,7 +191,6 @@ def generate_arrivals(
         colour=c["colour"].astype(np.int8),
         channel=c["channel"].astype(np.int8),
         service=np.ascontiguousarray(c["service"], dtype=float),
-        fail_draw=c["fail_draw"],
         repeat_offsets=c["repeat_offsets"],
     )
 

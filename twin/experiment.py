@@ -250,8 +250,8 @@ def assemble(
         rec = done[rep]
         rows.append({"replication": rep,
                      **replication_kpis(rec.issues, rec.activity, warmup, horizon, deadlines,
-                                        rec.escalations, rec.visits, orders=rec.orders,
-                                        steps=rec.steps, disputes=rec.disputes)})
+                                        rec.visits, orders=rec.orders, steps=rec.steps,
+                                        disputes=rec.disputes)})
     kpis = fill_counts(pd.DataFrame(rows))
     tables = {name: _stack([getattr(done[r], name) for r in reps], reps)
               for name in TABLES}

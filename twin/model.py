@@ -31,7 +31,7 @@ from twin.records import (
 from twin.rng import Streams
 from twin.scenario.schema import Scenario
 from twin.staffing import Staffing, build_staffing
-from twin.vocab import CHANNELS, COLOURS, KINDS, MINUTES_PER_DAY, RESPONDER, STANDBY, TRAVEL
+from twin.vocab import CHANNELS, COLOURS, KINDS, MINUTES_PER_DAY
 
 __all__ = ["MINUTES_PER_DAY", "ReplicationRecords", "labels_for", "simulate"]
 
@@ -133,7 +133,7 @@ def simulate(
             if e < horizon:
                 changes.append((e, w, False))
     # At equal times shifts end before others start, so nobody is sent out as
-    # their shift ends (a joint response may start as soon as a pool changes).
+    # their shift ends.
     changes.sort(key=lambda change: (change[0], change[2], change[1]))
     _start(env, engine, arr, scenario.patrols.enabled, changes,
            latent_dispute_events(scenario, arr, streams, horizon))
@@ -198,15 +198,11 @@ def _start(env: simpy.Environment, engine: Engine, arr: Arrivals, patrols: bool,
     """Start every process: workers, arrivals and the roster."""
     staff, router = engine.staff, engine.router
     for w in range(staff.n):
-        if staff.kind[w] == RESPONDER:
-            if staff.on_shift[w]:
-                staff.set_idle(w, staff.base[w])
-        else:
-            env.process(worker(env, router, staff, engine.fast, w, bool(staff.on_shift[w])))
+        env.process(worker(env, router, staff, engine.fast, w, bool(staff.on_shift[w])))
     events = arrival_events(arr.t, arr.t_report, arr.latent, patrols, extra)
     env.process(arrivals(env, [router.appear, router.report, router.found, router.flared],
                          events))
-    env.process(roster(env, staff, engine.try_joint, changes))
+    env.process(roster(env, staff, changes))
 
 
 def _complaints(scenario: Scenario, arr: Arrivals, issues: IssueRecorder, streams: Streams,
@@ -238,9 +234,4 @@ def _close_open_intervals(staff: Staff, horizon: float) -> None:
             staff.clear_idle(w)
         else:
             state, start, task = staff.phase[w]
-            if state == TRAVEL and staff.kind[w] == RESPONDER:  # travel, then stand by
-                arrived = min(staff.standby_from[w], horizon)
-                staff.activity.add(w, TRAVEL, start, arrived, task)
-                staff.activity.add(w, STANDBY, arrived, horizon, task)
-            else:
-                staff.activity.add(w, state, start, horizon, task)
+            staff.activity.add(w, state, start, horizon, task)

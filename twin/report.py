@@ -36,11 +36,13 @@ if TYPE_CHECKING:
     from twin.geography import Community, MapCache
 
 SETTINGS = ("run.horizon_days", "run.warmup_days", "run.seed", "workforce.per_grid",
-            "dispatch.policy", "dispatch.borrow_after", "escalation.enabled",
+            "dispatch.policy", "dispatch.borrow_after",
             "deadlines.response", "deadlines.green", "deadlines.yellow", "deadlines.red",
-            "tiers.mediation.staff", "patrols.enabled", "volunteers.participation",
-            "volunteers.registered_per_1000_residents", "follow_up.delay_days",
-            "repeat_complaints.rate_at_deadline")
+            "patrols.enabled", "volunteers.participation",
+            "volunteers.registered_per_1000_residents", "repeat_complaints.rate_at_deadline",
+            "disputes.mediation.unit", "disputes.mediation.sessions",
+            "disputes.mediation.online.share", "disputes.red.lead",
+            "disputes.follow_up.delay_days")
 """Scenario keys listed for each run."""
 UNIT_COLUMNS = ("orders_handled", "time_to_sign", "time_to_handle", "return_rate",
                 "overdue_orders", "unit_backlog", "pool_utilisation")
@@ -158,12 +160,16 @@ def _orders_section(summary: pd.DataFrame, lang: str) -> list[str]:
 
 
 def _lists(scenario: Any) -> list[tuple[str, str]]:
-    """Settings that are lists: the responder pools, the teams."""
+    """Settings that are lists: the handling units and their staff, the units that join
+    a red dispute's response, the teams."""
     out = []
-    tiers = getattr(scenario, "tiers", None)
-    if tiers is not None:
-        out.append(("tiers.joint.pools",
-                    ", ".join(f"{p.name} {p.staff}" for p in tiers.joint.pools)))
+    units = setting(scenario, "work_orders.units") or []
+    if units:
+        out.append(("work_orders.units", ", ".join(
+            f"{u.name} {u.staff}" + (" per grid" if u.per_grid else "") for u in units)))
+    join = setting(scenario, "disputes.red.join")
+    if join:
+        out.append(("disputes.red.join", ", ".join(join)))
     teams = getattr(scenario, "teams", None) or []
     if teams:
         out.append(("teams", ", ".join(f"{t.name} ({t.per_grid} per grid)" for t in teams)))

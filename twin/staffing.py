@@ -4,10 +4,9 @@ A *unit* is a queue of work with the staff who draw from it:
 
 * one unit per (team, grid) for grid workers (网格员). Without `teams` there is a
   single comprehensive team whose units are the scenario's grids;
-* one unit for the mediation office (yellow cases), if `tiers` is given;
-* one unit per responder pool of the joint response (red cases);
 * one unit per handling unit of `work_orders` (one per grid with `per_grid`), and
-  one for the centre's filing desk.
+  one for the centre's filing desk. Disputes' mediation office and red-response
+  units are handling units too.
 
 Volunteers belong to the grid-worker unit of their home node, of the team that
 owns the volunteer-eligible categories (the first such team, if several).
@@ -28,9 +27,7 @@ from twin.vocab import (  # noqa: F401 - re-exported for older imports
     GRID_WORKER,
     HANDLER,
     KINDS,
-    MEDIATOR,
     MINUTES_PER_DAY,
-    RESPONDER,
     VOLUNTEER,
 )
 
@@ -40,9 +37,9 @@ class Staffing:
     """Units, teams and staff of one scenario on one map."""
 
     unit_names: list[str]
-    """Unit names: grid names (one team), `team/grid` (teams), `mediation`, pool names."""
+    """Unit names: grid names (one team), `team/grid` (teams), handling units, `centre`."""
     unit_team: np.ndarray
-    """Team index of each unit (-1 for the mediation office and responder pools)."""
+    """Team index of each unit (-1 for handling units and the centre's desk)."""
     team_names: list[str]
     """Team names."""
     team_of_category: np.ndarray
@@ -50,13 +47,9 @@ class Staffing:
     unit_of_node: np.ndarray
     """Shape (teams, nodes): the unit responsible for a node, per team."""
     routes: list[np.ndarray]
-    """Patrol route (node indices) per unit; empty for tier units."""
-    mediation_unit: int
-    """Unit of the mediation office, -1 if there are no tiers."""
-    joint_units: list[int]
-    """Units of the responder pools of the joint response (empty without tiers)."""
+    """Patrol route (node indices) per unit; empty for handling units."""
     kind: np.ndarray
-    """Kind of each staff member (GRID_WORKER, VOLUNTEER, MEDIATOR, RESPONDER)."""
+    """Kind of each staff member (GRID_WORKER, VOLUNTEER, HANDLER)."""
     unit: np.ndarray
     """Unit of each staff member."""
     base: np.ndarray
@@ -185,21 +178,6 @@ def build_staffing(scenario: Scenario, community: Community, streams: Streams | 
         for grid_of_node, _first, n in unit_grids:
             routes += patrol_routes(community.xy, community.travel.row, grid_of_node, n)
     _add_volunteers(scenario, community, roll, unit_of_node, team_of_cat, streams)
-    mediation_unit, joint_units = -1, []
-    if scenario.tiers is not None:
-        med = scenario.tiers.mediation
-        mediation_unit = len(unit_names)
-        unit_names.append("mediation")
-        unit_team.append(-1)
-        roll.add(med.staff, MEDIATOR, mediation_unit,
-                 [_node(community, med.node, "tiers.mediation.node")], med.shifts, med.travel)
-        for p, pool in enumerate(scenario.tiers.joint.pools):
-            joint_units.append(len(unit_names))
-            unit_names.append(pool.name)
-            unit_team.append(-1)
-            roll.add(pool.staff, RESPONDER, joint_units[-1],
-                     [_node(community, pool.node, f"tiers.joint.pools.{p}.node")], pool.shifts)
-        routes += [np.zeros(0, dtype=np.int64)] * (1 + len(joint_units))
     handling, centre_unit = _add_handling_units(scenario, community, roll, unit_names, unit_team)
     routes += [np.zeros(0, dtype=np.int64)] * (len(unit_names) - len(routes))
     return Staffing(
@@ -209,8 +187,6 @@ def build_staffing(scenario: Scenario, community: Community, streams: Streams | 
         team_of_category=team_of_cat,
         unit_of_node=unit_of_node,
         routes=routes,
-        mediation_unit=mediation_unit,
-        joint_units=joint_units,
         kind=np.array(roll.kind, dtype=np.int64),
         unit=np.array(roll.unit, dtype=np.int64),
         base=np.array(roll.base, dtype=np.int64),
@@ -243,11 +219,11 @@ def _add_handling_units(scenario: Scenario, community: Community, roll: _Roll,
     if spec is None:
         return {}, -1
     handling: dict[str, list[int]] = {}
-    taken = set(unit_names)  # grids (or team/grid), the mediation office, responder pools
+    taken = set(unit_names)  # grids (or team/grid)
     for i, unit in enumerate(spec.units):
         if unit.name in taken:
             raise MapError(f"work_orders.units.{i}.name",
-                           f"{unit.name!r} is also the name of a grid or a responder pool; "
+                           f"{unit.name!r} is also the name of a grid; "
                            "give the handling unit another name")
         handling[unit.name] = []
         key = f"work_orders.units.{i}.node"
@@ -268,7 +244,7 @@ def _add_handling_units(scenario: Scenario, community: Community, roll: _Roll,
                      [_node(community, unit.node, key)], unit.shifts, unit.travel)
     centre_unit = -1
     if spec.centre is not None and CENTRE_UNIT in unit_names:
-        raise MapError("work_orders.centre", f"a grid or responder pool is named "
+        raise MapError("work_orders.centre", f"a grid or handling unit is named "
                        f"{CENTRE_UNIT!r}, the name of the centre's desk; rename it")
     if spec.centre is not None:
         centre_unit = len(unit_names)

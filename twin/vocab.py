@@ -27,15 +27,16 @@ CHANNELS: tuple[str, ...] = ("resident", "patrol", "sensor")
 RESIDENT, PATROL_FOUND, SENSOR = range(3)
 
 # ----------------------------------------------------------- staff kinds
-KINDS: tuple[str, ...] = ("grid_worker", "volunteer", "mediator", "responder", "handler")
-"""Kinds of staff; `handler` is the staff of a handling unit (承办单位) or of the
+KINDS: tuple[str, ...] = ("grid_worker", "volunteer", "handler")
+"""Kinds of staff; `handler` is the staff of a handling unit (承办单位: property
+management, a department, the mediation office, the police station, ...) or of the
 command centre's desk."""
-GRID_WORKER, VOLUNTEER, MEDIATOR, RESPONDER, HANDLER = range(5)
+GRID_WORKER, VOLUNTEER, HANDLER = range(3)
 
 # ------------------------------------------------------ activity states
-STATES: tuple[str, ...] = ("travel", "on_site", "idle", "off_shift", "patrol", "standby")
+STATES: tuple[str, ...] = ("travel", "on_site", "idle", "off_shift", "patrol")
 """What a staff member is doing during an interval of the activity table."""
-TRAVEL, ON_SITE, IDLE, OFF_SHIFT, PATROL, STANDBY = range(6)
+TRAVEL, ON_SITE, IDLE, OFF_SHIFT, PATROL = range(5)
 
 # ------------------------------------------------------------ work orders
 STEP_KINDS: tuple[str, ...] = ("check", "handle", "settle", "verify", "wish")
@@ -65,15 +66,14 @@ down, a session overtaken by a flare-up); a follow-up that found the dispute fla
 again."""
 (DONE, NOT_FIXED, FOUND_NOT_FIXED, RETURNED, SIGNED, SOLVED, UNSOLVED, UNREACHED, OPEN,
  ACCEPTED, DECLINED, EXPIRED, SETTLED, FAILED, CONTINUED, WITHDRAWN, REOPENED) = range(17)
-PURPOSES: tuple[str, ...] = ("follow_up", "report", "repeat", "mediate", "session",
-                             "online_session", "lead", "join", "dispute_follow_up")
-"""Why a visit task exists: a follow-up visit (回访 on site), a department reporting
-to a whistle (报到), the centre filing a repeat request (重复诉求); for disputes, a
-grid worker mediating a green one on site, a mediation session in person or online
-(云端调解), the lead responder to a red one, a unit joining it, and the follow-up by
-the unit that settled it."""
-(FOLLOW_UP, REPORT_TO_WHISTLE, REPEAT_FILING, MEDIATE, SESSION, ONLINE_SESSION, LEAD_RESPONSE,
- JOIN_RESPONSE, DISPUTE_FOLLOW_UP) = range(9)
+PURPOSES: tuple[str, ...] = ("report", "repeat", "mediate", "session", "online_session",
+                             "lead", "join", "dispute_follow_up")
+"""Why a visit task exists: a department reporting to a whistle (报到), the centre
+filing a repeat request (重复诉求); for disputes, a grid worker mediating a green one
+on site, a mediation session in person or online (云端调解), the lead responder to a
+red one, a unit joining it, and the follow-up by the unit that settled it."""
+(REPORT_TO_WHISTLE, REPEAT_FILING, MEDIATE, SESSION, ONLINE_SESSION, LEAD_RESPONSE,
+ JOIN_RESPONSE, DISPUTE_FOLLOW_UP) = range(8)
 DISPUTE_PURPOSES = (MEDIATE, SESSION, ONLINE_SESSION, LEAD_RESPONSE, JOIN_RESPONSE,
                     DISPUTE_FOLLOW_UP)
 """Visit purposes of the dispute desk."""

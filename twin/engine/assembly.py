@@ -1,9 +1,10 @@
 """Assembling the engine: each part built with the ports it needs, and nothing more.
 
 The parts are built in the order of their dependencies; where two parts need
-each other (the router routes to the joint desk, which finishes cases through
-the router) the port is a small function that looks the other part up when
-called, never a reference to its ``self`` held at construction.
+each other (the router hands reports to the order and dispute desks, which route
+their steps and visits through the router) the port is a small function that
+looks the other part up when called, never a reference to its ``self`` held at
+construction.
 """
 
 from __future__ import annotations
@@ -18,9 +19,7 @@ from twin.demand import Arrivals
 from twin.engine.book import CaseBook
 from twin.engine.callback import CallbackDesk, CallbackPorts
 from twin.engine.disputes import DisputeDesk, DisputePorts, DisputeUnits
-from twin.engine.followup import FollowUpDesk
 from twin.engine.gridwork import HandOffs
-from twin.engine.joint import JointDesk, JointPorts
 from twin.engine.log import CaseLog, FastPath
 from twin.engine.orderplan import order_plan
 from twin.engine.orders import OrderDesk, OrderPorts, OrderUnits
@@ -29,7 +28,6 @@ from twin.engine.policies import PolicyPorts, Units, policy_for
 from twin.engine.router import Desks, Router
 from twin.engine.staff import Staff
 from twin.engine.views import Callback, FloatColumn, IntColumn, Schedule, items
-from twin.engine.watch import EscalationWatch, escalation_rules
 from twin.engine.wishes import WishDesk, WishPorts
 from twin.geography import Community
 from twin.records import (
@@ -62,7 +60,6 @@ class Engine:
     book: CaseBook
     router: Router
     fast: FastPath
-    try_joint: Callable[[], None]
     flush: Callable[[], None]
     """Write the rows of work-order steps still open at the end of the run."""
 
@@ -95,25 +92,8 @@ def assemble_engine(env: simpy.Environment, scenario: Scenario, community: Commu
     cat_view: IntColumn = items(np.ascontiguousarray(issues.category))
     grid_view: IntColumn = items(np.ascontiguousarray(issues.grid))
     log = CaseLog(issues, visits, staff.kind, staff.unit, unit_view)
-    service: list[FloatColumn] = [items(np.ascontiguousarray(arr.service[:, c]))
-                                  for c in range(3)]
-    grid_names = list(community.grid_names)
+    service: FloatColumn = items(np.ascontiguousarray(arr.service))
     cats = list(scenario.demand.categories)
-
-    watch = None
-    if scenario.escalation.enabled:
-        rules = escalation_rules(scenario)
-
-        def growth_draw(issue: int) -> float:
-            grid, cat = grid_names[grid_view[issue]], cats[cat_view[issue]].name
-            rate = rules.growth[cat_view[issue]]
-            return float(streams[f"growth/{grid}/{cat}"].exponential(1.0 / rate))
-
-        watch = EscalationWatch(rules, book, schedule, now, escalations.add, log.escalated,
-                                lambda i: parts["router"].route(i), cat_view, arr.fail_draw,
-                                growth_draw)
-        book.on_wait = watch.watch_growth
-
     desks_of_orders: list[OrderDesk] = []  # filled below, if any category has a flow
 
     def waiting_since(issue: int) -> float:
@@ -133,31 +113,7 @@ def assemble_engine(env: simpy.Environment, scenario: Scenario, community: Commu
         key_of=lambda i: book.key[i])
     policy = policy_for(scenario.dispatch, units, policy_ports)
     visit_queues = [book.new_queue() for _ in range(n_units)]
-    med_queue = book.new_queue()
-    joint_queue = book.new_queue()
-
-    pool_names = [staffing.unit_names[u] for u in staffing.joint_units]
-    case_pools = [[pool_names.index(p) for p in c.joint_pools] if c.joint_pools
-                  else list(range(len(staffing.joint_units))) for c in cats]
-    joint = JointDesk(env, staff, list(staffing.joint_units), joint_queue, case_pools,
-                      JointPorts(waiting_keys=book.waiting_keys, keep=book.keep,
-                                 task_of=book.task_of, take=book.take, booked=log.booked,
-                                 arrived=log.arrived,
-                                 service_of=lambda t: parts["router"].service_of(t),
-                                 finish=lambda t: parts["router"].finish(t),
-                                 node_of=lambda i: node_view[i],
-                                 category_of=lambda i: cat_view[i],
-                                 t_dispatched=log.t_dispatched, travel=log.travel))
-    followups = None
-    if scenario.follow_up is not None:
-        followups = FollowUpDesk(env, scenario.follow_up, visits, book.add_visit, book.known,
-                                 lambda t: parts["router"].route(t), streams,
-                                 lambda i: grid_names[grid_view[i]])
-    desks = Desks(joint_queue=joint_queue if staffing.joint_units else -1,
-                  try_joint=joint.try_start,
-                  attempt_failed=watch.attempt_failed if watch is not None else None,
-                  watch_deadline=watch.watch_deadline if watch is not None else None,
-                  plan_visit=followups.plan if followups is not None else None)
+    desks = Desks()
     plan = order_plan(scenario, arr.category, streams)
     flush: list[Callable[[], None]] = []
     receive: list[Callable[[int], None] | None] = [None] * len(cats)
@@ -228,8 +184,8 @@ def assemble_engine(env: simpy.Environment, scenario: Scenario, community: Commu
         flush.append(dispute_desk.flush)
     desks = replace(desks, receive=receive, visit_done=visit_done)
     eligible = [c.volunteer_eligible and scenario.volunteers is not None for c in cats]
-    router = Router(env, book, staff, log, policy, desks, staffing.mediation_unit, med_queue,
-                    visit_queues, unit_view, node_view, cat_view, eligible, service)
+    router = Router(env, book, staff, log, policy, desks, visit_queues, unit_view, node_view,
+                    cat_view, eligible, service)
     parts["router"] = router
     work = scenario.grid_work
     if work.handoff is not None or work.same_place_first:
@@ -238,10 +194,8 @@ def assemble_engine(env: simpy.Environment, scenario: Scenario, community: Commu
             work.same_place_first)
     # With work orders every task goes through the router (a step's own time, stamps).
     fast = FastPath(n=len(arr) if plan is None else 0, t_on_site=log.t_on_site,
-                    t_resolved=log.t_resolved, service=service, colour=book.colour,
-                    node=node_view, plain=watch is None and followups is None)
-    return Engine(staff=staff, book=book, router=router, fast=fast, try_joint=joint.try_start,
-                  flush=lambda: _each(flush))
+                    t_resolved=log.t_resolved, service=service, node=node_view)
+    return Engine(staff=staff, book=book, router=router, fast=fast, flush=lambda: _each(flush))
 
 
 def _order_units(scenario: Scenario) -> tuple[str, ...]:

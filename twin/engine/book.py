@@ -1,6 +1,6 @@
 """The case book: the state of every task while it is open, and the queues it waits in.
 
-Tasks are issues (ids 0..n-1) and follow-up visits (ids n, n+1, ...). A waiting
+Tasks are issues (ids 0..n-1) and visits (ids n, n+1, ...). A waiting
 task sits in one or more heaps under the key ``rank * BIG + seq``: rank 0 red,
 1 yellow, 2 green, 3 visit; seq is the order in which tasks became known, so a
 heap pops red first, then first come first served. Entries are removed lazily:
@@ -11,12 +11,9 @@ still waiting. The current colour of an issue is kept here, not in its record.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Callable
 
 BIG = 1 << 40
 VISIT_RANK = 3
-WaitPort = Callable[[int, int], None]
-"""Called with (issue, key) when a green or yellow issue starts waiting."""
 
 
 class CaseBook:
@@ -28,14 +25,10 @@ class CaseBook:
         """Current colour of each issue."""
         self.waiting: list[bool] = [False] * n_issues
         self.key: list[int] = [0] * n_issues
-        self.colour_epoch: list[int] = [0] * n_issues
-        """Bumped at every colour change, so timers of an older colour do nothing."""
         self.seq_task: list[int] = []
         self.visit_key: list[int] = []
         self.visit_waiting: list[bool] = []
         self.heaps: list[list[int]] = []
-        self.on_wait: WaitPort | None = None
-        """Told when a green or yellow issue starts waiting (the escalation watch)."""
 
     def new_queue(self) -> int:
         """A new, empty heap; returns its index."""
@@ -51,7 +44,7 @@ class CaseBook:
             self.visit_key[task - self.n] = len(self.seq_task) - 1
 
     def add_visit(self) -> int:
-        """Room for one more follow-up visit; returns its task id."""
+        """Room for one more visit; returns its task id."""
         self.visit_key.append(0)
         self.visit_waiting.append(False)
         return self.n + len(self.visit_key) - 1
@@ -62,8 +55,6 @@ class CaseBook:
             key = rank * BIG + self.key[task] % BIG
             self.key[task] = key
             self.waiting[task] = True
-            if self.on_wait is not None and rank in (1, 2):
-                self.on_wait(task, key)
         else:
             v = task - self.n
             key = rank * BIG + self.visit_key[v] % BIG
@@ -78,10 +69,6 @@ class CaseBook:
     def still_waiting(self, issue: int, key: int) -> bool:
         """Whether ``issue`` waits under ``key`` (a timer set then is still current)."""
         return self.waiting[issue] and self.key[issue] == key
-
-    def task_of(self, key: int) -> int:
-        """The task of a heap key."""
-        return self.seq_task[key % BIG]
 
     def valid(self, key: int) -> bool:
         """Whether a heap key is its task's current key and the task still waits."""
@@ -122,11 +109,3 @@ class CaseBook:
         task = seq_task[best % BIG]
         self.take(task)
         return task
-
-    def waiting_keys(self, queue: int) -> list[int]:
-        """The valid keys of ``queue`` in order (stale entries dropped)."""
-        return sorted(k for k in self.heaps[queue] if self.valid(k))
-
-    def keep(self, queue: int, keys: list[int]) -> None:
-        """Replace the content of ``queue`` by ``keys`` (sorted, so a valid heap)."""
-        self.heaps[queue][:] = keys

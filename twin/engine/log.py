@@ -2,7 +2,8 @@
 
 Records are output only: the engine never reads a decision back from them,
 except whether a time was already stamped (a first dispatch, a first arrival).
-The worker loop writes the two hottest stamps itself through :class:`FastPath`.
+The worker loop writes the hottest stamps of a case (its arrival and resolution)
+itself through :class:`FastPath`.
 """
 
 from __future__ import annotations
@@ -21,13 +22,9 @@ class FastPath:
     n: int
     t_on_site: FloatColumn
     t_resolved: FloatColumn
-    service: list[FloatColumn]
-    """On-site time per colour, indexed [colour][issue] [min]."""
-    colour: list[int]
+    service: FloatColumn
+    """On-site time of each issue [min]."""
     node: IntColumn
-    plain: bool
-    """True when finishing an issue only stamps its resolution time (no failure
-    draws, no follow-up visits): the worker loop then does it inline."""
 
 
 class CaseLog:

@@ -1,10 +1,8 @@
 """SimPy processes: arrivals, the worker's loop and the duty roster.
 
-Workers (grid workers, volunteers, mediators) are long-lived processes that
-pull from the router's queues, not one process per issue waiting on a
-Resource. Responders of the joint response have no loop of their own: the
-joint desk seizes one from every pool at once and runs the response as one
-process (see docs/architecture.md).
+Staff (grid workers, volunteers, the staff of handling units) are long-lived
+processes that pull from the router's queues, not one process per issue waiting
+on a Resource (see docs/architecture.md).
 """
 
 from __future__ import annotations
@@ -18,7 +16,7 @@ import simpy
 from twin.engine.log import FastPath
 from twin.engine.staff import Staff
 from twin.engine.views import APPEAR, REPORT, Events
-from twin.vocab import OFF_SHIFT, ON_SITE, RESPONDER, TRAVEL
+from twin.vocab import OFF_SHIFT, ON_SITE, TRAVEL
 
 GO_OFF = -1  # message to an idle worker: your shift has ended
 GO_ON = -2  # message to an off-duty worker: your shift starts
@@ -62,14 +60,13 @@ def arrivals(env: simpy.Environment, handlers: list[Callable[[int], None]],
 
 def worker(env: simpy.Environment, cw: WorkPort, staff: Staff, fast: FastPath, me: int,
            on_duty: bool) -> Generator[simpy.Event, Any, None]:
-    """A grid worker (网格员), volunteer or mediator: wait for work, travel, serve,
-    take the next task or go idle."""
+    """A grid worker (网格员), volunteer or handling unit's staff member: wait for work,
+    travel, serve, take the next task or go idle."""
     add = staff.activity.add
     on_shift = staff.on_shift_view
     # Item views for the fast path of issues (tasks below n); visits go through cw.
     n, t_on_site, t_resolved = fast.n, fast.t_on_site, fast.t_resolved
-    service, colour, issue_node = fast.service, fast.colour, fast.node
-    plain, static = fast.plain, staff.static[me]
+    service, issue_node, static = fast.service, fast.node, staff.static[me]
     a_worker, a_state, a_start, a_end, a_task = staff.activity.appenders()
     phase = staff.phase
     base = staff.base[me]
@@ -110,20 +107,21 @@ def worker(env: simpy.Environment, cw: WorkPort, staff: Staff, fast: FastPath, m
             a_worker(me), a_state(TRAVEL), a_start(start), a_end(env.now), a_task(task)
         start = env.now
         phase[me] = (ON_SITE, start, task)
-        if task < n:
+        if task < n:  # a case: settled when its one visit ends
             if t_on_site[task] != t_on_site[task]:  # NaN: the first arrival
                 t_on_site[task] = start
-            yield env.timeout(service[colour[task]][task])
+            yield env.timeout(service[task])
+            add(me, ON_SITE, start, env.now, task)
+            t_resolved[task] = env.now
+            if not static:
+                node = issue_node[task]
         else:
             cw.on_site(task)
             yield env.timeout(cw.service_of(task))
-        add(me, ON_SITE, start, env.now, task)
-        if plain and task < n:
-            t_resolved[task] = env.now
-        else:
+            add(me, ON_SITE, start, env.now, task)
             cw.finish(task)
-        if not static:
-            node = issue_node[task] if task < n else cw.node_of(task)
+            if not static:
+                node = cw.node_of(task)
         if on_shift[me]:
             job = cw.next_for(me, node)
             msg = None
@@ -131,16 +129,14 @@ def worker(env: simpy.Environment, cw: WorkPort, staff: Staff, fast: FastPath, m
             job, msg, off_since = None, GO_OFF, env.now
 
 
-def roster(env: simpy.Environment, staff: Staff, try_joint: Callable[[], None],
-           changes: list[tuple[float, int, bool]]) -> Generator[simpy.Event, Any, None]:
+def roster(env: simpy.Environment, staff: Staff, changes: list[tuple[float, int, bool]]
+           ) -> Generator[simpy.Event, Any, None]:
     """Start and end shifts: ``changes`` is a time-sorted list of (time, staff, on)."""
     for t, me, on in changes:
         if t > env.now:
             yield env.timeout(t - env.now)
         staff.on_shift[me] = on
-        if staff.kind[me] == RESPONDER:
-            _responder_shift(env, staff, try_joint, me, on)
-        elif on:
+        if on:
             wake = staff.wake[me]
             if wake is not None and not staff.idle[me]:  # off duty, waiting for this
                 staff.wake[me] = None
@@ -152,15 +148,3 @@ def roster(env: simpy.Environment, staff: Staff, try_joint: Callable[[], None],
             staff.wake[me] = None
             wake.succeed(GO_OFF)
 
-
-def _responder_shift(env: simpy.Environment, staff: Staff, try_joint: Callable[[], None],
-                     me: int, on: bool) -> None:
-    now = env.now
-    state, since, _task = staff.phase[me]
-    if on and not staff.idle[me] and state == OFF_SHIFT:
-        staff.activity.add(me, OFF_SHIFT, since, now)
-        staff.set_idle(me, staff.base[me])
-        try_joint()
-    elif not on and staff.idle[me]:
-        staff.clear_idle(me)
-        staff.phase[me] = (OFF_SHIFT, now, -1)

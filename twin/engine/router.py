@@ -1,11 +1,12 @@
 """The router: where a task goes next, and who is sent.
 
-Tasks are routed by their current colour. With `tiers`, yellow goes to the
-mediation office and red to the joint-response desk; otherwise (and always for
-green) to the grid workers of the issue's unit, as the dispatch policy says,
-volunteers first for eligible green cases. Follow-up visits go to the grid
-workers of their own unit, whatever the policy. A freed worker takes the most
-urgent waiting task of its queues (:meth:`Router.next_for`).
+A case (a category with neither a flow nor a dispute block) goes to the grid
+workers of the issue's unit, as the dispatch policy says, volunteers first for
+eligible green cases; its colour sets its place in the queue (red first). Work
+orders and disputes are received by their desks, whose visits (a department's
+report, a mediation session, a red dispute's lead and joining units, ...) are
+routed here by purpose to the staff of their own unit. A freed worker takes the
+most urgent waiting task of its queues (:meth:`Router.next_for`).
 """
 
 from __future__ import annotations
@@ -25,24 +26,20 @@ from twin.engine.views import FloatColumn, IntColumn
 from twin.vocab import (
     GRID_WORKER,
     HANDLER,
-    MEDIATOR,
     PATROL_FOUND,
-    RED,
     RESIDENT,
     VOLUNTEER,
-    YELLOW,
 )
 
 _INF = float("inf")
 REPORT_RANK = -1
 """Rank of a department's report to a whistle, and of a red dispute's lead responder:
 ahead of all its other work."""
-VISIT_ROUTE = ((GRID_WORKER, VISIT_RANK), (HANDLER, REPORT_RANK), (HANDLER, 2),
-               (GRID_WORKER, 2), (HANDLER, 1), (HANDLER, 1), (HANDLER, REPORT_RANK),
-               (HANDLER, 0), (HANDLER, VISIT_RANK))
-"""Per visit purpose (follow-up, report, repeat filing; a dispute's mediation by a grid
-worker, session in person or online, lead, joining unit, follow-up by its unit): who
-takes it, at what rank."""
+VISIT_ROUTE = ((HANDLER, REPORT_RANK), (HANDLER, 2), (GRID_WORKER, 2), (HANDLER, 1),
+               (HANDLER, 1), (HANDLER, REPORT_RANK), (HANDLER, 0), (HANDLER, VISIT_RANK))
+"""Per visit purpose (report, repeat filing; a dispute's mediation by a grid worker,
+session in person or online, lead, joining unit, follow-up by its unit): who takes it,
+at what rank."""
 
 
 class OrderPort(Protocol):
@@ -60,14 +57,6 @@ class OrderPort(Protocol):
 class Desks:
     """The other parts a routed task may go to, as callables."""
 
-    joint_queue: int
-    """Queue of red cases waiting for a joint response (-1: no tiers)."""
-    try_joint: Callable[[], None]
-    attempt_failed: Callable[[int], bool] | None
-    """The escalation watch's check of a finished attempt (None: escalation off)."""
-    watch_deadline: Callable[[int], None] | None
-    plan_visit: Callable[[int, int, int], None] | None
-    """The follow-up desk (None: no follow-up visits)."""
     orders: OrderPort | None = None
     """The order desk (None: no category has a flow)."""
     flowed: list[bool] | None = None
@@ -78,7 +67,7 @@ class Desks:
     """Per visit purpose: told when a visit of that purpose ends (None: nobody)."""
     receive: list[Callable[[int], None] | None] | None = None
     """Per category: the desk that receives its reports (the order desk, the dispute
-    desk), or None for a case routed by its colour."""
+    desk), or None for a case the router sends to grid workers."""
     flare_latent: Callable[[int], None] | None = None
     """The dispute desk: a latent dispute flared up before anyone found it."""
 
@@ -92,19 +81,16 @@ class Router:
     """Per staff member: takes the tasks waiting where it is first (with same place first)."""
 
     def __init__(self, env: simpy.Environment, book: CaseBook, staff: Staff, log: CaseLog,
-                 policy: DispatchPolicy, desks: Desks, mediation_unit: int,
-                 mediation_queue: int, visit_queues: list[int], issue_unit: IntColumn,
+                 policy: DispatchPolicy, desks: Desks, visit_queues: list[int],
+                 issue_unit: IntColumn,
                  issue_node: IntColumn, issue_category: IntColumn, eligible: list[bool],
-                 service: list[FloatColumn]) -> None:
+                 service: FloatColumn) -> None:
         self.env = env
         self.book = book
         self.staff = staff
         self.log = log
         self.policy = policy
         self.desks = desks
-        self.tiers = mediation_unit >= 0
-        self.med_unit = mediation_unit
-        self.med_queue = mediation_queue
         self.visit_q = visit_queues
         self.n = book.n
         self._unit = issue_unit
@@ -123,7 +109,6 @@ class Router:
         self._waiting = policy.waiting
         self._volunteers = [staff.idle_pool(u, VOLUNTEER) for u in units]
         self._best, self._between, self._booked = book.best, staff.between, log.booked
-        self._watch_deadline = desks.watch_deadline
         self._orders = desks.orders
         self._flowed = desks.flowed or [False] * len(eligible)
         self._receive = desks.receive or [None] * len(eligible)
@@ -140,8 +125,6 @@ class Router:
         if kind == VOLUNTEER:
             wishes = [self.desks.order_queues[unit]] if self.desks.order_queues else []
             return [policy.eligible_queue(unit), *wishes]
-        if kind == MEDIATOR:
-            return [self.med_queue]
         if kind == HANDLER:
             orders = self.desks.order_queues
             return [orders[unit], self.visit_q[unit]] if orders else [self.visit_q[unit]]
@@ -179,8 +162,6 @@ class Router:
             receive(issue)  # a work order follows its flow, a dispute its grade
             return
         self.route(issue)
-        if self._watch_deadline is not None:
-            self._watch_deadline(issue)
 
     def _deliver(self, issue: int) -> None:
         """A handed-over issue reaches its team after the delay: its desk receives it,
@@ -253,9 +234,9 @@ class Router:
     def route(self, task: int, rank: int = -1) -> None:
         """Send an idle staff member to ``task`` or put it in its queue.
 
-        A case goes by its colour (with tiers: yellow to mediation, red to the joint
-        desk, green to its grid). With ``rank`` given, the task goes to its grid's
-        workers at that rank whatever its colour: a work order's grid-worker step."""
+        A visit goes to the staff of its unit who take its purpose. A case goes to its
+        grid's workers at the rank of its colour (red first); with ``rank`` given, at
+        that rank whatever its colour: a work order's grid-worker step."""
         staff = self.staff
         if task >= self.n:
             v = task - self.n
@@ -268,16 +249,7 @@ class Router:
         issue = task
         node = self._node[issue]
         if rank < 0:
-            colour = self.book.colour[issue]
-            rank = 2 - colour
-            if self.tiers and colour == YELLOW:
-                worker, t = staff.nearest_in(staff.idle_pool(self.med_unit, MEDIATOR), node)
-                self._assign_or_wait(issue, worker, t, self.med_queue, rank)
-                return
-            if self.tiers and colour == RED:
-                self.book.push(issue, self.desks.joint_queue, 0)
-                self.desks.try_joint()
-                return
+            rank = 2 - self.book.colour[issue]
         # the grid's workers, as the policy says; volunteers first for an eligible green
         unit = self._unit[issue]
         eligible = self._eligible[self._cat[issue]] and rank == 2
@@ -342,7 +314,7 @@ class Router:
             return self.log.visits.service[task - self.n]
         if self._orders is not None and self._flowed[self._cat[task]]:
             return self._orders.service_of(task)
-        return self._service[self.book.colour[task]][task]
+        return self._service[task]
 
     def on_site(self, task: int) -> None:
         """The handler arrived."""
@@ -353,7 +325,8 @@ class Router:
         self.log.arrived(task, self.env.now)
 
     def finish(self, task: int) -> None:
-        """On-site work ended: the case is settled, or the attempt failed and it moves up."""
+        """On-site work ended: a case is settled; a visit or a work order's step is
+        handed to its desk."""
         now = self.env.now
         if task >= self.n:
             v = task - self.n
@@ -365,9 +338,4 @@ class Router:
         if self._orders is not None and self._flowed[self._cat[task]]:
             self._orders.finish(task)
             return
-        desks = self.desks
-        if desks.attempt_failed is not None and desks.attempt_failed(task):
-            return
         self.log.t_resolved[task] = now
-        if desks.plan_visit is not None and self.book.colour[task] >= YELLOW:
-            desks.plan_visit(task, self._unit[task], self._node[task])

@@ -87,8 +87,6 @@ class Staff:
         self.wake: list[simpy.Event | None] = [None] * n
         # What each staff member not idle is doing since when: (state, start, task).
         self.phase: list[tuple[int, float, int]] = [(OFF_SHIFT, 0.0, -1)] * n
-        # Responders of a joint response: when each reaches the scene (then stands by).
-        self.standby_from: list[float] = [float("inf")] * n
         self._idle = items(self.idle)
         self.on_shift_view = items(self.on_shift)  # item access for the worker loop
         self._a = items(self.leg_a)

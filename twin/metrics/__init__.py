@@ -8,7 +8,7 @@ import pandas as pd
 from twin.metrics.catalogue import CATALOGUE, Kpi, headline_kpis, is_share, kpi_spec
 from twin.metrics.core import issue_kpis, worker_kpis
 from twin.metrics.disputes import dispute_kpis
-from twin.metrics.governance import channel_kpis, colour_kpis, pool_kpis, visit_kpis
+from twin.metrics.governance import channel_kpis, colour_kpis, pool_kpis
 from twin.metrics.orders import order_kpis, step_times
 from twin.metrics.stats import DEFAULT_LEVEL, confidence_interval, summarise
 
@@ -35,7 +35,6 @@ def replication_kpis(
     warmup: float,
     horizon: float,
     deadlines: dict[str, float],
-    escalations: pd.DataFrame | None = None,
     visits: pd.DataFrame | None = None,
     orders: pd.DataFrame | None = None,
     steps: pd.DataFrame | None = None,
@@ -44,16 +43,14 @@ def replication_kpis(
     """Every KPI of one replication; each is described in :data:`CATALOGUE`.
 
     The work-order KPIs need ``orders`` (and ``steps``); there are none when the
-    order table is empty (no category has a flow)."""
+    order table is empty (no category has a flow). The dispute KPIs need ``disputes``
+    (and ``visits``, for the mediations)."""
     out = {**issue_kpis(issues, warmup, horizon, deadlines),
            **worker_kpis(activity, warmup, horizon)}
     if "escalations" in issues.columns:
         out.update(colour_kpis(issues, warmup, horizon, deadlines))
         out.update(channel_kpis(issues, warmup))
-    if escalations is not None:
-        out.update(pool_kpis(activity, escalations, warmup, horizon))
-    if visits is not None:
-        out.update(visit_kpis(visits, warmup))
+    out.update(pool_kpis(activity, warmup, horizon))
     out.update(order_kpis(orders, steps, activity, warmup, horizon))
     out.update(dispute_kpis(disputes, visits, warmup))
     return out

@@ -98,8 +98,6 @@ CATALOGUE: tuple[Kpi, ...] = (
     _k("patrol_share", "share", None, "Patrol share", "巡查时间占比",
        "grid workers' patrolling ÷ on-duty time"),
     _k("count[COLOUR]", "issues", None, "Issues", "问题数", "issues reported with that colour"),
-    _k("escalated_share[COLOUR]", "share", LOW, "Escalated share", "升级比例",
-       "of those, escalated at least once"),
     _k("resolution_p50[COLOUR]", "min", LOW, "Median resolution [min]", "办结时间中位数（分钟）",
        "median resolution time of the issues reported with that colour"),
     _k("resolution_p90[COLOUR]", "min", LOW, "P90 resolution [min]", "90%办结时间（分钟）",
@@ -133,16 +131,11 @@ CATALOGUE: tuple[Kpi, ...] = (
     _k("latent_unreported", "issues", LOW, "Latent hazards unreported", "未发现隐患数",
        "the same, never reported by the horizon"),
     _k("pool_utilisation[POOL]", "share", None, "Pool utilisation", "队伍利用率",
-       "busy (travel to tasks, on site, standby) ÷ on duty, per pool: `grid_worker`, "
-       "`volunteer`, `mediation`, each responder pool"),
+       "busy (travel to tasks, on site) ÷ on duty, per pool: `grid_worker`, `volunteer`, "
+       "each handling unit (the mediation office and the units of a red dispute's response "
+       "among them) and `centre`"),
     _k("pool_workload[POOL]", "hours/day", None, "Pool workload [h/day]", "队伍工作量（小时/天）",
        "busy staff-hours per day of the pool"),
-    _k("mediation_success", "share", HIGH, "Mediation success", "调解成功率",
-       "on-site attempts of the mediation office that settled the case (1 − failed ÷ attempts)"),
-    _k("follow_ups_done", "visits", None, "Follow-up visits done", "已回访数",
-       "follow-up visits due after the warm-up and done"),
-    _k("follow_up_delay_mean", "min", LOW, "Mean follow-up delay [min]", "平均回访延迟（分钟）",
-       "due → on site, for those visits"),
     # work orders (工单): categories with a flow; first requests received after the warm-up
     _k("orders_received", "orders", None, "Requests received", "受理诉求数",
        "first requests (not repeats) of categories with a flow received after the warm-up"),

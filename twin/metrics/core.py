@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from twin.vocab import GRID_WORKER, KINDS, OFF_SHIFT, ON_SITE, PATROL, STANDBY, STATES, TRAVEL
+from twin.vocab import GRID_WORKER, KINDS, OFF_SHIFT, ON_SITE, PATROL, STATES, TRAVEL
 
 
 def pct(values: np.ndarray, q: float) -> float:
@@ -83,7 +83,7 @@ def issue_kpis(
     }
 
 
-BUSY_STATES = (STATES[ON_SITE], STATES[STANDBY])
+BUSY_STATES = (STATES[ON_SITE],)
 
 
 def busy_and_duty(activity: pd.DataFrame, warmup: float, horizon: float

@@ -1,5 +1,5 @@
 """KPIs of the governance mechanisms: colours, the hotline's three rates,
-overdue cases, repeat complaints, mediation, patrols and sensors, staff pools.
+overdue cases, repeat complaints, patrols and sensors, staff pools.
 
 All pure functions of record tables; issues reported after the warm-up count.
 """
@@ -9,7 +9,6 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from twin.engine.triggers import ATTEMPT_FAILED
 from twin.metrics.core import (
     busy_and_duty,
     busy_share,
@@ -24,13 +23,9 @@ from twin.vocab import (
     COLOURS,
     GRID_WORKER,
     KINDS,
-    MEDIATOR,
     MINUTES_PER_DAY,
     MINUTES_PER_HOUR,
-    ON_SITE,
-    STATES,
     VOLUNTEER,
-    YELLOW,
 )
 
 # Satisfaction proxy weights: what a resident's verdict is assumed to lose.
@@ -54,7 +49,7 @@ def satisfaction(resolved: np.ndarray, late: np.ndarray, escalated: np.ndarray,
 
 def colour_kpis(issues: pd.DataFrame, warmup: float, horizon: float,
                 deadlines: dict[str, float]) -> dict[str, float]:
-    """Per colour at report: count, share escalated, resolution P50/P90, deadline compliance;
+    """Per colour at report: count, resolution P50/P90, deadline compliance;
     the three rates (response, resolution, satisfaction); overdue cases per grid;
     repeat complaints."""
     obs = observed(issues, warmup)
@@ -73,7 +68,6 @@ def colour_kpis(issues: pd.DataFrame, warmup: float, horizon: float,
         m = colour == c
         took = (res - rep)[m & resolved]
         out[f"count[{c}]"] = float(m.sum())
-        out[f"escalated_share[{c}]"] = float(escalated[m].mean()) if m.any() else float("nan")
         out[f"resolution_p50[{c}]"] = pct(took, 50)
         out[f"resolution_p90[{c}]"] = pct(took, 90)
         out[f"within_deadline[{c}]"] = float(met[m & due].mean()) if (m & due).any() else float(
@@ -109,10 +103,9 @@ def channel_kpis(issues: pd.DataFrame, warmup: float) -> dict[str, float]:
     return out
 
 
-def pool_kpis(activity: pd.DataFrame, escalations: pd.DataFrame, warmup: float,
-              horizon: float) -> dict[str, float]:
-    """Utilisation and workload (busy staff-hours per day) of every staff pool, and the
-    mediation success rate (attempts at the office that settled the case)."""
+def pool_kpis(activity: pd.DataFrame, warmup: float, horizon: float) -> dict[str, float]:
+    """Utilisation and workload (busy staff-hours per day) of every staff pool: the grid
+    workers, the volunteers, and each handling unit and the centre's desk."""
     length, busy, duty, _travel = busy_and_duty(activity, warmup, horizon)
     kind = activity["kind"].astype(str).to_numpy()
     unit = activity["unit"].astype(str).to_numpy()
@@ -123,22 +116,4 @@ def pool_kpis(activity: pd.DataFrame, escalations: pd.DataFrame, warmup: float,
         m = pool == name
         out[f"pool_utilisation[{name}]"] = busy_share(length, busy, duty, m)
         out[f"pool_workload[{name}]"] = float(length[busy & m].sum() / MINUTES_PER_HOUR / days)
-    mediator = (kind == KINDS[MEDIATOR]) & (activity["state"] == STATES[ON_SITE]).to_numpy() & ~(
-        activity["visit"].to_numpy())
-    t_end = activity["t_end"].to_numpy()
-    attempts = (mediator & (t_end >= warmup) & (t_end < horizon)).sum()
-    if attempts:
-        failed = ((escalations["cause"] == ATTEMPT_FAILED.cause)
-                  & (escalations["from_colour"] == COLOURS[YELLOW])
-                  & (escalations["t"] >= warmup)).sum()
-        out["mediation_success"] = 1.0 - float(failed) / float(attempts)
     return out
-
-
-def visit_kpis(visits: pd.DataFrame, warmup: float) -> dict[str, float]:
-    """Follow-up visits made after the warm-up and their delay after falling due (the
-    visit table's reports to whistles and repeat filings are work orders' steps)."""
-    follow_up = visits["purpose"] == "follow_up" if "purpose" in visits.columns else True
-    done = visits[(visits["t_due"] >= warmup) & visits["t_done"].notna() & follow_up]
-    late = (done["t_on_site"] - done["t_due"]).to_numpy()
-    return {"follow_ups_done": float(len(done)), "follow_up_delay_mean": mean(late)}

@@ -181,13 +181,15 @@ def report_plots(runs: Sequence[tuple[str, RunLike]], *, sweep: pd.DataFrame | N
         open_over_time(stacked, max(_times(r)[1] for _, r in runs), single[0, 0],
                        warmup=_times(runs[0][1])[0], lang=lang)
         plots.append(Plot("open_over_time", text("open_issues", lang), fig))
-    flows = [(n, r) for n, r in runs if "colour_closed" in r.issues.columns]
+    flows = [(n, r, d) for n, r in runs
+             if (d := getattr(r, "disputes", None)) is not None and len(d)]
     if flows:
         fig, axes = _panels(len(flows), (5.6, 3.4))
-        for (name, run), ax in zip(flows, axes, strict=True):
-            escalation_flow(run.issues, run.escalations, ax, warmup=_times(run)[0], lang=lang)
+        for (name, run, disputes), ax in zip(flows, axes, strict=True):
+            escalation_flow(run.issues, run.escalations, ax, disputes=disputes,
+                            warmup=_times(run)[0], lang=lang)
             ax.set_title(f"{name}: {ax.get_title()}")
-        plots.append(Plot("escalation_flow", text("colour_at_report", lang), fig))
+        plots.append(Plot("escalation_flow", text("grade_changes", lang), fig))
     ordered = [(name, run, steps) for name, run in runs
                if (steps := steps_of(run)) is not None]
     if ordered:

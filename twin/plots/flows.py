@@ -1,4 +1,4 @@
-"""Where cases end up: colour at report against colour at close (三色流转)."""
+"""Where disputes end up: their first grade against their grade at close (三色流转)."""
 
 from __future__ import annotations
 
@@ -11,11 +11,8 @@ from twin.engine.triggers import TRIGGERS
 from twin.plots.labels import COLOUR_HEX, apply_font, text
 from twin.vocab import COLOURS, YELLOW
 
-CAUSES: tuple[str, ...] = tuple(t.cause for t in TRIGGERS.values() if t.moves_up)
-"""Escalation causes shown under each bar: the triggers that move a case up, in
-registry order."""
-WHISTLES: tuple[str, ...] = tuple(t.cause for t in TRIGGERS.values() if t.on_red)
-"""Triggers counted apart as whistles (they fire on red cases, which stay red)."""
+CAUSES: tuple[str, ...] = tuple(t.cause for t in TRIGGERS.values() if not t.moves_down)
+"""Causes shown under each bar: the triggers that move a dispute up, in registry order."""
 DOWNS: tuple[str, ...] = tuple(t.cause for t in TRIGGERS.values() if t.moves_down)
 """Triggers that move a dispute down (settled, 降级销号), counted apart."""
 
@@ -24,25 +21,30 @@ def _number(value: float) -> str:
     return f"{value:,.0f}" if value >= 10 or float(value).is_integer() else f"{value:.1f}"
 
 
-def flow_counts(issues: pd.DataFrame, escalations: pd.DataFrame, warmup: float = 0.0
-                ) -> tuple[pd.DataFrame, pd.DataFrame, int]:
-    """Mean counts per replication of issues reported after ``warmup``.
+def flow_counts(issues: pd.DataFrame, escalations: pd.DataFrame, disputes: pd.DataFrame,
+                warmup: float = 0.0) -> tuple[pd.DataFrame, pd.DataFrame, int]:
+    """Mean counts per replication of the disputes made known after ``warmup``.
 
-    Returns ``(flows, causes, replications)``: ``flows`` has one row per colour
-    at report and one column per colour at close; ``causes`` one row per colour
-    at report and one column per escalation cause (``whistle`` included).
+    Returns ``(flows, causes, replications)``: ``flows`` has one row per first
+    grade (the issue's ``colour``) and one column per grade at close; ``causes``
+    one row per first grade and one column per cause of a grade change.
+    Issues that are not in ``disputes`` (work orders, cases) are left out.
     """
-    picked = issues[issues["t_reported"] >= warmup]
-    reps = int(picked["replication"].nunique()) if "replication" in picked.columns else 1
+    keys = ["replication", "issue_id"] if "replication" in issues.columns else ["issue_id"]
+    reps = int(issues["replication"].nunique()) if "replication" in issues.columns else 1
     reps = max(reps, 1)
+    if all(k in disputes.columns for k in keys):
+        issues = issues.merge(disputes[keys].drop_duplicates(), on=keys)
+    else:
+        issues = issues.iloc[:0]
+    picked = issues[issues["t_reported"] >= warmup]
     at_report = picked["colour"].astype(str)
     at_close = picked["colour_closed"].astype(str)
     colours = [c for c in COLOURS if c in set(at_report) | set(at_close)]
     colours += sorted((set(at_report) | set(at_close)) - set(colours))
     flows = (pd.crosstab(at_report, at_close).reindex(index=colours, columns=colours,
                                                       fill_value=0) / reps)
-    keys = ["replication", "issue_id"] if "replication" in picked.columns else ["issue_id"]
-    causes = pd.DataFrame(0.0, index=colours, columns=[*CAUSES, *WHISTLES, *DOWNS])
+    causes = pd.DataFrame(0.0, index=colours, columns=[*CAUSES, *DOWNS])
     if len(escalations) and all(k in escalations.columns for k in keys):
         joined = escalations[[*keys, "cause"]].merge(
             picked[[*keys, "colour"]].assign(colour=at_report.to_numpy()), on=keys)
@@ -53,13 +55,14 @@ def flow_counts(issues: pd.DataFrame, escalations: pd.DataFrame, warmup: float =
 
 
 def escalation_flow(issues: pd.DataFrame, escalations: pd.DataFrame, ax: Axes, *,
-                    warmup: float = 0.0, lang: str = "en") -> Axes:
-    """Stacked bars: for each colour at report (rows), how many cases closed in
-    each colour (segments), with the escalations out of that row by cause.
+                    disputes: pd.DataFrame, warmup: float = 0.0, lang: str = "en") -> Axes:
+    """Stacked bars: for each first grade of a dispute (rows), how many disputes
+    closed at each grade (segments), with the grade changes of that row by cause.
 
-    Counts are means per replication of issues reported after ``warmup`` [min].
-    A green row that is all green means no green case escalated; a yellow or
-    red segment in the green row is green cases that ended yellow or red.
+    Counts are means per replication of the disputes made known after ``warmup``
+    [min]. A settled dispute closes green (降级销号), so the green segments are
+    mostly settled disputes; a yellow or red segment is disputes open at the end,
+    or referred to court or arbitration, at that grade.
 
     Parameters
     ----------
@@ -67,11 +70,13 @@ def escalation_flow(issues: pd.DataFrame, escalations: pd.DataFrame, ax: Axes, *
         Issue records with ``colour``, ``colour_closed``, ``t_reported``,
         ``issue_id`` (and ``replication`` when several).
     escalations
-        Escalation records with ``issue_id``, ``cause`` (and ``replication``).
+        Grade changes with ``issue_id``, ``cause`` (and ``replication``).
     ax
         Axes to draw on.
+    disputes
+        The dispute table (``issue_id``, and ``replication``): whose issues to show.
     """
-    flows, causes, reps = flow_counts(issues, escalations, warmup)
+    flows, causes, reps = flow_counts(issues, escalations, disputes, warmup)
     rows = list(flows.index)
     y = np.arange(len(rows))
     totals = flows.sum(axis=1).to_numpy(float)
@@ -96,9 +101,6 @@ def escalation_flow(issues: pd.DataFrame, escalations: pd.DataFrame, ax: Axes, *
         note = f"↑ {_number(up)} {text('escalations', lang)}"
         if parts:
             note += colon + comma.join(parts)
-        whistles = float(causes.loc[row, list(WHISTLES)].sum())
-        if whistles > 0:
-            note += f"{semi}{_number(whistles)} {text('whistles', lang)}"
         down = float(causes.loc[row, list(DOWNS)].sum())
         if down > 0:
             note += f"{semi}↓ {_number(down)} " + comma.join(text("cause:" + c, lang)
@@ -107,13 +109,17 @@ def escalation_flow(issues: pd.DataFrame, escalations: pd.DataFrame, ax: Axes, *
     ax.set_yticks(y, [text(r, lang) for r in rows])
     ax.set_ylim(len(rows) - 0.35, -0.5)
     ax.set_xlim(0, widest * 1.12)
-    ax.set_ylabel(text("colour_at_report", lang))
-    ax.set_xlabel(text("issues_per_run", lang) + (f" (n={reps})" if reps > 1 else ""))
+    ax.set_ylabel(text("grade_first", lang))
+    ax.set_xlabel(text("disputes_per_run", lang) + (f" (n={reps})" if reps > 1 else ""))
+    if not rows:
+        ax.text(0.5, 0.5, text("no_data", lang), ha="center", va="center",
+                transform=ax.transAxes)
     handles = [Patch(color=COLOUR_HEX.get(c, "#888888"), label=text(c, lang))
                for c in flows.columns]
-    ax.legend(handles=handles, title=text("colour_at_close", lang), fontsize=8,
-              title_fontsize=8, loc="lower right")
-    ax.set_title(f"{text('colour_at_report', lang)} → {text('colour_at_close', lang)}")
+    if handles:
+        ax.legend(handles=handles, title=text("grade_at_close", lang), fontsize=8,
+                  title_fontsize=8, loc="lower right")
+    ax.set_title(f"{text('grade_first', lang)} → {text('grade_at_close', lang)}")
     ax.spines[["top", "right"]].set_visible(False)
     apply_font([ax], lang)
     return ax

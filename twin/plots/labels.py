@@ -1,7 +1,7 @@
 """Label translations (English, Chinese), colours and the bundled CJK font.
 
 KPI labels and whether a KPI is a share come from the KPI catalogue
-(:mod:`twin.metrics.catalogue`); escalation cause labels from the trigger
+(:mod:`twin.metrics.catalogue`); labels of the causes of grade changes from the trigger
 registry (:mod:`twin.engine.triggers`).
 
 Chinese labels need a CJK font. twin ships a subset of Noto Sans CJK SC
@@ -47,11 +47,11 @@ _TEXT: dict[str, tuple[str, str]] = {
     "band_5_95": ("5–95% over replications", "各次重复的5%–95%"),
     "scenario": ("Scenario", "方案"),
     "grid": ("Grid", "网格"),
-    "colour_at_report": ("Colour at report", "上报时颜色"),
-    "colour_at_close": ("colour at close", "办结时颜色"),
-    "issues_per_run": ("Issues per replication", "每次重复的问题数"),
-    "escalations": ("escalations", "次升级"),
-    "whistles": ("whistles", "次吹哨"),
+    "grade_first": ("First grade", "初始等级"),
+    "grade_at_close": ("grade at close", "结案时等级"),
+    "disputes_per_run": ("Disputes per replication", "每次重复的纠纷数"),
+    "grade_changes": ("Dispute grades", "纠纷等级变化"),
+    "escalations": ("raised", "次升级"),
     "deadline": ("deadline", "时限"),
     "warmup": ("warm-up", "预热期"),
     "ci95": ("95% CI", "95%置信区间"),
@@ -60,7 +60,7 @@ _TEXT: dict[str, tuple[str, str]] = {
     "green": ("green", "绿"),
     "yellow": ("yellow", "黄"),
     "red": ("red", "红"),
-    # escalation causes, from the trigger registry
+    # causes of dispute grade changes, from the trigger registry
     **{f"cause:{t.cause}": t.label for t in TRIGGERS.values()},
     # report headings
     "report_title": ("Community dispatch report", "社区事件调度报告"),
@@ -136,7 +136,7 @@ _SETTINGS: dict[str, tuple[str, str]] = {
 _KPI: dict[str, tuple[str, str]] = {**{k.name: k.label for k in CATALOGUE}, **_SETTINGS}
 """Every KPI label of the catalogue and the axis labels (the font must hold them all)."""
 _ARGUMENT = {"grid_worker": ("grid workers", "网格员"), "volunteer": ("volunteers", "志愿者"),
-             "mediation": ("mediation", "调解"), "resident": ("resident", "居民"),
+             "resident": ("resident", "居民"),
              "patrol": ("patrol", "巡查"), "sensor": ("sensor", "感知设备")}
 
 

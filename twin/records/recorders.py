@@ -164,8 +164,8 @@ class EventRecorder:
 
 
 class VisitRecorder:
-    """Visit tasks (follow-ups, whistle reports, repeat filings), numbered in order of
-    creation."""
+    """Visit tasks (a dispute's field work, whistle reports, repeat filings), numbered in
+    order of creation."""
 
     def __init__(self) -> None:
         self.issue: list[int] = []
@@ -183,8 +183,8 @@ class VisitRecorder:
         """How it ended (-1: done if ``t_done`` is stamped, else open)."""
 
     def create(self, issue: int, unit: int, node: int, t_due: float, service: float,
-               purpose: int = 0, attempt: int = 1) -> int:
-        """A new visit; returns its number."""
+               purpose: int, attempt: int = 1) -> int:
+        """A new visit of ``purpose`` (a code of PURPOSES); returns its number."""
         self.purpose.append(purpose)
         self.attempt.append(attempt)
         self.outcome.append(-1)

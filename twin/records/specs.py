@@ -4,10 +4,11 @@ The model writes only records; every KPI is computed later from these tables.
 Times are minutes since the start of the run (Monday 00:00).
 
 Tables: issues (one row per issue), activity (one row per interval of a staff
-member's time), escalations (one row per colour change or whistle), visits
-(one row per follow-up visit, whistle report or repeat filing), complaints (one
-row per repeat complaint), orders (one row per work-order request) and steps
-(one row per step of an order).
+member's time), escalations (one row per grade change of a dispute), visits
+(one row per piece of a dispute's field work, whistle report or repeat filing),
+complaints (one row per repeat complaint), orders (one row per work-order
+request), steps (one row per step of an order) and disputes (one row per
+dispute).
 Each table is a tuple of :class:`ColumnSpec` (name, dtype, unit, meaning) in
 :data:`TABLES`; the recorders' frames, :func:`parquet_schema` and the column
 reference in README.md ("Outputs", renewed by ``python -m twin.metrics.reference
@@ -32,7 +33,6 @@ from twin.vocab import (  # noqa: F401
     ON_SITE,
     PATROL,
     PURPOSES,
-    STANDBY,
     STATES,
     STEP_OUTCOMES,
     STEPS,
@@ -68,7 +68,8 @@ ISSUE_SPECS: tuple[ColumnSpec, ...] = (
     _("category", CAT, NONE, "issue category", "categories"),
     _("channel", CAT, NONE, "who reported it: `resident`, `patrol` or `sensor`", "channels"),
     _("colour", CAT, NONE, "severity at report: `green`, `yellow`, `red`", "colours"),
-    _("colour_closed", CAT, NONE, "colour at the end (after escalations)", "colours"),
+    _("colour_closed", CAT, NONE, "colour at the end (a dispute: its grade at the end, green "
+      "once settled)", "colours"),
     _("node", I64, NONE, "map node index of the issue"),
     _("latent", BOOL, NONE, "a latent hazard that a patrol could find before it was reported"),
     _("deadline", F64, MIN, "time allowed from report to resolution: its colour's deadline at "
@@ -76,57 +77,55 @@ ISSUE_SPECS: tuple[ColumnSpec, ...] = (
     _("t_occurred", F64, MIN, "the issue came to exist (= `t_reported` unless latent)"),
     _("t_reported", F64, MIN, "reported (empty: a latent hazard nobody found)"),
     _("t_dispatched", F64, MIN, "the first handler was assigned"),
-    _("t_on_site", F64, MIN, "the first handler arrived (for a joint response: when the last "
-      "responder arrived and the response started)"),
+    _("t_on_site", F64, MIN, "the first handler arrived"),
     _("t_resolved", F64, MIN, "settled (empty if still open at the horizon)"),
     _("worker", I64, NONE, "id of the last staff member who handled it (−1 if none)"),
-    _("handler", CAT, NONE, "kind of that staff member: `grid_worker`, `volunteer`, `mediator`, "
-      "`responder`, `none`", "handlers"),
+    _("handler", CAT, NONE, "kind of that staff member: `grid_worker`, `volunteer`, `handler` (a "
+      "handling unit's or the centre's staff), `none`", "handlers"),
     _("borrowed", BOOL, NONE, "the last handler was a grid worker of another unit"),
-    _("travel", F64, MIN, "travel time of the first handler (for a joint response, the last to "
-      "arrive)"),
-    _("escalations", I64, NONE, "number of colour changes"),
+    _("travel", F64, MIN, "travel time of the first handler"),
+    _("escalations", I64, NONE, "number of colour changes (a dispute's grade changes)"),
     _("repeat_complaints", I64, NONE, "repeat complaints while it was open"),
 )
 """The issue table (``issues.parquet``): one row per issue."""
 ACTIVITY_SPECS: tuple[ColumnSpec, ...] = (
     _("worker", I64, NONE, "staff id"),
-    _("kind", CAT, NONE, "`grid_worker`, `volunteer`, `mediator` or `responder`", "kinds"),
-    _("unit", CAT, NONE, "the staff member's unit: a grid (or `team/grid`), `mediation`, or a "
-      "responder pool", "units"),
-    _("state", CAT, NONE, "`travel`, `on_site`, `idle`, `off_shift`, `patrol`, `standby` (at a "
-      "joint response, waiting for the other responders)", "states"),
+    _("kind", CAT, NONE, "`grid_worker`, `volunteer` or `handler` (a handling unit's or the "
+      "centre's staff)", "kinds"),
+    _("unit", CAT, NONE, "the staff member's unit: a grid (or `team/grid`), a handling unit (or "
+      "`unit/grid`), or `centre`", "units"),
+    _("state", CAT, NONE, "`travel`, `on_site`, `idle`, `off_shift` or `patrol`", "states"),
     _("t_start", F64, MIN, "start of the interval"),
     _("t_end", F64, MIN, "end of the interval"),
     _("issue_id", I64, NONE, "issue travelled to or handled; −1 for idle, off shift, patrol and "
       "the walk back to base"),
-    _("visit", BOOL, NONE, "the interval belongs to a follow-up visit of `issue_id`"),
+    _("visit", BOOL, NONE, "the interval belongs to a visit about `issue_id` (a dispute's "
+      "field work, a report to a whistle, a repeat filing), not to the issue's own handling"),
 )
 """The activity table (``activity.parquet``): one row per interval of a staff member's time."""
 ESCALATION_SPECS: tuple[ColumnSpec, ...] = (
-    _("issue_id", I64, NONE, "the case"),
+    _("issue_id", I64, NONE, "the dispute"),
     _("t", F64, MIN, "when"),
-    _("from_colour", CAT, NONE, "colour before", "colours"),
-    _("to_colour", CAT, NONE, "colour after (equal to `from_colour` for a whistle)", "colours"),
-    _("cause", CAT, NONE, "`deadline`, `failed`, `grew`, `whistle`, `settled` (a dispute graded "
-      "down, 降级销号) or `reopened`", "causes"),
+    _("from_colour", CAT, NONE, "grade before", "colours"),
+    _("to_colour", CAT, NONE, "grade after", "colours"),
+    _("cause", CAT, NONE, "`failed` (a mediation failed), `grew` (it flared up), `settled` "
+      "(graded down, 降级销号) or `reopened` (a follow-up found it flared again)", "causes"),
 )
-"""The escalation table (``escalations.parquet``): one row per colour change or whistle."""
+"""The escalation table (``escalations.parquet``): one row per grade change of a dispute."""
 VISIT_SPECS: tuple[ColumnSpec, ...] = (
     _("visit_id", I64, NONE, "visit number within the replication"),
-    _("issue_id", I64, NONE, "the case visited"),
-    _("unit", CAT, NONE, "unit whose grid workers make the visit", "units"),
+    _("issue_id", I64, NONE, "the issue visited"),
+    _("unit", CAT, NONE, "unit whose staff make the visit", "units"),
     _("node", I64, NONE, "map node index"),
     _("t_due", F64, MIN, "the visit becomes due"),
     _("t_dispatched", F64, MIN, "a worker was assigned"),
     _("t_on_site", F64, MIN, "the worker arrived"),
     _("t_done", F64, MIN, "the visit ended"),
     _("worker", I64, NONE, "the worker"),
-    _("purpose", CAT, NONE, "`follow_up` (a grid worker's visit after a yellow or red case), "
-      "`report` (a department summoned by a whistle, 报到), `repeat` (the centre filing a "
-      "repeat request); for disputes `mediate` (a grid worker, green), `session` or "
-      "`online_session` (the mediation office, yellow), `lead` or `join` (a red response) and "
-      "`dispute_follow_up` (by the unit that settled it)", "purposes"),
+    _("purpose", CAT, NONE, "`report` (a department summoned by a whistle, 报到), `repeat` (the "
+      "centre filing a repeat request); for disputes `mediate` (a grid worker, green), "
+      "`session` or `online_session` (the mediation office, yellow), `lead` or `join` (a red "
+      "response) and `dispute_follow_up` (by the unit that settled it)", "purposes"),
     _("attempt", I64, NONE, "session number of a mediation session (1 first); 1 otherwise"),
     _("outcome", CAT, NONE, "`done`, `open` (unfinished at the end), `withdrawn` (called off "
       "before anyone set off); for disputes also `settled`, `failed`, `continued` (another "

@@ -187,8 +187,7 @@ class DisputesSpec(Strict):
                 *((("red", "join", i), name) for i, name in enumerate(self.red.join))]
 
 
-NOT_FOR_DISPUTES = ("service", "service_by_colour", "failure", "growth_per_hour",
-                    "joint_pools", "volunteer_eligible", "flow")
+NOT_FOR_DISPUTES = ("service", "volunteer_eligible", "flow")
 """Category keys that do not apply to a dispute (its `dispute` block says how it goes)."""
 
 

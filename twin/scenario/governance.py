@@ -1,10 +1,10 @@
 """Scenario sections for the governance mechanisms planners compare.
 
-Tiers (三色预警 handled by different bodies), escalation (吹哨), follow-up
-visits (回访), repeat complaints (重复投诉), patrols (巡查), latent hazards and
-sensors (智能感知), volunteers (志愿者) and specialised teams (专业网格) that
-can be merged into comprehensive grids (全科网格). Every duration is in minutes,
-every rate per hour.
+Repeat complaints (重复投诉), patrols (巡查), latent hazards and sensors
+(智能感知), volunteers (志愿者) and specialised teams (专业网格) that can be
+merged into comprehensive grids (全科网格). Disputes under three-colour warning
+(三色预警) have a module of their own (:mod:`twin.scenario.disputes`). Every
+duration is in minutes, every rate per hour.
 """
 
 from __future__ import annotations
@@ -14,70 +14,9 @@ from typing import Any
 from pydantic import Field
 
 from twin.scenario import limits as lim
-from twin.scenario.base import Found, Strict, unique_name_problems
+from twin.scenario.base import Found, Strict
 from twin.scenario.service import Fixed, ServiceSpec
 from twin.scenario.shifts import Shift
-
-
-class MediationSpec(Strict):
-    """The community mediation office (社区调解工作室): handles yellow cases."""
-
-    staff: int = Field(default=2, ge=0, le=lim.MAX_POOL_STAFF)
-    """Mediators in the office."""
-    node: str | int | None = None
-    """Map node of the office (a node id); default the node nearest the map's centre."""
-    shifts: list[Shift] = Field(default_factory=list)
-    """Shifts handed out in turn to the mediators; empty means round the clock."""
-    travel: bool = True
-    """True: a mediator goes to the case; false: the parties come to the office
-    (no travel time)."""
-
-
-class ResponderPool(Strict):
-    """One department of a joint response, e.g. the police station (派出所)."""
-
-    name: str = Field(min_length=1)
-    """Pool name, unique among the pools (e.g. `police`, `judicial`)."""
-    staff: int = Field(default=2, ge=0, le=lim.MAX_POOL_STAFF)
-    """Responders in the pool."""
-    node: str | int | None = None
-    """Map node of the department (a node id); default the node nearest the map's centre."""
-    shifts: list[Shift] = Field(default_factory=list)
-    """Shifts handed out in turn to the responders; empty means round the clock."""
-
-
-def _default_pools() -> list[ResponderPool]:
-    return [ResponderPool(name="police", staff=2), ResponderPool(name="judicial", staff=1)]
-
-
-class JointSpec(Strict):
-    """The joint response to red cases: one responder from every pool, at once."""
-
-    pools: list[ResponderPool] = Field(default_factory=_default_pools, min_length=1)
-    """Departments that must all send one responder (police station 派出所,
-    judicial office 司法所, ...)."""
-
-    def _check_unique(self, raw: dict[str, Any]) -> Found:
-        yield from unique_name_problems(raw, "pools", "pool")
-
-
-class TiersSpec(Strict):
-    """Who handles each colour: green the grid workers, yellow the mediation
-    office, red a joint response. Without `tiers`, grid workers handle every colour."""
-
-    mediation: MediationSpec = Field(default_factory=MediationSpec)
-    """The mediation office, for yellow cases."""
-    joint: JointSpec = Field(default_factory=JointSpec)
-    """The joint response, for red cases."""
-
-
-class FollowUpSpec(Strict):
-    """Follow-up visits (回访) by a grid worker after a yellow or red case is resolved."""
-
-    delay_days: float = Field(default=3.0, ge=0, le=lim.MAX_HORIZON_DAYS)
-    """Days after resolution when the visit becomes due [days]."""
-    service: ServiceSpec = Field(default_factory=lambda: Fixed(distribution="fixed", value=20.0))
-    """Time spent on a visit [min]."""
 
 
 class RepeatComplaintSpec(Strict):
@@ -94,17 +33,6 @@ class RepeatComplaintSpec(Strict):
     rate_at_deadline: float = Field(default=0.0, ge=0, le=lim.MAX_RATE_PER_HOUR)
     """Repeats per hour from a case open for exactly its deadline (a work order: its
     limit) [1/h]."""
-
-
-class EscalationSpec(Strict):
-    """The escalation state machine (吹哨): colours only move up, green -> yellow -> red."""
-
-    enabled: bool = False
-    """True: cases move up a colour when a deadline passes, an on-site attempt
-    fails or a dispute grows; false: colours stay as reported."""
-    on_deadline: bool = True
-    """A case still waiting when its colour's deadline passes moves up a colour
-    (a red case is recorded as a whistle to the departments, 吹哨)."""
 
 
 class PatrolSpec(Strict):

@@ -15,7 +15,7 @@ MAX_REPLICATIONS = 10_000
 MAX_WORKERS_PER_GRID = 1_000
 """Most grid workers in one grid (also the most in one team's grid)."""
 MAX_POOL_STAFF = 100_000
-"""Most staff in one pool (mediators, responders, volunteers, a unit's workers)."""
+"""Most staff in one pool (a handling unit, the centre's desk, volunteers, a unit's workers)."""
 MAX_MAP_NODES = 250_000
 """Most nodes in a map (a lattice's rows x columns, or a map file's nodes)."""
 MAX_GRIDS = 20_000

@@ -1,7 +1,8 @@
 """Plain-language messages for pydantic's validation errors.
 
 Each message says what is wrong and what is allowed: the bounds of a number,
-the choices of a fixed set, the keys a section accepts (with a did-you-mean).
+the choices of a fixed set, the keys a section accepts (with a did-you-mean),
+and for a key twin no longer has, what replaced it.
 """
 
 from __future__ import annotations
@@ -16,6 +17,44 @@ from twin.scenario.schema import Scenario
 
 Key = str | int
 Path_ = tuple[Key, ...]
+
+_DISPUTES = "docs/disputes.md"
+REMOVED_KEYS: dict[tuple[str, ...], str] = {
+    ("tiers",): (
+        "disputes are graded and handled through a category's `dispute` block and the "
+        f"`disputes` section ({_DISPUTES}); the mediation office and the units of a red "
+        "response are handling units in `work_orders.units`"),
+    ("escalation",): (
+        "a dispute's grade moves up and down through its `dispute` block (`settles`, "
+        f"`flare_per_day`) and the `disputes` section ({_DISPUTES}); overdue work orders "
+        "are chased, supervised and whistled under `work_orders.overdue` and "
+        "`work_orders.whistle`"),
+    ("follow_up",): (
+        "a settled dispute is followed up by the unit that settled it, under "
+        f"`disputes.follow_up` ({_DISPUTES}); work orders are called back under "
+        "`work_orders.callback`"),
+    ("demand", "categories", "*", "service_by_colour"): (
+        "a dispute's times are in its `dispute` block (`mediate`) and the `disputes` section "
+        f"(sessions, the red lead and joining units) ({_DISPUTES}); any other category has "
+        "one `service`"),
+    ("demand", "categories", "*", "failure"): (
+        "a dispute's mediations settle with `dispute.settles` (green) and the session odds "
+        f"of `disputes.mediation` (yellow) ({_DISPUTES}); a work order's flow has `fixed`"),
+    ("demand", "categories", "*", "growth_per_hour"): (
+        f"a waiting or unfound dispute flares up with `dispute.flare_per_day` ({_DISPUTES})"),
+    ("demand", "categories", "*", "joint_pools"): (
+        "a red dispute's response is `disputes.red.lead` with the units of "
+        f"`disputes.red.join`, each coming when it has someone free ({_DISPUTES})"),
+}
+"""Keys of older scenario files that twin no longer has, and what replaced each (a list
+index in the key is ``*``)."""
+
+
+def removed_key(path: Path_) -> str | None:
+    """What replaced a removed key at ``path``, or None if it was never a key."""
+    pattern = tuple("*" if isinstance(p, int) else p for p in path)
+    replaced = REMOVED_KEYS.get(pattern)
+    return f"`{path[-1]}` was removed: {replaced}" if replaced else None
 
 
 def data_path(loc: tuple[Any, ...], data: Any) -> Path_:
@@ -44,6 +83,9 @@ def message_for(err: Any, path: Path_, data: Any) -> str:
     ctx = err.get("ctx") or {}
     got = err.get("input")
     if kind == "extra_forbidden":
+        removed = removed_key(path)
+        if removed is not None:
+            return removed
         allowed = _allowed_keys(path[:-1], data)
         hint = difflib.get_close_matches(str(path[-1]), allowed, n=1)
         did = f"did you mean '{hint[0]}'? " if hint else ""

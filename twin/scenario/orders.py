@@ -257,7 +257,7 @@ class WorkOrdersSpec(Strict):
 
     def _check_unit_names(self, raw: dict[str, Any]) -> Found:
         for i, unit in enumerate(self.units):
-            if unit.name in (GRID_WORKER_UNIT, VOLUNTEER_UNIT, CENTRE_UNIT, "mediation"):
+            if unit.name in (GRID_WORKER_UNIT, VOLUNTEER_UNIT, CENTRE_UNIT):
                 yield ("units", i, "name"), (
                     f"{unit.name!r} is reserved; choose another unit name")
 
@@ -306,8 +306,7 @@ def flow_problems(categories: Sequence[Any], work_orders: WorkOrdersSpec | None,
                 f"a wrong assignment needs another handling unit to go to; units: {listed}")
         elif flow.wrong_assignment > 0 and not any(s.step == "handle" for s in steps):
             yield (*where, "wrong_assignment"), "needs a handle step to assign"
-        for key in ("volunteer_eligible", "failure", "service_by_colour", "growth_per_hour"):
-            if key in cat.model_fields_set and getattr(cat, key):
-                yield ("demand", "categories", k, key), (
-                    "does not apply to a category with a flow (its orders follow their "
-                    "steps; the flow's `fixed` and `verify_detects` say how attempts fail)")
+        if "volunteer_eligible" in cat.model_fields_set and cat.volunteer_eligible:
+            yield ("demand", "categories", k, "volunteer_eligible"), (
+                "does not apply to a category with a flow (its orders follow their steps; "
+                "volunteers serve small requests, a `wish` flow)")

@@ -30,8 +30,8 @@ class DispatchSpec(Strict):
 
 
 class Deadlines(Strict):
-    """Time allowed per colour [min]: from report to resolution, and, with
-    escalation, the time a case may wait in a colour before it moves up."""
+    """Time allowed per colour [min]: from report to resolution (a dispute: by its grade
+    at report; a work order has its flow's limit instead), for deadline compliance."""
 
     response: float = Field(default=60.0, gt=0, le=lim.MAX_MINUTES)
     """Time allowed from report to a responder on site, for the response rate [min]."""

@@ -26,14 +26,11 @@ from twin.scenario.community import LatticeMap as LatticeMap
 from twin.scenario.community import MapSpec, partition_names
 from twin.scenario.disputes import DisputeSpec, DisputesSpec, dispute_problems
 from twin.scenario.governance import (
-    EscalationSpec,
-    FollowUpSpec,
     GridWorkSpec,
     LatentSpec,
     PatrolSpec,
     RepeatComplaintSpec,
     TeamSpec,
-    TiersSpec,
     VolunteerSpec,
 )
 from twin.scenario.orders import (
@@ -74,34 +71,23 @@ class Category(Strict):
     """7 relative multipliers, Monday to Sunday; overrides `demand.day_of_week`."""
     colours: dict[str, float] = Field(default_factory=lambda: {"green": 1.0})
     """Severity mix at report: shares of green, yellow and red summing to 1. For a
-    dispute, its grade at intake (研判, 三色预警); otherwise a queue priority."""
+    dispute, its grade at intake (研判, 三色预警); otherwise only a queue priority
+    (red first), never who handles it."""
     channels: dict[str, float] | None = None
     """How issues enter: shares of resident (incl. 12345 hotline), patrol and sensor,
     sum 1; absent: all resident (latent categories: who finds it first)."""
     service: ServiceSpec | None = None
     """On-site handling time distribution [min]; required unless the category has
     a `flow` (whose steps have their own times)."""
-    service_by_colour: dict[str, ServiceSpec] = Field(default_factory=dict)
-    """On-site time when handled at another colour's tier, keyed by colour
-    (e.g. `yellow:` for the mediation office); default `service`."""
-    failure: dict[str, float] = Field(default_factory=dict)
-    """Probability that an on-site attempt at this colour fails and the case
-    moves up, keyed green / yellow (a red joint response always concludes)."""
-    growth_per_hour: float = Field(default=0.0, ge=0, le=lim.MAX_RATE_PER_HOUR)
-    """Hazard per hour of waiting that the case moves up a colour (矛盾升级),
-    e.g. 0.02 for neighbour disputes [1/h]."""
     latent: LatentSpec | None = None
     """Issues exist before anyone reports them; residents report after a delay,
     sensors at once, patrols when they pass (replaces `channels`)."""
     volunteer_eligible: bool = False
     """Green cases of this category may be served by a volunteer."""
-    joint_pools: list[str] = Field(default_factory=list)
-    """Responder pools a red case of this category needs at once (names from
-    `tiers.joint.pools`); empty: every pool."""
     flow: FlowSpec | None = None
     """Handle this category as a work order (工单) through these steps: a default
     flow by name (e.g. `compound_repair`) or a mapping (see `FlowSpec`); absent:
-    a case routed by its colour."""
+    a case a grid worker handles in one visit (unless it is a dispute)."""
     dispute: DisputeSpec | None = None
     """Handle this category as a dispute (矛盾纠纷) graded by three colours: green
     mediated by the grid worker, yellow by the mediation office's sessions, red by a
@@ -130,18 +116,6 @@ class Category(Strict):
 
     def _check_colours(self, raw: dict[str, Any]) -> Found:
         yield from share_problems(self.colours, COLOURS, "colours", "colour")
-
-    def _check_by_colour(self, raw: dict[str, Any]) -> Found:
-        for colour in self.service_by_colour:
-            if colour not in COLOURS:
-                yield ("service_by_colour", colour), (
-                    f"unknown colour; allowed: {', '.join(COLOURS)}")
-        for colour, p in self.failure.items():
-            if colour not in ("green", "yellow"):
-                yield ("failure", colour), (
-                    "unknown colour; allowed: green, yellow (a red response always concludes)")
-            elif not 0.0 <= p <= 1.0:
-                yield ("failure", colour), f"must be a probability from 0 to 1 (got {p:g})"
 
     def _check_latent_channels(self, raw: dict[str, Any]) -> Found:
         if self.latent is not None and self.channels is not None:
@@ -231,13 +205,6 @@ class Scenario(Strict):
     """Resolution deadlines per colour."""
     run: RunSpec = Field(default_factory=RunSpec)
     """Run length, replications and seed."""
-    tiers: TiersSpec | None = None
-    """Mediation office for yellow and joint response for red; absent: grid
-    workers handle every colour."""
-    escalation: EscalationSpec = Field(default_factory=EscalationSpec)
-    """Escalation of cases from colour to colour."""
-    follow_up: FollowUpSpec | None = None
-    """Follow-up visits after yellow and red cases; absent: none."""
     repeat_complaints: RepeatComplaintSpec = Field(default_factory=RepeatComplaintSpec)
     """Repeat complaints from slow cases."""
     patrols: PatrolSpec = Field(default_factory=PatrolSpec)
@@ -271,23 +238,6 @@ class Scenario(Strict):
     def _check_flows(self, raw: dict[str, Any]) -> Found:
         yield from flow_problems(self.demand.categories, self.work_orders,
                                  self.volunteers is not None)
-
-    def _check_joint_pools(self, raw: dict[str, Any]) -> Found:
-        # Pool names come from the raw file, so they are checked even when tiers has mistakes.
-        tiers = _get(raw, "tiers")
-        pools = [p.get("name") for p in _get(tiers, "joint", "pools") or []
-                 if isinstance(p, dict)]
-        if tiers is not None and _get(tiers, "joint", "pools") is None:
-            pools = ["police", "judicial"]  # the default pools
-        for k, cat in enumerate(self.demand.categories):
-            for i, name in enumerate(cat.joint_pools):
-                if tiers is None:
-                    yield ("demand", "categories", k, "joint_pools"), (
-                        "needs tiers (a joint response) in the scenario")
-                    break
-                if name not in pools:
-                    yield ("demand", "categories", k, "joint_pools", i), (
-                        f"no such pool {name!r}; pools: {', '.join(map(str, pools))}")
 
     def _check_team_names(self, raw: dict[str, Any]) -> Found:
         yield from unique_name_problems(raw, "teams", "team")

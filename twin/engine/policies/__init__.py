@@ -4,8 +4,9 @@ reads, and what happens while a case waits.
 A policy is a class chosen by name from the registry
 :data:`twin.scenario.registry.DISPATCH_POLICIES` (which also gives the schema
 its allowed names). It talks to the rest of the engine only through the ports
-of :class:`PolicyPorts`. It governs grid workers' cases; follow-up visits,
-the mediation office and the joint response are routed by the router.
+of :class:`PolicyPorts`. It governs grid workers' cases and work-order steps;
+visits (a dispute's field work, reports to whistles) go to their own unit's
+staff, routed by the router.
 """
 
 from __future__ import annotations

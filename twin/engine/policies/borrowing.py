@@ -2,8 +2,8 @@
 
 ``own_grid_then_nearest`` borrows from any grid of the team;
 ``own_grid_then_neighbours`` (邻格支援) only from grids that share a boundary
-with the case's grid. Borrowing counts from the report: a case re-routed by an
-escalation after ``borrow_after`` minutes is open to the others at once.
+with the case's grid. Borrowing counts from when the task started waiting: a
+case's report, a work-order step's readiness.
 """
 
 from __future__ import annotations
