@@ -20,7 +20,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from twin.demand import sample_service
-from twin.engine.book import CaseBook
+from twin.engine.book import BIG, CaseBook
 from twin.engine.views import IntColumn
 from twin.rng import Streams
 from twin.scenario.governance import HandOffSpec
@@ -64,13 +64,13 @@ def waiting_at(book: CaseBook, queues: list[int], node: int,
     """The most urgent task waiting at ``node`` in ``queues``, taken off them (-1 if
     none). Heaps keep stale entries (lazy deletion): only current keys count."""
     best = -1
-    heaps, valid, task_of = book.heaps, book.valid, book.task_of
+    heaps, valid, seq_task = book.heaps, book.valid, book.seq_task
     for q in queues:
         for key in heaps[q]:
-            if (best < 0 or key < best) and valid(key) and node_of(task_of(key)) == node:
+            if (best < 0 or key < best) and valid(key) and node_of(seq_task[key % BIG]) == node:
                 best = key
     if best < 0:
         return -1
-    task = task_of(best)
+    task = seq_task[best % BIG]
     book.take(task)
     return task

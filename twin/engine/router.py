@@ -174,8 +174,6 @@ class Router:
             receive(issue)  # a work order follows its flow, a dispute its grade
             return
         self.route(issue)
-        if self._watch_deadline is not None:
-            self._watch_deadline(issue)
 
     def found(self, issue: int) -> None:
         """A grid worker's daily report found a latent dispute."""
