@@ -198,8 +198,13 @@ def test_time_to_flare_up_is_exponential_with_the_configured_rate(tmp_path: Path
     per_day = 2.0
     s = _scenario(tmp_path / "flare.json", {"green": 1.0}, rate=0.2,
                   dispute={"flare_per_day": per_day}, days=20.0)
-    s = twin.apply_overrides(s, {"workforce.per_grid": 0, **{
-        f"work_orders.units.{u}.staff": 0 for u in range(3)}})
+    # A scenario file may not leave the units of its disputes without staff (they
+    # would wait for ever); the model itself runs it, so build it past validation.
+    assert s.work_orders is not None
+    s = s.model_copy(update={
+        "workforce": s.workforce.model_copy(update={"per_grid": 0}),
+        "work_orders": s.work_orders.model_copy(update={
+            "units": [u.model_copy(update={"staff": 0}) for u in s.work_orders.units]})})
     mean = MINUTES_PER_DAY / per_day
     cutoff = s.run.horizon_days * MINUTES_PER_DAY - 20 * mean  # P(later than this) = e^-20
     means, pooled = [], []
@@ -236,8 +241,6 @@ def test_time_to_flare_up_is_exponential_with_the_configured_rate(tmp_path: Path
      "disputes.mediation.in_person.fail.0", "succeed + fail of session 1 is 1.2; at most 1"),
     ({"disputes": {"red": {"lead": "police", "join": ["police"]}}},
      "disputes.red.join.0", "'police' is the lead; a unit joins once"),
-    ({"workforce": {"per_grid": 0}}, "demand.categories.0.colours.green",
-     "green disputes are mediated by grid workers, and this category has none"),
     ({"disputes": {"red": {"lead": "police", "join": []}, "daily_report": {}}},
      "disputes.daily_report", "finds latent disputes, but no dispute category is `latent`"),
 ])
@@ -257,15 +260,9 @@ def test_scenario_mistakes_are_located(tmp_path: Path, change: dict[str, Any], w
     assert where in text and says in text, text
 
 
-def test_a_unit_without_staff_and_a_section_without_disputes_are_mistakes(
-        tmp_path: Path) -> None:
+def test_a_section_without_disputes_is_a_mistake(tmp_path: Path) -> None:
     _scenario(tmp_path / "ok.json", {"green": 1.0})
     data = json.loads((tmp_path / "ok.json").read_text(encoding="utf-8"))
-    data["work_orders"]["units"][1]["staff"] = 0
-    (tmp_path / "bad.json").write_text(json.dumps(data), encoding="utf-8")
-    with pytest.raises(ScenarioError, match=r"disputes\.red\.lead: unit 'police' has no staff"):
-        twin.load_scenario(tmp_path / "bad.json")
-    data["work_orders"]["units"][1]["staff"] = 1
     data["demand"]["categories"][0].pop("dispute")
     data["demand"]["categories"][0]["service"] = {"distribution": "fixed", "value": 5}
     (tmp_path / "bad.json").write_text(json.dumps(data), encoding="utf-8")

@@ -13,7 +13,7 @@ unless the key says days.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from pydantic import Field
@@ -192,18 +192,14 @@ NOT_FOR_DISPUTES = ("service", "volunteer_eligible", "flow")
 
 
 def dispute_problems(categories: Sequence[Any], disputes: DisputesSpec | None,
-                     staff_of: dict[str, int] | None,
-                     grid_workers: Callable[[str], bool]) -> Found:
+                     staff_of: dict[str, int] | None) -> Found:
     """Problems of dispute categories that need the rest of the scenario: the
-    `disputes` section, the units it names and their staff, grid workers for green
-    disputes, keys that do not apply. ``staff_of`` gives each handling unit's staff
-    (None: no work_orders); ``grid_workers`` whether a category has grid workers."""
+    `disputes` section, the units it names, daily reports with something to find, keys
+    that do not apply. ``staff_of`` gives each handling unit's staff (None: no
+    work_orders). A unit without staff is allowed: its visits wait (a what-if of a
+    unit that never comes; a red dispute then settles only if the lead settles it
+    alone), as do green disputes in a grid without grid workers."""
     graded = [k for k, c in enumerate(categories) if c.dispute is not None]
-    for k in graded:
-        cat = categories[k]
-        if cat.colours.get("green", 0.0) > 0 and not grid_workers(cat.name):
-            yield ("demand", "categories", k, "colours", "green"), (
-                "green disputes are mediated by grid workers, and this category has none")
     for k in graded:
         cat = categories[k]
         for key in NOT_FOR_DISPUTES:
@@ -225,9 +221,6 @@ def dispute_problems(categories: Sequence[Any], disputes: DisputesSpec | None,
     for loc, name in disputes.units():
         if name not in staff_of:
             yield ("disputes", *loc), f"no handling unit {name!r}; units: {listed}"
-        elif not staff_of[name]:
-            yield ("disputes", *loc), (
-                f"unit {name!r} has no staff (staff: 0): its disputes would wait for ever")
     if disputes.daily_report is not None and not any(categories[k].latent for k in graded):
         yield ("disputes", "daily_report"), (
             "finds latent disputes, but no dispute category is `latent`")

@@ -225,15 +225,7 @@ class Scenario(Strict):
 
     def _check_disputes(self, raw: dict[str, Any]) -> Found:
         staff = {u.name: u.staff for u in self.work_orders.units} if self.work_orders else None
-        yield from dispute_problems(self.demand.categories, self.disputes, staff,
-                                    self._has_grid_workers)
-
-    def _has_grid_workers(self, category: str) -> bool:
-        """Whether a category's grids have grid workers (its team's, with teams)."""
-        if self.teams:
-            return any(t.per_grid > 0 for t in self.teams if category in t.categories)
-        w = self.workforce
-        return w.per_grid > 0 or any((g.workers or 0) > 0 for g in w.grids.values())
+        yield from dispute_problems(self.demand.categories, self.disputes, staff)
 
     def _check_flows(self, raw: dict[str, Any]) -> Found:
         yield from flow_problems(self.demand.categories, self.work_orders,
