@@ -260,16 +260,6 @@ def test_scenario_mistakes_are_located(tmp_path: Path, change: dict[str, Any], w
     assert where in text and says in text, text
 
 
-def test_a_section_without_disputes_is_a_mistake(tmp_path: Path) -> None:
-    _scenario(tmp_path / "ok.json", {"green": 1.0})
-    data = json.loads((tmp_path / "ok.json").read_text(encoding="utf-8"))
-    data["demand"]["categories"][0].pop("dispute")
-    data["demand"]["categories"][0]["service"] = {"distribution": "fixed", "value": 5}
-    (tmp_path / "bad.json").write_text(json.dumps(data), encoding="utf-8")
-    with pytest.raises(ScenarioError, match="disputes: no category has a `dispute` block"):
-        twin.load_scenario(tmp_path / "bad.json")
-
-
 def test_a_dispute_takes_no_service_or_flow(tmp_path: Path) -> None:
     _scenario(tmp_path / "ok.json", {"green": 1.0})
     data = json.loads((tmp_path / "ok.json").read_text(encoding="utf-8"))
