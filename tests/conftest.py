@@ -137,8 +137,8 @@ def write_scenario(tmp_path_factory: pytest.TempPathFactory) -> Callable[..., Pa
 
 
 # A small community for the governance mechanisms: two grids of a 4 x 4 lattice, one
-# category of cases with all three colours (a queue priority), one grid worker per
-# grid, short deadlines. Tests override what they need.
+# category of cases with a one-hour limit, one grid worker per grid, a short response
+# deadline. Tests override what they need.
 GOVERNANCE_BASE: dict[str, Any] = {
     "name": "governance",
     "map": {"source": "lattice", "rows": 4, "cols": 4, "block_length": 100.0, "speed": 100.0},
@@ -148,14 +148,14 @@ GOVERNANCE_BASE: dict[str, Any] = {
             {
                 "name": "case",
                 "rate_per_hour": 1.0,
-                "colours": {"green": 0.6, "yellow": 0.3, "red": 0.1},
+                "limit": 60.0,
                 "service": {"distribution": "exponential", "mean": 20.0},
             }
         ]
     },
     "workforce": {"per_grid": 1, "return_to_base": True},
     "dispatch": {"policy": "own_grid"},
-    "deadlines": {"response": 30.0, "green": 60.0, "yellow": 120.0, "red": 240.0},
+    "deadlines": {"response": 30.0},
     "run": {"horizon_days": 2.0, "warmup_days": 0.5, "replications": 2, "seed": 11},
 }
 

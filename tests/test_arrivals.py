@@ -10,6 +10,7 @@ from twin.demand import HOURS_PER_WEEK, generate_arrivals, rate_table, sample_se
 from twin.geography import build_community
 from twin.rng import Streams
 from twin.scenario.schema import CHANNELS, COLOURS, Exponential, Fixed, Gamma, Lognormal
+from twin.vocab import UNGRADED
 
 P_MIN = 1e-3  # loose threshold for goodness-of-fit tests
 
@@ -185,15 +186,27 @@ def test_issue_nodes_lie_in_their_grid_uniformly(small_scenario) -> None:
         assert stats.chisquare(hits).pvalue > P_MIN
 
 
-def test_colour_and_channel_shares(small_scenario) -> None:
+def _disputed(small_scenario, colours: dict[str, float], **more: object):
+    """SMALL_BASE's category made a dispute graded by ``colours`` (units: a mediation
+    office and the police)."""
+    return small_scenario({
+        "demand.categories.0.rate_per_hour": 10.0,
+        "demand.categories.0.service": None,
+        "demand.categories.0.colours": colours,
+        "demand.categories.0.dispute": {},
+        "work_orders": {"units": [{"name": "mediation_office", "staff": 1},
+                                  {"name": "police", "staff": 1}]},
+        "disputes": {"mediation": {"unit": "mediation_office"},
+                     "red": {"lead": "police", "join": []}},
+        **more,
+    })
+
+
+def test_grade_and_channel_shares(small_scenario) -> None:
     colours = {"green": 0.6, "yellow": 0.3, "red": 0.1}
     channels = {"resident": 0.2, "patrol": 0.5, "sensor": 0.3}
-    scenario = small_scenario({
-        "demand.categories.0.rate_per_hour": 10.0,
-        "demand.categories.0.colours": colours,
-        "demand.categories.0.channels": channels,
-        "run.horizon_days": 14,
-    })
+    scenario = _disputed(small_scenario, colours, **{
+        "demand.categories.0.channels": channels, "run.horizon_days": 14})
     _, arr, _ = _draw(scenario)
     n = len(arr)
     for codes, shares, names in ((arr.colour, colours, COLOURS),
@@ -204,14 +217,15 @@ def test_colour_and_channel_shares(small_scenario) -> None:
 
 
 def test_absent_share_never_drawn(small_scenario) -> None:
-    scenario = small_scenario({
-        "demand.categories.0.rate_per_hour": 10.0,
-        "demand.categories.0.colours": {"green": 0.5, "red": 0.5},
-        "run.horizon_days": 3,
-    })
+    scenario = _disputed(small_scenario, {"green": 0.5, "red": 0.5}, **{"run.horizon_days": 3})
     _, arr, _ = _draw(scenario)
     assert set(np.unique(arr.colour)) == {COLOURS.index("green"), COLOURS.index("red")}
     assert set(np.unique(arr.channel)) == {CHANNELS.index("resident")}
+
+
+def test_a_category_that_is_no_dispute_is_not_graded(small_scenario) -> None:
+    _, arr, _ = _draw(small_scenario({"run.horizon_days": 3}))
+    assert len(arr) > 0 and (arr.colour == UNGRADED).all()
 
 
 @pytest.mark.parametrize("spec", [

@@ -259,6 +259,9 @@ def test_round_trip_through_extends_and_a_short_run(folder: Path) -> None:
         """), encoding="utf-8")
     scenario = twin.load_scenario(top)
     assert {c.name for c in scenario.demand.categories} == set(TRUE_RATES)
+    # only disputes are graded: the colour mix is a note for a dispute block, not a key
+    assert text.count("# colours, for a dispute block: {") == len(TRUE_COLOURS)
+    assert all(c.colours is None for c in scenario.demand.categories)
     rates = rate_table(scenario, build_community(scenario))  # grids x categories x 168
     names = [c.name for c in scenario.demand.categories]
     weekly = rates.mean(axis=2)
@@ -320,7 +323,8 @@ def test_every_bad_row_is_reported_at_its_line(tmp_path: Path, folder: Path) -> 
         "(got '2024-02-30T08:00')",
         f"{path}:4: grid: unknown grid 'east'; known grids ({folder / 'grids.yaml'}): "
         "north, centre, south",
-        f"{path}:4: colour: unknown colour 'blue'; allowed: green, yellow, red",
+        f"{path}:4: colour: unknown colour 'blue'; allowed: green, yellow, red, none or empty "
+        "(not graded)",
         f"{path}:4: handling_minutes: must be >= 0 (got -4)",
         f"{path}:5: timestamp: missing value",
         f"{path}:5: handling_minutes: not a number (got 'abc')",

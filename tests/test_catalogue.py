@@ -98,12 +98,12 @@ def test_entries_are_complete() -> None:
 
 def test_lookup_of_names_and_families() -> None:
     assert kpi_spec("within_deadline").name == "within_deadline"
-    assert kpi_spec("within_deadline[red]").name == "within_deadline[COLOUR]"
+    assert kpi_spec("within_deadline[repair]").name == "within_deadline[CATEGORY]"
     assert kpi_spec("utilisation[grid-01]").name == "utilisation[UNIT]"
     assert kpi_spec("pool_workload[fire brigade]").name == "pool_workload[POOL]"
     assert kpi_spec("no_such_kpi") is None
     assert kpi_spec("arrived[x]") is None
-    assert is_share("within_deadline[red]") and is_share("satisfaction")
+    assert is_share("within_deadline[repair]") and is_share("satisfaction")
     assert not is_share("response_p90") and not is_share("pool_workload[mediation_office]")
 
 

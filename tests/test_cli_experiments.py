@@ -51,13 +51,13 @@ def test_compare_to_precision_names_an_unknown_kpi(tmp_path: Path) -> None:
 def test_sweep_writes_tidy_tables(tmp_path: Path) -> None:
     out = tmp_path / "sw"
     res = runner.invoke(app, ["sweep", MMC, "--vary", "workforce.per_grid=2..3", "--vary",
-                              "deadlines.green=60,120", "--replications", "2", *FAST,
+                              "deadlines.response=60,120", "--replications", "2", *FAST,
                               "--out", str(out)])
     assert res.exit_code == 0, res.output
     points = pd.read_csv(out / "points.csv")
     assert len(points) == 4
     results = pd.read_csv(out / "results.csv")
-    assert list(results.columns[:5]) == ["point", "workforce.per_grid", "deadlines.green",
+    assert list(results.columns[:5]) == ["point", "workforce.per_grid", "deadlines.response",
                                          "replication", "kpi"]
     summary = pd.read_csv(out / "summary.csv")
     assert {"mean", "ci_low", "ci_high", "n"} <= set(summary.columns)

@@ -14,7 +14,7 @@ import simpy
 import twin
 from twin.demand import generate_arrivals
 from twin.engine.assembly import assemble_engine
-from twin.engine.book import VISIT_RANK, CaseBook
+from twin.engine.book import ORDINARY, VISIT_RANK, CaseBook, urgency_ranks
 from twin.engine.policies import PolicyPorts, Units, policy_for
 from twin.geography import build_community
 from twin.model import flowed_issues, order_limits
@@ -31,23 +31,24 @@ from twin.rng import Streams
 from twin.scenario.registry import DISPATCH_POLICIES
 from twin.scenario.schema import DispatchSpec
 from twin.staffing import build_staffing
-from twin.vocab import GREEN, GRID_WORKER, HANDLER, JOIN_RESPONSE, LEAD_RESPONSE, RED, YELLOW
+from twin.vocab import GRID_WORKER, HANDLER, JOIN_RESPONSE, LEAD_RESPONSE, RED, UNGRADED
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
 # ------------------------------------------------------------------ case book
-def test_book_serves_red_first_then_first_come_first_served() -> None:
-    book = CaseBook(4, [GREEN, RED, YELLOW, GREEN])
+def test_book_serves_the_shortest_limit_first_then_first_come_first_served() -> None:
+    urgency = urgency_ranks([1440.0, 240.0, 720.0, 1440.0])  # per issue's category
+    book = CaseBook(4, [UNGRADED] * 4, urgency)
     q = book.new_queue()
     for issue in range(4):
         book.known(issue)
-        book.push(issue, q, 2 - book.colour[issue])
+        book.push(issue, q, book.urgency[issue])
     assert [book.best([q]) for _ in range(5)] == [1, 2, 0, 3, -1]
 
 
 def test_book_skips_stale_entries_and_takes_a_task_once() -> None:
-    book = CaseBook(2, [GREEN, GREEN])
+    book = CaseBook(2, [UNGRADED] * 2, [ORDINARY] * 2)
     a, b = book.new_queue(), book.new_queue()
     for issue in range(2):
         book.known(issue)
@@ -61,7 +62,7 @@ def test_book_skips_stale_entries_and_takes_a_task_once() -> None:
 
 
 def test_visits_wait_after_every_issue() -> None:
-    book = CaseBook(1, [GREEN])
+    book = CaseBook(1, [UNGRADED], [ORDINARY])
     q = book.new_queue()
     visit = book.add_visit()
     book.known(visit)
@@ -96,7 +97,7 @@ class _Staff:
 
 def _policy(name: str) -> tuple[Any, simpy.Environment, CaseBook, list[Any]]:
     env = simpy.Environment()
-    book = CaseBook(1, [GREEN])
+    book = CaseBook(1, [UNGRADED], [ORDINARY])
     assigned: list[Any] = []
 
     def schedule(delay: float, callback: Any, value: Any) -> None:
@@ -187,17 +188,19 @@ def _engine(path: str, **overrides: Any) -> Any:
                            staffing=staffing, scenario=scenario)
 
 
-CASES = {"demand.categories.3": {  # the baseline with its disputes replaced by plain cases
-    "name": "case", "rate_per_hour": 0.2, "colours": {"green": 0.6, "red": 0.4},
-    "service": {"distribution": "exponential", "mean": 20.0}}}
+CASES = {  # the baseline with its disputes and elderly care replaced by plain cases
+    "demand.categories.3": {"name": "case", "rate_per_hour": 0.2, "limit": 1440.0,
+                            "service": {"distribution": "exponential", "mean": 20.0}},
+    "demand.categories.4": {"name": "urgent", "rate_per_hour": 0.2, "limit": 60.0,
+                            "service": {"distribution": "exponential", "mean": 20.0}}}
 
 
-def _first(e: Any, name: str, colour: int | None = None) -> int:
-    """The first issue of category ``name`` (of ``colour`` if given)."""
+def _first(e: Any, name: str, unit: int | None = None) -> int:
+    """The first issue of category ``name`` (of ``unit`` if given)."""
     k = [c.name for c in e.scenario.demand.categories].index(name)
     mine = np.asarray(e.issues.category) == k
-    if colour is not None:
-        mine &= np.asarray(e.issues.colour) == colour
+    if unit is not None:
+        mine &= np.asarray(e.issues.unit) == unit
     return int(np.flatnonzero(mine)[0])
 
 
@@ -225,16 +228,16 @@ def test_router_sends_the_nearest_idle_worker_of_the_unit() -> None:
 def test_router_queues_when_nobody_is_free_and_a_freed_worker_takes_it() -> None:
     e = _engine("scenarios/baseline.yaml", **CASES)
     router, book = e.engine.router, e.engine.book
-    green, red = _first(e, "case", GREEN), _first(e, "case", RED)
-    router.report(green)
-    router.report(red)
-    assert book.waiting[green] and book.waiting[red]
-    unit = int(e.issues.unit[red])
+    urgent = _first(e, "urgent")
+    unit = int(e.issues.unit[urgent])
+    slow = _first(e, "case", unit)
+    router.report(slow)  # reported first, but with the longer limit
+    router.report(urgent)
+    assert book.waiting[slow] and book.waiting[urgent]
     worker = next(w for w in range(e.engine.staff.n) if e.engine.staff.unit[w] == unit)
-    task, travel = router.next_for(worker, int(e.issues.node[red]))
-    assert task == red and travel == 0.0 and not book.waiting[red]  # red first
-    if int(e.issues.unit[green]) == unit:
-        assert router.next_for(worker, 0)[0] == green
+    task, travel = router.next_for(worker, int(e.issues.node[urgent]))
+    assert task == urgent and travel == 0.0 and not book.waiting[urgent]  # shortest limit first
+    assert router.next_for(worker, 0)[0] == slow
     assert router.next_for(worker, 0) is None
 
 

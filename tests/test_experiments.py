@@ -34,17 +34,17 @@ def test_parse_values() -> None:
 
 
 def test_sweep_runs_the_full_grid_on_common_random_numbers() -> None:
-    result = twin.sweep(mmc(), {"workforce.per_grid": [2, 3], "deadlines.green": [60, 120]},
+    result = twin.sweep(mmc(), {"workforce.per_grid": [2, 3], "deadlines.response": [60, 120]},
                         replications=2)
     assert list(result.points["workforce.per_grid"]) == [2, 2, 3, 3]
-    assert list(result.points["deadlines.green"]) == [60, 120, 60, 120]
+    assert list(result.points["deadlines.response"]) == [60, 120, 60, 120]
     n_kpis = result.results["kpi"].nunique()
     assert len(result.results) == 4 * 2 * n_kpis
     arrived = result.results[result.results.kpi == "arrived"].groupby("replication")["value"]
     assert (arrived.nunique() == 1).all()  # every point sees the same issues
     waits = result.summary[result.summary.kpi == "response_mean"].set_index("point")["mean"]
-    assert waits["workforce.per_grid=3,deadlines.green=60"] < waits[
-        "workforce.per_grid=2,deadlines.green=60"]
+    assert waits["workforce.per_grid=3,deadlines.response=60"] < waits[
+        "workforce.per_grid=2,deadlines.response=60"]
 
 
 def test_sweep_reports_invalid_points_located_at_vary() -> None:

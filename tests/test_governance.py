@@ -80,15 +80,19 @@ def test_the_registry_orders_causes_as_the_records_code_them() -> None:
 # ---------------------------------------------------------------- (b) repeat complaints
 COMPLAINT_BASE: dict[str, Any] = {
     **NOBODY,
-    "deadlines": {"green": 720.0, "yellow": 1440.0, "red": 2880.0},
+    "demand.categories": [  # two limits: the rate reaches R at each case's own limit
+        {"name": "case", "rate_per_hour": 1.0, "limit": 720.0,
+         "service": {"distribution": "exponential", "mean": 20.0}},
+        {"name": "slow", "rate_per_hour": 1.0, "limit": 2880.0,
+         "service": {"distribution": "exponential", "mean": 20.0}}],
     "run.horizon_days": 1.0, "run.warmup_days": 0.1,
 }
 
 
 def expected_complaints(iss: pd.DataFrame, rate_per_hour: float, horizon: float
                         ) -> np.ndarray:
-    """r/60 * T^2 / (2 D) for a case open for T minutes with deadline D."""
-    deadline = iss["colour"].astype(str).map({"green": 720.0, "yellow": 1440.0, "red": 2880.0})
+    """r/60 * T^2 / (2 D) for a case open for T minutes with time limit D."""
+    deadline = iss["category"].astype(str).map({"case": 720.0, "slow": 2880.0})
     open_for = horizon - iss["t_reported"].to_numpy()
     return rate_per_hour / 60.0 * open_for**2 / (2.0 * deadline.to_numpy(dtype=float))
 
@@ -121,8 +125,7 @@ def test_no_repeat_complaints_at_rate_zero(governance_scenario) -> None:
 
 def test_repeat_complaints_are_not_capped(governance_scenario) -> None:
     rate = 10.0
-    scenario = governance_scenario({**COMPLAINT_BASE, "repeat_complaints.rate_at_deadline": rate,
-                                    "demand.categories.0.colours": {"green": 1.0}})
+    scenario = governance_scenario({**COMPLAINT_BASE, "repeat_complaints.rate_at_deadline": rate})
     rec = simulate(scenario)
     iss = rec.issues
     expected = expected_complaints(iss, rate, horizon_of(scenario))
@@ -201,9 +204,9 @@ def test_patrols_find_hazards_earlier(governance_scenario) -> None:
 VOLUNTEERS: dict[str, Any] = {
     "workforce.per_grid": 1,
     "demand.categories": [
-        {"name": "care", "rate_per_hour": 0.8, "colours": {"green": 0.7, "yellow": 0.3},
+        {"name": "care", "rate_per_hour": 0.8, "limit": 1440.0,
          "service": {"distribution": "exponential", "mean": 20.0}, "volunteer_eligible": True},
-        {"name": "other", "rate_per_hour": 0.8, "colours": {"green": 0.7, "yellow": 0.3},
+        {"name": "other", "rate_per_hour": 0.8, "limit": 240.0,
          "service": {"distribution": "exponential", "mean": 20.0}},
     ],
     # 3,000 residents x 30 per 1,000 x 0.1 = 9 volunteers per grid, round the clock
@@ -212,22 +215,21 @@ VOLUNTEERS: dict[str, Any] = {
 }
 
 
-def test_eligible_green_cases_go_to_idle_volunteers(governance_scenario) -> None:
+def test_eligible_cases_go_to_idle_volunteers(governance_scenario) -> None:
     rec = simulate(governance_scenario(VOLUNTEERS))
     iss, act = rec.issues, rec.activity
     kind = staff_kind(act)
     assert sum(k == "volunteer" for k in kind.values()) == 18
-    mine = iss[(iss["category"] == "care") & (iss["colour"] == "green")
-               & iss["t_dispatched"].notna()]
+    mine = iss[(iss["category"] == "care") & iss["t_dispatched"].notna()]
     assert len(mine) > 10
     assert (mine["handler"] == "volunteer").all()
     assert (mine["t_dispatched"] == mine["t_reported"]).all()  # someone was always free
-    others = iss[(iss["category"] != "care") | (iss["colour"] != "green")]
+    others = iss[iss["category"] != "care"]
     assert not (others["handler"] == "volunteer").any()
 
 
-def test_volunteers_take_only_eligible_green_cases(governance_scenario) -> None:
-    # Few volunteers and busy grid workers: eligible green cases wait in a queue both read.
+def test_volunteers_take_only_eligible_cases(governance_scenario) -> None:
+    # Few volunteers and busy grid workers: eligible cases wait in a queue both read.
     rec = simulate(governance_scenario({
         **VOLUNTEERS, "volunteers.participation": 0.02,  # 2 volunteers per grid
         "demand.categories.0.rate_per_hour": 2.0,
@@ -238,9 +240,8 @@ def test_volunteers_take_only_eligible_green_cases(governance_scenario) -> None:
     assert len(jobs) > 20 and not jobs["visit"].any()
     cases = iss.set_index("issue_id").loc[jobs["issue_id"]]
     assert (cases["category"] == "care").all()
-    assert (cases["colour"] == "green").all()
     assert rec.escalations.empty
-    care = iss[(iss["category"] == "care") & (iss["colour"] == "green")]
+    care = iss[iss["category"] == "care"]
     assert (care["handler"] == "grid_worker").any()  # some waited for a grid worker
 
 
@@ -253,11 +254,11 @@ def test_no_volunteers_at_zero_participation(governance_scenario) -> None:
 
 # --------------------------------------------------------------------------- (e) teams
 TEAM_CATEGORIES = [
-    {"name": "repair", "rate_per_hour": 1.0, "colours": {"green": 0.8, "yellow": 0.2},
+    {"name": "repair", "rate_per_hour": 1.0, "limit": 720.0,
      "service": {"distribution": "exponential", "mean": 20.0}},
     {"name": "sanitation", "rate_per_hour": 1.0,
      "service": {"distribution": "exponential", "mean": 15.0}},
-    {"name": "care", "rate_per_hour": 0.5, "colours": {"green": 0.6, "yellow": 0.4},
+    {"name": "care", "rate_per_hour": 0.5, "limit": 240.0,
      "service": {"distribution": "exponential", "mean": 30.0}},
 ]
 TEAMS = [
@@ -319,9 +320,8 @@ BORROW: dict[str, Any] = {
     "workforce.grids": {"grid-01": {"workers": 0}},  # grid-01 relies on its neighbour
     "dispatch.policy": "own_grid_then_nearest",
     "dispatch.borrow_after": 30.0,
-    "demand.categories.0.colours": {"green": 1.0},
     "demand.categories.0.rate_per_hour": 1.5,
-    "deadlines": {"green": 45.0, "yellow": 400.0, "red": 800.0},
+    "demand.categories.0.limit": 45.0,
 }
 
 

@@ -65,20 +65,12 @@ def test_valid_governance_file_loads(tmp_path: Path) -> None:
     assert scenario.volunteers is not None and scenario.volunteers.participation == 0.65
 
 
-def test_yellow_deadline_shorter_than_green(tmp_path: Path) -> None:
+def test_a_deadline_per_colour_is_refused_with_its_replacement(tmp_path: Path) -> None:
     path = write(tmp_path, VALID + "deadlines:\n  green: 240\n  yellow: 120\n")
     assert problems(path) == [
-        f"{path}:15: deadlines.yellow: deadlines must increase with severity: "
-        "green < yellow < red (got green=240, yellow=120, red=4320)",
-    ]
-
-
-def test_red_deadline_not_after_yellow(tmp_path: Path) -> None:
-    path = write(tmp_path, VALID + "deadlines:\n  yellow: 600\n  red: 600\n")
-    assert problems(path) == [
-        f"{path}:15: deadlines.red: deadlines must increase with severity: "
-        "green < yellow < red (got green=240, yellow=600, red=600)",
-    ]
+        f"{path}:{n}: deadlines.{c}: `{c}` was removed: time limits are per category: a "
+        "case's `limit`, a work order's flow's `limit`; a dispute has none (only disputes "
+        "are graded)" for n, c in ((14, "green"), (15, "yellow"))]
 
 
 def test_latent_category_with_channels(tmp_path: Path) -> None:

@@ -11,7 +11,8 @@ off. The checks read the record tables of one replication:
   and nobody is ever held on standby (no interval is anything but travel, on site,
   idle, off shift or patrol);
 * every grade change is one a trigger allows, and per issue the grades chain from
-  the grade at report to ``colour_closed``;
+  the grade at report to ``colour_closed``; only disputes are graded (an ordinary
+  case, urgent by its time limit, is recorded as ``none``);
 * every issue is accounted for and its time stamps are in order;
 * the units of a red response act independently: a unit's staff are never free
   while a lead or joining visit of theirs waits, joining visits of a unit are taken
@@ -100,7 +101,7 @@ def red_dispute_scenarios(draw: st.DrawFn) -> dict[str, Any]:
     categories = [dispute]
     if draw(st.booleans()):
         categories.append({"name": "case", "rate_per_hour": 0.3,
-                           "colours": {"green": 0.7, "yellow": 0.3},
+                           "limit": draw(st.sampled_from([60.0, 240.0, 1440.0])),
                            "service": {"distribution": "exponential", "mean": 20.0}})
     join = draw(st.lists(st.sampled_from(JOINING), min_size=1, max_size=3, unique=True))
     units = [{"name": "mediation_office", "staff": draw(st.integers(0, 2)), "node": node(),
@@ -204,6 +205,12 @@ def check_grade_changes(run: Run) -> None:
         assert 0.0 <= row.t < run.horizon
     # only disputes change grade (a latent one that flares up is reported at once)
     assert esc["issue_id"].isin(run.disputes["issue_id"]).all()
+    # only disputes are graded: any other issue is recorded without a grade
+    disputed = (iss["category"].astype(str) == "dispute").to_numpy()
+    assert iss.loc[disputed, "colour"].astype(str).isin(COLOURS).all()
+    assert iss.loc[disputed, "colour_closed"].astype(str).isin(COLOURS).all()
+    assert (iss.loc[~disputed, "colour"].astype(str) == "none").all()
+    assert (iss.loc[~disputed, "colour_closed"].astype(str) == "none").all()
     by_issue = {int(i): g for i, g in esc.groupby("issue_id", sort=False)}
     for row in iss.itertuples():
         rows = by_issue.get(int(row.issue_id))

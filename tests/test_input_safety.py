@@ -115,7 +115,7 @@ def test_deep_nesting(tmp_path: Path) -> None:
     ("run: {replications: 1e308}\n", "run.replications", "must be a whole number (got 1e+308)"),
     ("workforce: {per_grid: 1000000}\n", "workforce.per_grid", "must be <= 1000 (got 1000000)"),
     ("run: {replications: 100000}\n", "run.replications", "must be <= 10000 (got 100000)"),
-    ("deadlines: {green: .inf}\n", "deadlines.green",
+    ("deadlines: {response: .inf}\n", "deadlines.response",
      "must be a finite number, not infinity or NaN (got inf)"),
     ("demand:\n  hour_of_day: [1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, "
      "1, 1, false]\n", "demand.hour_of_day.23", "must be a number, not true or false (got false)"),
@@ -138,9 +138,9 @@ def test_numbers_and_sizes(tmp_path: Path, body: str, key: str, message: str) ->
 
 def test_nan_in_a_mapping_of_shares(tmp_path: Path) -> None:
     path = write(tmp_path, "demand:\n  categories:\n    - name: a\n      rate_per_hour: 1\n"
-                           "      colours: {green: .nan}\n"
+                           "      channels: {resident: .nan}\n"
                            "      service: {distribution: fixed, value: 1}\n")
-    assert f"{path}:6: demand.categories.0.colours.green: must be a finite number, not " \
+    assert f"{path}:6: demand.categories.0.channels.resident: must be a finite number, not " \
            "infinity or NaN (got nan)" in messages(path)
 
 
@@ -193,15 +193,15 @@ def test_size_estimate_warns_before_a_run_that_cannot_fit(tmp_path: Path) -> Non
     size = estimate(small, community_for(small))
     assert size.fits
     assert math.isclose(size.issues, 7200, rel_tol=0.01)  # mmc: 10 per hour for 30 days
-    heavy = twin.load_scenario(path, {"deadlines.green": 1, "deadlines.yellow": 2,
-                                      "deadlines.red": 3, "repeat_complaints.rate_at_deadline": 50,
+    # a one-minute time limit: every case draws repeat complaints at the full rate
+    heavy = twin.load_scenario(path, {"demand.categories.0.limit": 1,
+                                      "repeat_complaints.rate_at_deadline": 50,
                                       "run.horizon_days": 3000})
     size = estimate(heavy, community_for(heavy))
     assert not size.fits
     assert "will probably not fit in memory" in size.message()
     res = runner.invoke(app, ["validate", str(path), "--set", "run.horizon_days=3000",
                               "--set", "repeat_complaints.rate_at_deadline=50",
-                              "--set", "deadlines.green=1", "--set", "deadlines.yellow=2",
-                              "--set", "deadlines.red=3"])
+                              "--set", "demand.categories.0.limit=1"])
     assert res.exit_code == 0
     assert "warning:" in res.output and "will probably not fit in memory" in res.output

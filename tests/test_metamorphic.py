@@ -95,7 +95,9 @@ def test_staffing_and_rules_leave_baseline_arrivals_alone(load_scenario) -> None
         {"dispatch.policy": "nearest_idle"},
         {"dispatch.policy": "own_grid_then_nearest", "dispatch.borrow_after": 5},
         {"workforce.return_to_base": False, "map.speed": 250},
-        {"deadlines.green": 60},
+        {"deadlines.response": 10},
+        # a shorter limit for safety hazards: their place in the queues, not their arrivals
+        {"demand.categories.2.flow.limit": 60},
     ]
     tables = [twin.simulate(load_scenario(BASELINE, {**short, **v}), 1).issues
               for v in variants]
@@ -114,14 +116,20 @@ def test_single_grid_policies_coincide(mmc_scenario) -> None:
         pd.testing.assert_frame_equal(table, tables[0])
 
 
-def test_more_red_makes_red_wait_less_than_green(mmc_scenario) -> None:
-    # Priority: under load, red issues wait less than green ones on the same run.
+def test_a_shorter_limit_makes_its_issues_wait_less(mmc_scenario) -> None:
+    # Priority: under load, issues of the category with the shorter time limit wait less
+    # than those with the longer one on the same run.
+    service = {"distribution": "exponential", "mean": 10.0}
     scenario = mmc_scenario(10.0, 2, service_mean=10.0, horizon_days=20, warmup_days=2,
-                            **{"demand.categories.0.colours": {"green": 0.7, "red": 0.3}})
+                            demand__categories=[
+                                {"name": "slow", "rate_per_hour": 7.0, "limit": 4320.0,
+                                 "service": service},
+                                {"name": "urgent", "rate_per_hour": 3.0, "limit": 240.0,
+                                 "service": service}])
     issues = twin.simulate(scenario, 0).issues
     w = _waits(issues, 20 * 1440.0)
-    colour = issues["colour"].astype(str).to_numpy()
-    assert w[colour == "red"].mean() < 0.5 * w[colour == "green"].mean()
+    category = issues["category"].astype(str).to_numpy()
+    assert w[category == "urgent"].mean() < 0.5 * w[category == "slow"].mean()
 
 
 def test_scaling_distance_and_speed_together_changes_nothing(small_scenario) -> None:
@@ -152,6 +160,6 @@ def test_faster_walking_single_worker(small_scenario) -> None:
                                slow.issues.loc[both, "travel"], rtol=1e-6)
     horizon = 3 * 1440.0
     assert (_waits(fast.issues, horizon) <= _waits(slow.issues, horizon) + 1e-6).all()
-    k_slow = issue_kpis(slow.issues, 0.0, horizon, {"green": 1, "yellow": 2, "red": 3})
-    k_fast = issue_kpis(fast.issues, 0.0, horizon, {"green": 1, "yellow": 2, "red": 3})
+    k_slow = issue_kpis(slow.issues, 0.0, horizon)
+    k_fast = issue_kpis(fast.issues, 0.0, horizon)
     assert k_fast["response_mean"] < k_slow["response_mean"]

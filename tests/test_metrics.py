@@ -16,20 +16,24 @@ from twin.scenario.schema import CHANNELS, COLOURS
 
 NAN = float("nan")
 WARMUP, HORIZON = 100.0, 1000.0
-DEADLINES = {"green": 240.0, "yellow": 1440.0, "red": 4320.0}
+DEADLINES = {"response": 60.0}
+LIMITS = {"litter": 240.0, "repair": 1440.0, "permit": 4320.0, "dispute": NAN}
+"""Time limit of each category [min]: the issue table's ``deadline`` column (a dispute
+has none)."""
 
 
 def issue_table(rows: list[tuple]) -> pd.DataFrame:
-    """rows: (reported, dispatched, on_site, resolved, colour) with NaN for 'not yet'."""
-    rep, disp, site, done, colour = (list(c) for c in zip(*rows, strict=True))
+    """rows: (reported, dispatched, on_site, resolved, category) with NaN for 'not yet'."""
+    rep, disp, site, done, category = (list(c) for c in zip(*rows, strict=True))
     n = len(rows)
     return pd.DataFrame({
         "issue_id": np.arange(n),
         "grid": pd.Categorical(["A"] * n, categories=["A", "B"]),
-        "category": pd.Categorical(["job"] * n),
+        "category": pd.Categorical(category, categories=list(LIMITS)),
         "channel": pd.Categorical(["resident"] * n, categories=list(CHANNELS)),
-        "colour": pd.Categorical(colour, categories=list(COLOURS)),
+        "colour": pd.Categorical(["none"] * n, categories=[*COLOURS, "none"]),
         "node": np.zeros(n, dtype=np.int64),
+        "deadline": np.array([LIMITS[c] for c in category]),
         "t_reported": np.array(rep, float),
         "t_dispatched": np.array(disp, float),
         "t_on_site": np.array(site, float),
@@ -58,24 +62,24 @@ def activity_table(rows: list[tuple]) -> pd.DataFrame:
 @pytest.fixture()
 def issues() -> pd.DataFrame:
     return issue_table([
-        (50, 120, 130, 150, "green"),    # before warm-up: only counts while it waits after 100
-        (200, 200, 210, 240, "green"),   # response 10, resolution 40, deadline met
-        (300, 400, 420, 600, "green"),   # response 120, resolution 300: deadline 240 missed
-        (500, NAN, NAN, NAN, "green"),   # never served; deadline 740 passed: missed
-        (900, 950, 960, 980, "yellow"),  # deadline 2340 after the horizon: censored
-        (700, 710, 800, NAN, "red"),     # on site, not resolved; censored
+        (50, 120, 130, 150, "litter"),   # before warm-up: only counts while it waits after 100
+        (200, 200, 210, 240, "litter"),  # response 10, resolution 40, limit 240 met
+        (300, 400, 420, 600, "litter"),  # response 120, resolution 300: limit 240 missed
+        (500, NAN, NAN, NAN, "litter"),  # never served; deadline 740 passed: missed
+        (900, 950, 960, 980, "repair"),  # limit 1440: deadline 2340 after the horizon: censored
+        (700, 710, 800, NAN, "permit"),  # on site, not resolved; censored
     ])
 
 
 def test_warmup_cut_and_counts(issues) -> None:
-    k = issue_kpis(issues, WARMUP, HORIZON, DEADLINES)
+    k = issue_kpis(issues, WARMUP, HORIZON)
     assert k["arrived"] == 5
     assert k["resolved"] == 3
     assert k["open_at_end"] == 2
 
 
 def test_response_and_resolution_times(issues) -> None:
-    k = issue_kpis(issues, WARMUP, HORIZON, DEADLINES)
+    k = issue_kpis(issues, WARMUP, HORIZON)
     assert k["response_mean"] == pytest.approx((10 + 120 + 60 + 100) / 4)
     assert k["response_p50"] == pytest.approx((60 + 100) / 2)
     assert k["response_p90"] == pytest.approx(100 + 0.7 * 20)
@@ -84,23 +88,28 @@ def test_response_and_resolution_times(issues) -> None:
 
 
 def test_deadline_compliance_censors_late_deadlines(issues) -> None:
-    k = issue_kpis(issues, WARMUP, HORIZON, DEADLINES)
+    k = issue_kpis(issues, WARMUP, HORIZON)
     # due by the horizon: issues 1 (met), 2 (late), 3 (never resolved)
     assert k["within_deadline"] == pytest.approx(1 / 3)
-    # a longer horizon brings the yellow issue (met) into the count
-    longer = issue_kpis(issues, WARMUP, 2400.0, DEADLINES)
+    # a longer horizon brings the repair (met) into the count
+    longer = issue_kpis(issues, WARMUP, 2400.0)
     assert longer["within_deadline"] == pytest.approx(2 / 4)
+    # a dispute has no time limit: never due, however long it takes or stays open
+    disputes = issue_table([(150, 160, 170, 990, "dispute"), (250, NAN, NAN, NAN, "dispute")])
+    both = pd.concat([issues, disputes], ignore_index=True)
+    assert issue_kpis(both, WARMUP, HORIZON)["within_deadline"] == pytest.approx(1 / 3)
+    assert math.isnan(issue_kpis(disputes, WARMUP, HORIZON)["within_deadline"])
 
 
 def test_time_average_number_waiting(issues) -> None:
-    k = issue_kpis(issues, WARMUP, HORIZON, DEADLINES)
+    k = issue_kpis(issues, WARMUP, HORIZON)
     # waiting [reported, dispatched) clipped to [100, 1000]:
     # 20 (issue 0 after warm-up) + 0 + 100 + 500 (to the horizon) + 50 + 10
     assert k["mean_waiting"] == pytest.approx(680 / 900)
 
 
 def test_no_issues_after_warmup_gives_nan_not_error(issues) -> None:
-    k = issue_kpis(issues.iloc[:1], WARMUP, HORIZON, DEADLINES)
+    k = issue_kpis(issues.iloc[:1], WARMUP, HORIZON)
     assert k["arrived"] == 0
     assert math.isnan(k["response_mean"]) and math.isnan(k["response_p90"])
     assert math.isnan(k["within_deadline"])

@@ -20,7 +20,7 @@ BUSY = {"run.horizon_days": 4, "run.warmup_days": 1, "workforce.per_grid": 1,
         # the baseline's disputes replaced by cases a grid worker settles in one visit
         # (a dispute's visits stay with its own grid, whatever the policy)
         "demand.categories.3": {"name": "case", "rate_per_hour_per_1000_residents": 0.05,
-                                "colours": {"green": 0.55, "yellow": 0.35, "red": 0.10},
+                                "limit": 240,
                                 "service": {"distribution": "lognormal", "mean": 35,
                                             "sd": 25}}}
 

@@ -267,10 +267,10 @@ def test_no_data_is_nan_and_no_orders_is_no_kpi() -> None:
 
 def test_replication_kpis_adds_order_kpis_only_with_orders() -> None:
     issues = pd.DataFrame({c: pd.Series(dtype=float) for c in (
-        "t_reported", "t_on_site", "t_resolved", "t_dispatched")}).assign(
-        colour=pd.Series(dtype=str))
+        "t_reported", "t_on_site", "t_resolved", "t_dispatched", "deadline")}).assign(
+        category=pd.Series(dtype=str), colour=pd.Series(dtype=str))
     staff = activity(("handler", "city", "on_site", 0.0, 1000.0))
-    deadlines = {c: 100.0 for c in COLOURS}
+    deadlines = {"response": 100.0}
     without = replication_kpis(issues, staff, 0.0, 1000.0, deadlines)
     empty = replication_kpis(issues, staff, 0.0, 1000.0, deadlines, orders=orders(),
                              steps=steps())
@@ -413,8 +413,8 @@ def _run_with_orders() -> SimpleNamespace:
     """A run-like object with work orders and no issues (a result has both)."""
     tables = work_order_tables()
     issues = pd.DataFrame({c: pd.Series(dtype=float) for c in (
-        "replication", "t_reported", "t_on_site", "t_resolved")}).assign(
-        colour=pd.Series(dtype=str))
+        "replication", "t_reported", "t_on_site", "t_resolved", "deadline")}).assign(
+        category=pd.Series(dtype=str), colour=pd.Series(dtype=str))
     summary = pd.DataFrame({"kpi": ["orders_received"], "mean": [2.0], "ci_low": [NAN],
                             "ci_high": [NAN], "n": [1]}).set_index("kpi")
     return SimpleNamespace(summary=summary, issues=issues, escalations=pd.DataFrame(),

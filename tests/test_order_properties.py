@@ -2,17 +2,19 @@
 
 Each example draws one to two categories with a flow (a default flow, or a
 hand-made one of check, handle, settle and verify steps), perhaps a plain case
-category, handling units (one per grid or shared, with or without shifts),
-a centre or none, callbacks on or off, short limits so that orders are chased,
-supervised and whistled, repeat requests, patrol finds, wrong assignments,
-failed fixes and verifications. It checks invariants of the orders and steps
+category (with or without a time limit of its own: waiting work is taken
+shortest limit first), handling units (one per grid or shared, with or without
+shifts), a centre or none, callbacks on or off, short limits so that orders are
+chased, supervised and whistled, repeat requests, patrol finds, wrong
+assignments, failed fixes and verifications. It checks invariants of the orders and steps
 tables of one replication:
 
 * conservation: every request is answered at once or filed, every filed order
   is closed or has exactly one open step at the end, filing leaves its trace;
 * no flow step is done by a unit outside the order's flow, and every staff
   member who does one belongs to that unit;
-* a returned assignment went to a wrong unit, and the returns are counted;
+* a returned assignment went to a wrong unit, and the returns are counted, at most
+  ``max_returns`` per handle step;
 * a verification comes after the work it verifies;
 * time stamps are in order, per order and per step row;
 * reworks are the verifications' findings and the callbacks not answered solved
@@ -140,8 +142,6 @@ def order_overrides(draw: st.DrawFn) -> dict[str, Any]:
     for k in range(draw(st.integers(1, 2))):
         cat: dict[str, Any] = {"name": f"o{k}", "rate_per_hour": draw(st.floats(0.2, 1.2)),
                                "flow": draw(flows())}
-        if draw(st.booleans()):
-            cat["colours"] = {"green": 0.7, "yellow": 0.2, "red": 0.1}
         mix = draw(st.sampled_from(["resident", "mixed", "latent"]))
         if mix == "mixed":
             cat["channels"] = {"resident": 0.6, "patrol": 0.2, "sensor": 0.2}
@@ -150,8 +150,11 @@ def order_overrides(draw: st.DrawFn) -> dict[str, Any]:
                              "sensor_share": draw(st.sampled_from([0.0, 0.3]))}
         categories.append(cat)
     if draw(st.booleans()):  # a plain case category next to the orders
-        categories.append({"name": "case", "rate_per_hour": draw(st.floats(0.1, 0.6)),
-                           "service": draw(services())})
+        case: dict[str, Any] = {"name": "case", "rate_per_hour": draw(st.floats(0.1, 0.6)),
+                                "service": draw(services())}
+        if draw(st.booleans()):  # its urgency among the orders' (their flows' limits)
+            case["limit"] = draw(st.sampled_from([30.0, 240.0, 2880.0]))
+        categories.append(case)
     units = []
     for name in UNITS:
         unit: dict[str, Any] = {
@@ -384,7 +387,9 @@ def check_returns(run: Run) -> None:
     counts = assign[returned].groupby("order_id").size()
     first = run.first
     assert (counts.reindex(first.index, fill_value=0) == first["returns"]).all()
-    assert (first["returns"] <= run.spec.max_returns).all()
+    # the budget of returns is per handle step (then the district decides the unit)
+    per_step = assign[returned].groupby(["order_id", "step_no"]).size()
+    assert (per_step <= run.spec.max_returns).all()
     never_wrong = [name for name, f in run.flows.items() if f.wrong_assignment == 0]
     assert (first.loc[first["category"].astype(str).isin(never_wrong), "returns"] == 0).all()
     # an assign row ends with signing or a return after the wrong unit's delay
@@ -645,7 +650,7 @@ def _single_unit(rate: float, service: dict[str, Any], staff: int, seed: int,
         "map": {"source": "lattice", "rows": 2, "cols": 2},
         "grids": {"assignment": "blocks", "blocks": [1, 1]},
         "demand": {"categories": [{"name": "job", "rate_per_hour": rate,
-                                   "colours": {"green": 1.0}, "flow": {"steps": flow}}]},
+                                   "flow": {"steps": flow}}]},
         "workforce": {"per_grid": 0},
         "work_orders": {"units": [{"name": "A", "staff": staff, **unit},
                                   {"name": "B", "staff": 1, **unit}],
@@ -733,12 +738,11 @@ def test_a_step_is_not_taken_from_another_queue_after_borrowing(tmp_path_factory
 
 
 def test_a_step_is_not_taken_from_another_queue_after_a_chase(tmp_path_factory) -> None:
-    # A red order waiting for its check is chased (limit 30 min): raise_rank pushes it into
-    # the grid's queue again under the same key (a red order's priority is already the
-    # highest). The grid worker takes one entry; the other becomes valid again when the
-    # order waits for unit A, and the grid worker does the handle step.
+    # An order waiting for its check is chased (limit 30 min): raise_rank pushes it into
+    # the grid's queue again (ahead of every order not overdue). The grid worker takes one
+    # entry; the other must not become valid again when the order waits for unit A, or
+    # the grid worker does the handle step.
     data = _tiny(CHECK_THEN_HANDLE)
-    data["demand"]["categories"][0].update(colours={"red": 1.0})
     data["demand"]["categories"][0]["flow"]["limit"] = 30.0
     run = _run(tmp_path_factory, data)
     assert run.first["t_chased"].notna().sum() > 5

@@ -96,20 +96,30 @@ def test_kpi_bars_needs_the_long_table() -> None:
 
 
 @pytest.mark.parametrize("lang", LANGS)
-def test_response_ecdf_one_curve_per_colour_ending_at_one(run: twin.RunResult,
-                                                          lang: str) -> None:
+@pytest.mark.parametrize("by", ["category", "colour"])
+def test_response_ecdf_one_curve_per_group_ending_at_one(run: twin.RunResult, by: str,
+                                                         lang: str) -> None:
+    # by category (the default) over every issue; by colour over the disputes, the only
+    # issues that are graded
+    issues = run.issues
+    if by == "colour":
+        issues = issues[issues["category"].astype(str) == "neighbour_dispute"]
     fig, ax = _axes()
-    assert response_ecdf(run.issues, ax, warmup=WARMUP, deadline=60.0, lang=lang) is ax
-    picked = run.issues[(run.issues["t_reported"] >= WARMUP) & run.issues["t_on_site"].notna()]
-    colours = set(picked["colour"].astype(str))
+    kwargs = {} if by == "category" else {"by": by}
+    assert response_ecdf(issues, ax, warmup=WARMUP, deadline=60.0, lang=lang, **kwargs) is ax
+    picked = issues[(issues["t_reported"] >= WARMUP) & issues["t_on_site"].notna()]
+    groups = set(picked[by].astype(str))
+    assert len(groups) >= 2
+    if by == "colour":
+        assert groups <= {"green", "yellow", "red"}
     curves = [line for line in ax.get_lines() if len(line.get_xdata()) > 2]
-    assert len(curves) == len(colours)
+    assert len(curves) == len(groups)
     for line in curves:
         y = np.asarray(line.get_ydata(), float)
         assert y[-1] == pytest.approx(1.0)
         assert np.all(np.diff(y) >= 0)
     sizes = sorted(len(line.get_xdata()) - 1 for line in curves)
-    assert sizes == sorted(picked.groupby(picked["colour"].astype(str)).size().tolist())
+    assert sizes == sorted(picked.groupby(picked[by].astype(str)).size().tolist())
     _draw_clean(fig)
 
 
@@ -211,7 +221,7 @@ def test_escalation_flow_bars_add_up_to_the_disputes(run: twin.RunResult, lang: 
 def test_escalation_flow_without_disputes_says_so() -> None:
     fig, ax = _axes()
     issues = pd.DataFrame({"replication": [0], "issue_id": [0], "t_reported": [5.0],
-                           "colour": ["green"], "colour_closed": ["green"]})
+                           "colour": ["none"], "colour_closed": ["none"]})
     none = pd.DataFrame({"replication": pd.Series(dtype=int), "issue_id": pd.Series(dtype=int)})
     escalation_flow(issues, none.assign(cause=pd.Series(dtype=str)), ax, disputes=none)
     assert "no data" in [t.get_text() for t in ax.texts]
@@ -220,7 +230,8 @@ def test_escalation_flow_without_disputes_says_so() -> None:
 
 def test_chinese_labels_use_the_bundled_font(run: twin.RunResult) -> None:
     fig, ax = _axes()
-    response_ecdf(run.issues, ax, warmup=WARMUP, lang="zh")
+    disputes = run.issues[run.issues["category"].astype(str) == "neighbour_dispute"]
+    response_ecdf(disputes, ax, by="colour", warmup=WARMUP, lang="zh")  # grades named in zh
     assert ax.get_xlabel() == "响应时间（分钟）"
     _draw_clean(fig)
     label = ax.xaxis.get_label()

@@ -1,10 +1,11 @@
-"""Validation of the three-colour priority queue against Cobham's formula.
+"""Validation of the queue by time limit against Cobham's formula.
 
+Only disputes are graded; any other category's urgency is its time limit.
 Degenerate scenario: the M/M/c validation file (one grid of one node, so no
-travel; c workers on duty round the clock), one category of cases (no flow, no
-dispute), exponential service with the same mean for every colour, and a colour
-mix. Grid workers take the waiting issue of the most urgent colour first (red,
-then yellow, then green) and never interrupt a job: an M/M/c queue with three
+travel; c workers on duty round the clock), three categories of cases (no flow,
+no dispute) with time limits of 4 hours, 1 day and 3 days, exponential service
+with the same mean for every category. Grid workers take the waiting issue of
+the shortest limit first and never interrupt a job: an M/M/c queue with three
 non-preemptive priority classes and equal service rates. Cobham's formula gives
 the mean wait of class k (classes numbered from the most urgent):
 
@@ -20,8 +21,8 @@ test_validation_queueing.py. This file makes eight interval checks; at 95% one o
 them would miss its (correct) analytic value now and then whenever the model's use
 of random numbers changes. The runs are long enough that the intervals stay narrow
 (relative half-width under 10%, asserted), so a wrong priority rule is still
-caught: in the M/M/1 case red waits 5.7 min and green 40 min on average, against
-24 min for every colour under FCFS.
+caught: in the M/M/1 case the 4-hour class waits 5.7 min and the 3-day class 40 min
+on average, against 24 min for every class under FCFS.
 """
 
 from __future__ import annotations
@@ -38,7 +39,8 @@ from twin.theory import mmc_wait, priority_waits
 
 LEVEL = 0.99
 MAX_RELATIVE_HALF_WIDTH = 0.10
-SHARES = {"red": 0.2, "yellow": 0.3, "green": 0.5}  # most urgent first
+SHARES = {"urgent": 0.2, "normal": 0.3, "slow": 0.5}  # most urgent first
+LIMITS = {"urgent": 240.0, "normal": 1440.0, "slow": 4320.0}  # [min]
 
 
 def test_cobham_reference_values() -> None:
@@ -89,25 +91,29 @@ _WAITS: dict[str, pd.DataFrame] = {}
 
 @pytest.fixture(scope="module")
 def waits(mmc_scenario):
-    """Per replication (rows) the mean wait of each colour and of all issues (columns)."""
+    """Per replication (rows) the mean wait of each class and of all issues (columns)."""
 
     def get(case: Case) -> pd.DataFrame:
         if case.label not in _WAITS:
+            service = {"distribution": "exponential", "mean": case.service_min}
             scenario = mmc_scenario(
                 case.rate_per_hour, case.servers, service_mean=case.service_min,
                 horizon_days=case.horizon_days, warmup_days=case.warmup_days,
-                demand__categories__0__colours=SHARES,
+                demand__categories=[
+                    {"name": name, "rate_per_hour": case.rate_per_hour * share,
+                     "limit": LIMITS[name], "service": service}
+                    for name, share in SHARES.items()],
             )
-            case_category = scenario.demand.categories[0]
-            assert case_category.flow is None and case_category.dispute is None
+            assert all(c.flow is None and c.dispute is None
+                       for c in scenario.demand.categories)
             result = twin.run_replications(scenario, replications=case.replications, jobs=2)
             assert not result.errors
             iss = result.issues
             iss = iss[(iss["t_reported"] >= case.warmup_days * MINUTES_PER_DAY)
                       & iss["t_on_site"].notna()]
             iss = iss.assign(wait=iss["t_on_site"] - iss["t_reported"],
-                             colour=iss["colour"].astype(str))
-            table = iss.pivot_table(index="replication", columns="colour", values="wait",
+                             category=iss["category"].astype(str))
+            table = iss.pivot_table(index="replication", columns="category", values="wait",
                                     aggfunc="mean", observed=True)
             table["all"] = iss.groupby("replication")["wait"].mean()
             _WAITS[case.label] = table
@@ -124,12 +130,12 @@ def _interval(values: pd.Series, n: int) -> tuple[float, float, float]:
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.label for c in CASES])
-@pytest.mark.parametrize("colour", list(SHARES))
-def test_mean_wait_per_colour_matches_cobham(case: Case, colour: str, waits) -> None:
-    expected = priority_waits(case.lam, 1 / case.mu, case.servers, SHARES)[colour]
-    mean, low, high = _interval(waits(case)[colour], case.replications)
+@pytest.mark.parametrize("name", list(SHARES))
+def test_mean_wait_per_limit_class_matches_cobham(case: Case, name: str, waits) -> None:
+    expected = priority_waits(case.lam, 1 / case.mu, case.servers, SHARES)[name]
+    mean, low, high = _interval(waits(case)[name], case.replications)
     assert low <= expected <= high, (
-        f"{case.label} {colour}: Cobham W={expected:.3f} min outside {LEVEL:.0%} CI "
+        f"{case.label} {name}: Cobham W={expected:.3f} min outside {LEVEL:.0%} CI "
         f"[{low:.3f}, {high:.3f}] (mean {mean:.3f})")
 
 
@@ -143,8 +149,8 @@ def test_overall_mean_wait_is_the_fcfs_mean(case: Case, waits) -> None:
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c.label for c in CASES])
-def test_colours_are_ordered_in_every_replication(case: Case, waits) -> None:
+def test_classes_are_ordered_in_every_replication(case: Case, waits) -> None:
     table = waits(case)
-    assert (table["red"] < table["yellow"]).all()
-    assert (table["yellow"] < table["green"]).all()
+    assert (table["urgent"] < table["normal"]).all()
+    assert (table["normal"] < table["slow"]).all()
     assert np.isfinite(table.to_numpy()).all()

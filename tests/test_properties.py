@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 import twin
 from twin.geography import build_community
 from twin.model import MINUTES_PER_DAY
-from twin.scenario.schema import COLOURS, WEEKDAYS
+from twin.scenario.schema import WEEKDAYS
 
 try:
     from twin.model import build_workforce
@@ -28,7 +28,8 @@ except ImportError:  # staff are built by twin.staffing in newer layouts
 
 EPS = 1e-6
 TRAVEL_EPS = 1e-3  # travel times are stored as float32
-COLOUR_RANK = {"red": 0, "yellow": 1, "green": 2}
+DEFAULT_LIMIT = 1440.0  # a case category without `limit` [min]
+LIMITS = [30.0, 240.0, 1440.0, 4320.0]  # time limits a category may have [min]
 
 SETTINGS = settings(
     max_examples=25,
@@ -69,12 +70,15 @@ def services(draw: st.DrawFn) -> dict[str, Any]:
 
 
 @st.composite
-def colour_mix(draw: st.DrawFn) -> dict[str, float]:
-    weights = [draw(st.integers(0, 4)) for _ in COLOURS]
-    if sum(weights) == 0:
-        weights[0] = 1
-    total = sum(weights)
-    return {c: w / total for c, w in zip(COLOURS, weights, strict=True) if w}
+def case_category(draw: st.DrawFn, k: int) -> dict[str, Any]:
+    """A category of cases; its time limit (absent: the default, a day) is its urgency.
+    Limits may repeat across categories (one urgency, first come first served)."""
+    out = {"name": f"c{k}", "rate_per_hour": draw(st.floats(0.2, 1.8)),
+           "service": draw(services())}
+    limit = draw(st.sampled_from([None, *LIMITS]))
+    if limit is not None:
+        out["limit"] = limit
+    return out
 
 
 @st.composite
@@ -89,11 +93,7 @@ def scenario_overrides(draw: st.DrawFn, policy: str | None = None,
         "map.cols": cols,
         "map.speed": draw(st.sampled_from([40.0, 100.0, 400.0])),
         "grids.blocks": blocks,
-        "demand.categories": [
-            {"name": f"c{k}", "rate_per_hour": draw(st.floats(0.3, 2.5)),
-             "colours": draw(colour_mix()), "service": draw(services())}
-            for k in range(draw(st.integers(1, 2)))
-        ],
+        "demand.categories": [draw(case_category(k)) for k in range(draw(st.integers(1, 3)))],
         "workforce.per_grid": workers if workers is not None else draw(st.integers(1, 3)),
         "workforce.return_to_base": (draw(st.booleans()) if return_to_base is None
                                      else return_to_base),
@@ -127,8 +127,12 @@ class Run:
         self.policy_any_grid = scenario.dispatch.policy == "nearest_idle"
         self._rows: dict[int, pd.DataFrame] = {}
         self.issue_grid = self.issues["grid"].cat.codes.to_numpy()
-        self.key = (self.issues["colour"].astype(str).map(COLOUR_RANK).to_numpy() * 10**9
-                    + self.issues["issue_id"].to_numpy())
+        # urgency: the category's time limit, shortest first; then first come first served
+        limit_of = {c.name: DEFAULT_LIMIT if c.limit is None else c.limit
+                    for c in scenario.demand.categories}
+        self.limit = self.issues["category"].astype(str).map(limit_of).to_numpy(dtype=float)
+        _, rank = np.unique(self.limit, return_inverse=True)
+        self.key = rank.astype(np.int64) * 10**9 + self.issues["issue_id"].to_numpy()
 
     def rows_of(self, worker: int) -> pd.DataFrame:
         if worker not in self._rows:
@@ -209,6 +213,10 @@ def check_issue_table(run: Run) -> None:
     borrowed = iss["borrowed"].to_numpy()
     assert (borrowed[d] == (run.workforce.grid[worker[d]] != run.issue_grid[d])).all()
     assert not borrowed[waiting].any()
+    # only disputes are graded: a case has no colour and its category's time limit
+    assert (iss["colour"].astype(str) == "none").all()
+    assert (iss["colour_closed"].astype(str) == "none").all()
+    assert np.array_equal(iss["deadline"].to_numpy(dtype=float), run.limit)
 
 
 def check_activity_tiles_time(run: Run) -> None:
@@ -287,7 +295,8 @@ def check_work_conserving(run: Run) -> None:
 
 
 def check_priority(run: Run) -> None:
-    """Each dispatch from the backlog takes the most urgent, then oldest, issue it may take."""
+    """Each dispatch from the backlog takes the most urgent (shortest time limit), then
+    oldest, issue it may take."""
     iss = run.issues
     rep = iss["t_reported"].to_numpy()
     disp = iss["t_dispatched"].fillna(np.inf).to_numpy()
@@ -298,8 +307,8 @@ def check_priority(run: Run) -> None:
         for j in waiting:
             if run.eligible(w, j, t) and run.key[j] < run.key[i]:
                 raise AssertionError(
-                    f"at {t:.3f} worker {w} took issue {i} ({iss['colour'].iat[i]}, reported "
-                    f"{rep[i]:.2f}) before waiting issue {j} ({iss['colour'].iat[j]}, "
+                    f"at {t:.3f} worker {w} took issue {i} (limit {run.limit[i]:g}, reported "
+                    f"{rep[i]:.2f}) before waiting issue {j} (limit {run.limit[j]:g}, "
                     f"reported {rep[j]:.2f})")
 
 
@@ -375,8 +384,8 @@ def test_no_issue_waits_while_an_eligible_worker_is_free(small_scenario, overrid
 
 @SETTINGS
 @given(overrides=scenario_overrides(policy="own_grid", workers=1))
-def test_backlog_served_red_first_then_fcfs_one_worker_per_grid(small_scenario,
-                                                                overrides) -> None:
+def test_backlog_served_shortest_limit_first_then_fcfs_one_worker_per_grid(
+        small_scenario, overrides) -> None:
     run = _simulate(small_scenario, overrides)
     check_priority(run)
     # one worker per grid and own grid only: dispatch order within a grid is the order

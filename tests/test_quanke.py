@@ -54,14 +54,17 @@ TEAMS: dict[str, Any] = {
                               "astray": 0.0}},
     "run": {"horizon_days": 3, "warmup_days": 0.5, "replications": 1, "seed": 11},
 }
-# One worker on a 2 x 2 lattice, busy (load about 0.9), tasks of three colours.
+# One worker on a 2 x 2 lattice, busy (load about 0.9), cases of three time limits (so
+# three urgencies: shortest limit first).
 ONE_PLACE: dict[str, Any] = {
     "name": "same_place",
     "map": {"source": "lattice", "rows": 2, "cols": 2, "block_length": 100, "speed": 20},
     "grids": {"assignment": "blocks", "blocks": [1, 1]},
     "demand": {"categories": [
-        {"name": "job", "rate_per_hour": 2.7, "colours": {"green": 0.7, "yellow": 0.2, "red": 0.1},
-         "service": {"distribution": "exponential", "mean": 20}}]},
+        {"name": name, "rate_per_hour": rate, "limit": limit,
+         "service": {"distribution": "exponential", "mean": 20}}
+        for name, rate, limit in (("job", 1.89, 1440), ("soon", 0.54, 480),
+                                  ("urgent", 0.27, 120))]},
     "workforce": {"per_grid": 1},
     "run": {"horizon_days": 4, "warmup_days": 0.5, "replications": 1, "seed": 5},
 }
@@ -300,7 +303,7 @@ def test_sweep_against_writes_the_break_even(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("args", "message"), [
     (["--vary", "workforce.per_grid=1,2", "--kpi", "response_mean"],
      "command line: --kpi: needs --against (the scenario to break even with)"),
-    (["--vary", "workforce.per_grid=1,2", "--vary", "deadlines.green=60,120", "--against",
+    (["--vary", "workforce.per_grid=1,2", "--vary", "deadlines.response=60,120", "--against",
       str(MMC)], "command line: --against: finds the break-even along one key: give exactly "
                  "one --vary (got 2)"),
     (["--vary", "workforce.per_grid=2", "--against", str(MMC)],

@@ -65,7 +65,7 @@ def _labels(result: twin.RunResult) -> Labels:
 
     return Labels(grids=names("issues", "grid"), units=names("issues", "unit"),
                   categories=names("issues", "category"), channels=names("issues", "channel"),
-                  colours=names("issues", "colour"), kinds=names("activity", "kind"),
+                  colours=names("escalations", "from_colour"), kinds=names("activity", "kind"),
                   causes=names("escalations", "cause"))
 
 
@@ -96,6 +96,7 @@ def test_labels_name_every_category_column(full) -> None:
     labels = _labels(full)
     assert labels.names("states") == list(STATES)
     assert labels.names("handlers") == [*labels.kinds, "none"]
+    assert labels.names("grades_or_none") == [*labels.colours, "none"]  # only disputes graded
     for specs in TABLES.values():
         for spec in specs:
             assert (spec.dtype == "category") == bool(spec.categories), spec.name

@@ -72,7 +72,7 @@ def test_unknown_nested_key_in_a_list_item(tmp_path: Path) -> None:
     assert problems(path) == [
         f"{path}:12: demand.categories.0.colour: unknown key; did you mean 'colours'? allowed: "
         "name, rate_per_hour, rate_per_hour_per_1000_residents, hour_of_day, day_of_week, "
-        "colours, channels, service, latent, volunteer_eligible, flow, dispute",
+        "colours, limit, channels, service, latent, volunteer_eligible, flow, dispute",
     ]
 
 
@@ -160,13 +160,21 @@ def test_shares_must_sum_to_one_and_colours_be_known(tmp_path: Path) -> None:
     path = write(tmp_path, VALID.replace(
         "rate_per_hour: 1.0",
         "rate_per_hour: 1.0\n"
-        "      colours: {green: 0.5, purple: 0.5}\n"
         "      channels: {resident: 0.5, patrol: 0.2}",
     ))
     assert problems(path) == [
+        f"{path}:12: demand.categories.0.channels: shares must sum to 1 (got 0.7)",
+    ]
+    # a dispute's grades (a dispute needs no `service`)
+    units = ("work_orders: {units: [{name: office, staff: 1}, {name: police, staff: 1}]}\n"
+             "disputes: {mediation: {unit: office}, red: {lead: police, join: []}}\n")
+    path = write(tmp_path, VALID.replace(
+        "      service: {distribution: exponential, mean: 20}\n",
+        "      colours: {green: 0.5, purple: 0.5}\n"
+        "      dispute: {}\n") + units)
+    assert problems(path) == [
         f"{path}:12: demand.categories.0.colours.purple: unknown colour; "
         "allowed: green, yellow, red",
-        f"{path}:13: demand.categories.0.channels: shares must sum to 1 (got 0.7)",
     ]
 
 
@@ -176,14 +184,6 @@ def test_wrong_multiplier_count(tmp_path: Path) -> None:
     assert problems(path) == [
         f"{path}:9: demand.hour_of_day: needs exactly 24 multipliers, one per hour 0-23 "
         "(got 23)",
-    ]
-
-
-def test_deadlines_must_increase(tmp_path: Path) -> None:
-    path = write(tmp_path, VALID + "deadlines:\n  green: 240\n  yellow: 120\n")
-    assert problems(path) == [
-        f"{path}:15: deadlines.yellow: deadlines must increase with severity: "
-        "green < yellow < red (got green=240, yellow=120, red=4320)",
     ]
 
 
@@ -402,7 +402,7 @@ def test_many_mistakes_reported_at_once_sorted_by_line(tmp_path: Path) -> None:
           categories:
             - name: repair
               rate_per_hour: -1
-              colours: {green: 0.5}
+              limit: 0
               service: {distribution: lognormal, mean: 30}
         workforce:
           per_grid: -3
@@ -411,7 +411,7 @@ def test_many_mistakes_reported_at_once_sorted_by_line(tmp_path: Path) -> None:
         dispatch:
           policy: nearest
         deadlines:
-          green: 500
+          response: -5
           yellow: 300
         run:
           horizon_days: 2
@@ -424,14 +424,16 @@ def test_many_mistakes_reported_at_once_sorted_by_line(tmp_path: Path) -> None:
         f"{path}:8: demand.hour_of_day: needs exactly 24 multipliers, one per hour 0-23 "
         "(got 2)",
         f"{path}:11: demand.categories.0.rate_per_hour: must be >= 0 (got -1)",
-        f"{path}:12: demand.categories.0.colours: shares must sum to 1 (got 0.5)",
+        f"{path}:12: demand.categories.0.limit: must be > 0 (got 0)",
         f"{path}:13: demand.categories.0.service.sd: required key is missing",
         f"{path}:15: workforce.per_grid: must be >= 0 (got -3)",
         f"{path}:17: workforce.grids.grid-07: no such grid; known grids: grid-01",
         f"{path}:19: dispatch.policy: must be one of: own_grid, nearest_idle, "
         "own_grid_then_nearest, own_grid_then_neighbours (got 'nearest')",
-        f"{path}:22: deadlines.yellow: deadlines must increase with severity: "
-        "green < yellow < red (got green=500, yellow=300, red=4320)",
+        f"{path}:21: deadlines.response: must be > 0 (got -5)",
+        f"{path}:22: deadlines.yellow: `yellow` was removed: time limits are per category: "
+        "a case's `limit`, a work order's flow's `limit`; a dispute has none (only disputes "
+        "are graded)",
         f"{path}:25: run.warmup_days: must be less than horizon_days (2) (got 3)",
         f"{path}:26: run.replications: must be >= 1 (got 0)",
     ]

@@ -190,8 +190,8 @@ def test_job_at_shift_end_is_finished_then_worker_goes_off(overloaded_day_shift)
 def test_backlog_keeps_its_order_overnight(overloaded_day_shift) -> None:
     _, issues, _ = overloaded_day_shift
     served = issues.dropna(subset=["t_dispatched"])
-    # all green, one worker: served strictly in report order, and the served issues are
-    # exactly the oldest ones
+    # one category (one time limit), one worker: served strictly in report order, and
+    # the served issues are exactly the oldest ones
     assert (np.diff(served["t_dispatched"].to_numpy()) > 0).all()
     assert (served["issue_id"].to_numpy() == np.arange(len(served))).all()
     # every morning starts with the oldest issue still waiting
@@ -202,10 +202,16 @@ def test_backlog_keeps_its_order_overnight(overloaded_day_shift) -> None:
         assert first["issue_id"].iat[0] == waiting["issue_id"].min()
 
 
-def test_red_issue_reported_overnight_goes_first_in_the_morning(mmc_scenario) -> None:
+def test_urgent_issue_reported_overnight_goes_first_in_the_morning(mmc_scenario) -> None:
+    # Two categories: the one with the shorter time limit is taken first.
+    service = {"distribution": "fixed", "value": 120.0}
     scenario = mmc_scenario(1.0, 1, fixed_service=120.0, horizon_days=4, warmup_days=1,
                             workforce__shifts=[DAY_SHIFT],
-                            **{"demand.categories.0.colours": {"green": 0.8, "red": 0.2}})
+                            demand__categories=[
+                                {"name": "routine", "rate_per_hour": 0.8, "limit": 1440.0,
+                                 "service": service},
+                                {"name": "urgent", "rate_per_hour": 0.2, "limit": 240.0,
+                                 "service": service}])
     issues = twin.simulate(scenario, 0).issues
     checked = 0
     for day in range(1, 4):
@@ -213,11 +219,11 @@ def test_red_issue_reported_overnight_goes_first_in_the_morning(mmc_scenario) ->
         waiting = issues[(issues["t_reported"] < t) & ~(issues["t_dispatched"] < t)]
         first = issues[np.isclose(issues["t_dispatched"], t)]
         assert len(first) == 1
-        reds = waiting[waiting["colour"] == "red"]
-        expected = reds if len(reds) else waiting
+        urgent = waiting[waiting["category"] == "urgent"]
+        expected = urgent if len(urgent) else waiting
         assert first["issue_id"].iat[0] == expected["issue_id"].min()
-        checked += len(reds) > 0
-    assert checked > 0, "no red issue waited overnight: the check did not bite"
+        checked += len(urgent) > 0
+    assert checked > 0, "no urgent issue waited overnight: the check did not bite"
 
 
 def test_shift_starts_at_base(small_scenario) -> None:

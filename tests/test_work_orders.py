@@ -145,14 +145,13 @@ def test_satisfaction_falls_with_lateness() -> None:
     assert satisfaction(0.9, 1.0, 3.0) == pytest.approx(0.9)
 
 
-def test_overdue_orders_are_chased_then_supervised_and_keep_their_colour(
-        tmp_path: Path) -> None:
+def test_overdue_orders_are_chased_then_supervised_and_stay_ungraded(tmp_path: Path) -> None:
     units = """  units:
     - {name: property, staff: 1, shifts: [{start: "09:00", end: "10:00"}]}
     - {name: city_management, staff: 1}
   overdue: {chase_after: 0, supervise_after: 120}
 """
-    r = run(tmp_path, "    - {name: repair, rate_per_hour: 1.0, colours: {green: 1.0}, "
+    r = run(tmp_path, "    - {name: repair, rate_per_hour: 1.0, "
                       "flow: {template: compound_repair, limit: 60}}", units)
     o = first_requests(r.orders)
     late = o[o["t_chased"].notna()]
@@ -160,7 +159,10 @@ def test_overdue_orders_are_chased_then_supervised_and_keep_their_colour(
     assert np.allclose(late["t_chased"], late["t_received"] + 60)
     sup = o[o["t_supervised"].notna()]
     assert np.allclose(sup["t_supervised"], sup["t_received"] + 180)
-    assert (r.issues["colour"] == r.issues["colour_closed"]).all()
+    # only disputes are graded: an order has no colour, overdue or not, and never escalates
+    assert (r.issues["colour"].astype(str) == "none").all()
+    assert (r.issues["colour_closed"].astype(str) == "none").all()
+    assert (r.issues["deadline"] == 60.0).all()
     assert len(r.escalations) == 0
 
 
@@ -225,15 +227,21 @@ def test_a_patrol_find_has_nobody_to_call_again(tmp_path: Path) -> None:
     assert len(r.complaints) == 0 and not r.steps["step"].isin(["callback"]).any()
 
 
-def test_colour_deadlines_do_not_touch_work_orders(tmp_path: Path) -> None:
+def test_the_response_deadline_does_not_touch_work_orders(tmp_path: Path) -> None:
+    # `deadlines` holds only the response deadline, a KPI's; an order's time limit, by
+    # which it is chased and residents call again, is its flow's
     cats = "    - {name: repair, rate_per_hour: 1.0, flow: compound_repair}"
     extra = "repeat_complaints: {rate_at_deadline: 0.5}\n"
     loose = run(tmp_path, cats, UNITS, extra=extra)
-    strict = run(tmp_path, cats, UNITS, extra=extra + "deadlines: {green: 30, yellow: 60, "
-                                                      "red: 90}\n")
+    strict = run(tmp_path, cats, UNITS, extra=extra + "deadlines: {response: 5}\n")
     for table in ("orders", "steps", "complaints"):
         assert getattr(loose, table).equals(getattr(strict, table)), table
-    assert (loose.issues["deadline"] == 4320.0).all()
+    assert (loose.issues["deadline"] == 4320.0).all()  # compound_repair's limit
+    assert (loose.orders["limit"] == 4320.0).all()
+    short = run(tmp_path, "    - {name: repair, rate_per_hour: 1.0, "
+                          "flow: {template: compound_repair, limit: 600}}", UNITS, extra=extra)
+    assert (short.issues["deadline"] == 600.0).all() and (short.orders["limit"] == 600.0).all()
+    assert len(short.complaints) > len(loose.complaints)  # calls again sooner
 
 
 def test_small_requests_go_to_volunteers_who_accept_or_decline(tmp_path: Path) -> None:

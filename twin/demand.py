@@ -30,7 +30,7 @@ from twin.scenario.schema import (
     Scenario,
     ServiceSpec,
 )
-from twin.vocab import HOURS_PER_WEEK, MINUTES_PER_HOUR
+from twin.vocab import HOURS_PER_WEEK, MINUTES_PER_HOUR, UNGRADED
 
 
 class Grids(Protocol):
@@ -66,7 +66,8 @@ class Arrivals:
     node: np.ndarray
     """Map node index."""
     colour: np.ndarray
-    """Colour index into COLOURS (0 green, 1 yellow, 2 red)."""
+    """A dispute's grade at report, an index into COLOURS (0 green, 1 yellow, 2 red); 3
+    (UNGRADED) for any other issue."""
     channel: np.ndarray
     """Channel index into CHANNELS if reported at ``t_report``."""
     service: np.ndarray
@@ -142,8 +143,6 @@ def generate_arrivals(
     n_hours = int(np.ceil(horizon / MINUTES_PER_HOUR))
     week_hour = np.arange(n_hours) % HOURS_PER_WEEK
     hour_start = np.arange(n_hours) * MINUTES_PER_HOUR
-    deadlines = scenario.deadlines
-    deadline_of = np.array([deadlines.green, deadlines.yellow, deadlines.red])
     repeat_rate = scenario.repeat_complaints.rate_at_deadline / MINUTES_PER_HOUR
     parts: list[dict[str, np.ndarray]] = []
     for g, gname in enumerate(community.grid_names):
@@ -156,8 +155,9 @@ def generate_arrivals(
             t.sort()  # within an hour the uniform draws are unordered
             t = t[t < horizon]
             n = len(t)
-            colour = streams[f"colour/{key}"].choice(
-                len(COLOURS), size=n, p=_shares(cat.colours, COLOURS))
+            colour = (streams[f"colour/{key}"].choice(
+                len(COLOURS), size=n, p=_shares(cat.grade_mix(), COLOURS))
+                if cat.dispute is not None else np.full(n, UNGRADED))
             part = {
                 "t": t,
                 "grid": np.full(n, g),
@@ -171,10 +171,9 @@ def generate_arrivals(
             if repeat_rate > 0:
                 # rate r(t) = R t / D: Lambda(t) = R t^2 / (2 D), so t_k = sqrt(2 D E_k / R)
                 e = np.cumsum(streams[f"repeat/{key}"].exponential(1.0, (n, REPEAT_DRAWS)), 1)
-                # D: the colour's deadline, or a work order's limit
-                d = (deadline_of[colour] if cat.flow is None
-                     else np.full(n, cat.flow.time_limit()))
-                part["repeat_offsets"] = np.sqrt(2.0 * d[:, None] * e / repeat_rate)
+                # D: the category's time limit (a dispute has none and never complains)
+                d = cat.time_limit() if cat.dispute is None else 1.0
+                part["repeat_offsets"] = np.sqrt(2.0 * d * e / repeat_rate)
             else:  # no repeat complaints: no columns (saves memory on long runs)
                 part["repeat_offsets"] = np.zeros((n, 0))
             parts.append(part)

@@ -175,15 +175,14 @@ def disputed_issues(scenario: Scenario, category: np.ndarray) -> np.ndarray:
 
 
 def issue_deadlines(scenario: Scenario, arr: Arrivals) -> np.ndarray:
-    """Per issue: the time allowed from report to resolution [min]: its colour's
-    deadline at report, or its flow's limit for a work order."""
-    d = scenario.deadlines
-    by_colour = np.array([d.green, d.yellow, d.red])[arr.colour]
-    if any(c.flow is not None for c in scenario.demand.categories):
-        limit = order_limits(scenario, arr.category)
-        np.copyto(by_colour, limit, where=~np.isnan(limit))
-    by_colour[disputed_issues(scenario, arr.category)] = np.nan  # weeks of sessions, no limit
-    return by_colour
+    """Per issue: the time allowed from report to resolution [min]: its category's time
+    limit (a case's ``limit``, a work order's flow's; NaN for a dispute)."""
+    return category_limits(scenario)[arr.category]
+
+
+def category_limits(scenario: Scenario) -> np.ndarray:
+    """Per category: its time limit [min] (NaN for a dispute)."""
+    return np.array([c.time_limit() for c in scenario.demand.categories], dtype=float)
 
 
 def order_limits(scenario: Scenario, category: np.ndarray) -> np.ndarray:
@@ -219,8 +218,7 @@ def _complaints(scenario: Scenario, arr: Arrivals, issues: IssueRecorder, stream
         return complaints_frame(issues.t_reported, arr.repeat_offsets, open_for, {}, repeats)
     last = arr.repeat_offsets[:, -1]
     beyond = np.flatnonzero(np.nan_to_num(open_for, nan=-1.0) > last)
-    d = scenario.deadlines
-    deadline = np.array([d.green, d.yellow, d.red])[arr.colour.astype(np.int64)]
+    deadline = issues.deadline
     rate = scenario.repeat_complaints.rate_at_deadline
     more = {int(i): more_repeat_offsets(float(last[i]), float(open_for[i]), float(deadline[i]),
                                         rate, streams[f"repeat-more/{i}"]) for i in beyond}

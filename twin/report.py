@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 
 SETTINGS = ("run.horizon_days", "run.warmup_days", "run.seed", "workforce.per_grid",
             "dispatch.policy", "dispatch.borrow_after",
-            "deadlines.response", "deadlines.green", "deadlines.yellow", "deadlines.red",
+            "deadlines.response",
             "patrols.enabled", "volunteers.participation",
             "volunteers.registered_per_1000_residents", "repeat_complaints.rate_at_deadline",
             "disputes.mediation.unit", "disputes.mediation.sessions",

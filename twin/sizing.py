@@ -17,8 +17,6 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-import numpy as np
-
 from twin.demand import rate_table
 from twin.geography import Community
 from twin.scenario.schema import Scenario
@@ -98,15 +96,15 @@ def estimate(scenario: Scenario, community: Community, jobs: int = 1,
                                            strict=True) if cat.flow is not None))
     rate = scenario.repeat_complaints.rate_at_deadline / MINUTES_PER_HOUR  # [1/min]
     if rate > 0 and issues > 0:
-        d = scenario.deadlines
-        deadline = np.array([d.green, d.yellow, d.red])
         for n, cat in zip(per_category, scenario.demand.categories, strict=True):
-            if cat.flow is not None:  # open for its limit; the rate reaches R there
-                complaints += float(n * rate * cat.flow.time_limit() / 2)
+            if cat.dispute is not None:  # settled over sessions: no repeat complaints
                 continue
-            shares = np.array([cat.colours.get(c, 0.0) for c in ("green", "yellow", "red")])
-            open_for = np.maximum(deadline, _OPEN_AT_LEAST)
-            complaints += float(n * (shares * rate * open_for**2 / (2 * deadline)).sum())
+            deadline = cat.time_limit()
+            if cat.flow is not None:  # open for its limit; the rate reaches R there
+                complaints += float(n * rate * deadline / 2)
+                continue
+            open_for = max(deadline, _OPEN_AT_LEAST)
+            complaints += float(n * rate * open_for**2 / (2 * deadline))
     per_rep = (issues * BYTES_PER_ISSUE_RUNNING + orders * BYTES_PER_ORDER_RUNNING
                + complaints * BYTES_PER_COMPLAINT)
     kept = reps * (issues * BYTES_PER_ISSUE_KEPT + orders * BYTES_PER_ORDER_KEPT

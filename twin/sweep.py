@@ -1,4 +1,4 @@
-"""Sweeps: a grid of runs over scenario keys (e.g. workers per grid x green deadline).
+"""Sweeps: a grid of runs over scenario keys (e.g. workers per grid x hand-off delay).
 
 Every point of the grid is the base scenario with some keys overridden, run on
 the same replication numbers and root seed (common random numbers across
@@ -84,7 +84,7 @@ def parse_values(text: str) -> list[Any]:
 
 
 def point_name(values: Mapping[str, Any]) -> str:
-    """A readable name for a point, e.g. ``workforce.per_grid=2,deadlines.green=60``."""
+    """A readable name for a point, e.g. ``workforce.per_grid=2,deadlines.response=30``."""
     return ",".join(f"{k}={v}" for k, v in values.items())
 
 

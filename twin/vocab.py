@@ -20,6 +20,8 @@ WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 COLOURS: tuple[str, ...] = ("green", "yellow", "red")
 """Severity colours of three-colour warning (三色预警), least severe first."""
 GREEN, YELLOW, RED = range(3)
+UNGRADED = 3
+"""Code of an issue that is not a dispute, so not graded (shown as ``none``)."""
 
 # -------------------------------------------------------------- channels
 CHANNELS: tuple[str, ...] = ("resident", "patrol", "sensor")

@@ -355,12 +355,12 @@ class _RowReader:
 
     def _colour(self, line: int, row: dict[str, str]) -> int:
         text = self._value(row, "colour").lower()
-        if not text:
+        if not text or text == "none":  # not known, or not graded (not a dispute)
             return -1
         if text not in COLOURS:
             self._bad(line, "colour", (
                 f"unknown colour {self._value(row, 'colour')!r}; allowed: "
-                + ", ".join(COLOURS)))
+                + ", ".join(COLOURS) + ", none or empty (not graded)"))
             return -1
         return COLOURS.index(text)
 

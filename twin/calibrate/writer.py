@@ -162,10 +162,11 @@ def _category_lines(fit: CategoryFit, grids: list[str]) -> list[str]:
     if fit.own_profile:
         lines += _wrapped("hour_of_day", fit.profile.hour, "      ")
         lines.append(f"      day_of_week: {multipliers(fit.profile.day)}")
-    if fit.colours is not None:
+    if fit.colours is not None and sum(fit.colours.counts.values()) > 0:
         mix = ", ".join(f"{c}: {number(s, 6)}" for c, s in fit.colours.shares.items())
         counts = ", ".join(f"{c} {n}" for c, n in fit.colours.counts.items())
-        lines.append(f"      colours: {{{mix}}}   # counts: {counts}")
+        # only a dispute is graded: the mix is kept as a note for a dispute block
+        lines.append(f"      # colours, for a dispute block: {{{mix}}}   (counts: {counts})")
     service = fit.service
     note = f"{service.n} times; {service.reason}"
     if service.aic:

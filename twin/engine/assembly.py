@@ -16,7 +16,7 @@ import numpy as np
 import simpy
 
 from twin.demand import Arrivals
-from twin.engine.book import CaseBook
+from twin.engine.book import CaseBook, urgency_ranks
 from twin.engine.callback import CallbackDesk, CallbackPorts
 from twin.engine.disputes import DisputeDesk, DisputePorts, DisputeUnits
 from twin.engine.gridwork import HandOffs
@@ -86,7 +86,9 @@ def assemble_engine(env: simpy.Environment, scenario: Scenario, community: Commu
     staff = Staff(env, community.travel, staffing, activity, scenario.workforce.return_to_base,
                   scenario.patrols.enabled,
                   on_arrival=lambda w, node: parts["router"].patrol_arrival(w, node))
-    book = CaseBook(len(arr), arr.colour.astype(np.int64).tolist())
+    ranks = np.array(urgency_ranks([c.time_limit() for c in scenario.demand.categories]))
+    book = CaseBook(len(arr), arr.colour.astype(np.int64).tolist(),
+                    ranks[arr.category].tolist())
     unit_view: IntColumn = items(np.ascontiguousarray(issues.unit))
     node_view: IntColumn = items(np.ascontiguousarray(issues.node))
     cat_view: IntColumn = items(np.ascontiguousarray(issues.category))
@@ -128,7 +130,7 @@ def assemble_engine(env: simpy.Environment, scenario: Scenario, community: Commu
                                     assign=lambda w, t, x: parts["router"].assign(w, t, x),
                                     category=cat_view, grid=grid_view, node=node_view,
                                     channel=log.channel, grid_unit=unit_view,
-                                    colour=book.colour, resolved=log.t_resolved),
+                                    resolved=log.t_resolved),
                          orders, steps, streams)
         desks_of_orders.append(desk)
         callback = CallbackDesk(plan, orders, steps, CallbackPorts(

@@ -1,11 +1,16 @@
 """The case book: the state of every task while it is open, and the queues it waits in.
 
 Tasks are issues (ids 0..n-1) and visits (ids n, n+1, ...). A waiting
-task sits in one or more heaps under the key ``rank * BIG + seq``: rank 0 red,
-1 yellow, 2 green, 3 visit; seq is the order in which tasks became known, so a
-heap pops red first, then first come first served. Entries are removed lazily:
-a popped key is skipped unless it is the task's current key and the task is
-still waiting. The current colour of an issue is kept here, not in its record.
+task sits in one or more heaps under the key ``rank * BIG + seq``; seq is the
+order in which tasks became known, so a heap pops the lowest rank first, then
+first come first served. Ranks, most urgent first: -1 a department's report to a
+whistle and a red dispute's lead; 0 a supervised order (and a unit joining a red
+dispute); 1 a chased order (and a mediation session); then ``ORDINARY + k`` for
+an issue whose category has the k-th shortest time limit (only disputes are
+graded: any other issue's urgency is its limit); last, ``VISIT_RANK``, a
+follow-up. Entries are removed lazily: a popped key is skipped unless it is the
+task's current key and the task is still waiting. The current grade of a dispute
+is kept here, not in its record.
 """
 
 from __future__ import annotations
@@ -13,16 +18,32 @@ from __future__ import annotations
 import heapq
 
 BIG = 1 << 40
-VISIT_RANK = 3
+ORDINARY = 2
+"""Rank of the issues of the category with the shortest time limit (and of a grid
+worker's mediation of a green dispute)."""
+VISIT_RANK = 1 << 20
+"""Rank of a follow-up visit: after every issue."""
+
+
+def urgency_ranks(limits: list[float]) -> list[int]:
+    """Per category: its issues' rank, ``ORDINARY`` + the place of its time limit among
+    the distinct limits, shortest first (a dispute, limit NaN: ``ORDINARY``)."""
+    distinct = sorted({x for x in limits if x == x})
+    if len(distinct) >= VISIT_RANK - ORDINARY:
+        raise ValueError(f"at most {VISIT_RANK - ORDINARY - 1} distinct time limits")
+    place = {x: k for k, x in enumerate(distinct)}
+    return [ORDINARY + place[x] if x == x else ORDINARY for x in limits]
 
 
 class CaseBook:
     """Per-task state, queue keys and heaps."""
 
-    def __init__(self, n_issues: int, colour: list[int]) -> None:
+    def __init__(self, n_issues: int, colour: list[int], urgency: list[int]) -> None:
         self.n = n_issues
         self.colour = colour
-        """Current colour of each issue."""
+        """Current grade of each dispute (``UNGRADED`` for any other issue)."""
+        self.urgency = urgency
+        """Rank of each issue by its category's time limit (see ``urgency_ranks``)."""
         self.waiting: list[bool] = [False] * n_issues
         self.key: list[int] = [0] * n_issues
         self.seq_task: list[int] = []

@@ -72,7 +72,10 @@ class OrderDesk:
         self.n = n = ports.book.n
         self.at = [-1] * n
         """Current step position (FILING while filed by the desk; -1 before or after)."""
-        self.after_filing, self.rank, self.queue = [0] * n, [2] * n, [-1] * n
+        self.after_filing, self.queue = [0] * n, [-1] * n
+        self.rank = list(ports.book.urgency)
+        """Queue rank of each order: its category's urgency, raised when chased or
+        supervised."""
         self.before = [-1] * n
         """ASSIGN or LEAD while a handle step waits for its signature or lead time."""
         self.filed, self.closed, self.unfixed = [False] * n, [False] * n, [False] * n
@@ -110,9 +113,6 @@ class OrderDesk:
         """The unit of handling unit ``name`` for ``issue`` (its grid's, if per grid)."""
         units = self.units.handling[name]
         return units[self.p.grid[issue]] if len(units) > 1 else units[0]
-
-    def _prio(self, issue: int) -> int:
-        return min(2 - self.p.colour[issue], self.rank[issue])
 
     # -------------------------------------------------------------- intake
     def receive(self, issue: int) -> None:
@@ -153,7 +153,7 @@ class OrderDesk:
             self.s.start(issue, self.p.grid_unit[issue])
             self.queue[issue] = -1
             self.p.book.known(issue)  # see _to_unit
-            self.p.to_grid(issue, self._prio(issue))
+            self.p.to_grid(issue, self.rank[issue])
 
     # ------------------------------------------------------------- filing
     def _file(self, issue: int, k: int) -> None:
@@ -246,7 +246,7 @@ class OrderDesk:
         if worker >= 0:
             p.assign(worker, issue, t)
         else:
-            p.book.push(issue, self.queue[issue], self._prio(issue))
+            p.book.push(issue, self.queue[issue], self.rank[issue])
 
     # ----------------------------------------------------- staff at work
     def booked(self, issue: int, worker: int, travel: float) -> None:
@@ -339,7 +339,7 @@ class OrderDesk:
             self.s.start(issue, self.p.grid_unit[issue])
             self.queue[issue] = -1
             self.p.book.known(issue)  # see _to_unit
-            self.p.to_grid(issue, self._prio(issue))
+            self.p.to_grid(issue, self.rank[issue])
 
     # -------------------------------------------------------------- closing
     def close(self, issue: int) -> None:
@@ -374,9 +374,9 @@ class OrderDesk:
             book.waiting[issue] = False
             book.known(issue)  # a new key: every entry under the old one goes stale
             if self.queue[issue] >= 0:
-                book.push(issue, self.queue[issue], self._prio(issue))
+                book.push(issue, self.queue[issue], self.rank[issue])
             else:
-                self.p.to_grid(issue, self._prio(issue))
+                self.p.to_grid(issue, self.rank[issue])
 
     # ------------------------------------------------------- end of the run
     def flush(self) -> None:

@@ -101,7 +101,6 @@ class OrderPorts:
     channel: IntColumn
     grid_unit: IntColumn
     """The grid-worker unit of each issue."""
-    colour: list[int]
     resolved: FloatColumn
     """The issue table's ``t_resolved``: stamped when an order closes."""
 

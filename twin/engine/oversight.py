@@ -3,7 +3,7 @@ whistle that summons departments (吹哨、部门报到), and repeat requests (�
 
 * An order still open ``chase_after`` past its limit is chased, and
   ``supervise_after`` past it supervised; with ``raise_priority`` each moves it
-  ahead in its queue. Its colour never changes.
+  ahead in its queue, before every order not overdue (see :mod:`twin.engine.book`).
 * A whistle (at filing for a category beyond the street's power, or
   ``after_overdue`` past the limit for any order) summons departments: each gets
   a report task (报到) ahead of all its other work, and its arrival is recorded

@@ -2,7 +2,8 @@
 
 A case (a category with neither a flow nor a dispute block) goes to the grid
 workers of the issue's unit, as the dispatch policy says, volunteers first for
-eligible green cases; its colour sets its place in the queue (red first). Work
+eligible cases; its category's time limit sets its place in the queue (shortest
+first; see :mod:`twin.engine.book`). Work
 orders and disputes are received by their desks, whose visits (a department's
 report, a mediation session, a red dispute's lead and joining units, ...) are
 routed here by purpose to the staff of their own unit. A freed worker takes the
@@ -17,7 +18,7 @@ from typing import Protocol
 
 import simpy
 
-from twin.engine.book import VISIT_RANK, CaseBook
+from twin.engine.book import ORDINARY, VISIT_RANK, CaseBook
 from twin.engine.gridwork import HandOffs, waiting_at
 from twin.engine.log import CaseLog
 from twin.engine.policies import DispatchPolicy
@@ -35,7 +36,7 @@ _INF = float("inf")
 REPORT_RANK = -1
 """Rank of a department's report to a whistle, and of a red dispute's lead responder:
 ahead of all its other work."""
-VISIT_ROUTE = ((HANDLER, REPORT_RANK), (HANDLER, 2), (GRID_WORKER, 2), (HANDLER, 1),
+VISIT_ROUTE = ((HANDLER, REPORT_RANK), (HANDLER, ORDINARY), (GRID_WORKER, ORDINARY), (HANDLER, 1),
                (HANDLER, 1), (HANDLER, REPORT_RANK), (HANDLER, 0), (HANDLER, VISIT_RANK))
 """Per visit purpose (report, repeat filing; a dispute's mediation by a grid worker,
 session in person or online, lead, joining unit, follow-up by its unit): who takes it,
@@ -233,8 +234,8 @@ class Router:
         """Send an idle staff member to ``task`` or put it in its queue.
 
         A visit goes to the staff of its unit who take its purpose. A case goes to its
-        grid's workers at the rank of its colour (red first); with ``rank`` given, at
-        that rank whatever its colour: a work order's grid-worker step."""
+        grid's workers at the rank of its category's time limit (shortest first); with
+        ``rank`` given, at that rank: a work order's grid-worker step."""
         staff = self.staff
         if task >= self.n:
             v = task - self.n
@@ -247,10 +248,11 @@ class Router:
         issue = task
         node = self._node[issue]
         if rank < 0:
-            rank = 2 - self.book.colour[issue]
-        # the grid's workers, as the policy says; volunteers first for an eligible green
+            rank = self.book.urgency[issue]
+        # the grid's workers, as the policy says; volunteers first for an eligible case
+        # (not one chased or supervised)
         unit = self._unit[issue]
-        eligible = self._eligible[self._cat[issue]] and rank == 2
+        eligible = self._eligible[self._cat[issue]] and rank >= ORDINARY
         worker, t = -1, _INF
         if eligible:
             worker, t = staff.nearest_in(self._volunteers[unit], node)

@@ -8,7 +8,7 @@ import pandas as pd
 from twin.metrics.catalogue import CATALOGUE, Kpi, headline_kpis, is_share, kpi_spec
 from twin.metrics.core import issue_kpis, worker_kpis
 from twin.metrics.disputes import dispute_kpis
-from twin.metrics.governance import channel_kpis, colour_kpis, pool_kpis
+from twin.metrics.governance import channel_kpis, pool_kpis, rate_kpis
 from twin.metrics.orders import order_kpis, step_times
 from twin.metrics.stats import DEFAULT_LEVEL, confidence_interval, summarise
 
@@ -45,10 +45,10 @@ def replication_kpis(
     The work-order KPIs need ``orders`` (and ``steps``); there are none when the
     order table is empty (no category has a flow). The dispute KPIs need ``disputes``
     (and ``visits``, for the mediations)."""
-    out = {**issue_kpis(issues, warmup, horizon, deadlines),
+    out = {**issue_kpis(issues, warmup, horizon),
            **worker_kpis(activity, warmup, horizon)}
     if "escalations" in issues.columns:
-        out.update(colour_kpis(issues, warmup, horizon, deadlines))
+        out.update(rate_kpis(issues, warmup, horizon, deadlines))
         out.update(channel_kpis(issues, warmup))
     out.update(pool_kpis(activity, warmup, horizon))
     out.update(order_kpis(orders, steps, activity, warmup, horizon))

@@ -1,8 +1,8 @@
 """The KPI catalogue: every KPI twin computes, with its unit, direction, labels and meaning.
 
 One entry per KPI name (``response_p90``) and one per bracketed family
-(``within_deadline[COLOUR]`` stands for ``within_deadline[green]``, ``…[yellow]``,
-``…[red]``). The command line's tables, the report, the plot labels and the
+(``overdue[GRID]`` stands for ``overdue[grid-01]``, ``overdue[grid-02]``, …). The
+command line's tables, the report, the plot labels and the
 KPI reference in README.md all read this table; :func:`headline_kpis` is the
 one list of KPIs shown first. To add a KPI: compute it in a ``metrics`` module
 and add its entry here (a test fails until you do).
@@ -42,7 +42,7 @@ class Kpi:
 
     @property
     def family(self) -> bool:
-        """True for a bracketed family such as ``within_deadline[COLOUR]``."""
+        """True for a bracketed family such as ``overdue[GRID]``."""
         return "[" in self.name
 
     @property
@@ -84,8 +84,8 @@ CATALOGUE: tuple[Kpi, ...] = (
     _k("resolution_p90", "min", LOW, "P90 resolution [min]", "90%办结时间（分钟）",
        f"90th percentile of the time {_SETTLED}", headline=True),
     _k("within_deadline", "share", HIGH, "Within deadline", "按时办结率",
-       "due issues resolved within their deadline: a case's colour's at report, a work "
-       "order's flow limit (closed within it)", headline=True),
+       "due issues resolved within their category's time limit (a case's `limit`, a work "
+       "order's flow limit: closed within it); disputes have none", headline=True),
     _k("mean_waiting", "issues", LOW, "Mean issues waiting", "平均等待问题数",
        "time-average number of issues reported but not yet dispatched (or answered)",
        headline=True),
@@ -97,14 +97,14 @@ CATALOGUE: tuple[Kpi, ...] = (
        "grid workers' travel (incl. the walk back to base) ÷ on-duty time", headline=True),
     _k("patrol_share", "share", None, "Patrol share", "巡查时间占比",
        "grid workers' patrolling ÷ on-duty time"),
-    _k("count[COLOUR]", "issues", None, "Issues", "问题数", "issues reported with that colour"),
-    _k("resolution_p50[COLOUR]", "min", LOW, "Median resolution [min]", "办结时间中位数（分钟）",
-       "median resolution time of the issues reported with that colour"),
-    _k("resolution_p90[COLOUR]", "min", LOW, "P90 resolution [min]", "90%办结时间（分钟）",
-       "90th percentile resolution time of the issues reported with that colour"),
-    _k("within_deadline[COLOUR]", "share", HIGH, "Within deadline", "按时办结率",
-       "deadline compliance of the issues reported with that colour (a work order: its "
-       "limit)"),
+    _k("count[CATEGORY]", "issues", None, "Issues", "问题数", "issues of that category"),
+    _k("resolution_p50[CATEGORY]", "min", LOW, "Median resolution [min]",
+       "办结时间中位数（分钟）", "median resolution time of the issues of that category"),
+    _k("resolution_p90[CATEGORY]", "min", LOW, "P90 resolution [min]", "90%办结时间（分钟）",
+       "90th percentile resolution time of the issues of that category"),
+    _k("within_deadline[CATEGORY]", "share", HIGH, "Within deadline", "按时办结率",
+       "the issues of that category resolved within its time limit, over those due (a "
+       "dispute has none)"),
     _k("response_rate", "share", HIGH, "Response rate", "响应率",
        "hotline rate 1: on site within `deadlines.response`, over issues whose response "
        "deadline fell before the horizon", headline=True),
@@ -250,13 +250,14 @@ _BRACKETED = re.compile(r"^(?P<base>[^\[]+)\[(?P<arg>.+)\]$")
 
 
 def split(name: str) -> tuple[str, str | None]:
-    """``within_deadline[red]`` -> ``("within_deadline", "red")``; a plain name -> (name, None)."""
+    """``within_deadline[repair]`` -> ``("within_deadline", "repair")``; a plain name ->
+    (name, None)."""
     m = _BRACKETED.match(name)
     return (m.group("base"), m.group("arg")) if m else (name, None)
 
 
 def kpi_spec(name: str) -> Kpi | None:
-    """The catalogue entry of a KPI column (a family's for ``within_deadline[red]``),
+    """The catalogue entry of a KPI column (a family's for ``within_deadline[repair]``),
     or None if the catalogue does not know it."""
     if name in _NAMED:
         return _NAMED[name]

@@ -32,23 +32,19 @@ def observed(issues: pd.DataFrame, warmup: float) -> pd.DataFrame:
     return issues[issues["t_reported"] >= warmup]
 
 
-def issue_deadline(issues: pd.DataFrame, deadlines: dict[str, float]) -> np.ndarray:
-    """Per issue, the time allowed [min]: the ``deadline`` column (a case's colour
-    deadline, a work order's limit), or for a table without it the colour's deadline."""
-    if "deadline" in issues.columns:
-        return issues["deadline"].to_numpy(dtype=float)
-    return issues["colour"].astype(str).map(deadlines).to_numpy(dtype=float)
+def issue_deadline(issues: pd.DataFrame) -> np.ndarray:
+    """Per issue, the time allowed [min]: the ``deadline`` column (its category's time
+    limit; NaN for a dispute, never due)."""
+    return issues["deadline"].to_numpy(dtype=float)
 
 
-def issue_kpis(
-    issues: pd.DataFrame, warmup: float, horizon: float, deadlines: dict[str, float]
-) -> dict[str, float]:
+def issue_kpis(issues: pd.DataFrame, warmup: float, horizon: float) -> dict[str, float]:
     """Counts, response and resolution times, deadline compliance, mean number waiting.
 
     Response is reported -> first on site; resolution is reported -> resolved.
     Both are over issues that reached that point by the horizon. Deadline
-    compliance uses the colour's deadline at report (a work order: its flow's
-    limit) and is over issues whose deadline fell before the horizon (later ones
+    compliance uses the category's time limit (a work order: its flow's limit;
+    a dispute has none) and is over issues whose deadline fell before the horizon (later ones
     are censored).
     """
     obs = observed(issues, warmup)
@@ -57,7 +53,7 @@ def issue_kpis(
     resolved = obs["t_resolved"].to_numpy()
     response = (on_site - reported)[~np.isnan(on_site)]
     resolution = (resolved - reported)[~np.isnan(resolved)]
-    deadline = issue_deadline(obs, deadlines)
+    deadline = issue_deadline(obs)
     due = reported + deadline <= horizon
     met = (resolved - reported <= deadline) & ~np.isnan(resolved)
     # time-average number waiting: overlap of [reported, first dispatch) with the window

@@ -1,4 +1,4 @@
-"""KPIs of the governance mechanisms: colours, the hotline's three rates,
+"""KPIs of the governance mechanisms: per category, the hotline's three rates,
 overdue cases, repeat complaints, patrols and sensors, staff pools.
 
 All pure functions of record tables; issues reported after the warm-up count.
@@ -20,7 +20,6 @@ from twin.metrics.core import (
 )
 from twin.vocab import (
     CHANNELS,
-    COLOURS,
     GRID_WORKER,
     KINDS,
     MINUTES_PER_DAY,
@@ -47,25 +46,27 @@ def satisfaction(resolved: np.ndarray, late: np.ndarray, escalated: np.ndarray,
     return np.where(resolved, np.clip(score, 0.0, 1.0), 0.0)
 
 
-def colour_kpis(issues: pd.DataFrame, warmup: float, horizon: float,
-                deadlines: dict[str, float]) -> dict[str, float]:
-    """Per colour at report: count, resolution P50/P90, deadline compliance;
-    the three rates (response, resolution, satisfaction); overdue cases per grid;
-    repeat complaints."""
+def rate_kpis(issues: pd.DataFrame, warmup: float, horizon: float,
+              deadlines: dict[str, float]) -> dict[str, float]:
+    """Per category: count, resolution P50/P90, within its time limit; the three rates
+    (response, resolution, satisfaction); overdue cases per grid; repeat complaints."""
     obs = observed(issues, warmup)
     rep = obs["t_reported"].to_numpy()
     res = obs["t_resolved"].to_numpy()
     on_site = obs["t_on_site"].to_numpy()
-    colour = obs["colour"].astype(str).to_numpy()
-    deadline = issue_deadline(obs, deadlines)
+    deadline = issue_deadline(obs)
     due = rep + deadline <= horizon
     resolved = ~np.isnan(res)
     met = resolved & (res - rep <= deadline)
     escalated = obs["escalations"].to_numpy() > 0
     complaints = obs["repeat_complaints"].to_numpy()
     out: dict[str, float] = {}
-    for c in COLOURS:
-        m = colour == c
+    category = obs["category"]
+    names = (category.cat.categories if hasattr(category, "cat")
+             else sorted(category.unique()))
+    category = category.to_numpy()
+    for c in names:
+        m = category == c
         took = (res - rep)[m & resolved]
         out[f"count[{c}]"] = float(m.sum())
         out[f"resolution_p50[{c}]"] = pct(took, 50)

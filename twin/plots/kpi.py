@@ -45,7 +45,7 @@ def kpi_bars(summary: pd.DataFrame, kpi: str, ax: Axes, *, lang: str = "en",
         Long table with columns ``scenario``, ``kpi``, ``mean``, ``ci_low``,
         ``ci_high`` (one row per scenario and KPI).
     kpi
-        KPI to show, e.g. ``response_p90`` or ``within_deadline[red]``.
+        KPI to show, e.g. ``response_p90`` or ``within_deadline[repair]``.
     ax
         Axes to draw on.
     lang

@@ -155,7 +155,7 @@ def text(key: str, lang: str = "en") -> str:
 
 
 def kpi_label(kpi: str, lang: str = "en") -> str:
-    """Readable name of a KPI column, e.g. ``within_deadline[red]`` -> 按时办结率（红）.
+    """Readable name of a KPI column, e.g. ``settlement_rate[red]`` -> 调解成功率（红）.
 
     KPIs come from the catalogue; a scenario key drawn as an axis has its own
     label; anything else is shown as it is.

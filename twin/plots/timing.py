@@ -25,15 +25,15 @@ def _of(issues: pd.DataFrame, scenario: str | None) -> pd.DataFrame:
     return issues if scenario is None else issues[issues["scenario"].astype(str) == scenario]
 
 
-def response_ecdf(issues: pd.DataFrame, ax: Axes, *, by: str = "colour", warmup: float = 0.0,
+def response_ecdf(issues: pd.DataFrame, ax: Axes, *, by: str = "category", warmup: float = 0.0,
                   deadline: float | None = None, lang: str = "en") -> Axes:
     """Empirical distribution (ECDF) of response times, reported -> first on site.
 
     Over issues reported at or after ``warmup`` [min] and reached by the
     horizon, so each curve ends at 1; issues never reached are left out (the
-    ``open_at_end`` KPI counts them). One curve per value of ``by``
-    (``colour`` at report by default); with a ``scenario`` column holding
-    several scenarios, one line style per scenario.
+    ``open_at_end`` KPI counts them). One curve per value of ``by`` (the
+    ``category`` by default; ``colour``: a dispute's grade at report); with a
+    ``scenario`` column holding several scenarios, one line style per scenario.
 
     Parameters
     ----------

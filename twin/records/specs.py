@@ -67,13 +67,14 @@ ISSUE_SPECS: tuple[ColumnSpec, ...] = (
       "units"),
     _("category", CAT, NONE, "issue category", "categories"),
     _("channel", CAT, NONE, "who reported it: `resident`, `patrol` or `sensor`", "channels"),
-    _("colour", CAT, NONE, "severity at report: `green`, `yellow`, `red`", "colours"),
-    _("colour_closed", CAT, NONE, "colour at the end (a dispute: its grade at the end, green "
-      "once settled)", "colours"),
+    _("colour", CAT, NONE, "a dispute's grade at report: `green`, `yellow`, `red`; `none` for "
+      "any other issue (not graded)", "grades_or_none"),
+    _("colour_closed", CAT, NONE, "a dispute's grade at the end (green once settled); `none` "
+      "for any other issue", "grades_or_none"),
     _("node", I64, NONE, "map node index of the issue"),
     _("latent", BOOL, NONE, "a latent hazard that a patrol could find before it was reported"),
-    _("deadline", F64, MIN, "time allowed from report to resolution: its colour's deadline at "
-      "report (a case), its flow's limit (a work order); empty for a dispute"),
+    _("deadline", F64, MIN, "time allowed from report to resolution: its category's `limit` (a "
+      "case), its flow's limit (a work order); empty for a dispute"),
     _("t_occurred", F64, MIN, "the issue came to exist (= `t_reported` unless latent)"),
     _("t_reported", F64, MIN, "reported (empty: a latent hazard nobody found)"),
     _("t_dispatched", F64, MIN, "the first handler was assigned"),

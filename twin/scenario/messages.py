@@ -14,6 +14,7 @@ from typing import Any
 from pydantic import BaseModel
 
 from twin.scenario.schema import Scenario
+from twin.vocab import COLOURS
 
 Key = str | int
 Path_ = tuple[Key, ...]
@@ -45,6 +46,9 @@ REMOVED_KEYS: dict[tuple[str, ...], str] = {
     ("demand", "categories", "*", "joint_pools"): (
         "a red dispute's response is `disputes.red.lead` with the units of "
         f"`disputes.red.join`, each coming when it has someone free ({_DISPUTES})"),
+    **{("deadlines", colour): (
+        "time limits are per category: a case's `limit`, a work order's flow's `limit`; "
+        "a dispute has none (only disputes are graded)") for colour in COLOURS},
 }
 """Keys of older scenario files that twin no longer has, and what replaced each (a list
 index in the key is ``*``)."""

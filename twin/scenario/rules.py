@@ -1,4 +1,4 @@
-"""Scenario sections for the rules of a run: dispatch policy, deadlines per colour,
+"""Scenario sections for the rules of a run: dispatch policy, the response deadline,
 run length and seed. Every duration is in minutes."""
 
 from __future__ import annotations
@@ -14,8 +14,9 @@ from twin.scenario.registry import DISPATCH_POLICIES, policy_problem
 
 # ---------------------------------------------------------------------- dispatch
 class DispatchSpec(Strict):
-    """Who is sent to an issue. Waiting issues are served red first, then yellow,
-    then green, first come first served within a colour."""
+    """Who is sent to an issue. Waiting work is taken most urgent first (a supervised
+    or chased order, then by the time limit of its category, shortest first), first
+    come first served within the same urgency."""
 
     policy: str = Field(
         default="own_grid", json_schema_extra={"enum": list(DISPATCH_POLICIES)},
@@ -30,26 +31,12 @@ class DispatchSpec(Strict):
 
 
 class Deadlines(Strict):
-    """Time allowed per colour [min]: from report to resolution (a dispute: by its grade
-    at report; a work order has its flow's limit instead), for deadline compliance."""
+    """The time allowed from report to a responder on site, for the response rate.
+    Time limits to resolve are per category: a case's `limit`, a work order's flow's
+    `limit`; a dispute has none."""
 
     response: float = Field(default=60.0, gt=0, le=lim.MAX_MINUTES)
     """Time allowed from report to a responder on site, for the response rate [min]."""
-
-    green: float = Field(default=240.0, gt=0, le=lim.MAX_MINUTES)
-    """Deadline of a green case [min]."""
-    yellow: float = Field(default=1440.0, gt=0, le=lim.MAX_MINUTES)
-    """Deadline of a yellow case [min]."""
-    red: float = Field(default=4320.0, gt=0, le=lim.MAX_MINUTES)
-    """Deadline of a red case [min]."""
-
-    def _check_ordered(self, raw: dict[str, Any]) -> Found:
-        if not self.green < self.yellow < self.red:
-            key = "yellow" if not self.green < self.yellow else "red"
-            yield (key,), (
-                "deadlines must increase with severity: green < yellow < red "
-                f"(got green={self.green:g}, yellow={self.yellow:g}, red={self.red:g})"
-            )
 
 
 class RunSpec(Strict):

@@ -53,8 +53,11 @@ from twin.scenario.shifts import Shift as Shift
 from twin.vocab import CHANNELS as CHANNELS
 from twin.vocab import COLOURS as COLOURS
 
-
 # ------------------------------------------------------------------------ demand
+DEFAULT_CASE_LIMIT = 1440.0
+"""Time limit of a case a grid worker handles in one visit, unless it gives one [min]."""
+
+
 class Category(Strict):
     """An issue category (事件类别) and how often, how severe and how long it is."""
 
@@ -69,10 +72,15 @@ class Category(Strict):
     """24 relative multipliers, hour 0 to 23; overrides `demand.hour_of_day`."""
     day_of_week: list[float] | None = None
     """7 relative multipliers, Monday to Sunday; overrides `demand.day_of_week`."""
-    colours: dict[str, float] = Field(default_factory=lambda: {"green": 1.0})
-    """Severity mix at report: shares of green, yellow and red summing to 1. For a
-    dispute, its grade at intake (研判, 三色预警); otherwise only a queue priority
-    (red first), never who handles it."""
+    colours: dict[str, float] | None = None
+    """A dispute's grade at intake (研判, 三色预警): shares of green, yellow and red
+    summing to 1; absent: all green. Only disputes are graded: any other category's
+    urgency is its time limit."""
+    limit: float | None = Field(default=None, gt=0, le=lim.MAX_MINUTES)
+    """Time allowed from report to resolution of a case a grid worker handles in one
+    visit [min, calendar]; absent: 1440 (a day). It is also the case's urgency: waiting
+    work is taken shortest limit first. A work order has its flow's `limit`; a dispute
+    has none (it takes sessions)."""
     channels: dict[str, float] | None = None
     """How issues enter: shares of resident (incl. 12345 hotline), patrol and sensor,
     sum 1; absent: all resident (latent categories: who finds it first)."""
@@ -115,7 +123,39 @@ class Category(Strict):
                                  "steps; remove service")
 
     def _check_colours(self, raw: dict[str, Any]) -> Found:
+        if self.colours is None:
+            return
+        if raw.get("dispute") is None:
+            yield ("colours",), (
+                "only disputes are graded (三色预警): a category without a dispute block "
+                "has no colours; its urgency is its time limit (`limit`, or its flow's "
+                "`limit`); remove colours or add a dispute block")
+            return
         yield from share_problems(self.colours, COLOURS, "colours", "colour")
+
+    def _check_limit(self, raw: dict[str, Any]) -> Found:
+        if self.limit is None:
+            return
+        if raw.get("flow") is not None:
+            yield ("limit",), ("a work order's time limit is its flow's `limit`; move "
+                               "limit into the flow")
+        elif raw.get("dispute") is not None:
+            yield ("limit",), ("a dispute has no time limit (it is settled over sessions "
+                               "weeks apart); remove limit")
+
+    def time_limit(self) -> float:
+        """Time allowed from report to resolution [min]: the case's `limit`, its flow's
+        limit, or NaN for a dispute."""
+        if self.flow is not None:
+            return self.flow.time_limit()
+        if self.dispute is not None:
+            return float("nan")
+        return self.limit if self.limit is not None else DEFAULT_CASE_LIMIT
+
+    def grade_mix(self) -> dict[str, float]:
+        """Shares of each colour at intake (a category that is not a dispute: all green,
+        never read)."""
+        return self.colours if self.colours is not None else {"green": 1.0}
 
     def _check_latent_channels(self, raw: dict[str, Any]) -> Found:
         if self.latent is not None and self.channels is not None:
@@ -202,7 +242,8 @@ class Scenario(Strict):
     dispatch: DispatchSpec = Field(default_factory=DispatchSpec)
     """Dispatch policy."""
     deadlines: Deadlines = Field(default_factory=Deadlines)
-    """Resolution deadlines per colour."""
+    """The time allowed to be on site, for the response rate (time limits to resolve
+    are per category)."""
     run: RunSpec = Field(default_factory=RunSpec)
     """Run length, replications and seed."""
     repeat_complaints: RepeatComplaintSpec = Field(default_factory=RepeatComplaintSpec)
