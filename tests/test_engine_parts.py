@@ -31,7 +31,18 @@ from twin.rng import Streams
 from twin.scenario.registry import DISPATCH_POLICIES
 from twin.scenario.schema import DispatchSpec
 from twin.staffing import build_staffing
-from twin.vocab import GRID_WORKER, HANDLER, JOIN_RESPONSE, LEAD_RESPONSE, RED, UNGRADED
+from twin.vocab import (
+    GREEN,
+    GRID_WORKER,
+    HANDLER,
+    JOIN_RESPONSE,
+    LEAD_RESPONSE,
+    MEDIATE,
+    RED,
+    RESIDENT,
+    UNGRADED,
+    VOLUNTEER,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -239,6 +250,50 @@ def test_router_queues_when_nobody_is_free_and_a_freed_worker_takes_it() -> None
     assert task == urgent and travel == 0.0 and not book.waiting[urgent]  # shortest limit first
     assert router.next_for(worker, 0)[0] == slow
     assert router.next_for(worker, 0) is None
+
+
+def test_a_green_mediation_goes_before_a_longer_limit_and_after_nothing_shorter() -> None:
+    # baseline limits: sanitation 240, safety_hazard and elderly care 1440, repair 4320
+    e = _engine("scenarios/baseline.yaml",
+                **{"demand.categories.3.rate_per_hour_per_1000_residents": 0.05})
+    router, book, staff = e.engine.router, e.engine.book, e.engine.staff
+    channel = np.asarray(e.issues.channel)
+    k = [c.name for c in e.scenario.demand.categories].index("repair")
+    repairs = np.flatnonzero((np.asarray(e.issues.category) == k) & (channel == RESIDENT))
+    disputes = {int(e.issues.unit[i]): i for i in range(len(channel))
+                if e.scenario.demand.categories[int(e.issues.category[i])].name
+                == "neighbour_dispute"}
+    repair = next(int(r) for r in repairs if int(e.issues.unit[r]) in disputes)
+    unit = int(e.issues.unit[repair])
+    dispute = disputes[unit]
+    book.colour[dispute] = GREEN
+    router.report(repair)  # its check waits for a grid worker, at repair's rank
+    router.report(dispute)  # the grid worker's mediation, reported later
+    worker = next(w for w in range(staff.n) if staff.unit[w] == unit
+                  and staff.kind[w] == GRID_WORKER)
+    first, _ = router.next_for(worker, staff.base[worker])
+    second, _ = router.next_for(worker, staff.base[worker])
+    n = len(channel)
+    assert first >= n and e.visits.purpose[first - n] == MEDIATE  # the mediation first
+    assert second == repair
+
+
+def test_a_waiting_small_request_keeps_its_category_s_urgency() -> None:
+    help_case = {"name": "help", "rate_per_hour": 0.5, "limit": 1440.0,
+                 "volunteer_eligible": True,
+                 "service": {"distribution": "exponential", "mean": 20.0}}
+    e = _engine("scenarios/volunteers_15.yaml", **{"demand.categories.4": help_case})
+    router, staff = e.engine.router, e.engine.staff
+    wishes = router._orders.on_wish.__self__  # the desk that offers small requests
+    wish = _first(e, "small_request")  # limit 2880 (the default `wish` flow's)
+    unit = int(e.issues.unit[wish])
+    helping = _first(e, "help", unit)  # limit 1440
+    wishes._ask(wish)  # nobody free: it waits for the next volunteer
+    router.report(helping)  # reported later, with the shorter limit
+    volunteer = next(w for w in range(staff.n) if staff.unit[w] == unit
+                     and staff.kind[w] == VOLUNTEER)
+    assert router.next_for(volunteer, staff.base[volunteer])[0] == helping
+    assert router.next_for(volunteer, staff.base[volunteer])[0] == wish
 
 
 def test_a_red_dispute_sends_its_lead_at_once_and_each_joining_unit_on_its_own() -> None:

@@ -3,15 +3,15 @@
 A community is a street map (networkx) cut into grids (网格). Residents,
 patrols and sensors report issues - repairs, sanitation, hazards, disputes,
 elderly care - at rates that vary by hour of day and day of week. Each issue
-has a colour (green, yellow, red: its place in a queue, red first), a channel
-and an on-site handling time.
+has a channel, an on-site handling time and its category's time limit, which is
+also its urgency; only disputes are graded green, yellow or red (三色预警).
 
 Grid workers (网格员) are SimPy processes. They work shifts, wait at their base,
 are dispatched by a policy (own grid only, nearest idle worker anywhere, or own
 grid first and neighbours after a delay), walk the shortest path, handle the
 issue on site, then take the most urgent waiting issue they may take or walk
-back to base. Waiting issues are served red first, then first come first
-served.
+back to base. Waiting issues are served shortest time limit first, then first
+come first served.
 
 A category with a flow is a work order (工单): the command centre files it and
 assigns it to a handling unit (property management, city management, a

@@ -6,7 +6,9 @@ The truth, so that ``twin calibrate`` can be checked against it:
 - average rates per grid over the week [1/h]: repair 0.36, sanitation 0.30,
   neighbour_dispute 0.15, shaped by the hour-of-day and day-of-week multipliers
   below (each scaled to mean 1);
-- colours drawn from COLOURS, on-site times [min] from the SERVICE families.
+- colours drawn from COLOURS (written only for the disputes, which alone are
+  graded; the others' tickets say ``none``, the draw kept so that every other
+  column stays the same), on-site times [min] from the SERVICE families.
 
 Run from anywhere: ``python data/tickets/make_sample.py`` (needs only numpy;
 the seed is fixed, so the file is the same every time).
@@ -41,6 +43,8 @@ COLOURS = {
     "sanitation": {"green": 0.95, "yellow": 0.05},
     "neighbour_dispute": {"green": 0.55, "yellow": 0.35, "red": 0.10},
 }
+GRADED = {"neighbour_dispute"}
+"""Categories whose tickets carry a grade (三色预警 grades disputes only)."""
 SERVICE = {  # family, mean, sd [min]
     "repair": ("lognormal", 20.0, 12.0),
     "sanitation": ("gamma", 12.0, 6.0),
@@ -73,7 +77,8 @@ def generate(rng: np.random.Generator) -> list[tuple[float, str, str, str, float
             t = (np.repeat(hours, counts) + rng.random(counts.sum())) * 60.0
             colour = rng.choice(len(colours), size=len(t), p=shares)
             service = on_site(rng, *SERVICE[category], len(t))
-            rows += [(float(ti), category, grid, colours[ci], float(si))
+            graded = category in GRADED
+            rows += [(float(ti), category, grid, colours[ci] if graded else "none", float(si))
                      for ti, ci, si in zip(t, colour, service, strict=True)]
     rows.sort()
     return rows

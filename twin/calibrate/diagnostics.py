@@ -103,18 +103,21 @@ def profile_table(cal: Calibration) -> Table:
 
 
 def colour_table(cal: Calibration) -> Table | None:
-    """Colour shares written, with counts and 95% Clopper-Pearson intervals of the raw share."""
-    if not cal.tickets.has_colour:
+    """Colour shares of the categories with graded tickets (written as a comment, for a
+    dispute block), with counts and 95% Clopper-Pearson intervals of the raw share; None
+    if no ticket is graded."""
+    graded = [f for f in cal.categories
+              if f.colours is not None and sum(f.colours.counts.values()) > 0]
+    if not cal.tickets.has_colour or not graded:
         return None
-    table = Table(title="Colour mix: share written (count, 95% CI of the observed share)",
-                  title_justify="left")
+    table = Table(title="Colour mix of graded tickets, for a dispute block: share (count, 95% "
+                  "CI of the observed share)", title_justify="left")
     table.add_column("category")
     for colour in COLOURS:
         table.add_column(colour, justify="right")
-    for f in cal.categories:
+    for f in graded:
         mix = f.colours
-        if mix is None:
-            continue
+        assert mix is not None
         cells = []
         for colour in COLOURS:
             if colour not in mix.shares:

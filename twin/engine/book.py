@@ -8,8 +8,13 @@ whistle and a red dispute's lead; 0 a supervised order (and a unit joining a red
 dispute); 1 a chased order (and a mediation session); then ``ORDINARY + k`` for
 an issue whose category has the k-th shortest time limit (only disputes are
 graded: any other issue's urgency is its limit); last, ``VISIT_RANK``, a
-follow-up. Entries are removed lazily: a popped key is skipped unless it is the
-task's current key and the task is still waiting. The current grade of a dispute
+follow-up. A dispute has no time limit; a grid worker's mediation of a green
+one and the centre's filing of a repeat request share ``ORDINARY`` with the
+shortest limit (a waiting dispute may flare up; a repeat filing is the desk's
+minute of work for a resident already waiting), and a mediation session or a
+joining unit goes before every order not overdue at its unit. Entries are
+removed lazily: a popped key is skipped unless it is the task's current key and
+the task is still waiting. The current grade of a dispute
 is kept here, not in its record.
 """
 

@@ -59,7 +59,7 @@ class OrderPlan:
 
     spec: WorkOrdersSpec
     flows: list[Flow | None]
-    """Per category: its flow, or None (a case routed by colour)."""
+    """Per category: its flow, or None (a case or a dispute)."""
     units: dict[str, HandlingUnit]
     """Handling units by name."""
     service: list[FloatColumn]

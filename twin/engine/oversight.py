@@ -31,7 +31,8 @@ from twin.vocab import DONE, FILE, OPEN, REPEAT_FILING, REPORT, REPORT_TO_WHISTL
 
 _NAN = float("nan")
 CHASED, SUPERVISED = 1, 0
-"""Queue ranks of chased and of supervised or whistled orders (ordinary: 2)."""
+"""Queue ranks of chased and of supervised or whistled orders (ordinary: 2 + the place of
+the category's time limit, see :mod:`twin.engine.book`)."""
 CHASE, SUPERVISE, WHISTLE_DUE = range(3)
 """What an oversight timer does (at equal times: chase, then supervise, then whistle)."""
 

@@ -70,7 +70,8 @@ class WishDesk:
         worker, _t = p.staff.nearest_in(free - declined if declined else free, node)
         if worker < 0:
             p.book.known(issue)  # a new key, as every order joining a queue
-            p.book.push(issue, p.queue[unit], 2)  # the next volunteer to free up takes it
+            # the next volunteer to free up takes it, at its category's urgency
+            p.book.push(issue, p.queue[unit], p.book.urgency[issue])
             return
         decide = float(sample_service(self.spec.decide, self.streams["orders/wish/decide"],
                                       1)[0])

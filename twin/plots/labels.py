@@ -60,6 +60,7 @@ _TEXT: dict[str, tuple[str, str]] = {
     "green": ("green", "绿"),
     "yellow": ("yellow", "黄"),
     "red": ("red", "红"),
+    "none": ("not graded", "未分级"),
     # causes of dispute grade changes, from the trigger registry
     **{f"cause:{t.cause}": t.label for t in TRIGGERS.values()},
     # report headings

@@ -25,7 +25,7 @@ class RepeatComplaintSpec(Strict):
 
     They arrive as a Poisson process whose rate grows linearly with the time the
     case has been open: 0 at report, `rate_at_deadline` when the case reaches its
-    colour's deadline (a work order: its flow's limit), and on. A case's are
+    category's time limit (a work order: its flow's limit), and on. A case's are
     counted, not handled as new work; a work order's are new orders linked to it,
     filed by the centre's desk, with no field work. Disputes get none (their
     sessions and follow-ups are the contact)."""
@@ -55,7 +55,7 @@ class LatentSpec(Strict):
 class VolunteerSpec(Strict):
     """Volunteers (志愿者): residents order, the community dispatches, a volunteer
     accepts (居民点单、社区派单、志愿者接单). They serve small requests (微心愿) of
-    categories whose flow is a `wish` step, and may take green cases of
+    categories whose flow is a `wish` step, and may take the cases of
     `volunteer_eligible` categories."""
 
     registered_per_1000_residents: float = Field(default=30.0, ge=0, le=1000)

@@ -4,8 +4,8 @@ category's flow, callbacks, overdue orders and whistles.
 A category with a ``flow`` is handled as a work order: received, checked where
 the flow says so, filed by the centre, assigned to a handling unit (possibly the
 wrong one, which returns it), signed for, responded to, handled, verified,
-closed and called back. A category without a flow is handled as a case routed
-by its colour. Every duration is in minutes.
+closed and called back. A category without a flow is handled as a case (or, with
+a dispute block, as a dispute). Every duration is in minutes.
 """
 
 from __future__ import annotations

@@ -91,7 +91,8 @@ class Category(Strict):
     """Issues exist before anyone reports them; residents report after a delay,
     sensors at once, patrols when they pass (replaces `channels`)."""
     volunteer_eligible: bool = False
-    """Green cases of this category may be served by a volunteer."""
+    """Cases of this category may be served by a volunteer (not once chased or
+    supervised)."""
     flow: FlowSpec | None = None
     """Handle this category as a work order (工单) through these steps: a default
     flow by name (e.g. `compound_repair`) or a mapping (see `FlowSpec`); absent:
@@ -129,7 +130,8 @@ class Category(Strict):
             yield ("colours",), (
                 "only disputes are graded (三色预警): a category without a dispute block "
                 "has no colours; its urgency is its time limit (`limit`, or its flow's "
-                "`limit`); remove colours or add a dispute block")
+                "`limit`); remove colours" + ("" if raw.get("flow") is not None
+                                             else " or add a dispute block"))
             return
         yield from share_problems(self.colours, COLOURS, "colours", "colour")
 
