@@ -227,7 +227,8 @@ def test_a_year_the_package_does_not_cover() -> None:
         f"the official calendar (chinese-calendar {chinese_calendar.__version__}) covers the "
         f"years {years[0]}-{years[-1]}, but this calendar runs from 2040-01-02 to 2040-01-18 "
         "(the run and a margin of 10 days) and needs 2040; list that year's holidays and "
-        "swapped working days yourself with official=False, extra_holidays and extra_workdays"
+        "swapped working days yourself, with no official calendar (holidays: none in a "
+        "scenario) and the dates as extra holidays and working days"
     )
     last = years[-1]
     with pytest.raises(YearNotCoveredError, match=f"needs {last + 1}; list that year's"):

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 import simpy
 
+from twin.deadlines import TimeLimits
 from twin.demand import Arrivals, generate_arrivals, more_repeat_offsets
 from twin.engine.assembly import Engine, assemble_engine
 from twin.engine.disputeplan import latent_dispute_events
@@ -141,6 +142,7 @@ def simulate(
     engine.flush()
     _close_open_intervals(staff, horizon)
     issues.colour_closed[:] = engine.book.colour  # the colour each case ended with
+    _working_deadlines(scenario, issues)
 
     labels = labels_for(scenario, community, staffing)
     complaints = _complaints(scenario, arr, issues, streams, horizon, orders)
@@ -202,6 +204,19 @@ def _start(env: simpy.Environment, engine: Engine, arr: Arrivals, patrols: bool,
     env.process(arrivals(env, [router.appear, router.report, router.found, router.flared],
                          events))
     env.process(roster(env, staff, changes))
+
+
+def _working_deadlines(scenario: Scenario, issues: IssueRecorder) -> None:
+    """An issue whose limit is in working time is due by the calendar from its report:
+    its ``deadline`` becomes the minutes from report to that due time."""
+    limits = TimeLimits(scenario)
+    if limits.calendar is None:
+        return
+    working = np.array([limits.working(k) for k in range(len(limits.limits))], dtype=bool)
+    mine = working[issues.category]
+    if mine.any():
+        issues.deadline[mine] = limits.allowed_many(issues.category[mine],
+                                                    issues.t_reported[mine])
 
 
 def _complaints(scenario: Scenario, arr: Arrivals, issues: IssueRecorder, streams: Streams,

@@ -220,8 +220,8 @@ class WorkCalendar:
                     f"covers the years {covered[0]}-{covered[-1]}, but this calendar runs from "
                     f"{start} to {self.last_date} (the run and a margin of {margin_days} days) "
                     f"and needs {', '.join(map(str, missing))}; list that year's holidays and "
-                    "swapped working days yourself with official=False, extra_holidays and "
-                    "extra_workdays"
+                    "swapped working days yourself, with no official calendar (holidays: none "
+                    "in a scenario) and the dates as extra holidays and working days"
                 )
         self._working: list[bool] = []
         hol, swap = (chinese_calendar.holidays, chinese_calendar.workdays) if official else ({}, {})

@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 import simpy
 
+from twin.deadlines import TimeLimits
 from twin.demand import Arrivals
 from twin.engine.book import CaseBook, urgency_ranks
 from twin.engine.callback import CallbackDesk, CallbackPorts
@@ -121,6 +122,8 @@ def assemble_engine(env: simpy.Environment, scenario: Scenario, community: Commu
     receive: list[Callable[[int], None] | None] = [None] * len(cats)
     visit_done: list[Callable[[int], None] | None] = [None] * len(PURPOSES)
     if plan is not None:
+        limits = TimeLimits(scenario)  # a limit in working time is due by the calendar
+        allowed = limits.allowed if limits.calendar is not None else None
         order_queues = [book.new_queue() for _ in range(n_units)]
         desk = OrderDesk(plan, OrderUnits(handling=staffing.handling_units,
                                           centre=staffing.centre_unit, queue=order_queues,
@@ -130,7 +133,7 @@ def assemble_engine(env: simpy.Environment, scenario: Scenario, community: Commu
                                     assign=lambda w, t, x: parts["router"].assign(w, t, x),
                                     category=cat_view, grid=grid_view, node=node_view,
                                     channel=log.channel, grid_unit=unit_view,
-                                    resolved=log.t_resolved),
+                                    resolved=log.t_resolved, allowed=allowed),
                          orders, steps, streams)
         desks_of_orders.append(desk)
         callback = CallbackDesk(plan, orders, steps, CallbackPorts(

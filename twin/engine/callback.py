@@ -96,9 +96,8 @@ class CallbackDesk:
             return
         p_solved = spec.solved_if_not_fixed if self.p.unfixed[issue] else spec.solved_if_fixed
         solved = draw(U_SOLVED, "solved") < p_solved
-        flow = self.plan.flows[self.p.category[issue]]
-        assert flow is not None
-        late = max(0.0, float(o.t_closed[issue] - o.t_received[issue]) - flow.limit) / flow.limit
+        limit = float(o.limit[issue])  # its time allowed from receipt (working time: varies)
+        late = max(0.0, float(o.t_closed[issue] - o.t_received[issue]) - limit) / limit
         p_sat = satisfaction(spec.satisfied_if_solved if solved else spec.satisfied_if_unsolved,
                              spec.late_odds, late)
         satisfied = draw(U_SATISFIED, "satisfied") < p_sat

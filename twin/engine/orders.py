@@ -120,6 +120,8 @@ class OrderDesk:
         p, o, flow = self.p, self.orders, self.flow_of[issue]
         now = self.env.now
         o.t_received[issue] = now
+        if p.allowed is not None:  # a limit in working time: due by the calendar
+            o.limit[issue] = p.allowed(p.category[issue], now)
         if p.channel[issue] == RESIDENT and self.plan.uniform[U_ANSWER][issue] < flow.answered:
             p.resolved[issue] = o.t_closed[issue] = now  # a consultation: closed, no order
             self.closed[issue] = True

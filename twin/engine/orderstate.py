@@ -103,6 +103,9 @@ class OrderPorts:
     """The grid-worker unit of each issue."""
     resolved: FloatColumn
     """The issue table's ``t_resolved``: stamped when an order closes."""
+    allowed: Callable[[int, float], float] | None = None
+    """Per category and receipt time, the minutes until the order is due, for categories
+    whose limit is in working time; None when no limit is (the flow's limit is used)."""
 
 
 @dataclass(frozen=True)

@@ -74,7 +74,9 @@ class Oversight:
         self.horizon = horizon
         self.flow_due: list[list[tuple[float, int]]] = [
             self._due(flow) for flow in plan.flows]
-        """Per category: its oversight events (time after receipt, what), in time order."""
+        """Per category: its oversight events (time past the order's due time, what), in
+        time order; the due time is receipt + the order's ``limit`` (in working time, it
+        depends on the receipt)."""
         self.repeats: dict[int, list[int]] = {}
         self.paused: dict[int, int] = {}
         """Per closed order: the oversight event it was closed for."""
@@ -91,10 +93,9 @@ class Oversight:
     def _due(self, flow: Flow | None) -> list[tuple[float, int]]:
         if flow is None or flow.wish:
             return []
-        due = [(flow.limit + self.overdue.chase_after, CHASE),
-               (flow.limit + self.overdue.supervise_after, SUPERVISE)]
+        due = [(self.overdue.chase_after, CHASE), (self.overdue.supervise_after, SUPERVISE)]
         if self.whistle_spec.after_overdue is not None:
-            due.append((flow.limit + self.whistle_spec.after_overdue, WHISTLE_DUE))
+            due.append((self.whistle_spec.after_overdue, WHISTLE_DUE))
         return sorted(due)
 
     def opened(self, issue: int) -> None:
@@ -112,7 +113,7 @@ class Oversight:
         """Set the timer of the ``j``-th oversight event of ``issue``, if any is left."""
         due = self.flow_due[self.p.category[issue]]
         if j < len(due):
-            at = received + due[j][0]
+            at = received + float(self.orders.limit[issue]) + due[j][0]
             if at < self.horizon:  # (after a reopening it may be past: then now)
                 self.p.schedule(max(at - self.p.now(), 0.0), self._fire, (issue, j, received))
 
@@ -217,7 +218,8 @@ class Oversight:
         j = self.paused.pop(issue, None)
         if j is not None:
             due = self.flow_due[self.p.category[issue]]
-            self.p.schedule(max(received + due[j][0] - self.p.now(), 0.0), self._fire,
+            at = received + float(self.orders.limit[issue]) + due[j][0]
+            self.p.schedule(max(at - self.p.now(), 0.0), self._fire,
                             (issue, j, received))
         j = self.repeats_paused.pop(issue, None)
         if j is not None:

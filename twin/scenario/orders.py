@@ -17,6 +17,7 @@ from pydantic import Field
 
 from twin.scenario import limits as lim
 from twin.scenario.base import Found, Strict, unique_name_problems
+from twin.scenario.calendar import Limit, limit_problems, parse_limit
 from twin.scenario.flows import DEFAULT_FLOWS
 from twin.scenario.service import Fixed, ServiceSpec
 from twin.scenario.shifts import Shift
@@ -79,9 +80,11 @@ class FlowSpec(Strict):
         + ", ".join(DEFAULT_FLOWS) + ".")
     steps: list[StepSpec] | None = Field(default=None, min_length=1)
     """The ordered steps; use instead of `template`."""
-    limit: float | None = Field(default=None, gt=0, le=lim.MAX_MINUTES)
-    """Time allowed from receipt to closing, in calendar minutes [min]; default the
-    template's limit, or 10080 (7 days, the hotline's limit for a general matter)."""
+    limit: float | str | None = None
+    """Time allowed from receipt to closing: calendar minutes, or a text such as
+    `4 working hours`, `5 working days`, `7 days` (working time needs a `calendar`);
+    default the template's limit, or 10080 (7 days, the hotline's limit for a general
+    matter)."""
     answered_at_once: float = Field(default=0.0, ge=0, le=1)
     """Share of residents' requests answered at once with no order (a consultation)."""
     wrong_assignment: float = Field(default=0.0, ge=0, le=1)
@@ -116,13 +119,24 @@ class FlowSpec(Strict):
             return []
         return [StepSpec.model_validate(s) for s in DEFAULT_FLOWS[self.template].steps]
 
-    def time_limit(self) -> float:
-        """Time allowed from receipt to closing [min]."""
+    def _check_limit(self, raw: dict[str, Any]) -> Found:
         if self.limit is not None:
-            return self.limit
+            yield from limit_problems(self.limit, ("limit",), calendar=True)
+
+    def time_limit(self) -> float:
+        """Length of the time allowed from receipt to closing as written [min] (a working
+        day counted as a day)."""
+        return self.limit_spec().minutes
+
+    def limit_spec(self) -> Limit:
+        """The time allowed from receipt to closing."""
+        if self.limit is not None:
+            parsed = parse_limit(self.limit)
+            if isinstance(parsed, Limit):
+                return parsed
         if self.template in DEFAULT_FLOWS and self.steps is None:
-            return DEFAULT_FLOWS[self.template].limit
-        return 10080.0
+            return Limit(DEFAULT_FLOWS[self.template].limit, "minute", False)
+        return Limit(10080.0, "minute", False)
 
 
 def flow_from_name(value: Any) -> Any:

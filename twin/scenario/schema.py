@@ -19,6 +19,7 @@ from twin.scenario.base import (
     share_problems,
     unique_name_problems,
 )
+from twin.scenario.calendar import CalendarSpec, Limit, limit_problems, parse_limit, run_calendar
 from twin.scenario.community import FileMap as FileMap
 from twin.scenario.community import GridItem as GridItem
 from twin.scenario.community import GridSpec as GridSpec
@@ -52,6 +53,7 @@ from twin.scenario.shifts import WEEKDAYS as WEEKDAYS
 from twin.scenario.shifts import Shift as Shift
 from twin.vocab import CHANNELS as CHANNELS
 from twin.vocab import COLOURS as COLOURS
+from twin.worktime import CalendarError
 
 # ------------------------------------------------------------------------ demand
 DEFAULT_CASE_LIMIT = 1440.0
@@ -76,11 +78,12 @@ class Category(Strict):
     """A dispute's grade at intake (研判, 三色预警): shares of green, yellow and red
     summing to 1; absent: all green. Only disputes are graded: any other category's
     urgency is its time limit."""
-    limit: float | None = Field(default=None, gt=0, le=lim.MAX_MINUTES)
+    limit: float | str | None = None
     """Time allowed from report to resolution of a case a grid worker handles in one
-    visit [min, calendar]; absent: 1440 (a day). It is also the case's urgency: waiting
-    work is taken shortest limit first. A work order has its flow's `limit`; a dispute
-    has none (it takes sessions)."""
+    visit: calendar minutes, or a text such as `4 working hours`, `5 working days`,
+    `7 days` (working time needs a `calendar`); absent: 1440 (a day). Its length as
+    written is also the case's urgency: waiting work is taken shortest limit first. A
+    work order has its flow's `limit`; a dispute has none (it takes sessions)."""
     channels: dict[str, float] | None = None
     """How issues enter: shares of resident (incl. 12345 hotline), patrol and sensor,
     sum 1; absent: all resident (latent categories: who finds it first)."""
@@ -138,6 +141,7 @@ class Category(Strict):
     def _check_limit(self, raw: dict[str, Any]) -> Found:
         if self.limit is None:
             return
+        yield from limit_problems(self.limit, ("limit",), calendar=True)
         if raw.get("flow") is not None:
             yield ("limit",), ("a work order's time limit is its flow's `limit`; move "
                                "limit into the flow")
@@ -146,13 +150,19 @@ class Category(Strict):
                                "weeks apart); remove limit")
 
     def time_limit(self) -> float:
-        """Time allowed from report to resolution [min]: the case's `limit`, its flow's
-        limit, or NaN for a dispute."""
+        """Length of the time limit as written [min] (a working day counted as a day):
+        the case's `limit`, its flow's limit, or NaN for a dispute."""
+        spec = self.limit_spec()
+        return float("nan") if spec is None else spec.minutes
+
+    def limit_spec(self) -> Limit | None:
+        """The time limit (None for a dispute)."""
         if self.flow is not None:
-            return self.flow.time_limit()
+            return self.flow.limit_spec()
         if self.dispute is not None:
-            return float("nan")
-        return self.limit if self.limit is not None else DEFAULT_CASE_LIMIT
+            return None
+        parsed = parse_limit(self.limit if self.limit is not None else DEFAULT_CASE_LIMIT)
+        return parsed if isinstance(parsed, Limit) else Limit(DEFAULT_CASE_LIMIT, "minute", False)
 
     def grade_mix(self) -> dict[str, float]:
         """Shares of each colour at intake (a category that is not a dispute: all green,
@@ -265,6 +275,25 @@ class Scenario(Strict):
     categories with a `dispute` block; absent: no disputes."""
     grid_work: GridWorkSpec = Field(default_factory=GridWorkSpec)
     """Hand-offs between specialised teams; several matters in one visit (one team)."""
+    calendar: CalendarSpec | None = None
+    """Real dates: the first day, holidays, swapped working days and working hours, over
+    which limits in working time run; absent: no dates, and every limit in calendar time."""
+
+    def _check_working_limits(self, raw: dict[str, Any]) -> Found:
+        for k, cat in enumerate(self.demand.categories):
+            flow = cat.flow is not None
+            value = cat.flow.limit if cat.flow is not None else cat.limit
+            key = ("demand", "categories", k, *(("flow",) if flow else ()), "limit")
+            if value is not None:
+                yield from limit_problems(value, key, self.calendar is not None)
+
+    def _check_calendar_range(self, raw: dict[str, Any]) -> Found:
+        if self.calendar is not None:
+            try:
+                run_calendar(self.calendar, self.run.horizon_days,
+                             [c.limit_spec() for c in self.demand.categories])
+            except CalendarError as error:
+                yield ("calendar", "holidays"), str(error)
 
     def _check_disputes(self, raw: dict[str, Any]) -> Found:
         staff = {u.name: u.staff for u in self.work_orders.units} if self.work_orders else None
