@@ -178,3 +178,42 @@ def test_the_calendar_reaches_past_the_run_for_long_limits(tmp_path: Path) -> No
     assert cal.last_date >= dt.date(2025, 9, 22) + dt.timedelta(days=7 + 56)
     limits = TimeLimits(scenario)
     assert limits.allowed(0, 6 * DAY) > 40 * DAY  # 40 working days from the last day
+
+
+def test_the_margin_fits_the_limits_and_no_more(tmp_path: Path) -> None:
+    # one working day a week: 20 working days from the end of a week's run need 20 weeks
+    saturdays = """\
+        calendar: {start: 2025-09-22, holidays: none,
+                   working_hours: {sat: [["09:00", "17:00"]]}}
+        run: {horizon_days: 7, warmup_days: 1}
+        """
+    scenario = load(tmp_path, "20 working days", saturdays)
+    limits = TimeLimits(scenario)
+    assert limits.allowed(0, 7 * DAY - 1) > 19 * 7 * DAY  # no running out of the calendar
+    too_long = problems(tmp_path, "300 working days", saturdays)
+    assert too_long == [
+        "calendar.holidays: a limit in working time started at the end of the run would end "
+        "more than 1000 days later, with these working hours and holidays; shorten the limit "
+        "or add working hours"]
+    # a run late in the last year the official calendar covers needs no later year
+    late = load(tmp_path, "4 working hours", """\
+        calendar: {start: 2026-11-02}
+        run: {horizon_days: 28, warmup_days: 1}
+        """)
+    assert build_calendar(late).last_date.year == 2026
+
+
+def test_repeat_complaints_scale_to_the_limit_as_written(tmp_path: Path) -> None:
+    # a case's handling does not depend on its limit, so the same limit written in working
+    # hours or in minutes gives the same repeat complaints (R at the written length)
+    more = f"""\
+        calendar: {{start: {START}}}
+        repeat_complaints: {{rate_at_deadline: 2.0}}
+        workforce: {{per_grid: 1, shifts: [{{start: "09:00", end: "17:00"}}]}}
+        run: {{horizon_days: 10, warmup_days: 1, replications: 1}}
+        """
+    working = twin.simulate(load(tmp_path, "4 working hours", more), 0)
+    minutes = twin.simulate(load(tmp_path, "240", more), 0)
+    assert len(working.complaints) > 1000
+    assert working.complaints.equals(minutes.complaints)
+    assert not np.allclose(working.issues["deadline"], minutes.issues["deadline"])

@@ -233,7 +233,7 @@ def _complaints(scenario: Scenario, arr: Arrivals, issues: IssueRecorder, stream
         return complaints_frame(issues.t_reported, arr.repeat_offsets, open_for, {}, repeats)
     last = arr.repeat_offsets[:, -1]
     beyond = np.flatnonzero(np.nan_to_num(open_for, nan=-1.0) > last)
-    deadline = issues.deadline
+    deadline = category_limits(scenario)[arr.category]  # the limit's length as written
     rate = scenario.repeat_complaints.rate_at_deadline
     more = {int(i): more_repeat_offsets(float(last[i]), float(open_for[i]), float(deadline[i]),
                                         rate, streams[f"repeat-more/{i}"]) for i in beyond}

@@ -96,8 +96,12 @@ class CallbackDesk:
             return
         p_solved = spec.solved_if_not_fixed if self.p.unfixed[issue] else spec.solved_if_fixed
         solved = draw(U_SOLVED, "solved") < p_solved
-        limit = float(o.limit[issue])  # its time allowed from receipt (working time: varies)
-        late = max(0.0, float(o.t_closed[issue] - o.t_received[issue]) - limit) / limit
+        flow = self.plan.flows[self.p.category[issue]]
+        assert flow is not None
+        # time past its due time (receipt + its limit, which in working time varies),
+        # counted in the limit's length as written
+        late = max(0.0, float(o.t_closed[issue] - o.t_received[issue] - o.limit[issue])
+                   ) / flow.limit
         p_sat = satisfaction(spec.satisfied_if_solved if solved else spec.satisfied_if_unsolved,
                              spec.late_odds, late)
         satisfied = draw(U_SATISFIED, "satisfied") < p_sat

@@ -74,7 +74,8 @@ ISSUE_SPECS: tuple[ColumnSpec, ...] = (
     _("node", I64, NONE, "map node index of the issue"),
     _("latent", BOOL, NONE, "a latent hazard that a patrol could find before it was reported"),
     _("deadline", F64, MIN, "time allowed from report to resolution: its category's `limit` (a "
-      "case), its flow's limit (a work order); empty for a dispute"),
+      "case), its flow's limit (a work order); a limit in working time: the minutes from the "
+      "report to the due time the calendar gives; empty for a dispute"),
     _("t_occurred", F64, MIN, "the issue came to exist (= `t_reported` unless latent)"),
     _("t_reported", F64, MIN, "reported (empty: a latent hazard nobody found)"),
     _("t_dispatched", F64, MIN, "the first handler was assigned"),
@@ -163,7 +164,8 @@ ORDER_SPECS: tuple[ColumnSpec, ...] = (
     _("t_verified", F64, MIN, "the last verification ended (核查)"),
     _("t_closed", F64, MIN, "closed (结案); a repeat closes with the order it repeats; "
       "empty while open"),
-    _("limit", F64, MIN, "time allowed from receipt to closing"),
+    _("limit", F64, MIN, "time allowed from receipt to closing (a limit in working time: the "
+      "minutes from receipt to the due time the calendar gives; a repeat row: its order's)"),
     _("t_chased", F64, MIN, "chased as overdue (催办)"),
     _("t_supervised", F64, MIN, "put under supervision (督办)"),
     _("t_whistled", F64, MIN, "whistled (吹哨): departments summoned"),

@@ -22,7 +22,13 @@ from pydantic import Field
 from twin.scenario.base import Found, Strict
 from twin.scenario.limits import MAX_MINUTES
 from twin.vocab import WEEKDAYS
-from twin.worktime import CalendarError, WorkCalendar, WorkingHours, official_years
+from twin.worktime import (
+    CalendarError,
+    OutOfRangeError,
+    WorkCalendar,
+    WorkingHours,
+    official_years,
+)
 
 UNITS: dict[str, float] = {"minute": 1.0, "hour": 60.0, "day": 1440.0}
 """Minutes per unit of a written limit."""
@@ -109,7 +115,8 @@ class CalendarSpec(Strict):
                                  for d in WEEKDAYS[:5]})
     """Working periods per weekday (`mon` .. `sun`), each `[start, end]` as HH:MM; a
     weekday not named is a rest day; a swapped working day on a weekend works Monday's
-    periods. Limits in working time run only inside them."""
+    periods (or the first weekday's that has any). Limits in working time run only
+    inside them."""
 
     def _check_start(self, raw: dict[str, Any]) -> Found:
         if self.start.weekday() != 0:
@@ -145,16 +152,31 @@ class CalendarSpec(Strict):
         return WorkingHours.by_weekday(periods, swap)
 
 
+MARGINS = (7, 14, 30, 60, 120, 240, 480, 1000)
+"""Days tried beyond the run, shortest first, for limits that end after it."""
+
+
 def run_calendar(spec: CalendarSpec, horizon_days: float,
                  limits: list[Limit | None]) -> WorkCalendar:
     """The working calendar of a run of ``horizon_days`` and, when some of ``limits`` is in
-    working time, a margin for limits that end after it (60 days, more for long ones)."""
+    working time, the shortest margin of :data:`MARGINS` in which each of them, started at
+    the end of the run, still ends (so that no limit runs out of the calendar mid-run and
+    no year beyond it is needed). Raises :class:`CalendarError` (e.g. a year the official
+    calendar does not cover, or a limit longer than the longest margin)."""
     working = [lim for lim in limits if lim is not None and lim.working]
-    # calendar days a working limit may span: twice its working days, or its working
-    # minutes over an hour a day (ample for any office hours and a week of holidays)
-    longest = max((2 * lim.amount if lim.unit == "day" else lim.minutes / 60
-                   for lim in working), default=0.0)
-    return WorkCalendar(spec.start, max(1, math.ceil(horizon_days)), spec.hours(),
-                        official=spec.holidays == "china", extra_holidays=spec.extra_holidays,
-                        extra_workdays=spec.extra_workdays,
-                        margin_days=60 + math.ceil(longest) if working else 0)
+    days = max(1, math.ceil(horizon_days))
+    end = horizon_days * 1440.0
+    for margin in MARGINS if working else (0,):
+        cal = WorkCalendar(spec.start, days, spec.hours(), official=spec.holidays == "china",
+                           extra_holidays=spec.extra_holidays,
+                           extra_workdays=spec.extra_workdays, margin_days=margin)
+        try:
+            for lim in working:
+                (cal.add_days(end, int(lim.amount)) if lim.unit == "day"
+                 else cal.add(end, lim.minutes))
+        except OutOfRangeError:
+            continue
+        return cal
+    raise CalendarError(f"a limit in working time started at the end of the run would end "
+                        f"more than {MARGINS[-1]} days later, with these working hours and "
+                        "holidays; shorten the limit or add working hours")

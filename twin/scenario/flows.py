@@ -5,9 +5,9 @@ Each entry is plain data: the ordered steps, each with its kind, who does it
 ``work_orders.units``), its staff time and, for a handling unit, an optional
 lead time (an appointment, parts) during which nobody is busy. Times are
 assumptions sized from ``DOMAIN.md`` ("most repairs take hours to days, not
-minutes"); the limits are calendar minutes here (working-time limits are a
-separate setting). A scenario may override a default's limit and probabilities,
-or spell out its own ``steps``.
+minutes"); the limits are calendar minutes here (a scenario with a `calendar`
+may write a flow's `limit` in working time). A scenario may override a default's
+limit and probabilities, or spell out its own ``steps``.
 """
 
 from __future__ import annotations

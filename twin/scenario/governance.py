@@ -31,8 +31,8 @@ class RepeatComplaintSpec(Strict):
     sessions and follow-ups are the contact)."""
 
     rate_at_deadline: float = Field(default=0.0, ge=0, le=lim.MAX_RATE_PER_HOUR)
-    """Repeats per hour from a case open for exactly its deadline (a work order: its
-    limit) [1/h]."""
+    """Repeats per hour from a case open for exactly its time limit (a work order: its
+    flow's limit; a limit in working time: its length as written) [1/h]."""
 
 
 class PatrolSpec(Strict):
