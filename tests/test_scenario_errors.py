@@ -82,7 +82,7 @@ def test_unknown_top_level_key(tmp_path: Path) -> None:
         f"{path}:13: dispatchh: unknown key; did you mean 'dispatch'? allowed: name, "
         "description, map, grids, demand, workforce, dispatch, deadlines, run, "
         "repeat_complaints, patrols, volunteers, teams, work_orders, disputes, "
-        "grid_work, calendar",
+        "grid_work, calendar, events",
     ]
 
 

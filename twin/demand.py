@@ -109,6 +109,23 @@ def rate_table(scenario: Scenario, community: Grids) -> np.ndarray:
     return table
 
 
+def event_factors(scenario: Scenario, n_hours: int) -> list[np.ndarray | None]:
+    """Per category: the factor of the dated events on each hour of the run (None: no
+    event changes it, so its rates are used as they are)."""
+    out: list[np.ndarray | None] = [None] * len(scenario.demand.categories)
+    if not scenario.events or scenario.calendar is None:
+        return out
+    days = int(np.ceil(n_hours / 24))
+    names = [c.name for c in scenario.demand.categories]
+    for event in scenario.events:
+        per_hour = np.repeat(event.factor(scenario.calendar.start, days), 24)[:n_hours]
+        for k, name in enumerate(names):
+            if event.categories is None or name in event.categories:
+                current = out[k]
+                out[k] = per_hour if current is None else current * per_hour
+    return out
+
+
 def sample_service(spec: ServiceSpec, rng: np.random.Generator, size: int) -> np.ndarray:
     """Draw on-site service times [min]."""
     if isinstance(spec, Exponential):
@@ -144,13 +161,15 @@ def generate_arrivals(
     week_hour = np.arange(n_hours) % HOURS_PER_WEEK
     hour_start = np.arange(n_hours) * MINUTES_PER_HOUR
     repeat_rate = scenario.repeat_complaints.rate_at_deadline / MINUTES_PER_HOUR
+    surge = event_factors(scenario, n_hours)
     parts: list[dict[str, np.ndarray]] = []
     for g, gname in enumerate(community.grid_names):
         nodes = community.grid_nodes[g]
         for k, cat in enumerate(scenario.demand.categories):
             key = f"{gname}/{cat.name}"
             rng = streams[f"arrivals/{key}"]
-            counts = rng.poisson(rates[g, k, week_hour])
+            counts = rng.poisson(rates[g, k, week_hour] if surge[k] is None
+                                 else rates[g, k, week_hour] * surge[k])
             t = np.repeat(hour_start, counts) + rng.random(int(counts.sum())) * MINUTES_PER_HOUR
             t.sort()  # within an hour the uniform draws are unordered
             t = t[t < horizon]

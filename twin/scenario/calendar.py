@@ -14,9 +14,12 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+from numpy.typing import NDArray
 from pydantic import Field
 
 from twin.scenario.base import Found, Strict
@@ -150,6 +153,64 @@ class CalendarSpec(Strict):
         swap = "mon" if periods.get("mon") else next(
             (d for d in WEEKDAYS if periods.get(d)), "mon")
         return WorkingHours.by_weekday(periods, swap)
+
+
+class EventSpec(Strict):
+    """A dated event (a rainy season, a typhoon, a holiday rush): from one day to another,
+    the chosen categories' arrival rates are multiplied."""
+
+    name: str = Field(min_length=1)
+    """What it is, for tables and the report (e.g. `rainy season`)."""
+    start: dt.date
+    """Its first day (YYYY-MM-DD)."""
+    end: dt.date
+    """Its last day, included (YYYY-MM-DD)."""
+    multiplier: float = Field(ge=0, le=1000)
+    """Factor on the arrival rates of its categories on those days (0: none arrive)."""
+    categories: list[str] | None = None
+    """The categories it changes; absent: every category."""
+
+    def _check_order(self, raw: dict[str, Any]) -> Found:
+        if self.end < self.start:
+            yield ("end",), f"must not be before start ({self.start}) (got {self.end})"
+
+    def factor(self, first: dt.date, days: int) -> NDArray[np.float64]:
+        """Per day of a run starting on ``first``: its multiplier on its days, else 1."""
+        dates = np.array([first + dt.timedelta(days=d) for d in range(days)])
+        inside = (dates >= self.start) & (dates <= self.end)
+        return np.where(inside, self.multiplier, 1.0)
+
+
+def calendar_problems(categories: Sequence[Any], calendar: CalendarSpec | None,
+                      events: list[EventSpec], horizon_days: float) -> Found:
+    """Problems of dates and limits that need the whole scenario: working time without a
+    calendar, a calendar that cannot hold the run and its limits, dated events without a
+    calendar, outside the run or naming unknown categories."""
+    for k, cat in enumerate(categories):
+        flow = cat.flow is not None
+        value = cat.flow.limit if flow else cat.limit
+        key = ("demand", "categories", k, *(("flow",) if flow else ()), "limit")
+        if value is not None:
+            yield from limit_problems(value, key, calendar is not None)
+    if calendar is not None:
+        try:
+            run_calendar(calendar, horizon_days, [c.limit_spec() for c in categories])
+        except CalendarError as error:
+            yield ("calendar", "holidays"), str(error)
+    names = [c.name for c in categories]
+    for e, event in enumerate(events):
+        if calendar is None:
+            yield ("events", e), "a dated event needs a `calendar` section (its start date)"
+            continue
+        first = calendar.start
+        last = first + dt.timedelta(days=math.ceil(horizon_days) - 1)
+        if event.end < first or event.start > last:
+            yield ("events", e), (f"{event.start} to {event.end} lies outside the run "
+                                  f"({first} to {last})")
+        for i, name in enumerate(event.categories or []):
+            if name not in names:
+                yield ("events", e, "categories", i), (
+                    f"no such category {name!r}; known: {', '.join(names)}")
 
 
 MARGINS = (7, 14, 30, 60, 120, 240, 480, 1000)

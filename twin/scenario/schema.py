@@ -19,7 +19,14 @@ from twin.scenario.base import (
     share_problems,
     unique_name_problems,
 )
-from twin.scenario.calendar import CalendarSpec, Limit, limit_problems, parse_limit, run_calendar
+from twin.scenario.calendar import (
+    CalendarSpec,
+    EventSpec,
+    Limit,
+    calendar_problems,
+    limit_problems,
+    parse_limit,
+)
 from twin.scenario.community import FileMap as FileMap
 from twin.scenario.community import GridItem as GridItem
 from twin.scenario.community import GridSpec as GridSpec
@@ -53,7 +60,6 @@ from twin.scenario.shifts import WEEKDAYS as WEEKDAYS
 from twin.scenario.shifts import Shift as Shift
 from twin.vocab import CHANNELS as CHANNELS
 from twin.vocab import COLOURS as COLOURS
-from twin.worktime import CalendarError
 
 # ------------------------------------------------------------------------ demand
 DEFAULT_CASE_LIMIT = 1440.0
@@ -278,22 +284,12 @@ class Scenario(Strict):
     calendar: CalendarSpec | None = None
     """Real dates: the first day, holidays, swapped working days and working hours, over
     which limits in working time run; absent: no dates, and every limit in calendar time."""
+    events: list[EventSpec] = Field(default_factory=list)
+    """Dated events that multiply some categories' arrivals (a surge; needs a `calendar`)."""
 
-    def _check_working_limits(self, raw: dict[str, Any]) -> Found:
-        for k, cat in enumerate(self.demand.categories):
-            flow = cat.flow is not None
-            value = cat.flow.limit if cat.flow is not None else cat.limit
-            key = ("demand", "categories", k, *(("flow",) if flow else ()), "limit")
-            if value is not None:
-                yield from limit_problems(value, key, self.calendar is not None)
-
-    def _check_calendar_range(self, raw: dict[str, Any]) -> Found:
-        if self.calendar is not None:
-            try:
-                run_calendar(self.calendar, self.run.horizon_days,
-                             [c.limit_spec() for c in self.demand.categories])
-            except CalendarError as error:
-                yield ("calendar", "holidays"), str(error)
+    def _check_dates(self, raw: dict[str, Any]) -> Found:
+        yield from calendar_problems(self.demand.categories, self.calendar, self.events,
+                                     self.run.horizon_days)
 
     def _check_disputes(self, raw: dict[str, Any]) -> Found:
         staff = {u.name: u.staff for u in self.work_orders.units} if self.work_orders else None
