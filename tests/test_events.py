@@ -11,7 +11,7 @@ from scipy import stats
 
 import twin
 from twin import ScenarioError
-from twin.demand import generate_arrivals
+from twin.demand import event_factors, generate_arrivals
 from twin.geography import build_community
 from twin.rng import Streams
 
@@ -107,3 +107,57 @@ def test_without_events_the_arrivals_are_unchanged(tmp_path: Path) -> None:
     other = load(tmp_path, "events: [{name: x, start: 2025-10-06, end: 2025-10-07, "
                            "multiplier: 1}]\n")
     assert np.array_equal(daily(plain, 0), daily(other, 0))
+
+
+def test_overlapping_events_multiply(tmp_path: Path) -> None:
+    scenario = load(tmp_path, """\
+        events:
+          - {name: rain, start: 2025-10-06, end: 2025-10-12, multiplier: 2}
+          - {name: typhoon, start: 2025-10-06, end: 2025-10-12, multiplier: 3,
+             categories: [flood]}
+        """)
+    hours = 28 * 24
+    factors = event_factors(scenario, hours)
+    day = np.arange(hours) // 24
+    surge = (day >= 14) & (day <= 20)
+    assert np.array_equal(factors[0], np.where(surge, 6.0, 1.0))
+    assert np.array_equal(factors[1], np.where(surge, 2.0, 1.0))
+
+
+def test_every_mistake_is_reported_with_the_others(tmp_path: Path) -> None:
+    path = tmp_path / "s.yaml"
+    path.write_text(BASE.replace("start: 2025-09-22}", "start: 2025-09-23}")
+                    .replace("run: {horizon_days: 28, warmup_days: 1}\n",
+                             "run: {horizon_days: 0, warmup_days: 1}\n")
+                    + "events:\n"
+                    "  - {name: a, start: 2025-10-06, end: 2025-10-01, multiplier: 2}\n"
+                    "  - {name: a, start: 2025-10-06, end: 2025-10-07, multiplier: 2, "
+                    "categories: [zz]}\n"
+                    "  - {name: c, start: 2025-10-06, end: 2025-10-07, multiplier: 2, "
+                    "categories: []}\n",
+                    encoding="utf-8")
+    with pytest.raises(ScenarioError) as caught:
+        twin.load_scenario(path)
+    found = [line.split(": ", 1)[1] for line in str(caught.value).splitlines()]
+    assert "calendar.start: must be a Monday: every weekly pattern starts on Monday " \
+           "(got Tuesday 2025-09-23)" in found
+    assert "run.horizon_days: must be > 0 (got 0)" in found
+    assert "events.0.end: must not be before start (2025-10-06) (got 2025-10-01)" in found
+    assert "events.1.categories.0: no such category 'zz'; known: flood, noise" in found
+    assert any(f.startswith("events.1.name: ") for f in found)  # a repeated name
+    assert any(f.startswith("events.2.categories: ") for f in found)  # an empty list
+
+
+def test_a_working_limit_without_a_calendar_is_reported_with_other_mistakes(
+        tmp_path: Path) -> None:
+    path = tmp_path / "s.yaml"
+    path.write_text(BASE.replace("calendar: {start: 2025-09-22}\n", "")
+                    .replace("value: 10}}\n    - {name: noise",
+                             "value: 10}, limit: 4 working hours}\n    - {name: noise")
+                    .replace("horizon_days: 28", "horizon_days: 0"), encoding="utf-8")
+    with pytest.raises(ScenarioError) as caught:
+        twin.load_scenario(path)
+    found = [line.split(": ", 1)[1] for line in str(caught.value).splitlines()]
+    assert "run.horizon_days: must be > 0 (got 0)" in found
+    assert any(f.startswith("demand.categories.0.limit: 4 working hours counts working time")
+               for f in found)

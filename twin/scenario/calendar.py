@@ -14,7 +14,6 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -160,14 +159,14 @@ class EventSpec(Strict):
     the chosen categories' arrival rates are multiplied."""
 
     name: str = Field(min_length=1)
-    """What it is, for tables and the report (e.g. `rainy season`)."""
+    """What it is (e.g. `rainy season`), unique among the events."""
     start: dt.date
     """Its first day (YYYY-MM-DD)."""
     end: dt.date
     """Its last day, included (YYYY-MM-DD)."""
     multiplier: float = Field(ge=0, le=1000)
     """Factor on the arrival rates of its categories on those days (0: none arrive)."""
-    categories: list[str] | None = None
+    categories: list[str] | None = Field(default=None, min_length=1)
     """The categories it changes; absent: every category."""
 
     def _check_order(self, raw: dict[str, Any]) -> Found:
@@ -181,33 +180,56 @@ class EventSpec(Strict):
         return np.where(inside, self.multiplier, 1.0)
 
 
-def calendar_problems(categories: Sequence[Any], calendar: CalendarSpec | None,
-                      events: list[EventSpec], horizon_days: float) -> Found:
+def calendar_problems(scenario: Any, raw: dict[str, Any]) -> Found:
     """Problems of dates and limits that need the whole scenario: working time without a
     calendar, a calendar that cannot hold the run and its limits, dated events without a
-    calendar, outside the run or naming unknown categories."""
-    for k, cat in enumerate(categories):
+    calendar, outside the run or naming unknown categories. Each part is skipped when a
+    field it needs is itself invalid (and reported where it is)."""
+    for part in (_working_limits, _calendar_range, _event_dates, _event_categories):
+        try:
+            found = list(part(scenario, raw))
+        except (AttributeError, TypeError, KeyError):
+            continue
+        yield from found
+
+
+def _working_limits(scenario: Any, raw: dict[str, Any]) -> Found:
+    has_calendar = raw.get("calendar") is not None  # even one with mistakes of its own
+    for k, cat in enumerate(scenario.demand.categories):
         flow = cat.flow is not None
         value = cat.flow.limit if flow else cat.limit
         key = ("demand", "categories", k, *(("flow",) if flow else ()), "limit")
         if value is not None:
-            yield from limit_problems(value, key, calendar is not None)
-    if calendar is not None:
+            yield from limit_problems(value, key, has_calendar)
+
+
+def _calendar_range(scenario: Any, raw: dict[str, Any]) -> Found:
+    if scenario.calendar is not None:
         try:
-            run_calendar(calendar, horizon_days, [c.limit_spec() for c in categories])
+            run_calendar(scenario.calendar, scenario.run.horizon_days,
+                         [c.limit_spec() for c in scenario.demand.categories])
         except CalendarError as error:
             yield ("calendar", "holidays"), str(error)
-    names = [c.name for c in categories]
-    for e, event in enumerate(events):
-        if calendar is None:
+
+
+def _event_dates(scenario: Any, raw: dict[str, Any]) -> Found:
+    events = raw.get("events") or []
+    if events and raw.get("calendar") is None:
+        for e in range(len(events)):
             yield ("events", e), "a dated event needs a `calendar` section (its start date)"
-            continue
-        first = calendar.start
-        last = first + dt.timedelta(days=math.ceil(horizon_days) - 1)
+        return
+    first = scenario.calendar.start
+    last = first + dt.timedelta(days=math.ceil(scenario.run.horizon_days) - 1)
+    for e, event in enumerate(scenario.events):
         if event.end < first or event.start > last:
             yield ("events", e), (f"{event.start} to {event.end} lies outside the run "
                                   f"({first} to {last})")
-        for i, name in enumerate(event.categories or []):
+
+
+def _event_categories(scenario: Any, raw: dict[str, Any]) -> Found:
+    names = [c.name for c in scenario.demand.categories]
+    for e, event in enumerate(raw.get("events") or []):
+        for i, name in enumerate(event.get("categories") or []):
             if name not in names:
                 yield ("events", e, "categories", i), (
                     f"no such category {name!r}; known: {', '.join(names)}")

@@ -288,8 +288,8 @@ class Scenario(Strict):
     """Dated events that multiply some categories' arrivals (a surge; needs a `calendar`)."""
 
     def _check_dates(self, raw: dict[str, Any]) -> Found:
-        yield from calendar_problems(self.demand.categories, self.calendar, self.events,
-                                     self.run.horizon_days)
+        yield from calendar_problems(self, raw)
+        yield from unique_name_problems(raw, "events", "event")
 
     def _check_disputes(self, raw: dict[str, Any]) -> Found:
         staff = {u.name: u.staff for u in self.work_orders.units} if self.work_orders else None
