@@ -161,3 +161,15 @@ def test_a_working_limit_without_a_calendar_is_reported_with_other_mistakes(
     assert "run.horizon_days: must be > 0 (got 0)" in found
     assert any(f.startswith("demand.categories.0.limit: 4 working hours counts working time")
                for f in found)
+
+
+def test_the_size_estimate_counts_the_events(tmp_path: Path) -> None:
+    from twin.sizing import estimate
+
+    plain = load(tmp_path, "")
+    surge = load(tmp_path, "events: [{name: x, start: 2025-10-06, end: 2025-10-12, "
+                           "multiplier: 3, categories: [flood]}]\n")
+    base = 2.0 * 24 * 4 * 28  # per category: rate x hours x grids x days
+    assert estimate(plain, build_community(plain)).issues == pytest.approx(2 * base)
+    # flood: 21 days at 1 and 7 at 3, i.e. 42 days' worth; noise unchanged
+    assert estimate(surge, build_community(surge)).issues == pytest.approx(base * (1 + 42 / 28))

@@ -17,10 +17,12 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass
 
-from twin.demand import rate_table
+import numpy as np
+
+from twin.demand import event_factors, rate_table
 from twin.geography import Community
 from twin.scenario.schema import Scenario
-from twin.vocab import HOURS_PER_DAY, MINUTES_PER_HOUR
+from twin.vocab import HOURS_PER_DAY, HOURS_PER_WEEK, MINUTES_PER_HOUR
 
 BYTES_PER_ISSUE_RUNNING = 1_000
 BYTES_PER_ISSUE_KEPT = 300
@@ -90,6 +92,11 @@ def estimate(scenario: Scenario, community: Community, jobs: int = 1,
     hours = scenario.run.horizon_days * HOURS_PER_DAY
     rates = rate_table(scenario, community)  # [1/h] by grid, category, hour of week
     per_category = rates.mean(axis=2).sum(axis=0) * hours
+    n_hours = int(np.ceil(hours))
+    for k, factor in enumerate(event_factors(scenario, n_hours)):
+        if factor is not None:  # dated events: the rates hour by hour, times their factor
+            by_hour = rates[:, k, np.arange(n_hours) % HOURS_PER_WEEK].sum(axis=0)
+            per_category[k] = float((by_hour * factor).sum())
     issues = float(per_category.sum())
     complaints = 0.0
     orders = float(sum(n for n, cat in zip(per_category, scenario.demand.categories,
