@@ -241,7 +241,7 @@ def test_bad_shift_time_and_day(tmp_path: Path) -> None:
         f"{path}:15: workforce.shifts.0.start: must be a time of day HH:MM from 00:00 to "
         "24:00 (got '25:00')",
         f"{path}:16: workforce.shifts.1.days.1: unknown day 'funday'; "
-        "allowed: mon, tue, wed, thu, fri, sat, sun",
+        "allowed: mon, tue, wed, thu, fri, sat, sun, workdays, restdays (with a calendar)",
     ]
 
 

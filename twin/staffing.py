@@ -14,6 +14,7 @@ owns the volunteer-eligible categories (the first such team, if several).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -21,6 +22,7 @@ import numpy as np
 from twin.geography import Community, MapError, block_grids
 from twin.patrol import patrol_routes
 from twin.rng import Streams
+from twin.scenario.calendar import run_calendar
 from twin.scenario.orders import CENTRE_UNIT
 from twin.scenario.schema import WEEKDAYS, Scenario, Shift
 from twin.vocab import (  # noqa: F401 - re-exported for older imports
@@ -70,14 +72,21 @@ def _clock(text: str) -> float:
     return int(h) * 60.0 + int(m)
 
 
-def duty_intervals(shifts: list[Shift], horizon: float) -> list[tuple[float, float]]:
-    """On-duty intervals over [0, horizon] of someone working ``shifts``, merged."""
+def duty_intervals(shifts: list[Shift], horizon: float,
+                   working_day: Callable[[int], bool] | None = None
+                   ) -> list[tuple[float, float]]:
+    """On-duty intervals over [0, horizon] of someone working ``shifts``, merged.
+    ``working_day(d)`` says whether day d is a working day of the calendar (for shifts
+    on `workdays` or `restdays`; the day before the run counts as a weekday)."""
     spans: list[tuple[float, float]] = []
     n_days = int(np.ceil(horizon / MINUTES_PER_DAY)) + 1
     for day in range(-1, n_days):
         weekday = WEEKDAYS[day % 7]
+        works = (working_day(day) if working_day is not None and day >= 0
+                 else day % 7 < 5)
         for shift in shifts:
-            if weekday not in shift.days:
+            if not (weekday in shift.days or ("workdays" if works else "restdays")
+                    in shift.days):
                 continue
             start, end = _clock(shift.start), _clock(shift.end)
             if end <= start:
@@ -98,8 +107,9 @@ def duty_intervals(shifts: list[Shift], horizon: float) -> list[tuple[float, flo
 class _Roll:
     """Staff being listed, one column per attribute."""
 
-    def __init__(self, horizon: float) -> None:
+    def __init__(self, horizon: float, working_day: Callable[[int], bool] | None) -> None:
         self.horizon = horizon
+        self.working_day = working_day
         self.kind: list[int] = []
         self.unit: list[int] = []
         self.base: list[int] = []
@@ -114,7 +124,20 @@ class _Roll:
             self.unit.append(unit)
             self.base.append(bases[k % len(bases)])
             chosen = [shifts[k % len(shifts)]] if shifts else []
-            self.duty.append(duty_intervals(chosen, self.horizon) if chosen else None)
+            self.duty.append(duty_intervals(chosen, self.horizon, self.working_day)
+                             if chosen else None)
+
+
+def _working_days(scenario: Scenario) -> Callable[[int], bool] | None:
+    """Whether day d of the run is a working day of its calendar (after the run: Monday to
+    Friday), or None without a calendar."""
+    if scenario.calendar is None:
+        return None
+    calendar = run_calendar(scenario.calendar, scenario.run.horizon_days, [])
+
+    def working(day: int) -> bool:
+        return calendar.is_working_day(day) if day < calendar.total_days else day % 7 < 5
+    return working
 
 
 def _node(community: Community, label: str | int | None, key: str) -> int:
@@ -136,7 +159,7 @@ def build_staffing(scenario: Scenario, community: Community, streams: Streams | 
     check_grid_work(scenario)
     horizon = scenario.run.horizon_days * MINUTES_PER_DAY
     cats = [c.name for c in scenario.demand.categories]
-    roll = _Roll(horizon)
+    roll = _Roll(horizon, _working_days(scenario))
     unit_names: list[str] = []
     unit_team: list[int] = []
     unit_grids: list[tuple[np.ndarray, int, int]] = []  # per team: (grid of node, first, n)

@@ -14,15 +14,17 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 from numpy.typing import NDArray
-from pydantic import Field
+from pydantic import BaseModel, Field
 
 from twin.scenario.base import Found, Strict
 from twin.scenario.limits import MAX_MINUTES
+from twin.scenario.shifts import CALENDAR_DAYS, Shift
 from twin.vocab import WEEKDAYS
 from twin.worktime import (
     CalendarError,
@@ -185,7 +187,8 @@ def calendar_problems(scenario: Any, raw: dict[str, Any]) -> Found:
     calendar, a calendar that cannot hold the run and its limits, dated events without a
     calendar, outside the run or naming unknown categories. Each part is skipped when a
     field it needs is itself invalid (and reported where it is)."""
-    for part in (_working_limits, _calendar_range, _event_dates, _event_categories):
+    for part in (_working_limits, _calendar_range, _event_dates, _event_categories,
+                 _shift_days):
         try:
             found = list(part(scenario, raw))
         except (AttributeError, TypeError, KeyError):
@@ -224,6 +227,29 @@ def _event_dates(scenario: Any, raw: dict[str, Any]) -> Found:
         if event.end < first or event.start > last:
             yield ("events", e), (f"{event.start} to {event.end} lies outside the run "
                                   f"({first} to {last})")
+
+
+def _shift_days(scenario: Any, raw: dict[str, Any]) -> Found:
+    if raw.get("calendar") is not None:
+        return
+    for path, shift in _shifts(scenario, ()):
+        for i, day in enumerate(shift.days):
+            if day in CALENDAR_DAYS:
+                yield (*path, "days", i), (f"{day} needs a `calendar` section (its working "
+                                           "days and holidays)")
+
+
+def _shifts(node: Any, path: tuple[str | int, ...]) -> Iterator[tuple[tuple[str | int, ...],
+                                                                     Shift]]:
+    """Every shift in a validated scenario, with its key path."""
+    if isinstance(node, Shift):
+        yield path, node
+    elif isinstance(node, BaseModel):
+        for name in type(node).model_fields:
+            yield from _shifts(getattr(node, name), (*path, name))
+    elif isinstance(node, list):
+        for i, item in enumerate(node):
+            yield from _shifts(item, (*path, i))
 
 
 def _event_categories(scenario: Any, raw: dict[str, Any]) -> Found:

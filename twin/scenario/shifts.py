@@ -13,6 +13,8 @@ from pydantic import Field
 from twin.scenario.base import Found, Strict
 from twin.vocab import WEEKDAYS as WEEKDAYS
 
+CALENDAR_DAYS = ("workdays", "restdays")
+"""Days of a shift read from the scenario's calendar: its working days, or the others."""
 _CLOCK = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$")
 
 
@@ -24,7 +26,9 @@ class Shift(Strict):
     end: str = "24:00"
     """End time of day, HH:MM; an end before the start runs past midnight."""
     days: list[str] = Field(default_factory=lambda: list(WEEKDAYS))
-    """Weekdays on which the shift starts: mon, tue, wed, thu, fri, sat, sun."""
+    """Days on which the shift starts: weekdays (mon, tue, wed, thu, fri, sat, sun),
+    or, with a `calendar`, `workdays` (the calendar's working days: not on public
+    holidays, and on swapped working days) and `restdays` (the others: duty cover)."""
 
     def _check_clock(self, raw: dict[str, Any]) -> Found:
         for key in ("start", "end"):
@@ -34,8 +38,9 @@ class Shift(Strict):
 
     def _check_days(self, raw: dict[str, Any]) -> Found:
         for i, day in enumerate(self.days):
-            if day not in WEEKDAYS:
-                yield ("days", i), f"unknown day {day!r}; allowed: {', '.join(WEEKDAYS)}"
+            if day not in WEEKDAYS and day not in CALENDAR_DAYS:
+                yield ("days", i), (f"unknown day {day!r}; allowed: {', '.join(WEEKDAYS)}, "
+                                    f"{', '.join(CALENDAR_DAYS)} (with a calendar)")
 
     def _check_nonempty(self, raw: dict[str, Any]) -> Found:
         if self.start == self.end:
