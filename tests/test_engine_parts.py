@@ -12,6 +12,7 @@ import pytest
 import simpy
 
 import twin
+from twin.deadlines import TimeLimits
 from twin.demand import generate_arrivals
 from twin.engine.assembly import assemble_engine
 from twin.engine.book import ORDINARY, VISIT_RANK, CaseBook, urgency_ranks
@@ -194,7 +195,7 @@ def _engine(path: str, **overrides: Any) -> Any:
                            arr.category, arr.channel, order_limits(scenario, arr.category))
     engine = assemble_engine(env, scenario, community, staffing, arr, issues, activity,
                              EventRecorder(), visits, streams, orders, StepRecorder(),
-                             DisputeRecorder())
+                             DisputeRecorder(), TimeLimits(scenario))
     return SimpleNamespace(env=env, engine=engine, issues=issues, visits=visits,
                            staffing=staffing, scenario=scenario)
 

@@ -52,9 +52,8 @@ class TimeLimits:
 
     def allowed_many(self, category: np.ndarray, start: np.ndarray) -> np.ndarray:
         """:meth:`allowed` over arrays (NaN where ``start`` is NaN or there is no limit)."""
-        out = np.array([np.nan if lim is None else lim.minutes for lim in self.limits],
-                       dtype=float)[category] if len(self.limits) else np.zeros(0)
-        out = np.asarray(out, dtype=float)
+        written = np.array([np.nan if lim is None else lim.minutes for lim in self.limits])
+        out = written[category]
         if self.calendar is None:
             return out
         for k, limit in enumerate(self.limits):

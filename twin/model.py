@@ -122,8 +122,9 @@ def simulate(
                            order_limits(scenario, arr.category) if flowed.any() else
                            np.zeros(0))
     steps, disputes = StepRecorder(), DisputeRecorder()
+    limits = TimeLimits(scenario)  # a limit in working time is due by the calendar
     engine = assemble_engine(env, scenario, community, staffing, arr, issues, activity,
-                             escalations, visits, streams, orders, steps, disputes)
+                             escalations, visits, streams, orders, steps, disputes, limits)
     staff = engine.staff
     changes: list[tuple[float, int, bool]] = []
     for w, spans in enumerate(staffing.duty):
@@ -142,7 +143,7 @@ def simulate(
     engine.flush()
     _close_open_intervals(staff, horizon)
     issues.colour_closed[:] = engine.book.colour  # the colour each case ended with
-    _working_deadlines(scenario, issues)
+    _working_deadlines(limits, issues)
 
     labels = labels_for(scenario, community, staffing)
     complaints = _complaints(scenario, arr, issues, streams, horizon, orders)
@@ -206,10 +207,9 @@ def _start(env: simpy.Environment, engine: Engine, arr: Arrivals, patrols: bool,
     env.process(roster(env, staff, changes))
 
 
-def _working_deadlines(scenario: Scenario, issues: IssueRecorder) -> None:
+def _working_deadlines(limits: TimeLimits, issues: IssueRecorder) -> None:
     """An issue whose limit is in working time is due by the calendar from its report:
     its ``deadline`` becomes the minutes from report to that due time."""
-    limits = TimeLimits(scenario)
     if limits.calendar is None:
         return
     working = np.array([limits.working(k) for k in range(len(limits.limits))], dtype=bool)

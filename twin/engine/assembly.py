@@ -76,8 +76,10 @@ def assemble_engine(env: simpy.Environment, scenario: Scenario, community: Commu
                     staffing: Staffing, arr: Arrivals, issues: IssueRecorder,
                     activity: ActivityRecorder, escalations: EventRecorder,
                     visits: VisitRecorder, streams: Streams, orders: OrderRecorder,
-                    steps: StepRecorder, disputes: DisputeRecorder) -> Engine:
-    """Build every part of the engine for one replication."""
+                    steps: StepRecorder, disputes: DisputeRecorder,
+                    limits: TimeLimits) -> Engine:
+    """Build every part of the engine for one replication (``limits``: when each
+    category's orders are due)."""
     parts: dict[str, Router] = {}  # filled below; the ports look it up when called
     schedule = _scheduler(env)
 
@@ -122,7 +124,6 @@ def assemble_engine(env: simpy.Environment, scenario: Scenario, community: Commu
     receive: list[Callable[[int], None] | None] = [None] * len(cats)
     visit_done: list[Callable[[int], None] | None] = [None] * len(PURPOSES)
     if plan is not None:
-        limits = TimeLimits(scenario)  # a limit in working time is due by the calendar
         allowed = limits.allowed if limits.calendar is not None else None
         order_queues = [book.new_queue() for _ in range(n_units)]
         desk = OrderDesk(plan, OrderUnits(handling=staffing.handling_units,
