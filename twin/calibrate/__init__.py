@@ -12,21 +12,26 @@ a ``demand:`` block to merge into a scenario with ``extends: [base, demand]``.
 Modules: ``tickets`` reads and checks the CSV (with ``checks`` for names and
 numbers and ``window`` for the observation window), ``rates`` fits the Poisson
 model, ``mix`` colours and on-site times, ``model`` puts them together and
-chooses how twin's schema can express them, ``writer`` writes the YAML and
-``diagnostics`` builds the tables shown on the command line.
+chooses how twin's schema can express them, ``events`` finds the dates the model cannot
+explain (candidate dated events, tested with ``significance``), ``writer``
+writes the YAML and ``diagnostics`` builds the tables shown on the command line.
 """
 
+from twin.calibrate.events import CandidateEvent, EventScan, find_events
 from twin.calibrate.model import Calibration, CategoryFit, fit_demand
 from twin.calibrate.tickets import GridMap, Tickets, TicketsError, parse_time, read_tickets
 from twin.calibrate.writer import demand_yaml
 
 __all__ = [
     "Calibration",
+    "CandidateEvent",
     "CategoryFit",
+    "EventScan",
     "GridMap",
     "Tickets",
     "TicketsError",
     "demand_yaml",
+    "find_events",
     "fit_demand",
     "parse_time",
     "read_tickets",

@@ -12,6 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 from rich.text import Text
 
+from twin.calibrate.events import EventScan
 from twin.calibrate.model import Calibration
 from twin.calibrate.rates import FitTest, Profile
 from twin.calibrate.tickets import format_time
@@ -150,6 +151,29 @@ def service_table(cal: Calibration) -> Table:
                       *[_num(aic.get(k, math.nan)) for k in ("exponential", "lognormal",
                                                              "gamma")],
                       escape(f.service.reason))
+    return table
+
+
+def event_table(scan: EventScan) -> Table | str:
+    """Candidate events (dates the model cannot explain), or one line saying none."""
+    how = (f"exact two-sided tests per date and category, Benjamini-Hochberg at "
+           f"{scan.alpha:.0%} over {scan.tests} tests on {scan.dates} dates")
+    if not scan.events:
+        return f"Candidate events: none found ({how})"
+    level = f"{1 - scan.alpha:.0%}"
+    table = Table(title=escape(f"Candidate events ({how}); commented out in the file written"),
+                  title_justify="left")
+    for col in ("dates", "days", "kind", "observed", "expected", f"ratio ({level} CI)",
+                "multiplier", "categories", "p"):
+        table.add_column(col, justify="right" if col in ("days", "observed", "expected",
+                                                          "multiplier", "p") else "left")
+    for e in scan.events:
+        low, high = e.ratio_ci
+        dates = str(e.start) if e.days == 1 else f"{e.start} to {e.end}"
+        table.add_row(dates, str(e.days), e.direction, str(e.observed), _num(e.expected),
+                      f"{_num(e.ratio)} ({_num(low)}–{_num(high)})", f"{e.multiplier:g}",
+                      escape(", ".join(e.categories) if e.categories else "(all)"),
+                      _p(e.p_value))
     return table
 
 

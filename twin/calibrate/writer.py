@@ -20,6 +20,7 @@ import numpy as np
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
+from twin.calibrate.events import EventScan
 from twin.calibrate.model import Calibration, CategoryFit
 from twin.calibrate.rates import weekday_hour
 from twin.calibrate.tickets import format_time
@@ -176,8 +177,42 @@ def _category_lines(fit: CategoryFit, grids: list[str]) -> list[str]:
     return lines
 
 
-def demand_yaml(cal: Calibration) -> str:
-    """The YAML text of the calibrated ``demand:`` block."""
+def event_lines(scan: EventScan, cal: Calibration) -> list[str]:
+    """The candidate events as a commented top-level ``events:`` block: the YAML lines
+    start with ``# `` (uncommenting them gives a valid ``events:`` section), the
+    explanations with ``## `` (still comments once uncommented)."""
+    head = (f"Candidate events: dates the hour x weekday model cannot explain (exact "
+            f"two-sided tests per date and category, Benjamini-Hochberg at "
+            f"{scan.alpha:.0%} over {scan.tests} tests on {scan.dates} dates)")
+    if not scan.events:
+        return [f"## {head}: none found"]
+    out = [f"## {head}.",
+           "## To simulate them: uncomment the events below and add a calendar: section "
+           "whose run covers their dates (or move the dates into the run).",
+           "## Their multipliers are relative to rates fitted without the event dates; "
+           "with the events on, set those rates:"]
+    named = sorted({c for e in scan.events for c in (e.categories or cal.tickets.categories)},
+                   key=cal.tickets.categories.index)
+    for fit in cal.categories:
+        factor = scan.rate_factor.get(fit.name)
+        if fit.name in named and factor is not None:
+            out.append(f"##   {comment(scalar(fit.name))}: {fit.form} "
+                       f"{number(fit.value * factor)} (written above: {number(fit.value)})")
+    out.append("# events:")
+    for e in scan.events:
+        low, high = e.ratio_ci
+        out += [f"#   - name: {scalar(e.name)}", f"#     start: {e.start}", f"#     end: {e.end}",
+                f"#     multiplier: {number(e.multiplier, 3)}   # observed / expected "
+                f"{e.observed} / {number(e.expected, 4)}, {1 - scan.alpha:.0%} CI "
+                f"{number(low, 3)} to {number(high, 3)}, p = {e.p_value:.2g}"]
+        if e.categories is not None:
+            out.append(f"#     categories: {flow(e.categories)}")
+    return out
+
+
+def demand_yaml(cal: Calibration, scan: EventScan | None = None) -> str:
+    """The YAML text of the calibrated ``demand:`` block, with the candidate events of
+    ``scan`` (if given) as a commented ``events:`` block after it."""
     out = [f"# {line}" for line in provenance(cal)]
     out += [f"# warning: {comment(w)}" for w in cal.warnings]
     for fit in cal.categories:
@@ -188,6 +223,8 @@ def demand_yaml(cal: Calibration) -> str:
     out.append("  categories:")
     for fit in cal.categories:
         out += _category_lines(fit, cal.tickets.grids)
+    if scan is not None:
+        out += event_lines(scan, cal)
     return "\n".join(out) + "\n"
 
 

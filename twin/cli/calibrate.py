@@ -13,9 +13,11 @@ from ruamel.yaml.error import YAMLError
 
 from twin.calibrate import (
     Calibration,
+    EventScan,
     GridMap,
     TicketsError,
     demand_yaml,
+    find_events,
     fit_demand,
     parse_time,
     read_tickets,
@@ -59,11 +61,12 @@ def calibrate(
         cal = fit_demand(found, min_count, template)
     except TicketsError as error:
         fail(error.problems)
-    text = demand_yaml(cal)
+    scan = find_events(cal)
+    text = demand_yaml(cal, scan)
     problems = check_demand(text, str(out), template, [c.name for c in cal.categories])
     if problems:
         fail(problems)
-    _show(cal)
+    _show(cal, scan)
     _write(out, text)
     out_console.print(f"demand written to {out}; use it with  extends: "
                       f"[{grids_from or 'scenario.yaml'}, {out}]", markup=False,
@@ -134,7 +137,7 @@ def _scenario_files(path: Path, base: Path | None = None,
     return found
 
 
-def _show(cal: Calibration) -> None:
+def _show(cal: Calibration, scan: EventScan) -> None:
     out_console.print(diag.summary(cal), markup=False, highlight=False, soft_wrap=True)
     out_console.print(diag.rate_table(cal))
     out_console.print(diag.profile_table(cal))
@@ -142,6 +145,11 @@ def _show(cal: Calibration) -> None:
     if colours is not None:
         out_console.print(colours)
     out_console.print(diag.service_table(cal))
+    events = diag.event_table(scan)
+    if isinstance(events, str):
+        out_console.print(events, markup=False, highlight=False, soft_wrap=True)
+    else:
+        out_console.print(events)
     for line in diag.warnings_of(cal):
         err_console.print(line, highlight=False, soft_wrap=True)
 
