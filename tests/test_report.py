@@ -215,3 +215,18 @@ def test_sweep_without_numeric_key_has_no_staffing_curve(
     sweep = _sweep(runs).drop(columns="workforce.per_grid").assign(policy="own_grid")
     slugs = [p.slug for p in report_plots(runs, sweep=sweep)]
     assert "staffing_curve" not in slugs and "response_ecdf" in slugs
+
+
+def test_report_has_the_assessment_sheet(report: tuple[Path, Path, str],
+                                         runs: list[tuple[str, twin.RunResult]]) -> None:
+    path, _, lang = report
+    page = path.read_text(encoding="utf-8")
+    heading = "考核表" if lang == "zh" else "Assessment sheet"
+    assert f'<h2 id="assessment">{heading}</h2>' in page
+    sheet = page[page.index('<h2 id="assessment">'):]
+    sheet = sheet[:sheet.index("<h2", 5)]
+    assert sheet.count("<h3>") == len(runs)                      # one sheet per scenario
+    assert ("满意率" in sheet) == (lang == "zh") and "<code>satisfaction_rate</code>" in sheet
+    for _, run in runs:
+        mean = run.summary.loc["satisfaction_rate", "mean"]
+        assert f"<td>{mean:.1%}<br>" in sheet

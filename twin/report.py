@@ -31,6 +31,7 @@ from twin.plots.figures import (
     summary_by_scenario,
 )
 from twin.plots.labels import FONT_FILE, check_lang, is_share, kpi_label, text, unit_label
+from twin.report_assessment import assessment_section
 
 if TYPE_CHECKING:
     from twin.geography import Community, MapCache
@@ -44,10 +45,11 @@ SETTINGS = ("run.horizon_days", "run.warmup_days", "run.seed", "workforce.per_gr
             "disputes.mediation.online.share", "disputes.red.lead",
             "disputes.follow_up.delay_days")
 """Scenario keys listed for each run."""
-UNIT_COLUMNS = ("orders_handled", "time_to_sign", "time_to_handle", "return_rate",
-                "overdue_orders", "unit_backlog", "pool_utilisation")
+UNIT_COLUMNS = ("orders_handled", "time_to_sign", "time_to_handle", "unit_backlog",
+                "pool_utilisation")
 """KPI families of the work-order table, one column each, one row per unit of an order
-(the last, the utilisation of every pool, is read for those units only)."""
+(the last, the utilisation of every pool, is read for those units only); the units'
+assessment figures are on the assessment sheet (:mod:`twin.report_assessment`)."""
 
 
 def save_plots(folder: str | Path, plots: Sequence[Plot],
@@ -286,6 +288,7 @@ def render_html(runs: Sequence[tuple[str, RunLike]], plots: Sequence[Plot],
     if comparison is not None and len(comparison):
         body += [f"<h2>{text('comparison', lang)}</h2>", _comparison_table(comparison, lang)]
     body += _break_even_section(break_even, lang)
+    body += assessment_section(runs, summary, lang)
     body += _orders_section(summary, lang)
     body.append(f"<h2>{text('plots', lang)}</h2>")
     for plot in plots:

@@ -1,5 +1,8 @@
-"""KPIs of the governance mechanisms: per category, the hotline's three rates,
-overdue cases, repeat complaints, patrols and sensors, staff pools.
+"""KPIs of the governance mechanisms: per category, the share on site within the
+response limit, overdue cases, repeat complaints, patrols and sensors, staff pools.
+
+The assessment figures of work orders (响应率, 解决率, 满意率, …) are
+:mod:`twin.metrics.assessment`'s, computed from the order and step tables.
 
 All pure functions of record tables; issues reported after the warm-up count.
 """
@@ -27,29 +30,11 @@ from twin.vocab import (
     VOLUNTEER,
 )
 
-# Satisfaction proxy weights: what a resident's verdict is assumed to lose.
-LATE_PENALTY = 0.4
-ESCALATED_PENALTY = 0.2
-COMPLAINT_PENALTY = 0.1
-COMPLAINT_CAP = 3
-
-
-def satisfaction(resolved: np.ndarray, late: np.ndarray, escalated: np.ndarray,
-                 complaints: np.ndarray) -> np.ndarray:
-    """Per-case satisfaction proxy in [0, 1].
-
-    0 if unresolved; otherwise 1 − 0.4·late − 0.2·escalated −
-    0.1·min(repeat complaints, 3), floored at 0.
-    """
-    score = (1.0 - LATE_PENALTY * late - ESCALATED_PENALTY * escalated
-             - COMPLAINT_PENALTY * np.minimum(complaints, COMPLAINT_CAP))
-    return np.where(resolved, np.clip(score, 0.0, 1.0), 0.0)
-
 
 def rate_kpis(issues: pd.DataFrame, warmup: float, horizon: float,
               deadlines: dict[str, float]) -> dict[str, float]:
-    """Per category: count, resolution P50/P90, within its time limit; the three rates
-    (response, resolution, satisfaction); overdue cases per grid; repeat complaints."""
+    """Per category: count, resolution P50/P90, within its time limit; the share on site
+    within ``deadlines.response``; overdue cases per grid; repeat complaints."""
     obs = observed(issues, warmup)
     rep = obs["t_reported"].to_numpy()
     res = obs["t_resolved"].to_numpy()
@@ -58,7 +43,6 @@ def rate_kpis(issues: pd.DataFrame, warmup: float, horizon: float,
     due = rep + deadline <= horizon
     resolved = ~np.isnan(res)
     met = resolved & (res - rep <= deadline)
-    escalated = obs["escalations"].to_numpy() > 0
     complaints = obs["repeat_complaints"].to_numpy()
     out: dict[str, float] = {}
     category = obs["category"]
@@ -75,11 +59,8 @@ def rate_kpis(issues: pd.DataFrame, warmup: float, horizon: float,
             "nan")
     respond_due = rep + deadlines["response"] <= horizon
     responded = (on_site - rep <= deadlines["response"]) & ~np.isnan(on_site)
-    out["response_rate"] = float(responded[respond_due].mean()) if respond_due.any() else float(
-        "nan")
-    out["resolution_rate"] = float(resolved[due].mean()) if due.any() else float("nan")
-    score = satisfaction(resolved, ~met, escalated, complaints)
-    out["satisfaction"] = float(score[due].mean()) if due.any() else float("nan")
+    out["on_site_within_response"] = float(responded[respond_due].mean()) if (
+        respond_due.any()) else float("nan")
     out["repeat_complaints"] = float(complaints.sum())
     out["repeat_complaints_per_100"] = 100.0 * ratio(complaints.sum(), len(obs))
     grids = obs["grid"]
