@@ -22,7 +22,8 @@ import pandas as pd
 
 from twin.executors import Job, community_for, executor_for
 from twin.geography import MapCache
-from twin.metrics import replication_kpis, summarise
+from twin.headcount import headcount
+from twin.metrics import assessment_scopes, people_kpis, replication_kpis, summarise
 from twin.metrics.catalogue import fill_counts
 from twin.model import MINUTES_PER_DAY, ReplicationRecords
 from twin.records import TABLES
@@ -245,13 +246,21 @@ def assemble(
     warmup = scenario.run.warmup_days * MINUTES_PER_DAY
     horizon = scenario.run.horizon_days * MINUTES_PER_DAY
     deadlines = scenario.deadlines.model_dump()
+    community = community_for(scenario, maps) if reps else None
+    pools = headcount(scenario, community) if community is not None else {}
+    scopes = (assessment_scopes(scenario, community.grid_names,
+                                build_staffing(scenario, community).unit_names)
+              if community is not None else None)
+    fte = {name: pool.fte for name, pool in pools.items()}
+    cost = {name: pool.cost_per_day for name, pool in pools.items()}
     rows = []
     for rep in reps:
         rec = done[rep]
         rows.append({"replication": rep,
                      **replication_kpis(rec.issues, rec.activity, warmup, horizon, deadlines,
                                         rec.visits, orders=rec.orders, steps=rec.steps,
-                                        disputes=rec.disputes)})
+                                        disputes=rec.disputes, scopes=scopes),
+                     **people_kpis(fte, cost, rec.orders, warmup, horizon)})
     kpis = fill_counts(pd.DataFrame(rows))
     tables = {name: _stack([getattr(done[r], name) for r in reps], reps)
               for name in TABLES}

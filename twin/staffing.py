@@ -15,7 +15,7 @@ owns the volunteer-eligible categories (the first such team, if several).
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -24,6 +24,16 @@ from twin.patrol import patrol_routes
 from twin.rng import Streams
 from twin.scenario.calendar import run_calendar
 from twin.scenario.orders import CENTRE_UNIT
+from twin.scenario.people import NonCaseSpec, RotaSpec
+from twin.scenario.rotaplan import (
+    PersonTime,
+    block_spans,
+    intersect,
+    merge,
+    rota_people,
+    share_spans,
+    subtract,
+)
 from twin.scenario.schema import WEEKDAYS, Scenario, Shift
 from twin.vocab import (  # noqa: F401 - re-exported for older imports
     GRID_WORKER,
@@ -65,6 +75,9 @@ class Staffing:
     """Per handling unit of `work_orders.units`: its unit, or one unit per grid."""
     centre_unit: int
     """Unit of the centre's filing desk, -1 if none."""
+    noncase: list[list[tuple[float, float]]] = field(default_factory=list)
+    """Per staff member, sorted disjoint non-case blocks [min]: on duty and paid, but
+    taking no new case (cut out of ``duty``); empty lists when none are scheduled."""
 
 
 def _clock(text: str) -> float:
@@ -115,20 +128,47 @@ class _Roll:
         self.base: list[int] = []
         self.duty: list[list[tuple[float, float]] | None] = []
         self.travels: list[bool] = []
+        self.noncase: list[list[tuple[float, float]]] = []
 
     def add(self, count: int, kind: int, unit: int, bases: list[int], shifts: list[Shift],
-            travels: bool = True) -> None:
+            travels: bool = True, rota: RotaSpec | None = None,
+            non_case: NonCaseSpec | None = None, people: list[PersonTime] | None = None
+            ) -> None:
+        """``count`` staff on ``shifts`` (posts: k gets shift k mod n) or on ``rota``
+        (people: ``people`` when planned for a larger pool), with ``non_case`` work cut
+        out of their duty."""
+        if people is None:
+            people = rota_people(rota, count, self.horizon, self.working_day) if rota else []
+        blocks = (block_spans(non_case.blocks, self.horizon, self.working_day)
+                  if non_case is not None else [])
         for k in range(count):
             self.travels.append(travels)
             self.kind.append(kind)
             self.unit.append(unit)
             self.base.append(bases[k % len(bases)])
             chosen = [shifts[k % len(shifts)]] if shifts else []
-            self.duty.append(duty_intervals(chosen, self.horizon, self.working_day)
-                             if chosen else None)
+            duty = (people[k].on_duty() if people else
+                    duty_intervals(chosen, self.horizon, self.working_day) if chosen else None)
+            away: list[tuple[float, float]] = []
+            if non_case is not None:
+                on = duty if duty is not None else [(0.0, self.horizon)]
+                away = merge(intersect(on, blocks) + share_spans(non_case.share, k, count, on))
+                duty = subtract(on, away) if away else duty
+            self.duty.append(duty)
+            self.noncase.append(away)
 
 
-def _working_days(scenario: Scenario) -> Callable[[int], bool] | None:
+    def shared(self, rota: RotaSpec | None, counts: list[int]) -> list[list[PersonTime]]:
+        """With a shared duty roster, the people of each grid's staff planned as one pool
+        (``counts`` per grid); else []."""
+        if rota is None or rota.duty is None or not rota.duty.shared:
+            return []
+        people = rota_people(rota, sum(counts), self.horizon, self.working_day)
+        starts = np.cumsum([0, *counts]).tolist()
+        return [people[a:b] for a, b in zip(starts[:-1], starts[1:], strict=True)]
+
+
+def working_days(scenario: Scenario) -> Callable[[int], bool] | None:
     """Whether day d of the run is a working day of its calendar (after the run: Monday to
     Friday), or None without a calendar."""
     if scenario.calendar is None:
@@ -159,7 +199,7 @@ def build_staffing(scenario: Scenario, community: Community, streams: Streams | 
     check_grid_work(scenario)
     horizon = scenario.run.horizon_days * MINUTES_PER_DAY
     cats = [c.name for c in scenario.demand.categories]
-    roll = _Roll(horizon, _working_days(scenario))
+    roll = _Roll(horizon, working_days(scenario))
     unit_names: list[str] = []
     unit_team: list[int] = []
     unit_grids: list[tuple[np.ndarray, int, int]] = []  # per team: (grid of node, first, n)
@@ -186,13 +226,16 @@ def build_staffing(scenario: Scenario, community: Community, streams: Streams | 
         unit_names += list(community.grid_names)
         unit_team += [0] * len(community.grid_names)
         unit_grids.append((community.grid_of_node, 0, len(community.grid_names)))
+        counts = [spec.per_grid if (staff := spec.grids.get(name)) is None
+                  or staff.workers is None else staff.workers for name in community.grid_names]
+        shared = roll.shared(spec.rota, counts)
         for g, name in enumerate(community.grid_names):
             staff = spec.grids.get(name)
-            count = spec.per_grid if staff is None or staff.workers is None else staff.workers
             base = int(community.centre_node[g])
             if staff is not None and staff.base is not None:
                 base = _node(community, staff.base, f"workforce.grids.{name}.base")
-            roll.add(count, GRID_WORKER, g, [base], spec.shifts)
+            roll.add(counts[g], GRID_WORKER, g, [base], spec.shifts, rota=spec.rota,
+                     non_case=spec.non_case, people=shared[g] if shared else None)
     unit_of_node = np.stack([grid_of_node + first for grid_of_node, first, _n in unit_grids])
     n_grid_units = len(unit_names)
     routes = [np.zeros(0, dtype=np.int64)] * n_grid_units
@@ -203,6 +246,9 @@ def build_staffing(scenario: Scenario, community: Community, streams: Streams | 
     _add_volunteers(scenario, community, roll, unit_of_node, team_of_cat, streams)
     handling, centre_unit = _add_handling_units(scenario, community, roll, unit_names, unit_team)
     routes += [np.zeros(0, dtype=np.int64)] * (len(unit_names) - len(routes))
+    pools = {"grid_worker": list(range(n_grid_units)), **handling,
+             **({CENTRE_UNIT: [centre_unit]} if centre_unit >= 0 else {})}
+    _event_staff(scenario, roll, pools)
     return Staffing(
         unit_names=unit_names,
         unit_team=np.array(unit_team, dtype=np.int64),
@@ -217,7 +263,39 @@ def build_staffing(scenario: Scenario, community: Community, streams: Streams | 
         travels=np.array(roll.travels, dtype=bool),
         handling_units=handling,
         centre_unit=centre_unit,
+        noncase=roll.noncase,
     )
+
+
+def _event_staff(scenario: Scenario, roll: _Roll, pools: dict[str, list[int]]) -> None:
+    """Dated events' staff changes, in each unit of a pool on the event's days: the last
+    staff listed are off duty (fewer), or more staff work as its first does (more: with
+    no staff to follow, round the clock)."""
+    if scenario.calendar is None:
+        return
+    listed = {u: [w for w, x in enumerate(roll.unit) if x == u]
+              for units in pools.values() for u in units}  # before any event adds staff
+    for event in scenario.events:
+        days = ((event.start - scenario.calendar.start).days,
+                (event.end - scenario.calendar.start).days + 1)
+        window = [(max(0.0, days[0] * MINUTES_PER_DAY),
+                   min(roll.horizon, days[1] * MINUTES_PER_DAY))]
+        for pool, change in event.staff.items():
+            for unit in pools.get(pool, []):
+                staff = listed[unit]
+                if change < 0:
+                    for w in staff[len(staff) + change:]:
+                        roll.duty[w] = subtract(roll.duty[w] or [(0.0, roll.horizon)], window)
+                    continue
+                model = staff[0] if staff else None
+                like = roll.duty[model] if model is not None else None
+                for _ in range(change):
+                    roll.kind.append(roll.kind[model] if model is not None else HANDLER)
+                    roll.unit.append(unit)
+                    roll.base.append(roll.base[model] if model is not None else roll.base[0])
+                    roll.travels.append(roll.travels[model] if model is not None else True)
+                    roll.duty.append(intersect(like, window) if like is not None else window)
+                    roll.noncase.append([])
 
 
 def check_grid_work(scenario: Scenario) -> None:
@@ -251,6 +329,7 @@ def _add_handling_units(scenario: Scenario, community: Community, roll: _Roll,
         handling[unit.name] = []
         key = f"work_orders.units.{i}.node"
         if unit.per_grid:
+            shared = roll.shared(unit.rota, [unit.staff] * len(community.grid_names))
             for g, grid in enumerate(community.grid_names):
                 handling[unit.name].append(len(unit_names))
                 unit_names.append(f"{unit.name}/{grid}")
@@ -258,13 +337,14 @@ def _add_handling_units(scenario: Scenario, community: Community, roll: _Roll,
                 base = (_node(community, unit.node, key) if unit.node is not None
                         else int(community.centre_node[g]))
                 roll.add(unit.staff, HANDLER, len(unit_names) - 1, [base], unit.shifts,
-                         unit.travel)
+                         unit.travel, rota=unit.rota, people=shared[g] if shared else None)
         else:
             handling[unit.name].append(len(unit_names))
             unit_names.append(unit.name)
             unit_team.append(-1)
             roll.add(unit.staff, HANDLER, len(unit_names) - 1,
-                     [_node(community, unit.node, key)], unit.shifts, unit.travel)
+                     [_node(community, unit.node, key)], unit.shifts, unit.travel,
+                     rota=unit.rota)
     centre_unit = -1
     if spec.centre is not None and CENTRE_UNIT in unit_names:
         raise MapError("work_orders.centre", f"a grid or handling unit is named "
@@ -274,7 +354,7 @@ def _add_handling_units(scenario: Scenario, community: Community, roll: _Roll,
         unit_names.append(CENTRE_UNIT)
         unit_team.append(-1)
         roll.add(spec.centre.staff, HANDLER, centre_unit, [_node(community, None, "")],
-                 spec.centre.shifts, travels=False)
+                 spec.centre.shifts, travels=False, rota=spec.centre.rota)
     return handling, centre_unit
 
 

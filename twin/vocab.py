@@ -36,9 +36,11 @@ command centre's desk."""
 GRID_WORKER, VOLUNTEER, HANDLER = range(3)
 
 # ------------------------------------------------------ activity states
-STATES: tuple[str, ...] = ("travel", "on_site", "idle", "off_shift", "patrol")
-"""What a staff member is doing during an interval of the activity table."""
-TRAVEL, ON_SITE, IDLE, OFF_SHIFT, PATROL = range(5)
+STATES: tuple[str, ...] = ("travel", "on_site", "idle", "off_shift", "patrol", "noncase")
+"""What a staff member is doing during an interval of the activity table; `noncase`:
+on duty but on work that is not casework (ledgers, meetings, information collection),
+taking no new case."""
+TRAVEL, ON_SITE, IDLE, OFF_SHIFT, PATROL, NONCASE = range(6)
 
 # ------------------------------------------------------------ work orders
 STEP_KINDS: tuple[str, ...] = ("check", "handle", "settle", "verify", "wish")

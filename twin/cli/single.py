@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.markup import escape
+from rich.table import Table
 
 from twin.cli.common import (
     AllOption,
@@ -40,8 +42,12 @@ from twin.cli.common import (
 )
 from twin.experiment import Execution, RunResult
 from twin.geography import MapCache
+from twin.headcount import headcount, headcount_lines, hours_warnings
+from twin.metrics.assessment import FIGURES
+from twin.metrics.catalogue import kpi_spec
 from twin.metrics.warmup import warmup_check
 from twin.precision import PrecisionTarget
+from twin.report_assessment import figure_value, measured_window
 from twin.scenario import Scenario
 from twin.staffing import KINDS, MINUTES_PER_DAY, build_staffing
 from twin.workflows import run_target, run_workflow
@@ -61,6 +67,11 @@ def validate(file: FileArg, set_: SetOption = None) -> None:
     out_console.print(f"map: {len(community.xy):,} nodes in {len(community.grid_names)} grids; "
                       f"staff: {kinds or 'none'}", highlight=False, soft_wrap=True)
     warn_size(scenario, 1, always=True, maps=maps)
+    for line in headcount_lines(scenario, community):
+        if line.startswith("warning: "):
+            err_console.print(line, style="yellow", markup=False, highlight=False)
+        else:
+            out_console.print(f"people: {line}", markup=False, highlight=False, soft_wrap=True)
     for note in community.notes:
         err_console.print(f"note: {note}", highlight=False, soft_wrap=True)
 
@@ -103,6 +114,8 @@ def run(
     check_target(target, force)
     warn_size(scenario, jobs, max_replications if precision is not None else None, maps=maps)
     execution = Execution(jobs=jobs, cluster=connect(cluster), maps=maps)
+    for warning in hours_warnings(headcount(scenario, maps.get(scenario))):
+        err_console.print(f"warning: {warning}", style="yellow", markup=False, highlight=False)
     goal = None
     if precision is not None:
         check_kpi(kpi, kpi_names(scenario, maps))
@@ -122,6 +135,8 @@ def run(
                           highlight=False)
         raise typer.Exit(code=1)
     print_summary(result, all_)
+    print_assessment(result)
+    print_people(result)
     print_order_times(result, per_grid=all_)
     _warn_warmup(result)
     warn_backlog(scenario.name, result)
@@ -134,6 +149,51 @@ def run(
                           " replications failed and are left out; their errors are in "
                           "manifest.json and the report", style="red", highlight=False)
         raise typer.Exit(code=1)
+
+
+def print_assessment(result: RunResult) -> None:
+    """The assessment figures (考核) in total, with their English and Chinese names, mean
+    and 95% CI (nothing when the run has no work orders)."""
+    summary = result.summary
+    figures = [f for f in FIGURES if f in summary.index]
+    if not figures:
+        return
+    table = Table(title=f"Assessment (考核), total; {measured_window(result.scenario)}; mean "
+                        "and 95% CI", title_justify="left")
+    for col in ("figure", "考核指标", "KPI", "mean", "95% CI"):
+        table.add_column(col, justify="right" if col in ("mean", "95% CI") else "left")
+    for figure in figures:
+        spec = kpi_spec(figure)
+        en, zh = spec.label if spec is not None else (figure, figure)
+        row = summary.loc[figure]
+        low, high = figure_value(row["ci_low"], figure), figure_value(row["ci_high"], figure)
+        table.add_row(escape(en), zh, escape(figure), figure_value(row["mean"], figure),
+                      "-" if "–" in (low, high) else f"{low} – {high}")
+    out_console.print(table)
+    err_console.print(escape("(per unit, category and grid: the report's assessment sheet "
+                             "and summary.json, e.g. response_rate[unit:NAME])"), style="dim",
+                      highlight=False)
+
+
+def print_people(result: RunResult) -> None:
+    """FTE per staff pool and, with costs, the total cost and the cost per closed order."""
+    summary = result.summary
+    rows = [k for k in summary.index if k.startswith("fte[")] + [
+        k for k in ("cost_total", "cost_per_closed_order") if k in summary.index]
+    if not rows:
+        return
+    table = Table(title="People and cost (FTE: working hours a week ÷ 40)",
+                  title_justify="left")
+    for col in ("KPI", "名称", "mean", "95% CI"):
+        table.add_column(col, justify="right" if col in ("mean", "95% CI") else "left")
+    for kpi in rows:
+        spec = kpi_spec(kpi)
+        zh = spec.label[1] if spec is not None else kpi
+        row = summary.loc[kpi]
+        ci = ("-" if row["ci_low"] != row["ci_low"] or row["ci_low"] == row["ci_high"]
+              else f"{row['ci_low']:,.1f} – {row['ci_high']:,.1f}")
+        table.add_row(escape(kpi), zh, f"{row['mean']:,.1f}", ci)
+    out_console.print(table)
 
 
 def _warn_warmup(result: RunResult) -> None:

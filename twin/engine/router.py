@@ -229,6 +229,30 @@ class Router:
             self._here_first = [k == GRID_WORKER for k in self.staff.kind]
             self.next_for = self._next_here_first  # type: ignore[method-assign]
 
+    def use_patrol_minimum(self, minutes: float) -> None:
+        """Switch on a daily patrol minimum: a grid worker that owes patrol today takes
+        no waiting work and is sent nowhere until it has patrolled it (see
+        :meth:`Staff.owes_patrol`). Off, it costs nothing."""
+        self.staff.minimum = minutes
+        inner, owes = self.next_for, self.staff.owes_patrol
+
+        def next_for(worker: int, node: int) -> tuple[int, float] | None:
+            return None if owes(worker) else inner(worker, node)
+
+        self.next_for = next_for  # type: ignore[method-assign]
+        self.staff.on_release = self._patrolled
+
+    def _patrolled(self, worker: int, node: int) -> None:
+        """``worker`` has patrolled what it owed: the next waiting task, or idle."""
+        job = self.next_for(worker, node)
+        if job is None:
+            self.staff.set_idle(worker, node)
+            return
+        wake = self.staff.wake[worker]
+        assert wake is not None
+        self.staff.wake[worker] = None
+        wake.succeed(job)
+
     # ----------------------------------------------------------- routing
     def route(self, task: int, rank: int = -1) -> None:
         """Send an idle staff member to ``task`` or put it in its queue.

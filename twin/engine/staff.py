@@ -28,13 +28,14 @@ from twin.engine.views import items
 from twin.geography import TravelTimes
 from twin.records import ActivityRecorder
 from twin.staffing import Staffing
-from twin.vocab import GRID_WORKER, IDLE, KINDS, OFF_SHIFT, PATROL, TRAVEL
+from twin.vocab import GRID_WORKER, IDLE, KINDS, MINUTES_PER_DAY, OFF_SHIFT, PATROL, TRAVEL
 
 N_KINDS = len(KINDS)
 ArrivalPort = Callable[[int, int], None]
 """Called with (worker, node) when a patrolling worker reaches a node of its route."""
 _SMALL = 24  # below this many candidates a Python loop beats numpy
 _INF = float("inf")
+_EPS = 1e-9
 
 
 def _route_time(travel: TravelTimes, route: list[int]) -> float:
@@ -53,6 +54,7 @@ class Staff:
         self.env = env
         self.travel = travel
         self.activity = activity
+        activity.set_noncase(staffing.noncase)  # non-case blocks are recorded as such
         self.return_to_base = return_to_base
         n = len(staffing.kind)
         self.n = n
@@ -75,6 +77,13 @@ class Staff:
         self.patrol_pos = [0] * n
         self.patrol_gen = [0] * n
         self.patrol_since = [-1.0] * n
+        self.minimum = 0.0
+        """Minutes each grid worker must patrol a day before it takes waiting work."""
+        self.owed, self.owed_day = [0.0] * n, [-1] * n
+        self.committed = [False] * n
+        """Per staff member: patrolling what it owes; not dispatchable meanwhile."""
+        self.on_release: Callable[[int, int], None] = lambda worker, node: None
+        """Told (worker, node) when a worker has patrolled what it owed today."""
         # Idle staff may be on the move (walking to base, patrolling) rather than standing.
         self.moving = return_to_base or any(self.routes)
         self.on_arrival: ArrivalPort = on_arrival or (lambda worker, node: None)
@@ -156,10 +165,27 @@ class Staff:
         return (w, 0.0 if self.static[w] else t) if t < _INF else (-1, _INF)
 
     # ----------------------------------------------------------- idle set
+    def owes_patrol(self, worker: int) -> bool:
+        """Whether ``worker`` still owes patrol today (a new day owes the minimum)."""
+        if self.kind[worker] != GRID_WORKER or len(self.routes[self.unit[worker]]) < 2:
+            return False
+        day = int(self.env.now // MINUTES_PER_DAY)
+        if self.owed_day[worker] != day:
+            self.owed_day[worker], self.owed[worker] = day, self.minimum
+        return self.owed[worker] > _EPS
+
     def set_idle(self, worker: int, node: int) -> None:
         """``worker`` has nothing to do at ``node``: patrol, walk to base, or wait."""
         now = self.env.now
         route = self.routes[self.unit[worker]] if self.kind[worker] == GRID_WORKER else []
+        if self.minimum and self.owes_patrol(worker):  # patrols first, taking nothing
+            self.committed[worker] = self._idle[worker] = True
+            self.patrol_since[worker] = now
+            self._patrol_leg(worker, node)
+            gen = self.patrol_gen[worker]
+            done = self.env.timeout(self.owed[worker])
+            done.callbacks.append(lambda _event: self._patrolled(worker, gen))
+            return
         if len(route) > 1:
             self.patrol_since[worker] = now
             self._patrol_leg(worker, node)
@@ -176,9 +202,20 @@ class Staff:
             self._penalty[team][worker] = 0.0
             self.idle_in_team[team] += 1
 
+    def _patrolled(self, worker: int, gen: int) -> None:
+        if self.patrol_gen[worker] == gen and self.committed[worker]:
+            self.on_release(worker, self.clear_idle(worker))
+
     def clear_idle(self, worker: int) -> int:
         """Take ``worker`` out of the idle set; record its idle time; return its node."""
         now = self.env.now
+        if self.committed[worker]:  # patrolling what it owes: off no idle set
+            self.committed[worker] = self._idle[worker] = False
+            since, self.patrol_since[worker] = self.patrol_since[worker], -1.0
+            self.owed[worker] = max(0.0, self.owed[worker] - (now - since))
+            self.patrol_gen[worker] += 1
+            self.activity.add(worker, PATROL, since, now)
+            return self._b[worker] if now >= self._e[worker] else self._a[worker]
         self._idle[worker] = False
         self.idle_sets[self.pool[worker]].discard(worker)
         if self.kind[worker] == GRID_WORKER:

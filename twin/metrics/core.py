@@ -9,7 +9,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from twin.vocab import GRID_WORKER, KINDS, OFF_SHIFT, ON_SITE, PATROL, STATES, TRAVEL
+from twin.vocab import GRID_WORKER, KINDS, NONCASE, OFF_SHIFT, ON_SITE, PATROL, STATES, TRAVEL
 
 
 def pct(values: np.ndarray, q: float) -> float:
@@ -92,7 +92,8 @@ def busy_and_duty(activity: pd.DataFrame, warmup: float, horizon: float
     task = activity["issue_id"].to_numpy() >= 0
     travel = state == STATES[TRAVEL]
     busy = np.isin(state, BUSY_STATES) | (travel & task)
-    return length, busy, state != STATES[OFF_SHIFT], travel
+    duty = (state != STATES[OFF_SHIFT]) & (state != STATES[NONCASE])  # free for cases
+    return length, busy, duty, travel
 
 
 def busy_share(length: np.ndarray, busy: np.ndarray, duty: np.ndarray, mask: np.ndarray
@@ -113,11 +114,14 @@ def worker_kpis(activity: pd.DataFrame, warmup: float, horizon: float) -> dict[s
     length, busy, duty, travel = busy_and_duty(activity, warmup, horizon)
     patrol = (activity["state"] == STATES[PATROL]).to_numpy()
     duty_time = length[duty & grid].sum()
+    noncase = (activity["state"] == STATES[NONCASE]).to_numpy() & grid
     out = {
         "utilisation": busy_share(length, busy, duty, grid),
         "travel_share": ratio(length[travel & grid].sum(), duty_time),
         "patrol_share": ratio(length[patrol & grid].sum(), duty_time),
     }
+    if noncase.any():
+        out["noncase_share"] = ratio(length[noncase].sum(), duty_time + length[noncase].sum())
     units = activity["unit"]
     names = [str(u) for u in units.cat.categories] if hasattr(units, "cat") else sorted(
         units.unique())

@@ -17,7 +17,7 @@ from twin.records.specs import (
     Labels,
     build_frame,
 )
-from twin.vocab import DONE, OPEN
+from twin.vocab import DONE, NONCASE, OFF_SHIFT, OPEN
 
 
 class IssueRecorder:
@@ -95,15 +95,46 @@ class ActivityRecorder:
         self.t_start = array("d")
         self.t_end = array("d")
         self.task = array("q")
+        self.noncase: list[list[tuple[float, float]]] = []
+
+    def set_noncase(self, spans: list[list[tuple[float, float]]]) -> None:
+        """Per staff member, the sorted disjoint non-case blocks [min]: the parts of an
+        off-shift interval inside them are recorded as NONCASE."""
+        self.noncase = spans if any(spans) else []
 
     def add(self, worker: int, state: int, t_start: float, t_end: float, task: int = -1) -> None:
         """Append one interval; empty intervals are dropped."""
-        if t_end > t_start:
+        if state == OFF_SHIFT and self.noncase and self.noncase[worker]:
+            self._add_off(worker, t_start, t_end)
+        elif t_end > t_start:
             self.worker.append(worker)
             self.state.append(state)
             self.t_start.append(t_start)
             self.t_end.append(t_end)
             self.task.append(task)
+
+    def _add_off(self, worker: int, t_start: float, t_end: float) -> None:
+        """An off-shift interval, with its parts inside non-case blocks as NONCASE."""
+        t = t_start
+        for s, e in self.noncase[worker]:
+            if e <= t:
+                continue
+            if s >= t_end:
+                break
+            if s > t:
+                self._append(worker, OFF_SHIFT, t, s)
+            self._append(worker, NONCASE, max(s, t), min(e, t_end))
+            t = min(e, t_end)
+        if t_end > t:
+            self._append(worker, OFF_SHIFT, t, t_end)
+
+    def _append(self, worker: int, state: int, t_start: float, t_end: float) -> None:
+        if t_end > t_start:
+            self.worker.append(worker)
+            self.state.append(state)
+            self.t_start.append(t_start)
+            self.t_end.append(t_end)
+            self.task.append(-1)
 
     def appenders(self) -> tuple[Any, Any, Any, Any, Any]:
         """The five column appenders (worker, state, start, end, task), for a hot loop

@@ -41,6 +41,14 @@ class PatrolSpec(Strict):
 
     enabled: bool = False
     """Idle on-duty grid workers patrol instead of waiting or walking to base."""
+    minimum_per_day: float = Field(default=0.0, ge=0, le=1440)
+    """Minutes each grid worker must patrol every day (巡查 at least so long) before it
+    takes waiting work, from the first moment it is free on duty that day; 0: none (it
+    patrols only when idle)."""
+
+    def _check_minimum(self, raw: dict[str, Any]) -> Found:
+        if self.minimum_per_day > 0 and not self.enabled:
+            yield ("minimum_per_day",), "needs patrols: set enabled: true"
 
 
 class LatentSpec(Strict):

@@ -1,0 +1,229 @@
+"""Headcount: people, hours, full-time equivalents (FTE) and cost of every staff pool, and
+the working hours of each person against the Labour Law.
+
+A pool on ``shifts`` is made of posts: person k works shift k mod n every day it names,
+and a pool with neither shifts nor rota is on duty round the clock, so one "person" of
+such a pool stands for more than one real person. A pool on a ``rota`` is made of
+people. Either way the FTE is the pool's working hours a week over the standard 40
+(Labour Law art. 36: at most 8 hours a day, on average at most 44 a week; the State
+Council's 1995 regulation sets the standard week at 40). Working hours are the time on
+duty of a post, or the rota's day hours less the unpaid break on the days worked. Duty
+turns (值班) are on-call time, counted apart: in the hours they add, not in the hours
+checked against the law, and they earn days off in lieu when the rota says so.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+
+from twin.geography import Community, build_community
+from twin.scenario.orders import CENTRE_UNIT
+from twin.scenario.people import RotaSpec, clock_minutes
+from twin.scenario.rotaplan import PersonTime, intersect, rota_people, total
+from twin.scenario.schema import Scenario, Shift, known_grid_names
+from twin.staffing import duty_intervals, working_days
+from twin.vocab import GRID_WORKER, KINDS, MINUTES_PER_DAY, MINUTES_PER_WEEK
+
+STANDARD_WEEK = 40.0
+"""Hours of a full-time week (国务院关于职工工作时间的规定, 1995) [h]."""
+LEGAL_WEEK = 44.0
+"""Most hours a week on average (Labour Law art. 36) [h]."""
+LEGAL_DAY = 8.0
+"""Most hours of work a day (Labour Law art. 36) [h]."""
+DAYS_PER_YEAR = 365.0
+
+
+@dataclass(frozen=True)
+class PersonHours:
+    """One person's (or post's) hours over the run."""
+
+    label: str
+    """Who: pool, unit or grid, and number (from 1)."""
+    week_mean: float
+    """Working hours a week on average [h]."""
+    week_max: float
+    """Working hours in the heaviest whole week of the run (the mean if none) [h]."""
+    worst_week: int
+    """That week, from 1."""
+    day_max: float
+    """Most working hours in one day [h]."""
+    duty_week: float
+    """Duty turns (值班) a week on average [h]."""
+
+
+@dataclass(frozen=True)
+class PoolHeadcount:
+    """People, hours, FTE and cost of one staff pool."""
+
+    pool: str
+    """`grid_worker`, a handling unit's name, or `command_centre`."""
+    people: int
+    """Staff listed (posts for a pool on shifts or round the clock)."""
+    posts: bool
+    """The pool is on shifts or round the clock (posts), not on a rota (people)."""
+    hours_per_week: float
+    """Working hours a week of the whole pool [h]."""
+    duty_hours_per_week: float
+    """Duty turns a week of the whole pool [h]."""
+    fte: float
+    """Full-time equivalents: ``hours_per_week`` / 40."""
+    cost_per_fte: float | None
+    """Cost per FTE [yuan/year], as given; None if not given."""
+    persons: tuple[PersonHours, ...]
+    """Each person's hours."""
+
+    @property
+    def cost_per_day(self) -> float | None:
+        """The pool's cost a day [yuan/day]; None without a cost per FTE."""
+        return None if self.cost_per_fte is None else self.fte * self.cost_per_fte / DAYS_PER_YEAR
+
+
+def _rota_hours(person: PersonTime, rota: RotaSpec, horizon: float, label: str
+                ) -> PersonHours:
+    unpaid = rota.unpaid_break
+    day = rota.work_minutes() / 60.0
+    weeks = [(w * MINUTES_PER_WEEK, (w + 1) * MINUTES_PER_WEEK)
+             for w in range(math.ceil(horizon / MINUTES_PER_WEEK))]
+    per_week = [total(intersect(person.work, [wk]))
+                - unpaid * sum(1 for s, _e in person.work if wk[0] <= s < wk[1])
+                for wk in weeks]
+    return _hours(label, per_week, sum(per_week), horizon, day, total(person.duty))
+
+
+def _post_hours(shift: Shift | None, horizon: float, label: str, scenario: Scenario
+                ) -> PersonHours:
+    on = ([(0.0, horizon)] if shift is None else
+          duty_intervals([shift], horizon, working_days(scenario)))
+    weeks = [(w * MINUTES_PER_WEEK, (w + 1) * MINUTES_PER_WEEK)
+             for w in range(math.ceil(horizon / MINUTES_PER_WEEK))]
+    per_week = [total(intersect(on, [wk])) for wk in weeks]
+    if shift is None:
+        day = 24.0
+    else:
+        start, end = clock_minutes(shift.start), clock_minutes(shift.end)
+        day = ((end - start) % MINUTES_PER_DAY or MINUTES_PER_DAY) / 60.0
+    return _hours(label, per_week, total(on), horizon, day, 0.0)
+
+
+def _hours(label: str, per_week: list[float], work: float, horizon: float, day: float,
+           duty: float) -> PersonHours:
+    weeks = horizon / MINUTES_PER_WEEK
+    mean = work / 60.0 / weeks
+    whole = per_week[:int(weeks)]
+    worst = max(range(len(whole)), key=lambda w: whole[w]) if whole else 0
+    return PersonHours(label=label, week_mean=mean,
+                       week_max=whole[worst] / 60.0 if whole else mean,
+                       worst_week=worst + 1, day_max=day, duty_week=duty / 60.0 / weeks)
+
+
+def _persons(scenario: Scenario, groups: list[tuple[str, int]], shifts: list[Shift],
+             rota: RotaSpec | None) -> list[PersonHours]:
+    """The people of ``groups`` (label, staff), each group with its own people or posts."""
+    horizon = scenario.run.horizon_days * MINUTES_PER_DAY
+    persons: list[PersonHours] = []
+    if rota is not None and rota.duty is not None and rota.duty.shared:  # one roster
+        people = rota_people(rota, sum(c for _, c in groups), horizon, working_days(scenario))
+        labels = [f"{label} #{k + 1}" for label, count in groups for k in range(count)]
+        return [_rota_hours(p, rota, horizon, label)
+                for p, label in zip(people, labels, strict=True)]
+    cache: dict[int, list[PersonHours]] = {}
+    for label, count in groups:
+        if count not in cache:  # the same rota or shifts for a group of the same size
+            if rota is not None:
+                people = rota_people(rota, count, horizon, working_days(scenario))
+                cache[count] = [_rota_hours(p, rota, horizon, "") for p in people]
+            else:
+                cache[count] = [_post_hours(shifts[k % len(shifts)] if shifts else None,
+                                            horizon, "", scenario) for k in range(count)]
+        persons += [replace(h, label=f"{label} #{k + 1}") for k, h in enumerate(cache[count])]
+    return persons
+
+
+def _pool(name: str, persons: list[PersonHours], posts: bool, cost: float | None
+          ) -> PoolHeadcount:
+    hours = sum(p.week_mean for p in persons)
+    return PoolHeadcount(pool=name, people=len(persons), posts=posts, hours_per_week=hours,
+                         duty_hours_per_week=sum(p.duty_week for p in persons),
+                         fte=hours / STANDARD_WEEK, cost_per_fte=cost, persons=tuple(persons))
+
+
+def _grid_names(scenario: Scenario, community: Community | None) -> list[str]:
+    names = known_grid_names(scenario)
+    if names is None:
+        names = list((community or build_community(scenario)).grid_names)
+    return names
+
+
+def headcount(scenario: Scenario, community: Community | None = None
+              ) -> dict[str, PoolHeadcount]:
+    """People, hours, FTE and cost per staff pool: `grid_worker`, each handling unit (all
+    its grids' units together with `per_grid`) and `command_centre`. ``community`` is
+    needed only when the grid names depend on the map (built if not given)."""
+    grids = _grid_names(scenario, community)
+    out: dict[str, PoolHeadcount] = {}
+    wf = scenario.workforce
+    grid_worker = KINDS[GRID_WORKER]
+    if scenario.teams:
+        persons: list[PersonHours] = []
+        for team in scenario.teams:
+            n = team.blocks[0] * team.blocks[1] if team.blocks is not None else len(grids)
+            persons += _persons(scenario, [(f"{team.name} grid {g + 1}", team.per_grid)
+                                           for g in range(n)], team.shifts, None)
+        out[grid_worker] = _pool(grid_worker, persons, True, wf.cost_per_fte)
+    else:
+        groups = []
+        for g in grids:
+            staff = wf.grids.get(g)
+            n = wf.per_grid if staff is None or staff.workers is None else staff.workers
+            groups.append((f"{grid_worker} {g}", n))
+        out[grid_worker] = _pool(grid_worker, _persons(scenario, groups, wf.shifts, wf.rota),
+                                 wf.rota is None, wf.cost_per_fte)
+    orders = scenario.work_orders
+    for unit in orders.units if orders is not None else []:
+        groups = ([(f"{unit.name} {g}", unit.staff) for g in grids] if unit.per_grid
+                  else [(unit.name, unit.staff)])
+        out[unit.name] = _pool(unit.name, _persons(scenario, groups, unit.shifts, unit.rota),
+                               unit.rota is None, unit.cost_per_fte)
+    if orders is not None and orders.centre is not None:
+        c = orders.centre
+        out[CENTRE_UNIT] = _pool(CENTRE_UNIT, _persons(scenario, [(CENTRE_UNIT, c.staff)],
+                                                       c.shifts, c.rota),
+                                 c.rota is None, c.cost_per_fte)
+    return out
+
+
+def hours_warnings(pools: dict[str, PoolHeadcount]) -> list[str]:
+    """Warnings for people (or posts) over the Labour Law's 44 hours a week on average or
+    8 hours a day; one line per pool and limit, naming the heaviest person and week."""
+    out: list[str] = []
+    for name, pool in pools.items():
+        over = [p for p in pool.persons if p.week_mean > LEGAL_WEEK + 1e-9]
+        if over:
+            worst = max(over, key=lambda p: p.week_mean)
+            what = ("post" if pool.posts else "person")
+            fix = (f"; as posts, each needs {worst.week_mean / STANDARD_WEEK:.2f} people at "
+                   f"{STANDARD_WEEK:g} h (use a rota)" if pool.posts else "")
+            out.append(f"{name}: {len(over)} of {pool.people} {what}s over the Labour Law's "
+                       f"{LEGAL_WEEK:g} hours a week on average; {worst.label} works "
+                       f"{worst.week_mean:.1f} h a week (week {worst.worst_week}: "
+                       f"{worst.week_max:.1f} h){fix}")
+        long = [p for p in pool.persons if p.day_max > LEGAL_DAY + 1e-9]
+        if long:
+            worst = max(long, key=lambda p: p.day_max)
+            out.append(f"{name}: {len(long)} of {pool.people} work more than the Labour "
+                       f"Law's {LEGAL_DAY:g} hours a day; {worst.label}: {worst.day_max:.1f} h")
+    return out
+
+
+def headcount_lines(scenario: Scenario, community: Community | None = None) -> list[str]:
+    """One line per pool (people, hours a week, FTE, cost a day), then the hours warnings
+    (each starting with ``warning:``), for `twin validate`."""
+    pools = headcount(scenario, community)
+    lines = []
+    for name, p in pools.items():
+        cost = "" if p.cost_per_day is None else f", {p.cost_per_day:,.0f} yuan a day"
+        duty = f" + {p.duty_hours_per_week:,.0f} h on duty turns" if p.duty_hours_per_week else ""
+        lines.append(f"{name}: {p.people} {'posts' if p.posts else 'people'}, "
+                     f"{p.hours_per_week:,.0f} h a week{duty}, {p.fte:.1f} FTE{cost}")
+    return lines + [f"warning: {w}" for w in hours_warnings(pools)]

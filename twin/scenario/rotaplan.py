@@ -1,0 +1,230 @@
+"""Each person's time from a rota, and the non-case blocks within it.
+
+Everything here is deterministic (no random stream), so a rota gives every replication
+the same people at work: the planner's rota, not a draw.
+
+* **Working days.** With `days: workdays` everyone works every working day of the
+  calendar (Monday to Friday without one). With a list of weekdays, a week's listed days
+  are worked by everyone when there are at most `week` of them; otherwise person k works
+  the i-th listed day of each week when ``(i - k) mod len(days) < week`` (rest days
+  staggered, so the pool covers every listed day with about ``week / len(days)`` of its
+  people).
+* **Leave** is spread evenly over each person's working days, staggered: person k of n
+  is on leave on its j-th working day when ``floor((j+1)p + f) > floor(j p + f)``, with
+  ``f = (k + 1/2) / n``; so a person takes floor or ceil of ``p`` times their working
+  days.
+* **Duty turns** go round the pool in order: night t (the night after day t-1, from day
+  -1, the night before the run) to people ``(t s + j) mod n``, rest-day turn r likewise.
+  A rest-day turn with `time_off` gives a day off in lieu on the person's next working
+  day that is not already off.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from twin.scenario.people import WORKDAYS, NonCaseBlock, Period, RotaSpec, clock_minutes
+from twin.vocab import MINUTES_PER_DAY, WEEKDAYS
+
+Span = tuple[float, float]
+WorkingDay = Callable[[int], bool]
+"""Whether day d of the run is a working day of the calendar."""
+
+
+def weekdays_only(day: int) -> bool:
+    """Monday to Friday: the working days without a calendar."""
+    return day % 7 < 5
+
+
+@dataclass(frozen=True)
+class PersonTime:
+    """One person's time over a run [min]."""
+
+    work: list[Span]
+    """Working time on working days (the day hours), sorted and disjoint."""
+    duty: list[Span]
+    """Duty turns (值班), sorted and disjoint."""
+    days_worked: int
+    """Working days worked (leave and days off in lieu excluded)."""
+    leave_days: int
+    """Working days on leave."""
+    nights: int
+    """Night turns."""
+    restdays: int
+    """Rest-day turns."""
+
+    def on_duty(self) -> list[Span]:
+        """Work and duty turns merged."""
+        return merge([*self.work, *self.duty])
+
+
+def merge(spans: Sequence[Span]) -> list[Span]:
+    """Sorted spans with overlapping or touching ones joined; empty ones dropped."""
+    out: list[Span] = []
+    for s, e in sorted(spans):
+        if e <= s:
+            continue
+        if out and s <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], e))
+        else:
+            out.append((s, e))
+    return out
+
+
+def intersect(a: Sequence[Span], b: Sequence[Span]) -> list[Span]:
+    """The parts of sorted disjoint ``a`` inside sorted disjoint ``b``."""
+    out: list[Span] = []
+    i = j = 0
+    while i < len(a) and j < len(b):
+        s, e = max(a[i][0], b[j][0]), min(a[i][1], b[j][1])
+        if e > s:
+            out.append((s, e))
+        if a[i][1] < b[j][1]:
+            i += 1
+        else:
+            j += 1
+    return out
+
+
+def subtract(a: Sequence[Span], cut: Sequence[Span]) -> list[Span]:
+    """The parts of sorted disjoint ``a`` outside sorted disjoint ``cut``."""
+    out: list[Span] = []
+    j = 0
+    for s, e in a:
+        while j < len(cut) and cut[j][1] <= s:
+            j += 1
+        k, start = j, s
+        while k < len(cut) and cut[k][0] < e:
+            if cut[k][0] > start:
+                out.append((start, cut[k][0]))
+            start = max(start, cut[k][1])
+            k += 1
+        if start < e:
+            out.append((start, e))
+    return out
+
+
+def total(spans: Sequence[Span]) -> float:
+    """Summed length [min]."""
+    return sum(e - s for s, e in spans)
+
+
+def _span(day: int, period: Period, horizon: float) -> Span | None:
+    start, end = clock_minutes(period.start), clock_minutes(period.end)
+    if end <= start:
+        end += MINUTES_PER_DAY
+    s, e = max(day * MINUTES_PER_DAY + start, 0.0), min(day * MINUTES_PER_DAY + end, horizon)
+    return (s, e) if e > s else None
+
+
+def _pool_day(days: list[str], working_day: WorkingDay) -> Callable[[int], bool]:
+    if days == [WORKDAYS]:
+        return working_day
+    return lambda d: WEEKDAYS[d % 7] in days
+
+
+def _days_of_person(pool: list[int], k: int, rota: RotaSpec) -> list[int]:
+    """Person k's working days among the pool's (staggered rest days; see the module)."""
+    if rota.days == [WORKDAYS]:
+        return list(pool)
+    out: list[int] = []
+    weeks: dict[int, list[int]] = {}
+    for d in pool:
+        weeks.setdefault(d // 7, []).append(d)
+    per_week = len(rota.days)
+    for week in weeks.values():
+        for d in week:
+            i = sum(1 for w in WEEKDAYS[:d % 7] if w in rota.days)  # index among listed days
+            if per_week <= rota.week or (i - k) % per_week < rota.week:
+                out.append(d)
+    return out
+
+
+def leave_days(days: list[int], share: float, k: int, n: int) -> set[int]:
+    """Person k's (of n) days on leave among their working ``days``, spread evenly."""
+    phase = (k + 0.5) / n
+    return {d for j, d in enumerate(days)
+            if math.floor((j + 1) * share + phase) > math.floor(j * share + phase)}
+
+
+def rota_people(rota: RotaSpec, n: int, horizon: float,
+                working_day: WorkingDay | None = None) -> list[PersonTime]:
+    """The time of each of the ``n`` people of a pool on ``rota`` over [0, horizon] [min];
+    ``working_day`` is the calendar's (Monday to Friday if None)."""
+    if n <= 0:
+        return []
+    working = working_day or weekdays_only
+    n_days = math.ceil(horizon / MINUTES_PER_DAY)
+    is_pool_day = _pool_day(rota.days, working)
+    pool = [d for d in range(n_days) if is_pool_day(d)]
+    rest = [d for d in range(n_days) if not is_pool_day(d)]
+    days = [_days_of_person(pool, k, rota) for k in range(n)]
+    off = [leave_days(days[k], rota.leave, k, n) for k in range(n)]
+    on_leave = [len(o) for o in off]
+    duty: list[list[Span]] = [[] for _ in range(n)]
+    nights, restdays = [0] * n, [0] * n
+    spec = rota.duty
+    if spec is not None and spec.night is not None:
+        s = min(spec.night.staff, n)
+        for t, d in enumerate(range(-1, n_days)):
+            span = _span(d, spec.night, horizon)
+            for j in range(s):
+                p = (t * s + j) % n
+                nights[p] += 1
+                if span is not None:
+                    duty[p].append(span)
+    if spec is not None and spec.restday is not None:
+        s = min(spec.restday.staff, n)
+        for r, d in enumerate(rest):
+            span = _span(d, spec.restday, horizon)
+            for j in range(s):
+                p = (r * s + j) % n
+                restdays[p] += 1
+                if span is not None:
+                    duty[p].append(span)
+                if spec.time_off:  # 补休: the next working day not already off
+                    later = [x for x in days[p] if x > d and x not in off[p]]
+                    if later:
+                        off[p].add(later[0])
+    out = []
+    for k in range(n):
+        worked = [d for d in days[k] if d not in off[k]]
+        spans = [_span(d, rota.day, horizon) for d in worked]
+        out.append(PersonTime(work=merge([x for x in spans if x is not None]),
+                              duty=merge(duty[k]), days_worked=len(worked),
+                              leave_days=on_leave[k], nights=nights[k],
+                              restdays=restdays[k]))
+    return out
+
+
+def block_spans(blocks: Sequence[NonCaseBlock], horizon: float,
+                working_day: WorkingDay | None = None) -> list[Span]:
+    """Every non-case block over [0, horizon], merged [min]."""
+    working = working_day or weekdays_only
+    spans: list[Span] = []
+    for d in range(-1, math.ceil(horizon / MINUTES_PER_DAY)):
+        for block in blocks:
+            held = _pool_day(block.days, working if d >= 0 else weekdays_only)(d)
+            span = _span(d, block, horizon) if held else None
+            if span is not None:
+                spans.append(span)
+    return merge(spans)
+
+
+def share_spans(share: float, k: int, n: int, on_duty: Sequence[Span],
+                period: float = 60.0) -> list[Span]:
+    """Non-case time of person k of n as a share of the time on duty: in every hour of the
+    clock, ``share`` of it starting at minute ``60 k / n`` (wrapping round), so that a
+    grid's workers are not all away at once; only inside ``on_duty`` [min]."""
+    if share <= 0.0 or not on_duty:
+        return []
+    offset, length = period * k / n, period * share
+    first = math.floor(on_duty[0][0] / period) - 1
+    last = math.ceil(on_duty[-1][1] / period)
+    slots = []
+    for h in range(first, last + 1):
+        s = h * period + offset
+        slots.append((s, s + length))
+    return intersect(list(on_duty), merge(slots))
