@@ -111,12 +111,18 @@ def rate_table(scenario: Scenario, community: Grids) -> np.ndarray:
 
 def event_factors(scenario: Scenario, n_hours: int) -> list[np.ndarray | None]:
     """Per category: the factor of the dated events on each hour of the run (None: no
-    event changes it, so its rates are used as they are)."""
+    event changes it, so its rates are used as they are); a temporary category's is 0
+    outside the days of the events that add it."""
     out: list[np.ndarray | None] = [None] * len(scenario.demand.categories)
     if not scenario.events or scenario.calendar is None:
         return out
     days = int(np.ceil(n_hours / 24))
     names = [c.name for c in scenario.demand.categories]
+    for k, name in enumerate(names):  # a temporary category: only on the days that add it
+        adders = [e for e in scenario.events if name in e.adds]
+        if adders:
+            on = np.any([e.days(scenario.calendar.start, days) for e in adders], axis=0)
+            out[k] = np.repeat(on.astype(float), 24)[:n_hours]
     for event in scenario.events:
         per_hour = np.repeat(event.factor(scenario.calendar.start, days), 24)[:n_hours]
         for k, name in enumerate(names):

@@ -208,11 +208,14 @@ def _start(env: simpy.Environment, engine: Engine, arr: Arrivals, patrols: bool,
 
 
 def _working_deadlines(limits: TimeLimits, issues: IssueRecorder) -> None:
-    """An issue whose limit is in working time is due by the calendar from its report:
-    its ``deadline`` becomes the minutes from report to that due time."""
-    if limits.calendar is None:
+    """An issue whose limit is in working time is due by the calendar from its report, and
+    one reported during a dated event that sets its category's limit is due by that
+    limit: its ``deadline`` becomes the minutes from report to that due time."""
+    if not limits.dynamic:
         return
     working = np.array([limits.working(k) for k in range(len(limits.limits))], dtype=bool)
+    for _first, _end, set_ in limits.overrides:
+        working[list(set_)] = True
     mine = working[issues.category]
     if mine.any():
         issues.deadline[mine] = limits.allowed_many(issues.category[mine],

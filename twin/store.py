@@ -39,7 +39,7 @@ from twin.version import twin_version
 
 FORMAT = "twin-replication"
 """What a stored replication's ``meta.json`` says it is."""
-FORMAT_VERSION = 4
+FORMAT_VERSION = 5
 """Version of the stored layout; entries of any other version are recomputed."""
 TABLES = tuple(RECORD_TABLES)
 """Record tables of a replication, one Parquet file each."""

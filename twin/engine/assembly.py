@@ -124,7 +124,7 @@ def assemble_engine(env: simpy.Environment, scenario: Scenario, community: Commu
     receive: list[Callable[[int], None] | None] = [None] * len(cats)
     visit_done: list[Callable[[int], None] | None] = [None] * len(PURPOSES)
     if plan is not None:
-        allowed = limits.allowed if limits.calendar is not None else None
+        allowed = limits.allowed if limits.dynamic else None
         order_queues = [book.new_queue() for _ in range(n_units)]
         desk = OrderDesk(plan, OrderUnits(handling=staffing.handling_units,
                                           centre=staffing.centre_unit, queue=order_queues,
@@ -134,7 +134,8 @@ def assemble_engine(env: simpy.Environment, scenario: Scenario, community: Commu
                                     assign=lambda w, t, x: parts["router"].assign(w, t, x),
                                     category=cat_view, grid=grid_view, node=node_view,
                                     channel=log.channel, grid_unit=unit_view,
-                                    resolved=log.t_resolved, allowed=allowed),
+                                    resolved=log.t_resolved, allowed=allowed,
+                                    stage=limits.stage if limits.staged else None),
                          orders, steps, streams)
         desks_of_orders.append(desk)
         callback = CallbackDesk(plan, orders, steps, CallbackPorts(
@@ -198,6 +199,8 @@ def assemble_engine(env: simpy.Environment, scenario: Scenario, community: Commu
         router.use_grid_work(None if work.handoff is None else HandOffs(
             work.handoff, staff.team, staffing.team_of_category.tolist(), cat_view, streams),
             work.same_place_first)
+    if scenario.patrols.enabled and scenario.patrols.minimum_per_day > 0:
+        router.use_patrol_minimum(scenario.patrols.minimum_per_day)
     # With work orders every task goes through the router (a step's own time, stamps).
     fast = FastPath(n=len(arr) if plan is None else 0, t_on_site=log.t_on_site,
                     t_resolved=log.t_resolved, service=service, node=node_view)

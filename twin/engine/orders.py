@@ -36,7 +36,7 @@ from twin.engine.orderplan import (
     Flow,
     OrderPlan,
 )
-from twin.engine.orderstate import OrderPorts, OrderUnits, StepState
+from twin.engine.orderstate import OrderPorts, OrderUnits, StepState, staged
 from twin.records import OrderRecorder, StepRecorder
 from twin.rng import Streams
 from twin.vocab import (
@@ -101,7 +101,6 @@ class OrderDesk:
         self.on_wish_taken: Callable[[int], None] = lambda issue: None
         """Told when a volunteer sets off for a small request."""
 
-    # ------------------------------------------------------------ helpers
     def flow(self, issue: int) -> Flow:
         """The flow of an order."""
         return self.flow_of[issue]
@@ -180,6 +179,7 @@ class OrderDesk:
         flow, o, now = self.flow_of[issue], self.orders, self.env.now
         if o.t_assigned[issue] != o.t_assigned[issue]:
             o.t_assigned[issue] = now
+            o.handle_limit[issue] = staged(self.p, issue, "handle", now, _NAN)
         returns = self.returned.get((issue, k), 0)  # at this step (the budget is per step)
         first = self.s.tries[issue] == 1 and returns == 0
         right = flow.unit_name[k]
@@ -216,11 +216,12 @@ class OrderDesk:
     def _sign(self, issue: int, k: int) -> None:
         o, now, flow = self.orders, self.env.now, self.flow_of[issue]
         unit = self.plan.units[flow.unit_name[k]]
-        self.s.row(issue, ASSIGN, k, SIGNED, unit.sign_limit)
+        at = self.s.ready[issue]  # assigned
+        self.s.row(issue, ASSIGN, k, SIGNED, staged(self.p, issue, "sign", at, unit.sign_limit))
         if o.t_signed[issue] != o.t_signed[issue]:
             o.t_signed[issue] = now
             o.t_responded[issue] = now + self.plan.respond[k][issue]
-            o.respond_limit[issue] = unit.respond_limit
+            o.respond_limit[issue] = staged(self.p, issue, "respond", at, unit.respond_limit)
         lead = self.plan.lead[k][issue] if self.s.tries[issue] == 1 else 0.0
         if lead > 0.0:
             self.s.ready[issue] = now  # the lead time runs from the signature

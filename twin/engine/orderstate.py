@@ -105,7 +105,11 @@ class OrderPorts:
     """The issue table's ``t_resolved``: stamped when an order closes."""
     allowed: Callable[[int, float], float] | None = None
     """Per category and receipt time, the minutes until the order is due, for categories
-    whose limit is in working time; None when no limit is (the flow's limit is used)."""
+    whose limit is in working time or set by a dated event; None when none is (the flow's
+    limit is used)."""
+    stage: Callable[[int, str, float], float] | None = None
+    """Per category, stage (`sign`, `respond`, `handle`) and start, the minutes until the
+    stage is due, NaN where its flow sets no limit of its own; None when no flow does."""
 
 
 @dataclass(frozen=True)
@@ -121,3 +125,11 @@ class OrderUnits:
     assignable: tuple[str, ...] = ()
     """Handling units a wrong assignment may go to (empty: every handling unit); the
     units only disputes name (mediation office, police ...) take no orders."""
+
+
+def staged(p: OrderPorts, issue: int, stage: str, start: float, default: float) -> float:
+    """The time its flow allows an order's ``stage`` from ``start`` [min], else ``default``."""
+    if p.stage is None:
+        return default
+    allowed = p.stage(p.category[issue], stage, start)
+    return default if allowed != allowed else allowed

@@ -18,9 +18,11 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure
 
+from twin.metrics.daily import daily_table
 from twin.metrics.orders import step_times
 from twin.plots.breakeven import break_even_curve
 from twin.plots.canvas import new_figure
+from twin.plots.daily import daily_by_category
 from twin.plots.flows import escalation_flow
 from twin.plots.kpi import kpi_bars, staffing_curve
 from twin.plots.labels import check_lang, kpi_label, text
@@ -181,6 +183,15 @@ def report_plots(runs: Sequence[tuple[str, RunLike]], *, sweep: pd.DataFrame | N
         open_over_time(stacked, max(_times(r)[1] for _, r in runs), single[0, 0],
                        warmup=_times(runs[0][1])[0], lang=lang)
         plots.append(Plot("open_over_time", text("open_issues", lang), fig))
+        dated = [(n, r) for n, r in runs
+                 if getattr(scenario_of(r), "calendar", None) is not None]
+        if dated:  # on real dates (events, holidays): the days per category
+            daily = pd.concat([daily_table(r.issues, _times(r)[1], scenario=n,
+                                           start=scenario_of(r).calendar.start)
+                               for n, r in dated], ignore_index=True)
+            fig = daily_by_category(daily, warmup_days=_times(dated[0][1])[0] / MINUTES_PER_DAY,
+                                    lang=lang)
+            plots.append(Plot("daily_by_category", text("per_day_by_category", lang), fig))
     flows = [(n, r, d) for n, r in runs
              if (d := getattr(r, "disputes", None)) is not None and len(d)]
     if flows:

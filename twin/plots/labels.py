@@ -42,6 +42,8 @@ _TEXT: dict[str, tuple[str, str]] = {
     "share_reached": ("Share of issues reached", "已到场问题占比"),
     "time_days": ("Time [days]", "时间（天）"),
     "open_issues": ("Open issues", "未办结问题数"),
+    "reported_per_day": ("Reported per day", "每日上报数"),
+    "per_day_by_category": ("Issues reported per day, by category", "各类问题每日上报数"),
     "mean": ("mean", "均值"),
     "band_minmax": ("min–max over replications", "各次重复的最小–最大"),
     "band_5_95": ("5–95% over replications", "各次重复的5%–95%"),

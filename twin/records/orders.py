@@ -19,8 +19,8 @@ from twin.records.specs import ORDER_SPECS, STEP_SPECS, Labels, build_frame
 
 _NAN = float("nan")
 _TIMES = ("t_received", "t_filed", "t_assigned", "t_signed", "t_responded", "respond_limit",
-          "t_handled", "t_verified", "t_closed", "t_chased", "t_supervised", "t_whistled",
-          "t_callback")
+          "handle_limit", "t_handled", "t_verified", "t_closed", "t_chased", "t_supervised",
+          "t_whistled", "t_callback")
 _COUNTS = ("returns", "summoned", "reworks")
 _FLAGS = ("filed", "called_back", "solved", "satisfied")
 
@@ -56,6 +56,7 @@ class OrderRecorder:
         self.t_signed: Any = column("t_signed", np.nan, float)
         self.t_responded: Any = column("t_responded", np.nan, float)
         self.respond_limit: Any = column("respond_limit", np.nan, float)
+        self.handle_limit: Any = column("handle_limit", np.nan, float)
         self.t_handled: Any = column("t_handled", np.nan, float)
         self.t_verified: Any = column("t_verified", np.nan, float)
         self.t_closed: Any = column("t_closed", np.nan, float)

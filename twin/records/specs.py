@@ -96,7 +96,8 @@ ACTIVITY_SPECS: tuple[ColumnSpec, ...] = (
       "centre's staff)", "kinds"),
     _("unit", CAT, NONE, "the staff member's unit: a grid (or `team/grid`), a handling unit (or "
       "`unit/grid`), or `centre`", "units"),
-    _("state", CAT, NONE, "`travel`, `on_site`, `idle`, `off_shift` or `patrol`", "states"),
+    _("state", CAT, NONE, "`travel`, `on_site`, `idle`, `off_shift`, `patrol` or `noncase` "
+      "(work that is not casework: ledgers, meetings, information collection)", "states"),
     _("t_start", F64, MIN, "start of the interval"),
     _("t_end", F64, MIN, "end of the interval"),
     _("issue_id", I64, NONE, "issue travelled to or handled; −1 for idle, off shift, patrol and "
@@ -160,6 +161,8 @@ ORDER_SPECS: tuple[ColumnSpec, ...] = (
       "came first (响应)"),
     _("respond_limit", F64, MIN, "time the unit that signed for it is allowed from its "
       "assignment to contacting the requester (its `respond_limit`); empty without one"),
+    _("handle_limit", F64, MIN, "time allowed from the first assignment to the end of "
+      "handling (its flow's `handle_limit`); empty without one"),
     _("t_handled", F64, MIN, "the last handle or settle step ended"),
     _("t_verified", F64, MIN, "the last verification ended (核查)"),
     _("t_closed", F64, MIN, "closed (结案); a repeat closes with the order it repeats; "

@@ -18,8 +18,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-from numpy.typing import NDArray
 from pydantic import BaseModel, Field
 
 from twin.scenario.base import Found, Strict
@@ -156,39 +154,12 @@ class CalendarSpec(Strict):
         return WorkingHours.by_weekday(periods, swap)
 
 
-class EventSpec(Strict):
-    """A dated event (a rainy season, a typhoon, a holiday rush): from one day to another,
-    the chosen categories' arrival rates are multiplied."""
-
-    name: str = Field(min_length=1)
-    """What it is (e.g. `rainy season`), unique among the events."""
-    start: dt.date
-    """Its first day (YYYY-MM-DD)."""
-    end: dt.date
-    """Its last day, included (YYYY-MM-DD)."""
-    multiplier: float = Field(ge=0, le=1000)
-    """Factor on the arrival rates of its categories on those days (0: none arrive)."""
-    categories: list[str] | None = Field(default=None, min_length=1)
-    """The categories it changes; absent: every category."""
-
-    def _check_order(self, raw: dict[str, Any]) -> Found:
-        if self.end < self.start:
-            yield ("end",), f"must not be before start ({self.start}) (got {self.end})"
-
-    def factor(self, first: dt.date, days: int) -> NDArray[np.float64]:
-        """Per day of a run starting on ``first``: its multiplier on its days, else 1."""
-        dates = np.array([first + dt.timedelta(days=d) for d in range(days)])
-        inside = (dates >= self.start) & (dates <= self.end)
-        return np.where(inside, self.multiplier, 1.0)
-
-
 def calendar_problems(scenario: Any, raw: dict[str, Any]) -> Found:
     """Problems of dates and limits that need the whole scenario: working time without a
-    calendar, a calendar that cannot hold the run and its limits, dated events without a
-    calendar, outside the run or naming unknown categories. Each part is skipped when a
-    field it needs is itself invalid (and reported where it is)."""
-    for part in (_working_limits, _calendar_range, _event_dates, _event_categories,
-                 _shift_days):
+    calendar, a calendar that cannot hold the run and its limits, calendar days of shifts
+    without a calendar (dated events: :mod:`twin.scenario.events`). Each part is skipped
+    when a field it needs is itself invalid (and reported where it is)."""
+    for part in (_working_limits, _calendar_range, _shift_days):
         try:
             found = list(part(scenario, raw))
         except (AttributeError, TypeError, KeyError):
@@ -200,33 +171,33 @@ def _working_limits(scenario: Any, raw: dict[str, Any]) -> Found:
     has_calendar = raw.get("calendar") is not None  # even one with mistakes of its own
     for k, cat in enumerate(scenario.demand.categories):
         flow = cat.flow is not None
-        value = cat.flow.limit if flow else cat.limit
-        key = ("demand", "categories", k, *(("flow",) if flow else ()), "limit")
-        if value is not None:
-            yield from limit_problems(value, key, has_calendar)
+        keys = ("limit", "sign_limit", "respond_limit", "handle_limit") if flow else ("limit",)
+        for name in keys:
+            value = getattr(cat.flow if flow else cat, name)
+            key = ("demand", "categories", k, *(("flow",) if flow else ()), name)
+            if value is not None:
+                yield from limit_problems(value, key, has_calendar)
+
+
+def every_limit(scenario: Any) -> list[Limit | None]:
+    """Every time limit a scenario writes: its categories' (a flow's limit to closing and
+    its stages'), and those its dated events set; to size the working calendar."""
+    out: list[Limit | None] = []
+    for cat in scenario.demand.categories:
+        out.append(cat.limit_spec())
+        if cat.flow is not None:
+            out += [cat.flow.stage_limit(stage) for stage in ("sign", "respond", "handle")]
+    for event in getattr(scenario, "events", None) or []:
+        out += [event.limit_of(name) for name in event.limits]
+    return out
 
 
 def _calendar_range(scenario: Any, raw: dict[str, Any]) -> Found:
     if scenario.calendar is not None:
         try:
-            run_calendar(scenario.calendar, scenario.run.horizon_days,
-                         [c.limit_spec() for c in scenario.demand.categories])
+            run_calendar(scenario.calendar, scenario.run.horizon_days, every_limit(scenario))
         except CalendarError as error:
             yield ("calendar", "holidays"), str(error)
-
-
-def _event_dates(scenario: Any, raw: dict[str, Any]) -> Found:
-    events = raw.get("events") or []
-    if events and raw.get("calendar") is None:
-        for e in range(len(events)):
-            yield ("events", e), "a dated event needs a `calendar` section (its start date)"
-        return
-    first = scenario.calendar.start
-    last = first + dt.timedelta(days=math.ceil(scenario.run.horizon_days) - 1)
-    for e, event in enumerate(scenario.events):
-        if event.end < first or event.start > last:
-            yield ("events", e), (f"{event.start} to {event.end} lies outside the run "
-                                  f"({first} to {last})")
 
 
 def _shift_days(scenario: Any, raw: dict[str, Any]) -> Found:
@@ -250,15 +221,6 @@ def _shifts(node: Any, path: tuple[str | int, ...]) -> Iterator[tuple[tuple[str 
     elif isinstance(node, list):
         for i, item in enumerate(node):
             yield from _shifts(item, (*path, i))
-
-
-def _event_categories(scenario: Any, raw: dict[str, Any]) -> Found:
-    names = [c.name for c in scenario.demand.categories]
-    for e, event in enumerate(raw.get("events") or []):
-        for i, name in enumerate(event.get("categories") or []):
-            if name not in names:
-                yield ("events", e, "categories", i), (
-                    f"no such category {name!r}; known: {', '.join(names)}")
 
 
 MARGINS = (7, 14, 30, 60, 120, 240, 480, 1000)

@@ -21,6 +21,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import MarkedYAMLError
 
 from twin.scenario.errors import Problem, ScenarioError
+from twin.scenario.events import hoist_event_categories
 from twin.scenario.messages import data_path, message_for
 from twin.scenario.overrides import Origin, Path_, parse_overrides, parse_pairs, set_dotted
 from twin.scenario.schema import Scenario
@@ -138,13 +139,30 @@ def _is_file(path: Path) -> bool:
 
 def validate(data: Any, origins: dict[Path_, Origin], default_source: str) -> Scenario:
     """Validate plain data; raise one ScenarioError listing every problem."""
+    data, alias = hoist_event_categories(data)
+    if alias:  # a category written in an event: its lines, and its problems, are there
+        origins = dict(origins)
+        for key, origin in list(origins.items()):
+            for target, written in alias.items():
+                if key[:len(written)] == written:
+                    origins[(*target, *key[len(written):])] = origin
     try:
         return Scenario.model_validate(data)
     except ValidationError as exc:
         problems = [
             p for err in exc.errors() for p in _problems_from(err, data, origins, default_source)
         ]
-        raise ScenarioError(_unique(problems)) from None
+        raise ScenarioError(_unique([_written(p, alias) for p in problems])) from None
+
+
+def _written(problem: Problem, alias: dict[Path_, Path_]) -> Problem:
+    """A problem of a hoisted category, with the key path where it was written."""
+    for target, written in alias.items():
+        prefix = ".".join(str(p) for p in target)
+        if problem.path == prefix or problem.path.startswith(prefix + "."):
+            path = ".".join(str(p) for p in written) + problem.path[len(prefix):]
+            return Problem(problem.source, problem.line, path, problem.message)
+    return problem
 
 
 def dump_scenario(scenario: Scenario) -> str:

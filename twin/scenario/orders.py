@@ -19,6 +19,7 @@ from twin.scenario import limits as lim
 from twin.scenario.base import Found, Strict, unique_name_problems
 from twin.scenario.calendar import Limit, limit_problems, parse_limit
 from twin.scenario.flows import DEFAULT_FLOWS
+from twin.scenario.people import MAX_COST_PER_FTE, RotaSpec, check_rota_or_shifts
 from twin.scenario.service import Fixed, ServiceSpec
 from twin.scenario.shifts import Shift
 
@@ -69,6 +70,10 @@ class StepSpec(Strict):
             yield ("lead_time",), "only a handle step has a lead time"
 
 
+STAGE_LIMITS = {"sign": "sign_limit", "respond": "respond_limit", "handle": "handle_limit"}
+"""Stages of an order with a limit of their own, and the flow key that sets it."""
+
+
 class FlowSpec(Strict):
     """How a category's orders are handled: a default flow by name, or its own steps.
 
@@ -85,6 +90,15 @@ class FlowSpec(Strict):
     `4 working hours`, `5 working days`, `7 days` (working time needs a `calendar`);
     default the template's limit, or 10080 (7 days, the hotline's limit for a general
     matter)."""
+    sign_limit: float | str | None = None
+    """Time allowed from an assignment to signing for it (签收), for this category's
+    orders, in place of the unit's `sign_limit`: minutes or a text as for `limit`."""
+    respond_limit: float | str | None = None
+    """Time allowed from an assignment to contacting the requester (响应), in place of
+    the unit's `respond_limit`."""
+    handle_limit: float | str | None = None
+    """Time allowed from the first assignment to the end of handling (处置: the last
+    handle or settle step); absent: none (only `limit`, to closing, applies)."""
     answered_at_once: float = Field(default=0.0, ge=0, le=1)
     """Share of residents' requests answered at once with no order (a consultation)."""
     wrong_assignment: float = Field(default=0.0, ge=0, le=1)
@@ -120,8 +134,16 @@ class FlowSpec(Strict):
         return [StepSpec.model_validate(s) for s in DEFAULT_FLOWS[self.template].steps]
 
     def _check_limit(self, raw: dict[str, Any]) -> Found:
-        if self.limit is not None:
-            yield from limit_problems(self.limit, ("limit",), calendar=True)
+        for key in ("limit", *STAGE_LIMITS.values()):
+            if getattr(self, key) is not None:
+                yield from limit_problems(getattr(self, key), (key,), calendar=True)
+
+    def stage_limit(self, stage: str) -> Limit | None:
+        """The limit of a stage (`sign`, `respond`, `handle`) written for this flow, or None
+        (the unit's own for signing and responding; none for handling)."""
+        value = getattr(self, STAGE_LIMITS[stage])
+        parsed = parse_limit(value) if value is not None else None
+        return parsed if isinstance(parsed, Limit) else None
 
     def time_limit(self) -> float:
         """Length of the time allowed from receipt to closing as written [min] (a working
@@ -162,6 +184,10 @@ class HandlingUnit(Strict):
     """True: staff travel on the map from their base; false: office or remote work."""
     shifts: list[Shift] = Field(default_factory=list)
     """Shifts handed out in turn to the staff; empty means round the clock."""
+    rota: RotaSpec | None = None
+    """People on a rota (5-day weeks, leave, duty turns), instead of `shifts` (posts)."""
+    cost_per_fte: float | None = Field(default=None, ge=0, le=MAX_COST_PER_FTE)
+    """Cost per full-time equivalent (40 h a week) [yuan/year]; absent: not reported."""
     sign: ServiceSpec = Field(default_factory=lambda: _fixed(10.0))
     """Time from assignment to signing for the order (签收) [min]."""
     respond: ServiceSpec = Field(default_factory=lambda: _fixed(30.0))
@@ -175,6 +201,7 @@ class HandlingUnit(Strict):
     """Time this unit takes to send back an order wrongly assigned to it [min]."""
     report_limit: float = Field(default=30.0, gt=0, le=lim.MAX_MINUTES)
     """Time allowed to arrive after a whistle summons the unit (报到) [min]."""
+    _check_rota = check_rota_or_shifts
 
 
 class CentreSpec(Strict):
@@ -184,8 +211,13 @@ class CentreSpec(Strict):
     """Clerks filing orders."""
     shifts: list[Shift] = Field(default_factory=list)
     """Shifts handed out in turn to the clerks; empty means round the clock."""
+    rota: RotaSpec | None = None
+    """Clerks on a rota (5-day weeks, leave, duty turns), instead of `shifts` (posts)."""
+    cost_per_fte: float | None = Field(default=None, ge=0, le=MAX_COST_PER_FTE)
+    """Cost per full-time equivalent (40 h a week) [yuan/year]; absent: not reported."""
     filing: ServiceSpec = Field(default_factory=lambda: _fixed(5.0))
     """Desk time to file an order or a repeat request [min]."""
+    _check_rota = check_rota_or_shifts
 
 
 class CallbackSpec(Strict):

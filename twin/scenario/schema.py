@@ -21,7 +21,6 @@ from twin.scenario.base import (
 )
 from twin.scenario.calendar import (
     CalendarSpec,
-    EventSpec,
     Limit,
     calendar_problems,
     limit_problems,
@@ -33,6 +32,7 @@ from twin.scenario.community import GridSpec as GridSpec
 from twin.scenario.community import LatticeMap as LatticeMap
 from twin.scenario.community import MapSpec, partition_names
 from twin.scenario.disputes import DisputeSpec, DisputesSpec, dispute_problems
+from twin.scenario.events import EventSpec, event_problems
 from twin.scenario.governance import (
     GridWorkSpec,
     LatentSpec,
@@ -58,6 +58,8 @@ from twin.scenario.service import Lognormal as Lognormal
 from twin.scenario.service import ServiceSpec
 from twin.scenario.shifts import WEEKDAYS as WEEKDAYS
 from twin.scenario.shifts import Shift as Shift
+from twin.scenario.workforce import GridStaff as GridStaff
+from twin.scenario.workforce import WorkforceSpec
 from twin.vocab import CHANNELS as CHANNELS
 from twin.vocab import COLOURS as COLOURS
 
@@ -217,31 +219,6 @@ class DemandSpec(Strict):
         yield from unique_name_problems(raw, "categories", "category")
 
 
-# --------------------------------------------------------------------- workforce
-class GridStaff(Strict):
-    """Workforce settings for one named grid, overriding the defaults."""
-
-    workers: int | None = Field(default=None, ge=0, le=lim.MAX_WORKERS_PER_GRID)
-    """Number of grid workers in this grid."""
-    base: str | int | None = None
-    """Base node of this grid's workers (a node id of the map); default the grid's centre node."""
-
-
-class WorkforceSpec(Strict):
-    """Grid workers (网格员): how many, where they start, when they work."""
-
-    per_grid: int = Field(default=2, ge=0, le=lim.MAX_WORKERS_PER_GRID)
-    """Grid workers in each grid unless `grids` says otherwise."""
-    shifts: list[Shift] = Field(default_factory=list)
-    """Shifts handed out in turn to the workers of each grid (worker k gets shift
-    k mod len(shifts)); empty means every worker is on duty round the clock."""
-    grids: dict[str, GridStaff] = Field(default_factory=dict)
-    """Per-grid overrides, keyed by grid name."""
-    return_to_base: bool = True
-    """After a job with nothing waiting, walk back to base (and be dispatchable on
-    the way); false means wait where the job ended."""
-
-
 class Scenario(Strict):
     """A community, its demand, its workforce and its rules: one what-if to run."""
 
@@ -285,10 +262,12 @@ class Scenario(Strict):
     """Real dates: the first day, holidays, swapped working days and working hours, over
     which limits in working time run; absent: no dates, and every limit in calendar time."""
     events: list[EventSpec] = Field(default_factory=list)
-    """Dated events that multiply some categories' arrivals (a surge; needs a `calendar`)."""
+    """Dated events: surges, temporary categories, changed limits or staff (needs a
+    `calendar`; see :mod:`twin.scenario.events`)."""
 
     def _check_dates(self, raw: dict[str, Any]) -> Found:
         yield from calendar_problems(self, raw)
+        yield from event_problems(self, raw)
         yield from unique_name_problems(raw, "events", "event")
 
     def _check_disputes(self, raw: dict[str, Any]) -> Found:
