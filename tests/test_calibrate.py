@@ -23,7 +23,7 @@ from twin.demand import rate_table
 from twin.geography import build_community
 
 ROOT = Path(__file__).resolve().parents[1]
-BASELINE = ROOT / "scenarios" / "baseline.yaml"
+BASELINE = ROOT / "scenarios" / "stress.yaml"  # the ten grids of the sample tickets
 runner = CliRunner()
 
 SEED = 1

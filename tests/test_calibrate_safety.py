@@ -24,7 +24,7 @@ from twin.calibrate.rates import exposure
 from twin.cli import app
 
 ROOT = Path(__file__).resolve().parents[1]
-BASELINE = ROOT / "scenarios" / "baseline.yaml"
+BASELINE = ROOT / "scenarios" / "stress.yaml"  # the ten grids of the sample tickets
 runner = CliRunner()
 HEADER = ["timestamp", "category", "grid", "handling_minutes"]
 

@@ -14,7 +14,9 @@ import twin
 from twin.cli import common
 from twin.cli.experiments import SWEEP_KPIS
 from twin.engine.triggers import TRIGGERS
-from twin.metrics import replication_kpis
+from twin.geography import build_community
+from twin.headcount import headcount
+from twin.metrics import assessment_scopes, people_kpis, replication_kpis
 from twin.metrics.catalogue import (
     CATALOGUE,
     DIRECTIONS,
@@ -28,6 +30,7 @@ from twin.plots import flows
 from twin.plots.figures import PANEL_KPIS
 from twin.plots.labels import kpi_label, text
 from twin.report import _kpi_tables
+from twin.staffing import build_staffing
 from twin.vocab import MINUTES_PER_DAY
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -47,7 +50,15 @@ def produced() -> dict[str, list[str]]:
         kpis = replication_kpis(result.issues, result.activity, warmup, horizon,
                                 scenario.deadlines.model_dump(), result.visits,
                                 orders=result.orders, steps=result.steps,
-                                disputes=result.disputes)
+                                disputes=result.disputes,
+                                scopes=assessment_scopes(
+                                    scenario, build_community(scenario).grid_names,
+                                    build_staffing(scenario, build_community(
+                                        scenario)).unit_names))
+        pools = headcount(scenario)
+        kpis.update(people_kpis({k: p.fte for k, p in pools.items()},
+                                {k: p.cost_per_day for k, p in pools.items()},
+                                result.orders, warmup, horizon))
         assert set(kpis) == set(result.kpis.columns) - {"replication"}
         out[name] = list(kpis)
     # disputes: online mediation, and rates high enough for red responses in 4 days
@@ -103,7 +114,7 @@ def test_lookup_of_names_and_families() -> None:
     assert kpi_spec("pool_workload[fire brigade]").name == "pool_workload[POOL]"
     assert kpi_spec("no_such_kpi") is None
     assert kpi_spec("arrived[x]") is None
-    assert is_share("within_deadline[repair]") and is_share("satisfaction")
+    assert is_share("within_deadline[repair]") and is_share("satisfaction_rate")
     assert not is_share("response_p90") and not is_share("pool_workload[mediation_office]")
 
 
@@ -112,15 +123,15 @@ def test_one_headline_list() -> None:
     assert headline[:3] == ("arrived", "resolved", "open_at_end")
     assert all(kpi_spec(k) is not None and kpi_spec(k).headline for k in headline)
     assert tuple(common.HEADLINE) == headline
-    assert common.shown(["satisfaction", "patrol_share", "arrived"], False) == [
-        "arrived", "satisfaction"]
+    assert common.shown(["satisfaction_rate", "patrol_share", "arrived"], False) == [
+        "arrived", "satisfaction_rate"]
     # the short views pick from the headline list
     assert set(PANEL_KPIS) <= set(headline)
     assert set(SWEEP_KPIS) <= set(headline)
 
 
 def test_report_puts_the_headline_first() -> None:
-    kpis = ["patrol_share", "satisfaction", "count[red]", "arrived", "mean_waiting"]
+    kpis = ["patrol_share", "satisfaction_rate", "count[red]", "arrived", "mean_waiting"]
     summary = pd.DataFrame({"scenario": "a", "kpi": kpis, "mean": 0.5, "ci_low": 0.4,
                             "ci_high": 0.6})
     page = _kpi_tables(summary, "en")

@@ -63,7 +63,7 @@ def result_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_validate_ok() -> None:
     res = runner.invoke(app, ["validate", str(BASELINE)])
     assert res.exit_code == 0
-    assert "ok (baseline: 5 categories, dispatch own_grid)" in res.stdout
+    assert "ok (baseline: 9 categories, dispatch own_grid_then_nearest)" in res.stdout
 
 
 def test_validate_reports_every_problem_and_exits_2(bad_file: Path) -> None:

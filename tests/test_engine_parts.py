@@ -200,7 +200,7 @@ def _engine(path: str, **overrides: Any) -> Any:
                            staffing=staffing, scenario=scenario)
 
 
-CASES = {  # the baseline with its disputes and elderly care replaced by plain cases
+CASES = {  # the stress scenario with its disputes and elderly care replaced by plain cases
     "demand.categories.3": {"name": "case", "rate_per_hour": 0.2, "limit": 1440.0,
                             "service": {"distribution": "exponential", "mean": 20.0}},
     "demand.categories.4": {"name": "urgent", "rate_per_hour": 0.2, "limit": 60.0,
@@ -226,7 +226,7 @@ def _on_duty(e: Any, workers: list[int]) -> None:
 
 
 def test_router_sends_the_nearest_idle_worker_of_the_unit() -> None:
-    e = _engine("scenarios/baseline.yaml", **CASES)
+    e = _engine("scenarios/stress.yaml", **CASES)
     staff, router = e.engine.staff, e.engine.router
     case = _first(e, "case")
     unit = int(e.issues.unit[case])
@@ -238,7 +238,7 @@ def test_router_sends_the_nearest_idle_worker_of_the_unit() -> None:
 
 
 def test_router_queues_when_nobody_is_free_and_a_freed_worker_takes_it() -> None:
-    e = _engine("scenarios/baseline.yaml", **CASES)
+    e = _engine("scenarios/stress.yaml", **CASES)
     router, book = e.engine.router, e.engine.book
     urgent = _first(e, "urgent")
     unit = int(e.issues.unit[urgent])
@@ -254,8 +254,8 @@ def test_router_queues_when_nobody_is_free_and_a_freed_worker_takes_it() -> None
 
 
 def test_a_green_mediation_goes_before_a_longer_limit_and_after_nothing_shorter() -> None:
-    # baseline limits: sanitation 240, safety_hazard and elderly care 1440, repair 4320
-    e = _engine("scenarios/baseline.yaml",
+    # stress limits: sanitation 240, safety_hazard and elderly care 1440, repair 4320
+    e = _engine("scenarios/stress.yaml",
                 **{"demand.categories.3.rate_per_hour_per_1000_residents": 0.05})
     router, book, staff = e.engine.router, e.engine.book, e.engine.staff
     channel = np.asarray(e.issues.channel)

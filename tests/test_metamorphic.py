@@ -91,7 +91,8 @@ def test_staffing_and_rules_leave_baseline_arrivals_alone(load_scenario) -> None
     variants = [
         {},
         {"workforce.per_grid": 3},
-        {"workforce.shifts": [{"start": "06:00", "end": "22:00"}]},
+        {"workforce.rota": None, "workforce.shifts": [{"start": "06:00", "end": "22:00"}]},
+        {"workforce.non_case": None, "workforce.cost_per_fte": None},
         {"dispatch.policy": "nearest_idle"},
         {"dispatch.policy": "own_grid_then_nearest", "dispatch.borrow_after": 5},
         {"workforce.return_to_base": False, "map.speed": 250},

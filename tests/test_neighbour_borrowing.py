@@ -17,7 +17,7 @@ from twin.staffing import build_staffing, unit_neighbours
 ROOT = Path(__file__).resolve().parents[1]
 BUSY = {"run.horizon_days": 4, "run.warmup_days": 1, "workforce.per_grid": 1,
         "dispatch.policy": "own_grid_then_neighbours", "dispatch.borrow_after": 20,
-        # the baseline's disputes replaced by cases a grid worker settles in one visit
+        # the stress scenario's disputes replaced by cases a grid worker settles in one visit
         # (a dispute's visits stay with its own grid, whatever the policy)
         "demand.categories.3": {"name": "case", "rate_per_hour_per_1000_residents": 0.05,
                                 "limit": 240,
@@ -26,7 +26,7 @@ BUSY = {"run.horizon_days": 4, "run.warmup_days": 1, "workforce.per_grid": 1,
 
 
 def _scenario(**extra: object) -> twin.Scenario:
-    return twin.load_scenario(ROOT / "scenarios" / "baseline.yaml", overrides={**BUSY, **extra})
+    return twin.load_scenario(ROOT / "scenarios" / "stress.yaml", overrides={**BUSY, **extra})
 
 
 def test_neighbours_of_block_grids() -> None:

@@ -97,10 +97,19 @@ def test_only_disputes_are_recorded_with_a_grade(load_scenario) -> None:
     assert (issues.loc[~disputed, "colour_closed"].astype(str) == "none").all()
     assert issues.loc[disputed, "colour"].astype(str).isin(["green", "yellow", "red"]).all()
     assert issues.loc[disputed, "deadline"].isna().all()
-    limits = {c.name: c.time_limit() for c in scenario.demand.categories if c.dispute is None}
-    for name, limit in limits.items():
-        mine = issues["category"].astype(str) == name
-        assert (issues.loc[mine, "deadline"] == limit).all()
+    limits = {c.name: c.limit_spec() for c in scenario.demand.categories if c.dispute is None}
+    assert any(s.working for s in limits.values() if s) and not all(
+        s.working for s in limits.values() if s)  # the baseline has both kinds
+    for name, spec in limits.items():
+        assert spec is not None
+        deadline = issues.loc[issues["category"].astype(str) == name, "deadline"]
+        assert len(deadline), name
+        if not spec.working:  # calendar time: the limit as written, for every issue
+            assert (deadline == spec.minutes).all(), name
+        else:  # working time: from receipt to the due time, which varies with the hour
+            assert (deadline > 0).all() and deadline.nunique() > 1, name
+            if spec.unit != "day":  # working hours pass no faster than the clock
+                assert (deadline >= spec.minutes).all(), name
 
 
 def test_within_deadline_per_category_is_counted_against_its_own_limit(load_scenario) -> None:

@@ -33,7 +33,7 @@ FULL_DAY = 420.0
 
 D = dt.date
 AUTUMN = WorkCalendar(D(2025, 9, 1), days=60, hours=HOURS)  # Monday 1 Sep 2025
-SPRING = WorkCalendar(D(2026, 2, 2), days=30, hours=HOURS)  # Monday 2 Feb 2026
+SPRING = WorkCalendar(D(2026, 2, 2), days=60, hours=HOURS)  # Monday 2 Feb 2026
 SUMMER = WorkCalendar(D(2025, 5, 26), days=14, hours=HOURS)  # Monday 26 May 2025
 NIGHT = WorkCalendar(  # touching periods, across midnight too: merged into one interval
     D(2025, 9, 1),

@@ -16,6 +16,8 @@ from typing import Literal
 
 import pandas as pd
 
+from twin.vocab import COLOURS
+
 Direction = Literal["lower", "higher"]
 DIRECTIONS: tuple[Direction, ...] = ("lower", "higher")
 
@@ -59,6 +61,18 @@ def _k(name: str, unit: str, direction: Direction | None, en: str, zh: str, defi
 
 LOW: Direction = "lower"
 HIGH: Direction = "higher"
+
+
+def _assessed(name: str, direction: Direction | None, en: str, zh: str, definition: str,
+              owner: str = "the unit of its last work step", *, unit: str = "share",
+              headline: bool = False) -> tuple[Kpi, Kpi]:
+    """An assessment figure: its total and its family per unit, category or grid."""
+    return (_k(name, unit, direction, en, zh, f"{definition}; orders received after the "
+               "warm-up", headline=headline),
+            _k(f"{name}[SCOPE]", unit, direction, en, zh, f"the same per `unit:NAME` (an "
+               f"order counts for {owner}), `category:NAME` or `grid:NAME`"))
+
+
 _REACHED = "reported → first on site, over issues reached by the horizon"
 _SETTLED = "reported → resolved, over issues resolved by the horizon"
 _ORDERS = "over filed orders that reached it by the horizon"
@@ -105,15 +119,10 @@ CATALOGUE: tuple[Kpi, ...] = (
     _k("within_deadline[CATEGORY]", "share", HIGH, "Within deadline", "按时办结率",
        "the issues of that category resolved within its time limit, over those due (a "
        "dispute has none)"),
-    _k("response_rate", "share", HIGH, "Response rate", "响应率",
-       "hotline rate 1: on site within `deadlines.response`, over issues whose response "
-       "deadline fell before the horizon", headline=True),
-    _k("resolution_rate", "share", HIGH, "Resolution rate", "办结率",
-       "hotline rate 2: due issues resolved by the horizon", headline=True),
-    Kpi("satisfaction", "0–1", HIGH, ("Satisfaction", "满意率"),
-        "hotline rate 3, a proxy: mean over due issues of 0 if unresolved, else 1 − 0.4·(late) "
-        "− 0.2·(escalated) − 0.1·min(repeat complaints, 3), floored at 0",
-        share=True, headline=True),
+    _k("on_site_within_response", "share", HIGH, "On site within response limit",
+       "按时到场率", "issues whose first handler was on site within `deadlines.response` of "
+       "the report, over issues whose response deadline fell before the horizon (not 响应率: "
+       "see `response_rate`)"),
     _k("repeat_complaints", "complaints", LOW, "Repeat complaints", "重复投诉数",
        "repeat complaints from issues reported after the warm-up"),
     _k("repeat_complaints_per_100", "per 100 issues", LOW, "Repeat complaints per 100",
@@ -134,6 +143,19 @@ CATALOGUE: tuple[Kpi, ...] = (
        "busy (travel to tasks, on site) ÷ on duty, per pool: `grid_worker`, `volunteer`, "
        "each handling unit (the mediation office and the units of a red dispute's response "
        "among them) and `centre`"),
+    _k("noncase_share", "share", None, "Non-case share", "非案件工作占比",
+       "grid workers' non-case work (ledgers, meetings, information collection: "
+       "`workforce.non_case`) ÷ their on-duty time including it; utilisation and the shares "
+       "above count only the time free for cases"),
+    _k("fte[POOL]", "FTE", None, "Full-time equivalents", "折算全职人数",
+       "the pool's working hours a week ÷ 40 (a post on shifts counts its hours, round the "
+       "clock 168); `grid_worker`, each handling unit, `command_centre`"),
+    _k("cost_total", "yuan", LOW, "Staff cost [yuan]", "人员成本（元）",
+       "Σ over pools with a `cost_per_fte`: FTE × cost per FTE a year ÷ 365 × days measured "
+       "(warm-up to horizon)"),
+    _k("cost_per_closed_order", "yuan", LOW, "Cost per closed order [yuan]",
+       "每件办结工单成本（元）", "`cost_total` ÷ filed orders received after the warm-up and "
+       "closed by the horizon"),
     _k("pool_workload[POOL]", "hours/day", None, "Pool workload [h/day]", "队伍工作量（小时/天）",
        "busy staff-hours per day of the pool"),
     # work orders (工单): categories with a flow; first requests received after the warm-up
@@ -145,17 +167,16 @@ CATALOGUE: tuple[Kpi, ...] = (
        "of those, filed as work orders (立案)"),
     _k("orders_closed_share", "share", HIGH, "Orders closed", "工单办结率",
        "of the filed orders, closed (结案) by the horizon"),
-    _k("repeat_requests_per_100", "per 100 orders", LOW, "Repeat requests per 100 orders",
-       "每百件工单重复诉求数", "repeat requests received after the warm-up per 100 filed orders"),
     _k("time_to_sign", "min", LOW, "Mean time to sign [min]", "工单平均签收时间（分钟）",
        f"receipt → signed for by the handling unit (签收), {_ORDERS}"),
     _k("time_to_respond", "min", LOW, "Mean time to respond [min]", "工单平均响应时间（分钟）",
        f"receipt → the unit contacted the requester or was on site (响应), {_ORDERS}"),
     _k("signed_on_time", "share", HIGH, "Signed on time", "按时签收率",
-       "assignments signed for (签收) within the unit's `sign_limit`"),
-    _k("responded_on_time", "share", HIGH, "Responded on time", "按时响应率",
-       "filed orders whose unit contacted the requester (or was on site) within its "
-       "`respond_limit` of the assignment it signed for, over those contacted or past it"),
+       "assignments signed for (签收) within their limit: the flow's `sign_limit`, else the "
+       "unit's"),
+    _k("handled_on_time", "share", HIGH, "Handled on time", "按时处置率",
+       "filed orders whose flow sets a `handle_limit`, handled (last handle or settle step "
+       "ended) within it of the first assignment, over those handled or past it"),
     _k("time_to_handle", "min", LOW, "Mean time to handle [min]", "工单平均处置时间（分钟）",
        f"receipt → the last handle or settle step ended, {_ORDERS}"),
     _k("time_to_verify", "min", LOW, "Mean time to verify [min]", "工单平均核查时间（分钟）",
@@ -170,34 +191,8 @@ CATALOGUE: tuple[Kpi, ...] = (
        "time to handle of the orders whose last work step was the unit's"),
     _k("orders_handled[UNIT]", "orders", None, "Orders handled", "承办工单数",
        "filed orders whose last work step was the unit's (open ones included)"),
-    _k("overdue_orders", "orders", LOW, "Overdue orders", "超期工单数",
-       "filed orders closed after their limit, or open at the horizon past it (超期)"),
-    _k("overdue_orders[UNIT]", "orders", LOW, "Overdue orders", "超期工单数",
-       "the same for the orders whose last work step was the unit's"),
-    _k("overdue_share", "share", LOW, "Overdue share", "超期率",
-       "overdue orders ÷ filed orders closed or past their limit by the horizon"),
     _k("chased_orders", "orders", LOW, "Chased orders", "催办工单数",
        "filed orders chased as overdue (催办)"),
-    _k("supervised_orders", "orders", LOW, "Supervised orders", "督办工单数",
-       "filed orders put under supervision (督办)"),
-    _k("return_rate", "share", LOW, "Return rate", "退单率",
-       "assignments sent back as wrong (退单) ÷ assignments signed for or sent back"),
-    _k("return_rate[UNIT]", "share", LOW, "Return rate", "退单率",
-       "the same for the assignments to one unit"),
-    _k("whistles", "orders", None, "Whistled orders", "吹哨工单数",
-       "filed orders whistled (吹哨): departments summoned"),
-    _k("report_on_time", "share", HIGH, "Reports on time", "报到及时率",
-       "departments summoned by a whistle that arrived within their limit (报到), over those "
-       "arrived or past their limit by the horizon"),
-    _k("report_on_time[UNIT]", "share", HIGH, "Reports on time", "报到及时率",
-       "the same for one summoned unit"),
-    _k("callback_solved", "share", HIGH, "Solved at callback", "回访解决率",
-       "callbacks (回访) that reached the requester in which they said it was solved (every "
-       "call counts: an unsolved or unsatisfied answer sends the order back and it is "
-       "called again)"),
-    _k("callback_satisfied", "share", HIGH, "Satisfied at callback", "回访满意率",
-       "requesters reached at their order's last callback who said they were satisfied",
-       headline=True),
     _k("requests_lapsed", "share", LOW, "Small requests lapsed", "微心愿过期率",
        "small requests (微心愿) nobody accepted in time, of those received after the warm-up "
        "and offered or taken"),
@@ -206,6 +201,37 @@ CATALOGUE: tuple[Kpi, ...] = (
        "handle, settle and verify steps that left its queue"),
     _k("unit_backlog[UNIT]", "steps", LOW, "Backlog", "积压工单数",
        "time-average number of steps waiting in the unit's queue over [warm-up, horizon]"),
+    # the assessment figures (考核) of work orders: twin.metrics.assessment
+    *_assessed("response_rate", HIGH, "Response rate", "响应率",
+               "filed orders whose unit contacted the requester within the response limit "
+               "(the flow's `respond_limit`, else the unit's) of the first assignment it "
+               "signed for, over those contacted or past that limit",
+               "the signing unit", headline=True),
+    *_assessed("resolution_rate", HIGH, "Resolution rate", "解决率",
+               "filed orders whose requester said at the last callback (回访) that it was "
+               "solved, over orders whose last callback reached the requester", headline=True),
+    *_assessed("satisfaction_rate", HIGH, "Satisfaction rate", "满意率",
+               "the same for satisfied", headline=True),
+    *_assessed("on_time_rate", HIGH, "On-time completion rate", "按期办结率",
+               "filed orders closed within their limit (working time where the flow's limit "
+               "is), over those closed or past their limit by the horizon"),
+    *_assessed("overdue_orders", LOW, "Overdue orders", "超期工单数",
+               "filed orders closed after their limit, or open at the horizon past it (超期)",
+               unit="orders"),
+    *_assessed("supervised_orders", LOW, "Supervised orders", "督办工单数",
+               "filed orders put under supervision (督办)", unit="orders"),
+    *_assessed("repeat_rate", LOW, "Repeat-request rate", "重复诉求率",
+               "repeat requests (a request about an order still open) over all orders: "
+               "filed first requests and repeats", "the unit of the order repeated"),
+    *_assessed("return_rate", LOW, "Return rate", "退单率",
+               "assignments sent back as wrong (退单) over assignments signed for or sent back",
+               "the unit assigned"),
+    *_assessed("whistles", None, "Whistled orders", "吹哨工单数",
+               "filed orders whistled (吹哨): departments summoned", "each department it "
+               "summoned", unit="orders"),
+    *_assessed("report_on_time", HIGH, "Reports on time", "报到及时率",
+               "departments summoned by a whistle that arrived within their limit (报到), over "
+               "those arrived or past their limit by the horizon", "the department summoned"),
     # disputes (矛盾纠纷, 三色预警): categories with a dispute block, made known after the warm-up
     _k("disputes", "disputes", None, "Disputes", "矛盾纠纷数",
        "disputes made known (reported or found) after the warm-up"),
@@ -283,7 +309,19 @@ COUNT_UNITS = ("issues", "orders", "complaints", "visits", "disputes", "regrades
 
 def fill_counts(kpis: pd.DataFrame) -> pd.DataFrame:
     """KPIs per replication with the counts a replication did not produce set to 0 (a
-    unit with no orders in one replication has no ``orders_handled[unit]`` there)."""
+    unit with no orders in one replication has no ``orders_handled[unit]`` there), the
+    columns in catalogue order (a family's members by grade, then by name), so
+    that the table does not depend on which replication came first."""
+    position = {k.name: i for i, k in enumerate(CATALOGUE)}
+    first = [c for c in kpis.columns if not isinstance(c, str) or kpi_spec(c) is None]
+    known = [c for c in kpis.columns if c not in first]
+
+    def order(name: str) -> tuple[int, int, str]:
+        base, arg = split(name)
+        grade = COLOURS.index(arg) if arg in COLOURS else len(COLOURS)
+        return position[kpi_spec(name).name], grade, arg or ""  # type: ignore[union-attr]
+    known.sort(key=order)
+    kpis = kpis[first + known]
     counts = [c for c in kpis.columns
               if (spec := kpi_spec(str(c))) is not None and spec.unit in COUNT_UNITS]
     return kpis.fillna(dict.fromkeys(counts, 0.0)) if counts else kpis

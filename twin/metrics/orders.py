@@ -10,6 +10,8 @@ matched on (replication, order id).
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 import numpy as np
 import pandas as pd
 
@@ -22,8 +24,6 @@ from twin.vocab import (
     KINDS,
     LEAD,
     OFFER,
-    REPORT,
-    RETURNED,
     SETTLE,
     SIGNED,
     STEP_OUTCOMES,
@@ -96,10 +96,12 @@ def _is(steps: pd.DataFrame, *names: str) -> np.ndarray:
 
 
 def order_kpis(orders: pd.DataFrame | None, steps: pd.DataFrame | None,
-               activity: pd.DataFrame | None, warmup: float, horizon: float
-               ) -> dict[str, float]:
+               activity: pd.DataFrame | None, warmup: float, horizon: float,
+               units: Mapping[str, Sequence[str]] | None = None) -> dict[str, float]:
     """Every work-order KPI of one replication ({} without orders); each is described
-    in the KPI catalogue."""
+    in the KPI catalogue. ``units`` (``signing``, ``working``, ``queued``: the units each
+    per-unit KPI is given for, from the scenario) fixes the columns; absent, they are the
+    units in the records."""
     if orders is None or len(orders) == 0:
         return {}
     if steps is None:
@@ -108,13 +110,10 @@ def order_kpis(orders: pd.DataFrame | None, steps: pd.DataFrame | None,
                               **{c: np.zeros(0) for c in ("t_ready", "t_on_site", "wait",
                                                           "travel", "handling", "limit")}})
     picked = steps_of_received(steps, orders, warmup)
-    out = {**_totals(orders, warmup), **_times(orders, steps, warmup),
-           **_deadlines(orders, warmup, horizon), **_callbacks(orders, picked, warmup),
-           **_lapsed(picked)}
-    out.update(_returns(steps, picked))
-    out.update(_on_time(orders, picked, warmup, horizon))
-    out.update(_reports(steps, picked, horizon))
-    out.update(_queues(steps, picked, warmup, horizon))
+    out = {**_totals(orders, warmup), **_times(orders, steps, warmup, units or {}),
+           **_chased(orders, warmup), **_lapsed(picked)}
+    out.update(_signed(picked))
+    out.update(_queues(steps, picked, warmup, horizon, units or {}))
     return dict(sorted(out.items(), key=lambda item: "[" in item[0]))  # families last
 
 
@@ -128,13 +127,11 @@ def _filed(orders: pd.DataFrame, warmup: float | None) -> pd.DataFrame:
 def _totals(orders: pd.DataFrame, warmup: float) -> dict[str, float]:
     first = first_requests(orders, warmup)
     filed = _filed(orders, warmup)
-    repeats = (orders["repeat_of"] >= 0) & (orders["t_received"] >= warmup)
     return {
         "orders_received": float(len(first)),
         "orders_answered_at_once": ratio(len(first) - len(filed), len(first)),
         "orders_filed": float(len(filed)),
         "orders_closed_share": ratio(filed["t_closed"].notna().sum(), len(filed)),
-        "repeat_requests_per_100": 100.0 * ratio(repeats.sum(), len(filed)),
     }
 
 
@@ -143,7 +140,8 @@ def _since_receipt(orders: pd.DataFrame, stamp: str) -> np.ndarray:
     return took[~np.isnan(took)]
 
 
-def _times(orders: pd.DataFrame, steps: pd.DataFrame, warmup: float) -> dict[str, float]:
+def _times(orders: pd.DataFrame, steps: pd.DataFrame, warmup: float,
+           units: Mapping[str, Sequence[str]]) -> dict[str, float]:
     """Mean times from receipt to each stamp, overall, per category and per unit."""
     filed = _filed(orders, warmup)
     out = {name: mean(_since_receipt(filed, stamp)) for name, stamp in _STAMPS}
@@ -152,8 +150,8 @@ def _times(orders: pd.DataFrame, steps: pd.DataFrame, warmup: float) -> dict[str
     for name in present(first["category"]):
         out[f"time_to_close[{name}]"] = mean(_since_receipt(filed[category == name], "t_closed"))
     unit = filed["unit"].astype(str).to_numpy()
-    signing = present(steps.loc[_is(steps, STEPS[ASSIGN]), "unit"])
-    working = [u for u in present(first["unit"]) if u != NO_UNIT]
+    signing = units.get("signing") or present(steps.loc[_is(steps, STEPS[ASSIGN]), "unit"])
+    working = units.get("working") or [u for u in present(first["unit"]) if u != NO_UNIT]
     for name in signing:
         out[f"time_to_sign[{name}]"] = mean(_since_receipt(filed[unit == name], "t_signed"))
     for name in working:
@@ -173,33 +171,10 @@ def overdue(orders: pd.DataFrame, horizon: float) -> tuple[np.ndarray, np.ndarra
     return late, closed | (due < horizon)
 
 
-def _deadlines(orders: pd.DataFrame, warmup: float, horizon: float) -> dict[str, float]:
-    filed = _filed(orders, warmup)
-    late, known = overdue(filed, horizon)
-    out = {
-        "overdue_orders": float(late.sum()),
-        "overdue_share": ratio(late.sum(), known.sum()),
-        "chased_orders": float(filed["t_chased"].notna().sum()),
-        "supervised_orders": float(filed["t_supervised"].notna().sum()),
-        "whistles": float(filed["t_whistled"].notna().sum()),
-    }
-    unit = filed["unit"].astype(str).to_numpy()
-    for name in present(_filed(orders, None)["unit"]):
-        if name != NO_UNIT:
-            out[f"overdue_orders[{name}]"] = float((late & (unit == name)).sum())
-    return out
-
-
-def _callbacks(orders: pd.DataFrame, picked: pd.DataFrame, warmup: float
-               ) -> dict[str, float]:
-    """Solved: every call that reached the requester counts (an unsolved or unsatisfied
-    answer sends the order back, and it is called again); satisfied: the answer at the last call."""
-    filed = _filed(orders, warmup)
-    called = filed[filed["called_back"].to_numpy(bool)]
-    calls = picked.loc[_is(picked, STEPS[CALLBACK]), "outcome"].astype(str)
-    solved, unsolved = (calls == "solved").sum(), (calls == "unsolved").sum()
-    return {"callback_solved": ratio(solved, solved + unsolved),
-            "callback_satisfied": mean(called["satisfied"].to_numpy(float))}
+def _chased(orders: pd.DataFrame, warmup: float) -> dict[str, float]:
+    """Orders chased as overdue (催办); overdue and supervised orders are assessment
+    figures (:mod:`twin.metrics.assessment`)."""
+    return {"chased_orders": float(_filed(orders, warmup)["t_chased"].notna().sum())}
 
 
 def _lapsed(picked: pd.DataFrame) -> dict[str, float]:
@@ -218,45 +193,11 @@ def _wished_at_once(picked: pd.DataFrame, offers: pd.DataFrame) -> int:
     return int((~wishes.isin(offers["order_id"])).sum())
 
 
-def _returns(steps: pd.DataFrame, picked: pd.DataFrame) -> dict[str, float]:
-    """Share of finished assignments sent back as wrong (退单), overall and per unit."""
-    rows = picked[_is(picked, STEPS[ASSIGN])]
-    outcome = rows["outcome"].astype(str).to_numpy()
-    returned = outcome == STEP_OUTCOMES[RETURNED]
-    ended = returned | (outcome == STEP_OUTCOMES[SIGNED])
-    return _share_per_unit("return_rate", rows, returned, ended,
-                           steps.loc[_is(steps, STEPS[ASSIGN]), "unit"])
-
-
-def _share_per_unit(kpi: str, rows: pd.DataFrame, hit: np.ndarray, of: np.ndarray,
-                    units: pd.Series) -> dict[str, float]:
-    """``kpi``: hits ÷ rows counted, overall and per unit of ``units`` (all the run's)."""
-    out = {kpi: ratio(hit.sum(), of.sum())}
-    unit = rows["unit"].astype(str).to_numpy()
-    for name in present(units):
-        m = unit == name
-        out[f"{kpi}[{name}]"] = ratio((hit & m).sum(), (of & m).sum())
-    return out
-
-
-def _on_time(orders: pd.DataFrame, picked: pd.DataFrame, warmup: float, horizon: float
-             ) -> dict[str, float]:
-    """Signed within the unit's signing limit (per signed assignment), and the requester
-    contacted within its response limit from the assignment the unit signed for (per
-    order; an order not contacted counts once its limit has passed)."""
+def _signed(picked: pd.DataFrame) -> dict[str, float]:
+    """Assignments signed for within the unit's signing limit, of those signed for."""
     rows = picked[_is(picked, STEPS[ASSIGN])]
     signed = rows[rows["outcome"].astype(str).to_numpy() == STEP_OUTCOMES[SIGNED]]
-    out = {"signed_on_time": mean((signed["wait"] <= signed["limit"]).to_numpy(float))}
-    first = signed.sort_values("t_ready").drop_duplicates("order_id")
-    assigned = first.set_index("order_id")["t_ready"]
-    filed = _filed(orders, warmup).set_index("order_id")
-    filed = filed[filed.index.isin(assigned.index) & filed["respond_limit"].notna()]
-    due = assigned.loc[filed.index].to_numpy(float) + filed["respond_limit"].to_numpy(float)
-    contacted = filed["t_responded"].to_numpy(float)
-    known = ~np.isnan(contacted) | (due <= horizon)
-    in_time = ~np.isnan(contacted) & (contacted <= due)
-    out["responded_on_time"] = ratio(in_time[known].sum(), known.sum())
-    return out
+    return {"signed_on_time": mean((signed["wait"] <= signed["limit"]).to_numpy(float))}
 
 
 def report_on_time(reports: pd.DataFrame, horizon: float) -> tuple[np.ndarray, np.ndarray]:
@@ -269,21 +210,14 @@ def report_on_time(reports: pd.DataFrame, horizon: float) -> tuple[np.ndarray, n
     return arrived & (took <= limit), arrived | (ready + limit < horizon)
 
 
-def _reports(steps: pd.DataFrame, picked: pd.DataFrame, horizon: float) -> dict[str, float]:
-    rows = picked[_is(picked, STEPS[REPORT])]
-    on_time, known = report_on_time(rows, horizon)
-    return _share_per_unit("report_on_time", rows, on_time, known,
-                           steps.loc[_is(steps, STEPS[REPORT]), "unit"])
-
-
-def _queues(steps: pd.DataFrame, picked: pd.DataFrame, warmup: float, horizon: float
-            ) -> dict[str, float]:
+def _queues(steps: pd.DataFrame, picked: pd.DataFrame, warmup: float, horizon: float,
+            units: Mapping[str, Sequence[str]]) -> dict[str, float]:
     """Per unit: mean queue wait of its steps, and the time-average number of steps
     waiting in its queue (every step row, clipped to the window)."""
     out: dict[str, float] = {}
     queued = steps[_is(steps, *QUEUED)]
     mine = picked[_is(picked, *QUEUED)]
-    names = present(queued["unit"])
+    names = units.get("queued") or present(queued["unit"])
     wait = mine["wait"].to_numpy(float)
     unit = mine["unit"].astype(str).to_numpy()
     for name in names:
