@@ -190,8 +190,9 @@ def print_people(result: RunResult) -> None:
         spec = kpi_spec(kpi)
         zh = spec.label[1] if spec is not None else kpi
         row = summary.loc[kpi]
-        ci = ("-" if row["ci_low"] != row["ci_low"] or row["ci_low"] == row["ci_high"]
-              else f"{row['ci_low']:,.1f} – {row['ci_high']:,.1f}")
+        low, high = row["ci_low"], row["ci_high"]
+        same = abs(high - low) <= 1e-9 * max(1.0, abs(row["mean"]))  # the same every time
+        ci = "-" if low != low or same else f"{low:,.1f} – {high:,.1f}"
         table.add_row(escape(kpi), zh, f"{row['mean']:,.1f}", ci)
     out_console.print(table)
 

@@ -101,10 +101,6 @@ class OrderDesk:
         self.on_wish_taken: Callable[[int], None] = lambda issue: None
         """Told when a volunteer sets off for a small request."""
 
-    def flow(self, issue: int) -> Flow:
-        """The flow of an order."""
-        return self.flow_of[issue]
-
     def _again(self, name: str) -> float:
         return float(self.streams[f"orders/again/{name}"].random())
 
@@ -179,7 +175,8 @@ class OrderDesk:
         flow, o, now = self.flow_of[issue], self.orders, self.env.now
         if o.t_assigned[issue] != o.t_assigned[issue]:
             o.t_assigned[issue] = now
-            o.handle_limit[issue] = staged(self.p, issue, "handle", now, _NAN)
+            if self.p.stage is not None:  # a flow limits a stage (off: nothing to call)
+                o.handle_limit[issue] = staged(self.p, issue, "handle", now, _NAN)
         returns = self.returned.get((issue, k), 0)  # at this step (the budget is per step)
         first = self.s.tries[issue] == 1 and returns == 0
         right = flow.unit_name[k]
@@ -216,12 +213,15 @@ class OrderDesk:
     def _sign(self, issue: int, k: int) -> None:
         o, now, flow = self.orders, self.env.now, self.flow_of[issue]
         unit = self.plan.units[flow.unit_name[k]]
-        at = self.s.ready[issue]  # assigned
-        self.s.row(issue, ASSIGN, k, SIGNED, staged(self.p, issue, "sign", at, unit.sign_limit))
+        at, limits = self.s.ready[issue], (unit.sign_limit, unit.respond_limit)  # assigned at
+        if self.p.stage is not None:  # a flow's own limits, from the assignment
+            limits = (staged(self.p, issue, "sign", at, limits[0]),
+                      staged(self.p, issue, "respond", at, limits[1]))
+        self.s.row(issue, ASSIGN, k, SIGNED, limits[0])
         if o.t_signed[issue] != o.t_signed[issue]:
             o.t_signed[issue] = now
             o.t_responded[issue] = now + self.plan.respond[k][issue]
-            o.respond_limit[issue] = staged(self.p, issue, "respond", at, unit.respond_limit)
+            o.respond_limit[issue] = limits[1]
         lead = self.plan.lead[k][issue] if self.s.tries[issue] == 1 else 0.0
         if lead > 0.0:
             self.s.ready[issue] = now  # the lead time runs from the signature

@@ -24,11 +24,14 @@ def daily_by_category(daily: pd.DataFrame, *, warmup_days: float = 0.0,
     for ax in flat[1:]:
         ax.sharex(flat[0])  # one x axis: the days line up across categories
     dated = daily["date"].notna().all() and len(daily) > 0
+    scenarios = list(dict.fromkeys(daily["scenario"]))
+    colour = {name: f"C{i % 10}" for i, name in enumerate(scenarios)}  # the same in every panel
     for ax, name in zip(flat, categories, strict=False):
         mine = daily[daily["category"] == name]
         for scenario, rows_ in mine.groupby("scenario", sort=False):
             x = rows_["date"] if dated else rows_["day"]
-            ax.plot(x, rows_["reported"], label=str(scenario), linewidth=1.2)
+            ax.plot(x, rows_["reported"], label=str(scenario), linewidth=1.2,
+                    color=colour[scenario])
         if warmup_days > 0 and len(mine):
             first = mine["date"].min() if dated else 0
             end = (first + pd.Timedelta(days=warmup_days)) if dated else warmup_days
@@ -36,11 +39,10 @@ def daily_by_category(daily: pd.DataFrame, *, warmup_days: float = 0.0,
         ax.set_title(name, fontsize=9)
         ax.set_ylim(bottom=0)
         ax.tick_params(labelsize=7)
+        ax.tick_params(axis="x", labelbottom=True, labelrotation=30 if dated else 0)
     for ax in flat[len(categories):]:
         ax.set_visible(False)
-    if dated:
-        fig.autofmt_xdate()
     flat[0].set_ylabel(text("reported_per_day", lang), fontsize=8)
-    if daily["scenario"].nunique() > 1:
+    if len(scenarios) > 1:
         flat[0].legend(fontsize=7)
     return fig
