@@ -225,7 +225,7 @@ def test_the_sheet_has_a_row_per_scope_and_a_column_per_figure() -> None:
     assert en.count("<th>") == 1 + len(FIGURES)
     assert "<td>95.0%<br><small>90.0% – 100.0%</small></td>" in en
     assert "<td>12.5</td>" in en and "<td>25.0%</td>" in en
-    assert "2025-03-10 to 2025-04-06" in en                 # day 7 to 35 of a run from 3 March
+    assert "2025-03-10 to 2025-04-06" in en                 # day 7 to 34 of a run from 3 March
     zh = "".join(assessment_section([("a", run)], summary, "zh"))
     assert "考核表" in zh and "响应率" in zh and "单位：city" in zh and "合计" in zh
     assert "2025-03-10 至 2025-04-06" in zh
@@ -234,7 +234,7 @@ def test_the_sheet_has_a_row_per_scope_and_a_column_per_figure() -> None:
 
 def test_the_period_without_a_calendar_is_in_days_of_the_run() -> None:
     assert measured_window(_scenario(None), "en") == (
-        "run day 7 to 35: end of the warm-up to the horizon")
+        "run day 7 to 34, day 0 the first: end of the warm-up to the horizon")
     assert measured_window(_scenario(dt.date(2025, 3, 3), warmup=1.5), "en").startswith(
         "2025-03-04 12:00 to 2025-04-07 00:00")
 
@@ -246,7 +246,7 @@ def test_run_prints_the_total_figures_with_chinese_names() -> None:
     with out_console.capture() as captured:
         print_assessment(result)  # type: ignore[arg-type]
     shown = captured.get()
-    assert "Assessment (考核)" in shown and "run day 7 to 35" in shown
+    assert "Assessment (考核)" in shown and "run day 7 to 34" in shown
     assert re.search(r"Response rate\s*│\s*响应率\s*│\s*response_rate\s*│\s*95\.0%\s*│"
                      r"\s*90\.0% – 100\.0%", shown), shown
     assert re.search(r"吹哨工单数\s*│\s*whistles\s*│\s*2\s*│\s*-", shown), shown
@@ -273,3 +273,22 @@ def test_counts_add_up_over_categories_and_grids_in_a_real_run() -> None:
             assert parts == k[figure], (figure, scope)
     units = sum(v for name, v in k.items() if name.startswith("overdue_orders[unit:"))
     assert units <= k["overdue_orders"]                               # no unit yet: total only
+
+
+def test_every_order_counts_for_one_unit_with_teams_and_volunteers() -> None:
+    from pathlib import Path
+
+    import twin
+
+    root = Path(__file__).resolve().parents[1] / "scenarios"
+    for name in ("quanke_before.yaml", "volunteers_65.yaml"):
+        scenario = twin.load_scenario(root / name, overrides={
+            "run.horizon_days": 4, "run.warmup_days": 1})
+        kpis = twin.run_replications(scenario, replications=1).kpis.iloc[0]
+        for figure in ("overdue_orders", "whistles"):
+            units = [k for k in kpis.index if k.startswith(f"{figure}[unit:")]
+            assert units, name
+            if figure == "overdue_orders":  # each order counts for one unit
+                assert sum(kpis[k] for k in units) == kpis[figure], name
+        grid_worker = kpis["on_time_rate[unit:grid_worker]"]
+        assert grid_worker == grid_worker, name  # not NaN: the grid workers' orders are there

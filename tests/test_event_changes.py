@@ -226,3 +226,52 @@ def test_more_staff_on_the_events_days_shortens_the_waits(tmp_path: Path) -> Non
 
     assert wait(helped, 15, 20) < 0.8 * wait(plain, 15, 20)
     assert wait(helped, 1, 12) == pytest.approx(wait(plain, 1, 12))
+
+
+def test_a_staff_change_touches_its_pool_only(tmp_path: Path) -> None:
+    from twin.geography import build_community
+    from twin.staffing import build_staffing
+    from twin.vocab import GRID_WORKER, HANDLER, VOLUNTEER
+
+    base = BARE.replace("grids: {blocks: [2, 2]}", "grids: {blocks: [2, 2], residents: 1000}")
+    cut = load(tmp_path, """\
+        workforce: {per_grid: 1}
+        volunteers: {registered_per_1000_residents: 100, participation: 1.0}
+        run: {horizon_days: 12, warmup_days: 1, replications: 1}
+        events:
+          - {name: cut, start: 2025-09-22, end: 2025-09-23, staff: {grid_worker: -1}}
+        """, base.replace("limit: 120,", "limit: 120, volunteer_eligible: true,"))
+    staffing = build_staffing(cut, build_community(cut))
+    plain = build_staffing(cut.model_copy(update={"events": []}), build_community(cut))
+    kinds = staffing.kind.tolist()
+    noon = [d * DAY + 12 * 60 for d in range(12)]
+    volunteers = [w for w, k in enumerate(kinds) if k == VOLUNTEER]
+    workers = [w for w, k in enumerate(kinds) if k == GRID_WORKER]
+    assert volunteers and all(staffing.duty[w] == plain.duty[w] for w in volunteers)
+    assert len(workers) == 4 and not any(on_duty(staffing.duty[w], noon[0]) for w in workers)
+    assert all(on_duty(staffing.duty[w], noon[2]) for w in workers)
+
+    helped = load(tmp_path, """\
+        workforce:
+          per_grid: 1
+          grids: {grid-02: {workers: 0}}
+        work_orders:
+          units:
+            - {name: fixers, staff: 1, shifts: [{start: "10:00", end: "19:00", days: [sat]}]}
+        run: {horizon_days: 12, warmup_days: 1, replications: 1}
+        events:
+          - {name: cut, start: 2025-09-22, end: 2025-09-23, staff: {fixers: -1}}
+          - {name: help, start: 2025-09-24, end: 2025-09-24, staff: {grid_worker: 1}}
+        """, base)
+    community = build_community(helped)
+    staffing = build_staffing(helped, community)
+    kinds = staffing.kind.tolist()
+    # a helper for grid-02, which has no worker to follow: a grid worker at its centre
+    mine = [w for w, k in enumerate(kinds) if k == GRID_WORKER and staffing.unit[w] == 1]
+    assert len(mine) == 1 and staffing.base[mine[0]] == community.centre_node[1]
+    assert on_duty(staffing.duty[mine[0]], noon[2]) and not on_duty(staffing.duty[mine[0]],
+                                                                    noon[3])
+    # a handler never on duty during the cut stays as it was: not round the clock
+    fixer = [w for w, k in enumerate(kinds) if k == HANDLER]
+    assert len(fixer) == 1
+    assert [int(a // DAY) for a, _ in staffing.duty[fixer[0]]] == [5]  # Saturday only

@@ -91,3 +91,28 @@ def test_a_minimum_needs_patrols(tmp_path: Path) -> None:
         twin.load_scenario(path)
     assert str(caught.value).endswith(
         "patrols.minimum_per_day: needs patrols: set enabled: true")
+
+
+def test_a_worker_idle_at_midnight_patrols_its_minimum_first(tmp_path: Path) -> None:
+    # round the clock: nobody comes on duty in the morning, so the new day's patrol is
+    # owed by workers who are idle (or busy) when it starts
+    path = tmp_path / "s.yaml"
+    path.write_text(textwrap.dedent(BUSY.format(minimum=", minimum_per_day: 120")).replace(
+        '  shifts: [{start: "08:00", end: "17:00"}]\n', "").replace("rate_per_hour: 3.0",
+                                                                      "rate_per_hour: 1.0"),
+        encoding="utf-8")
+    act = twin.simulate(twin.load_scenario(path), 0).activity
+    busy = act[act["state"].astype(str).isin(["travel", "on_site"])]
+    starts = busy.groupby([busy["worker"], (busy["t_start"] // DAY).astype(int)])["t_start"]
+    pat = act[act["state"].astype(str) == "patrol"]
+    for (worker, day), start in starts.min().items():
+        if day == 0:
+            continue
+        mine = pat[(pat["worker"] == worker) & (pat["t_end"] > day * DAY)
+                   & (pat["t_start"] < start)]
+        done = (np.minimum(mine["t_end"], start) - np.maximum(mine["t_start"], day * DAY)).sum()
+        # a job that began before midnight may run into the day; its next one waits
+        carried = busy[(busy["worker"] == worker) & (busy["t_start"] < day * DAY)
+                       & (busy["t_end"] > day * DAY)]
+        if len(carried) == 0:
+            assert done >= 120 - 1e-6, (worker, day, done)

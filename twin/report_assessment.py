@@ -36,8 +36,8 @@ _TEXT: dict[str, tuple[str, str]] = {
              "吹哨和报到计入被召集的部门，其余计入最后承办的单位；各网格的同一单位合并计）。各次重复的均值，下方为95%置信区间；"
              "–表示该行无此类工单。"),
     "period": ("Period", "考核期"),
-    "days": ("run day {a} to {b}: end of the warm-up to the horizon",
-             "运行第{a}至{b}天：预热期结束至模拟结束"),
+    "days": ("run day {a} to {b}, day 0 the first: end of the warm-up to the horizon",
+             "运行第{a}至{b}天（首日为第0天）：预热期结束至模拟结束"),
     "scope": ("Scope", "考核对象"),
     "total": ("Total", "合计"),
     "unit": ("Unit", "单位"),
@@ -58,7 +58,9 @@ def measured_window(scenario: Any, lang: str = "en") -> str:
     """The period the figures cover: warm-up to horizon, in days of the run, and as
     dates when the scenario has a ``calendar`` (whose ``start`` is day 0, 00:00)."""
     run = scenario.run
-    days = _t("days", lang).format(a=_days(run.warmup_days), b=_days(run.horizon_days))
+    whole = float(run.warmup_days).is_integer() and float(run.horizon_days).is_integer()
+    last = run.horizon_days - 1 if whole else run.horizon_days  # whole days: the last one
+    days = _t("days", lang).format(a=_days(run.warmup_days), b=_days(last))
     calendar = getattr(scenario, "calendar", None)
     start = getattr(calendar, "start", None)
     if start is None:

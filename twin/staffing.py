@@ -248,7 +248,7 @@ def build_staffing(scenario: Scenario, community: Community, streams: Streams | 
     routes += [np.zeros(0, dtype=np.int64)] * (len(unit_names) - len(routes))
     pools = {"grid_worker": list(range(n_grid_units)), **handling,
              **({CENTRE_UNIT: [centre_unit]} if centre_unit >= 0 else {})}
-    _event_staff(scenario, roll, pools)
+    _event_staff(scenario, roll, pools, community)
     return Staffing(
         unit_names=unit_names,
         unit_team=np.array(unit_team, dtype=np.int64),
@@ -267,33 +267,36 @@ def build_staffing(scenario: Scenario, community: Community, streams: Streams | 
     )
 
 
-def _event_staff(scenario: Scenario, roll: _Roll, pools: dict[str, list[int]]) -> None:
-    """Dated events' staff changes, in each unit of a pool on the event's days: the last
-    staff listed are off duty (fewer), or more staff work as its first does (more: with
-    no staff to follow, round the clock)."""
+def _event_staff(scenario: Scenario, roll: _Roll, pools: dict[str, list[int]],
+                 community: Community) -> None:
+    """Dated events' staff changes, in each unit of a pool on the event's days: the pool's
+    last staff listed are off duty (fewer), or more staff of the pool's kind work as its
+    first does (more; with no one to follow, round the clock from the grid's centre)."""
     if scenario.calendar is None:
         return
-    listed = {u: [w for w, x in enumerate(roll.unit) if x == u]
-              for units in pools.values() for u in units}  # before any event adds staff
+    kind_of = {pool: GRID_WORKER if pool == "grid_worker" else HANDLER for pool in pools}
+    listed = {(pool, u): [w for w, x in enumerate(roll.unit) if x == u
+                          and roll.kind[w] == kind_of[pool]]  # before any event adds staff
+              for pool, units in pools.items() for u in units}
     for event in scenario.events:
-        days = ((event.start - scenario.calendar.start).days,
-                (event.end - scenario.calendar.start).days + 1)
-        window = [(max(0.0, days[0] * MINUTES_PER_DAY),
-                   min(roll.horizon, days[1] * MINUTES_PER_DAY))]
+        first, end = ((d - scenario.calendar.start).days for d in (event.start, event.end))
+        window = [(max(0.0, first * MINUTES_PER_DAY), min(roll.horizon, (end + 1) * 1440.0))]
         for pool, change in event.staff.items():
             for unit in pools.get(pool, []):
-                staff = listed[unit]
-                if change < 0:
-                    for w in staff[len(staff) + change:]:
-                        roll.duty[w] = subtract(roll.duty[w] or [(0.0, roll.horizon)], window)
-                    continue
+                staff = listed[(pool, unit)]
+                for w in staff[len(staff) + change:] if change < 0 else []:
+                    on = roll.duty[w]
+                    roll.duty[w] = subtract([(0.0, roll.horizon)] if on is None else on, window)
+                    roll.noncase[w] = subtract(roll.noncase[w], window)
                 model = staff[0] if staff else None
-                like = roll.duty[model] if model is not None else None
-                for _ in range(change):
-                    roll.kind.append(roll.kind[model] if model is not None else HANDLER)
+                for _ in range(max(change, 0)):
+                    roll.kind.append(kind_of[pool])
                     roll.unit.append(unit)
-                    roll.base.append(roll.base[model] if model is not None else roll.base[0])
+                    roll.base.append(roll.base[model] if model is not None else int(
+                        community.centre_node[unit]) if unit < len(community.grid_names)
+                        else _node(community, None, ""))
                     roll.travels.append(roll.travels[model] if model is not None else True)
+                    like = roll.duty[model] if model is not None else None
                     roll.duty.append(intersect(like, window) if like is not None else window)
                     roll.noncase.append([])
 

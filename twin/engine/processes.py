@@ -87,7 +87,8 @@ def worker(env: simpy.Environment, cw: WorkPort, staff: Staff, fast: FastPath, m
             staff.wake[me] = wake
             msg = yield wake
             add(me, OFF_SHIFT, off_since, env.now)
-            node = base
+            if env.now not in staff.resume_here[me]:  # back from non-case work: where it was
+                node = base
             job = cw.next_for(me, node)
         if job is None:
             staff.set_idle(me, node)

@@ -27,6 +27,7 @@ from twin.engine.views import FloatColumn, IntColumn
 from twin.vocab import (
     GRID_WORKER,
     HANDLER,
+    MINUTES_PER_DAY,
     PATROL_FOUND,
     RESIDENT,
     VOLUNTEER,
@@ -241,6 +242,18 @@ class Router:
 
         self.next_for = next_for  # type: ignore[method-assign]
         self.staff.on_release = self._patrolled
+        self._midnight(None)
+
+    def _midnight(self, _event: simpy.Event | None) -> None:
+        """At the start of each day, an idle grid worker that owes patrol starts patrolling
+        it (and is sent nowhere until done), as one that becomes free does."""
+        staff = self.staff
+        for w in range(staff.n):
+            if staff.idle[w] and not staff.committed[w] and staff.owes_patrol(w):
+                staff.set_idle(w, staff.clear_idle(w))
+        now = self.env.now
+        nxt = self.env.timeout((now // MINUTES_PER_DAY + 1) * MINUTES_PER_DAY - now)
+        nxt.callbacks.append(self._midnight)
 
     def _patrolled(self, worker: int, node: int) -> None:
         """``worker`` has patrolled what it owed: the next waiting task, or idle."""

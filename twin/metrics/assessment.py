@@ -49,7 +49,6 @@ from twin.metrics.core import ratio
 from twin.metrics.orders import (
     GRID_WORKERS,
     NO_UNIT,
-    VOLUNTEERS,
     overdue,
     present,
     report_on_time,
@@ -164,7 +163,7 @@ def assessment_scopes(scenario: Any, grids: Sequence[str], unit_names: Sequence[
     named = {step.by for c in flows for step in c.flow.flow_steps()}
     units = [u.name for u in scenario.work_orders.units if u.name in named] if (
         scenario.work_orders is not None) else []
-    units += [GRID_WORKERS] + ([VOLUNTEERS] if VOLUNTEERS in named else [])
+    units += [GRID_WORKERS]  # volunteers belong to their grid's grid-worker unit
     summoned = scenario.work_orders.whistle.departments if scenario.work_orders else []
     units += [u for c in flows for u in (c.flow.summon or summoned) if u not in units]
     handling = {u.name for u in scenario.work_orders.units} if scenario.work_orders else set()
@@ -202,8 +201,22 @@ def assessment_kpis(orders: pd.DataFrame | None, steps: pd.DataFrame | None, war
     ``scopes`` (:func:`assessment_scopes`) the scoped columns are exactly those."""
     if orders is None or len(orders) == 0:
         return {}
-    out = _assessment(orders, steps, warmup, horizon)
-    return out if scopes is None else _fixed_columns(out, scopes)
+    if scopes is None:
+        return _assessment(orders, steps, warmup, horizon)
+    handling = set(scopes.get("unit", ())) - {GRID_WORKERS}
+    orders = orders.assign(unit=_named(orders["unit"], handling))
+    if steps is not None:
+        steps = steps.assign(unit=_named(steps["unit"], handling))
+    return _fixed_columns(_assessment(orders, steps, warmup, horizon), scopes)
+
+
+def _named(units: pd.Series, handling: set[str]) -> np.ndarray:
+    """Units as the figures give them: a handling unit (all its grids' copies as one), the
+    centre, or the grid workers (a grid's unit, or a team's `team/grid`)."""
+    names = units.astype(str).to_numpy()
+    named = {n: n.split("/")[0] if n.split("/")[0] in handling else
+             n if n in (CENTRE_UNIT, NO_UNIT) else GRID_WORKERS for n in set(names.tolist())}
+    return np.array([named[n] for n in names], dtype=object)
 
 
 def _assessment(orders: pd.DataFrame, steps: pd.DataFrame | None, warmup: float,

@@ -149,7 +149,8 @@ CATALOGUE: tuple[Kpi, ...] = (
        "above count only the time free for cases"),
     _k("fte[POOL]", "FTE", None, "Full-time equivalents", "折算全职人数",
        "the pool's working hours a week ÷ 40 (a post on shifts counts its hours, round the "
-       "clock 168); `grid_worker`, each handling unit, `command_centre`"),
+       "clock 168); `grid_worker`, each handling unit, `command_centre`; as planned: dated "
+       "events' staff changes are not counted"),
     _k("cost_total", "yuan", LOW, "Staff cost [yuan]", "人员成本（元）",
        "Σ over pools with a `cost_per_fte`: FTE × cost per FTE a year ÷ 365 × days measured "
        "(warm-up to horizon)"),
