@@ -274,7 +274,7 @@ def test_blocks_with_a_file_map(tmp_path: Path) -> None:
     path = write(tmp_path, text.replace("grids:\n", "grids:\n  assignment: blocks\n"))
     assert problems(path) == [
         f"{path}:6: grids.assignment: blocks needs map.source lattice; "
-        "use partition, attribute or nearest_centre for a file map",
+        "use partition, attribute, nearest_centre or boundaries for a file map",
     ]
 
 
@@ -283,8 +283,8 @@ def test_default_blocks_with_a_file_map_points_at_the_map(tmp_path: Path) -> Non
                          "  source: file\n  path: streets.graphml\n")
     path = write(tmp_path, text.replace("grids:\n  blocks: [1, 2]\n", ""))
     assert problems(path) == [
-        f"{path}:3: map.source: a file map needs grids.assignment partition, attribute or "
-        "nearest_centre (the default, blocks, only cuts a lattice)",
+        f"{path}:3: map.source: a file map needs grids.assignment partition, attribute, "
+        "nearest_centre or boundaries (the default, blocks, only cuts a lattice)",
     ]
 
 

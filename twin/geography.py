@@ -10,10 +10,11 @@ Map files are GraphML, node-link JSON or OpenStreetMap XML (read by
 ``twin.osm``). A file whose streets fall apart into disconnected pieces keeps
 only the largest piece, with a note: a grid worker could never reach the others.
 
-Grids come from lattice blocks, a node attribute, the nearest listed centre, or
-an automatic partition (``twin.partition``) into connected grids of balanced
-node count or demand weight. A grid's default worker base is its centre node:
-the node of the grid nearest the centroid of the grid's nodes.
+Grids come from lattice blocks, a node attribute, the nearest listed centre,
+GeoJSON polygons (``twin.boundaries``) or an automatic partition
+(``twin.partition``) into connected grids of balanced node count or demand
+weight. A grid's default worker base is its centre node: the node of the grid
+nearest the centroid of the grid's nodes.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
 
+from twin.boundaries import BoundaryError, boundary_grids
 from twin.osm import (
     MapFileError,
     collapse_chains,
@@ -40,6 +42,7 @@ from twin.osm import (
     show,
 )
 from twin.partition import partition
+from twin.scenario.community import partition_names
 from twin.scenario.limits import MAX_DISTANCE, MAX_PARTITION_CELLS
 from twin.scenario.schema import FileMap, GridSpec, LatticeMap, Scenario, known_grid_names
 
@@ -132,8 +135,15 @@ def build_community(scenario: Scenario) -> Community:
     xy = np.array([[graph.nodes[v]["x"], graph.nodes[v]["y"]] for v in graph.nodes], float)
     adjacency = csr_matrix(
         nx.to_scipy_sparse_array(graph, nodelist=range(len(labels)), weight="length"))
-    names, grid_of_node = _assign_grids(scenario, graph, xy, adjacency)
-    residents = _residents(scenario.grids, graph, names, grid_of_node)
+    if scenario.grids.assignment == "boundaries":
+        try:
+            names, grid_of_node, residents, more = boundary_grids(scenario.grids, graph, xy, labels)
+        except BoundaryError as exc:
+            raise MapError(exc.key, str(exc)) from None
+        notes.extend(more)
+    else:
+        names, grid_of_node = _assign_grids(scenario, graph, xy, adjacency)
+        residents = _residents(scenario.grids, graph, names, grid_of_node)
     grid_nodes = [np.flatnonzero(grid_of_node == g) for g in range(len(names))]
     empty = [names[g] for g, nodes in enumerate(grid_nodes) if len(nodes) == 0]
     if empty:
@@ -281,9 +291,7 @@ def block_grids(community: Community, scenario: Scenario, blocks: tuple[int, int
                 ) -> tuple[np.ndarray, list[str]]:
     """Another cut of a lattice map into blocks (a team's own grids): (grid of node, names)."""
     assert isinstance(scenario.map, LatticeMap)
-    n = blocks[0] * blocks[1]
-    width = max(2, len(str(n)))
-    names = [f"grid-{i + 1:0{width}d}" for i in range(n)]
+    names = partition_names(blocks[0] * blocks[1])
     return _blocks(community.graph, scenario.map, blocks), names
 
 

@@ -76,11 +76,13 @@ class GridItem(Strict):
 class GridSpec(Strict):
     """How map nodes are divided into grids (网格)."""
 
-    assignment: Literal["blocks", "attribute", "nearest_centre", "partition"] = "blocks"
+    assignment: Literal["blocks", "attribute", "nearest_centre", "partition",
+                        "boundaries"] = "blocks"
     """`blocks`: cut a lattice map into `blocks` = [rows, cols] rectangles;
     `attribute`: a node attribute of a file map names the grid;
     `nearest_centre`: each node joins the grid whose `centre` is nearest;
-    `partition`: cut any map into `count` connected grids of balanced size."""
+    `partition`: cut any map into `count` connected grids of balanced size;
+    `boundaries`: each grid is a polygon of the GeoJSON `file`, holding the nodes inside."""
     blocks: tuple[int, int] = (1, 1)
     """Grid layout [rows, cols] for `assignment: blocks`."""
     attribute: str = "grid"
@@ -99,11 +101,28 @@ class GridSpec(Strict):
     total_residents: int | None = Field(default=None, ge=0, le=lim.MAX_RESIDENTS)
     """Residents of the whole map, for `assignment: partition`: shared among the
     grids in proportion to their `balance` weight (instead of `residents` per grid)."""
+    file: str | None = None
+    """GeoJSON FeatureCollection of Polygon or MultiPolygon features, one per grid,
+    for `assignment: boundaries`; path relative to the scenario file."""
+    name_property: str = Field(default="name", min_length=1)
+    """Feature property holding the grid name, for `assignment: boundaries`."""
+    residents_property: str = Field(default="residents", min_length=1)
+    """Feature property holding the grid's residents, for `assignment: boundaries`;
+    a feature without it takes its item's `residents`, else `residents`."""
+    coordinates: Literal["xy", "lonlat"] = "xy"
+    """Coordinates of the `file`: `xy`, the map's own [x, y] in metres (a lattice's
+    metres from its south-west node; a file map's x/y attributes); `lonlat`, GeoJSON's
+    [longitude, latitude] in degrees, for maps whose nodes carry `lat` and `lon`
+    (maps read from .osm)."""
+    outside: Literal["error", "nearest"] = "error"
+    """A map node inside no polygon: `error` reports it; `nearest` joins it to the
+    grid whose boundary is nearest."""
     items: list[GridItem] = Field(default_factory=list)
     """Grids listed by name; with `blocks` the list runs row by row and must
     have rows x cols entries (or be empty, to name them grid-01, grid-02, ...);
     with `partition` it has `count` entries or none, numbered like blocks
-    (south to north, west to east)."""
+    (south to north, west to east); with `boundaries` it names grids of the file
+    (every feature's name must be listed) to set their order and residents."""
 
     def _check_unique(self, raw: dict[str, Any]) -> Found:
         yield from unique_name_problems(raw, "items", "grid")
@@ -128,6 +147,14 @@ class GridSpec(Strict):
                     f"assignment nearest_centre needs a centre for every item "
                     f"(missing for: {', '.join(missing)})"
                 )
+
+    def _check_boundaries(self, raw: dict[str, Any]) -> Found:
+        if self.assignment != "boundaries":
+            if raw.get("file") is not None:  # other keys have defaults: a dump repeats them
+                yield ("file",), "only used with assignment boundaries"
+        elif not self.file:
+            yield ("file",), ("assignment boundaries needs file, a GeoJSON file of the "
+                              "grids' polygons")
 
     def _check_partition(self, raw: dict[str, Any]) -> Found:
         if self.assignment != "partition":

@@ -116,18 +116,22 @@ class Locator:
 
 
 def _resolve_map_path(data: Any, origins: dict[Path_, Origin]) -> list[Problem]:
-    """Make ``map.path`` relative to the file that wrote it, not to the working folder."""
-    spec = data.get("map") if isinstance(data, dict) else None
-    if not isinstance(spec, dict) or not isinstance(spec.get("path"), str):
-        return []
-    source, line = origins.get(("map", "path"), ("", None))
-    wrong = path_problem(spec["path"])
-    if wrong:
-        return [Problem(source, line, "map.path", wrong)]
-    candidate = Path(spec["path"])
-    if not candidate.is_absolute() and not source.startswith("--set"):
-        spec["path"] = str((Path(source).parent / candidate).resolve())
-    return []
+    """Make ``map.path`` and ``grids.file`` relative to the file that wrote them, not to
+    the working folder."""
+    problems = []
+    for section, key in (("map", "path"), ("grids", "file")):
+        spec = data.get(section) if isinstance(data, dict) else None
+        if not isinstance(spec, dict) or not isinstance(spec.get(key), str):
+            continue
+        source, line = origins.get((section, key), ("", None))
+        wrong = path_problem(spec[key])
+        if wrong:
+            problems.append(Problem(source, line, f"{section}.{key}", wrong))
+            continue
+        candidate = Path(spec[key])
+        if not candidate.is_absolute() and not source.startswith("--set"):
+            spec[key] = str((Path(source).parent / candidate).resolve())
+    return problems
 
 
 def _is_file(path: Path) -> bool:

@@ -343,13 +343,13 @@ class Scenario(Strict):
         elif assignment == "blocks":
             if "assignment" in self.grids.model_fields_set:
                 yield ("grids", "assignment"), (
-                    "blocks needs map.source lattice; use partition, attribute or "
-                    "nearest_centre for a file map"
+                    "blocks needs map.source lattice; use partition, attribute, "
+                    "nearest_centre or boundaries for a file map"
                 )
             else:
                 yield ("map", "source"), (
-                    "a file map needs grids.assignment partition, attribute or "
-                    "nearest_centre (the default, blocks, only cuts a lattice)"
+                    "a file map needs grids.assignment partition, attribute, "
+                    "nearest_centre or boundaries (the default, blocks, only cuts a lattice)"
                 )
 
 
