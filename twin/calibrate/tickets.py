@@ -1,6 +1,8 @@
-"""Read a tickets CSV (one row per reported issue) and locate every mistake in it.
+"""Read a tickets file (one row per reported issue) and locate every mistake in it.
 
-Required columns: ``timestamp`` (ISO 8601 local time), ``category``, and where
+The file is a CSV or ``.xlsx`` workbook read by :mod:`twin.calibrate.source`,
+which also maps Chinese column names onto these. Required columns:
+``timestamp`` (local time, see :func:`twin.calibrate.window.parse_time`), ``category``, and where
 the issue was: ``grid``, or ``node`` (a map node id), or ``x`` and ``y`` (map
 coordinates [m]); ``node`` and ``x``/``y`` need the map of a scenario to find
 the grid. Optional: ``colour`` (green, yellow, red) and ``handling_minutes``
