@@ -18,6 +18,7 @@ import twin
 from twin.calibrate import GridMap, fit_demand, parse_time, read_tickets
 from twin.calibrate.mix import colour_mix, fit_service
 from twin.calibrate.rates import exposure, fit_profile, garwood
+from twin.calibrate.window import TIME_FORMS
 from twin.cli import app
 from twin.demand import rate_table
 from twin.geography import build_community
@@ -319,12 +320,11 @@ def test_every_bad_row_is_reported_at_its_line(tmp_path: Path, folder: Path) -> 
                                          str(folder / "grids.yaml"))
     assert code == 2
     assert lines == [
-        f"{path}:4: timestamp: not an ISO 8601 time, e.g. 2024-03-01T08:15 "
-        "(got '2024-02-30T08:00')",
+        f"{path}:4: timestamp: not a time; {TIME_FORMS} (got '2024-02-30T08:00')",
         f"{path}:4: grid: unknown grid 'east'; known grids ({folder / 'grids.yaml'}): "
         "north, centre, south",
-        f"{path}:4: colour: unknown colour 'blue'; allowed: green, yellow, red, none or empty "
-        "(not graded)",
+        f"{path}:4: colour: unknown colour 'blue'; allowed: green, yellow, red (or 绿, 黄, 红), "
+        "none or empty (not graded)",
         f"{path}:4: handling_minutes: must be >= 0 (got -4)",
         f"{path}:5: timestamp: missing value",
         f"{path}:5: handling_minutes: not a number (got 'abc')",
@@ -378,8 +378,8 @@ def test_empty_file_and_bad_options(tmp_path: Path) -> None:
     assert code == 2
     assert lines == [
         "command line: --min-count: must be >= 1 (got 0)",
-        "command line: --start: not an ISO 8601 time, e.g. 2024-03-01T08:15 (got '2024-99')",
-        "command line: --end: not an ISO 8601 time, e.g. 2024-03-01T08:15 (got 'yesterday')",
+        f"command line: --start: not a time; {TIME_FORMS} (got '2024-99')",
+        f"command line: --end: not a time; {TIME_FORMS} (got 'yesterday')",
         "3 problems found; nothing was run.",
     ]
 

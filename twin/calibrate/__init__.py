@@ -9,8 +9,10 @@ pooled over grids, and over categories for categories with few tickets), the
 severity mix and the on-site time distribution (chosen by AIC). The result is
 a ``demand:`` block to merge into a scenario with ``extends: [base, demand]``.
 
-Modules: ``tickets`` reads and checks the CSV (with ``checks`` for names and
-numbers and ``window`` for the observation window), ``rates`` fits the Poisson
+Modules: ``source`` reads the file (CSV in UTF-8 or GBK/GB18030, or ``.xlsx``;
+English or Chinese column names), ``tickets`` checks its rows (with ``checks`` for
+names and numbers, ``window`` for times and the observation window and ``gaps``
+for declared times without records), ``rates`` fits the Poisson
 model, ``mix`` colours and on-site times, ``model`` puts them together and
 chooses how twin's schema can express them, ``events`` finds the dates the model cannot
 explain (candidate dated events, tested with ``significance``), ``writer``

@@ -80,31 +80,46 @@ def coordinate_problem(text: str) -> tuple[float | None, str | None]:
 
 
 REPEATS_SHOWN = 3
-_GOT = re.compile(r" \(got .*\)$", re.DOTALL)
+"""A mistake on more rows than this is reported on one line, with examples."""
+_GOT = re.compile(r" \(got (.*)\)$", re.DOTALL)
+_QUOTED = re.compile(r"'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"")
+
+
+def _kind(message: str) -> tuple[str, str]:
+    """A message without the value it quotes -- the ``(got ...)`` at its end, else
+    its quoted names -- and that value: (the mistake, the example)."""
+    got = _GOT.search(message)
+    if got is not None:
+        return message[:got.start()], got.group(1)
+    quoted = _QUOTED.search(message)
+    if quoted is not None:
+        return _QUOTED.sub("'…'", message), quoted.group(0)
+    return message, ""
 
 
 def grouped(problems: list[Problem]) -> list[Problem]:
-    """The same mistake on many rows: the first few, then one line counting the rest.
+    """The same mistake on many rows reported on one line: where it first occurs, how
+    many rows have it, and the first few values as examples.
 
     Mistakes are the same when their column and message agree up to the value
-    quoted at the end, ``(got ...)``.
+    they quote (``(got ...)`` at the end, or a name in quotes), so that a column of
+    bad dates gives one line, not one per date.
     """
-    seen: dict[tuple[str, str], int] = {}
-    out: list[Problem] = []
-    rest: dict[tuple[str, str], list[Problem]] = {}
+    groups: dict[tuple[str, str, str], list[tuple[Problem, str]]] = {}
     for p in problems:
-        key = (p.path, _GOT.sub("", p.message))
-        seen[key] = seen.get(key, 0) + 1
-        if seen[key] <= REPEATS_SHOWN:
-            out.append(p)
-        else:
-            rest.setdefault(key, []).append(p)
-    for (column, message), more in rest.items():
-        if len(more) == 1:
-            out.append(more[0])
+        kind, example = _kind(p.message)
+        groups.setdefault((p.source, p.path, kind), []).append((p, example))
+    out: list[Problem] = []
+    for (source, column, kind), found in groups.items():
+        if len(found) <= REPEATS_SHOWN:
+            out += [p for p, _ in found]
             continue
-        first, last = more[0].line or 0, more[-1].line or 0
-        out.append(Problem(more[0].source, first, column,
-                           f"{message} (and on {len(more) - 1:,} more "
-                           f"row{'s' if len(more) > 2 else ''}, lines {first}-{last})"))
+        first = found[0][0].line
+        lines = [p.line for p, _ in found if p.line is not None]
+        where = f", lines {min(lines)}-{max(lines)}" if lines else ""
+        examples = ", ".join(f"{example} (line {p.line})" if p.line is not None else example
+                             for p, example in found[:REPEATS_SHOWN] if example)
+        out.append(Problem(source, first, column,
+                           f"{kind} on {len(found):,} rows{where}"
+                           + (f"; e.g. {examples}" if examples else "")))
     return sorted(out, key=lambda p: p.line or 0)

@@ -44,9 +44,11 @@ def _p(x: float | None) -> str:
 
 
 def _test(test: FitTest) -> str:
+    left = f" ({test.rows_left_out} rows < 5 expected left out)" if test.rows_left_out else ""
     if test.df <= 0:
-        return "exact by construction"
-    return f"X²={test.statistic:.1f} df={test.df} p={_p(test.p_value)}"
+        # one bin (or none) means too few tickets, not a perfect fit
+        return ("exact by construction" if test.bins > 1 else "no test: too few tickets") + left
+    return f"X²={test.statistic:.1f} df={test.df} p={_p(test.p_value)}{left}"
 
 
 def summary(cal: Calibration) -> str:
@@ -55,9 +57,10 @@ def summary(cal: Calibration) -> str:
     days = (t.end - t.start) / 24.0
     left = f"; {t.outside} outside the window left out" if t.outside else ""
     grids = f"{len(t.grids)} grids" + (f" from {t.grids_source}" if t.grids_source else "")
-    return (f"{t.source}: {len(t)} tickets of {t.rows}{left}; window {format_time(t.start)} "
-            f"to {format_time(t.end)} ({days:.2f} days, {days / 7:.2f} weeks); {grids}; "
-            f"{len(t.categories)} categories")
+    gaps = f"; declared gaps without records: {t.gaps.describe()}" if t.gaps else ""
+    return (f"{t.source} (read as {t.encoding}): {len(t)} tickets of {t.rows}{left}; window "
+            f"{format_time(t.start)} to {format_time(t.end)} ({days:.2f} days, "
+            f"{days / 7:.2f} weeks){gaps}; {grids}; {len(t.categories)} categories")
 
 
 def rate_table(cal: Calibration) -> Table:

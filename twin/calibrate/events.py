@@ -142,6 +142,8 @@ def _days(cal: Calibration) -> _Days:
     first_slot = np.floor(t.start)
     slots = first_slot + np.arange(int(np.ceil(t.end) - first_slot))
     covered = np.clip(np.minimum(slots + 1, t.end) - np.maximum(slots, t.start), 0.0, 1.0)
+    if t.gaps:  # declared gaps are not observed time: their dates are not tested
+        covered *= t.gaps.open_fraction(slots)
     day0 = int(first_slot // HOURS)
     n_dates = int(slots[-1] // HOURS) - day0 + 1 if len(slots) else 1
     cover = np.zeros((n_dates, HOURS))

@@ -128,12 +128,16 @@ def fit_demand(tickets: Tickets, min_count: int = 200, template: Scenario | None
     n_grids = len(tickets.grids)
     table = counts_table(tickets.grid, tickets.hours, n_grids)
     exp = exposure(tickets.start, tickets.end)
+    if tickets.gaps:
+        exp = tickets.gaps.remove_from(exp, tickets.start, tickets.end)
     warnings: list[str] = list(tickets.warnings)
     pooled = fit_profile(table, exp)
     if pooled.unobserved_days or pooled.unobserved_hours:
+        gaps = f" (declared gaps: {tickets.gaps.describe()})" if tickets.gaps else ""
         warnings.append(
             f"the window covers {7 - pooled.unobserved_days} of 7 weekdays and "
-            f"{24 - pooled.unobserved_hours} of 24 clock hours; the others get multiplier 1")
+            f"{24 - pooled.unobserved_hours} of 24 clock hours{gaps}; the others get "
+            "multiplier 1")
     if len(tickets) < min_count:
         warnings.append(f"only {len(tickets)} tickets in all (fewer than --min-count "
                         f"{min_count}): the pooled profile is rough")

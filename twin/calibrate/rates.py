@@ -156,6 +156,8 @@ class FitTest:
     """Upper tail probability (NaN with no degrees of freedom)."""
     bins: int
     """Hour bins used (adjacent hours merged until every expected count is >= 5)."""
+    rows_left_out: int = 0
+    """Rows (weekdays, grids) with fewer than 5 expected tickets in all, left out."""
 
 
 def hour_bins(expected: np.ndarray) -> list[list[int]]:
@@ -184,6 +186,14 @@ def hour_fit_test(observed: np.ndarray, expected: np.ndarray, fitted_hours: bool
     (true for grids, whose base rates are fitted; for weekdays when the weekday
     multipliers were).
     """
+    # A row expecting fewer than MIN_EXPECTED tickets in all (a weekday without
+    # tickets, or declared a gap) can fill no bin: kept, it would merge every hour into
+    # one bin and leave nothing to test.
+    tested = expected.sum(axis=1) >= MIN_EXPECTED
+    left_out = int((~tested).sum())
+    observed, expected = observed[tested], expected[tested]
+    if not len(expected):
+        return FitTest(0.0, 0, float("nan"), 0, left_out)
     bins = hour_bins(expected)
     obs = np.stack([observed[:, b].sum(axis=1) for b in bins], axis=1)
     exp = np.stack([expected[:, b].sum(axis=1) for b in bins], axis=1)
@@ -195,4 +205,4 @@ def hour_fit_test(observed: np.ndarray, expected: np.ndarray, fitted_hours: bool
     else:
         df = rows * (cols - 1) if fitted_rows else rows * cols - 1
     p = float(stats.chi2.sf(x2, df)) if df > 0 else float("nan")
-    return FitTest(x2, df, p, cols)
+    return FitTest(x2, df, p, cols, left_out)

@@ -1,6 +1,8 @@
-"""Read a tickets CSV (one row per reported issue) and locate every mistake in it.
+"""Read a tickets file (one row per reported issue) and locate every mistake in it.
 
-Required columns: ``timestamp`` (ISO 8601 local time), ``category``, and where
+The file is a CSV or ``.xlsx`` workbook read by :mod:`twin.calibrate.source`,
+which also maps Chinese column names onto these. Required columns:
+``timestamp`` (local time, see :func:`twin.calibrate.window.parse_time`), ``category``, and where
 the issue was: ``grid``, or ``node`` (a map node id), or ``x`` and ``y`` (map
 coordinates [m]); ``node`` and ``x``/``y`` need the map of a scenario to find
 the grid. Optional: ``colour`` (green, yellow, red) and ``handling_minutes``
@@ -14,8 +16,6 @@ observation window is checked by :mod:`twin.calibrate.window`.
 
 from __future__ import annotations
 
-import csv
-import io
 import math
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -25,14 +25,25 @@ import numpy as np
 from scipy.spatial import cKDTree
 
 from twin.calibrate.checks import coordinate_problem, grouped, handling_problem, name_problem
-from twin.calibrate.window import Stamps, coverage_warning, format_time, parse_time, window
+from twin.calibrate.gaps import Gaps
+from twin.calibrate.source import REQUIRED, Source, SourceError, read_source
+from twin.calibrate.window import (
+    TIME_FORMS,
+    Stamps,
+    coverage_warning,
+    format_time,
+    parse_time,
+    window,
+)
 from twin.geography import Community, build_community
 from twin.scenario import Problem, Scenario
 from twin.scenario.schema import COLOURS
 
 __all__ = ["GridMap", "Tickets", "TicketsError", "format_time", "parse_time", "read_tickets"]
 
-REQUIRED = "timestamp, category and one of grid, node or x and y"
+COLOUR_WORDS = {"绿": "green", "绿色": "green", "黄": "yellow", "黄色": "yellow", "红": "red",
+                "红色": "red", "无": "none"}
+"""Colours as Chinese case systems write them."""
 
 
 class TicketsError(ValueError):
@@ -110,25 +121,35 @@ class Tickets:
     """The scenario the grids come from, if any."""
     warnings: list[str] = field(default_factory=list)
     """What looks wrong in the file without stopping the fit (e.g. outlying times)."""
+    gaps: Gaps = field(default_factory=Gaps)
+    """Declared times without records: not exposure, not tested."""
+    encoding: str = "UTF-8"
+    """How the file was read (``UTF-8``, ``GB18030 (GBK)``, ``xlsx, sheet ...``)."""
 
     def __len__(self) -> int:
         return len(self.hours)
 
 
 def read_tickets(path: str | Path, grids: GridMap | None = None,
-                 start: float | None = None, end: float | None = None) -> Tickets:
-    """Read and check a tickets CSV.
+                 start: float | None = None, end: float | None = None,
+                 gaps: Gaps | None = None, sheet: str | None = None) -> Tickets:
+    """Read and check a tickets file.
 
     Parameters
     ----------
     path
-        The CSV file (UTF-8, header line first).
+        The CSV file (UTF-8 or GBK/GB18030, header line first) or ``.xlsx`` workbook;
+        column names as in :data:`twin.calibrate.source.COLUMN_NAMES`.
     grids
         Grids of a scenario: ticket grids must be among them, and ``node`` or
         ``x``/``y`` columns are placed on its map.
     start, end
         Observation window [h since 1970-01-01]; default from the first to the
         last ticket. Tickets outside it are left out.
+    gaps
+        Declared times without records; a ticket inside one is a mistake.
+    sheet
+        The sheet of a workbook (default: the first).
 
     Raises
     ------
@@ -136,9 +157,14 @@ def read_tickets(path: str | Path, grids: GridMap | None = None,
         Listing every problem, each with file, line, column and message.
     """
     source = str(path)
-    rows, header = _read_rows(Path(path), source)
-    place, problems = _placement(header, grids, source)
-    reader = _RowReader(source, grids)
+    gaps = gaps if gaps is not None else Gaps()
+    try:
+        found = read_source(Path(path), source, sheet)
+    except SourceError as error:
+        raise TicketsError(error.problems) from None
+    rows, header = found.rows, found.header
+    place, problems = _placement(found, grids, source)
+    reader = _RowReader(source, grids, gaps)
     if not problems:  # with columns missing, every row would repeat it
         for line, row in rows:
             reader.read(line, row, place)
@@ -146,7 +172,8 @@ def read_tickets(path: str | Path, grids: GridMap | None = None,
     if not problems and not reader.hours and not rows:
         problems.append(Problem(source, 2, "", "no tickets after the header line"))
     if problems:
-        raise TicketsError(grouped(sorted(problems, key=lambda p: p.line or 0)))
+        labelled = [_labelled(p, found.labels) for p in problems]
+        raise TicketsError(grouped(sorted(labelled, key=lambda p: p.line or 0)))
     hours = np.asarray(reader.hours)
     stamps = Stamps(source, hours, np.asarray(reader.lines), reader.texts)
     lo, hi, problems = window(stamps, start, end)
@@ -177,7 +204,16 @@ def read_tickets(path: str | Path, grids: GridMap | None = None,
         outside=int((~inside).sum()), has_colour="colour" in header,
         residents=None if grids is None else grids.residents,
         grids_source=None if grids is None else grids.source, warnings=warnings,
+        gaps=gaps, encoding=found.encoding,
     )
+
+
+def _labelled(problem: Problem, labels: dict[str, str]) -> Problem:
+    """A problem naming the column as the file does: ``时间 (timestamp)``."""
+    if problem.path not in labels:
+        return problem
+    return Problem(problem.source, problem.line, f"{labels[problem.path]} ({problem.path})",
+                   problem.message)
 
 
 def _spaced(names: list[str], what: str) -> str | None:
@@ -193,35 +229,11 @@ def _spaced(names: list[str], what: str) -> str | None:
             "(names are used exactly as written)")
 
 
-def _read_rows(path: Path, source: str) -> tuple[list[tuple[int, dict[str, str]]], list[str]]:
-    if not path.is_file():
-        raise TicketsError([Problem(source, None, "", "file not found")])
-    try:
-        text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise TicketsError([Problem(source, None, "", f"cannot read file ({exc})")]) from None
-    reader = csv.reader(io.StringIO(text, newline=""))  # line breaks: \n, \r\n, \r only
-    try:
-        header = [h.strip() for h in next(reader)]
-    except StopIteration:
-        raise TicketsError([Problem(source, 1, "", (
-            f"the file is empty; required columns: {REQUIRED}"))]) from None
-    rows = []
-    line = reader.line_num + 1
-    try:
-        for values in reader:
-            if any(v.strip() for v in values):
-                rows.append((line, dict(zip(header, values, strict=False))))
-            line = reader.line_num + 1
-    except csv.Error as exc:
-        raise TicketsError([Problem(source, line, "", f"malformed CSV ({exc})")]) from None
-    return rows, header
-
-
-def _placement(header: list[str], grids: GridMap | None, source: str
+def _placement(found_: Source, grids: GridMap | None, source: str
                ) -> tuple[str | None, list[Problem]]:
     """Which column places a ticket (grid, node or xy), and problems with the header."""
-    found = ", ".join(h for h in header if h) or "none"
+    header = found_.header
+    found = ", ".join(found_.labels.get(h, h) for h in header if h) or "none"
     required = f"required: {REQUIRED} (found: {found})"
     problems = [Problem(source, 1, col, f"required column is missing; {required}")
                 for col in ("timestamp", "category") if col not in header]
@@ -249,9 +261,10 @@ def _placement(header: list[str], grids: GridMap | None, source: str
 class _RowReader:
     """Checks rows one by one, keeping the good values and every problem."""
 
-    def __init__(self, source: str, grids: GridMap | None) -> None:
+    def __init__(self, source: str, grids: GridMap | None, gaps: Gaps) -> None:
         self.source = source
         self.grids = grids
+        self.gaps = gaps
         self.known = {n: i for i, n in enumerate(grids.names)} if grids is not None else {}
         self.tree = cKDTree(grids.xy) if grids is not None and len(grids.xy) else None
         self.problems: list[Problem] = []
@@ -290,8 +303,11 @@ class _RowReader:
         if not stamp_text:
             self._bad(line, "timestamp", "missing value")
         elif stamp is None:
+            self._bad(line, "timestamp", f"not a time; {TIME_FORMS} (got {stamp_text!r})")
+        elif self.gaps and self.gaps.covers(np.array([stamp]))[0]:
             self._bad(line, "timestamp", (
-                f"not an ISO 8601 time, e.g. 2024-03-01T08:15 (got {stamp_text!r})"))
+                f"inside the declared gaps ({self.gaps.describe()}): a gap is a time the log "
+                f"has no records for; correct the row or --gaps (got {stamp_text!r})"))
         category = self._name(line, row, "category")
         grid = self._grid(line, row, place)
         colour = self._colour(line, row)
@@ -355,12 +371,13 @@ class _RowReader:
 
     def _colour(self, line: int, row: dict[str, str]) -> int:
         text = self._value(row, "colour").lower()
+        text = COLOUR_WORDS.get(text, text)
         if not text or text == "none":  # not known, or not graded (not a dispute)
             return -1
         if text not in COLOURS:
             self._bad(line, "colour", (
                 f"unknown colour {self._value(row, 'colour')!r}; allowed: "
-                + ", ".join(COLOURS) + ", none or empty (not graded)"))
+                + ", ".join(COLOURS) + " (or 绿, 黄, 红), none or empty (not graded)"))
             return -1
         return COLOURS.index(text)
 

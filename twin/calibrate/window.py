@@ -16,8 +16,9 @@ Rates are tickets divided by the window's length, so a single mistyped year
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import numpy as np
 
@@ -34,14 +35,62 @@ GAP_FACTOR = 10.0
 ROWS_SHOWN = 3
 
 
+TIME_FORMS = "e.g. 2024-03-01T08:15, 2024-03-01 08:15:00, 2024/3/1 8:15 or an Excel date number"
+"""The time forms a tickets file may use, for messages."""
+EXCEL_EPOCH = datetime(1899, 12, 30)
+"""Day 0 of Excel's serial dates (the 1900 system, counting its 1900-02-29)."""
+MIN_SERIAL = 18_264.0
+"""Earliest Excel date number read as a date, 1950-01-01 [days since EXCEL_EPOCH]: a
+smaller number (a year, an id) is more likely a slip than a date."""
+MAX_SERIAL = 2_958_465.0
+"""Excel's last date, 9999-12-31 [days since EXCEL_EPOCH]."""
+_LOOSE = re.compile(
+    r"(\d{4})[-/.年](\d{1,2})[-/.月](\d{1,2})日?"
+    r"(?:(?:[ T]+|日)(\d{1,2})[:：](\d{2})(?:[:：](\d{2})(?:\.(\d{1,6}))?)?)?")
+_SERIAL = re.compile(r"\d{1,7}(?:\.\d+)?")
+
+
 def parse_time(text: str) -> float | None:
-    """Hours since 1970-01-01 00:00 of an ISO 8601 time, read as local wall-clock time
-    (a UTC offset, if written, is dropped); None if ``text`` is not such a time."""
+    """Hours since 1970-01-01 00:00 of a time, read as local wall-clock time; None if
+    ``text`` is not one.
+
+    Accepted: ISO 8601 (a UTC offset, if written, is dropped); the same with
+    ``/`` or ``.`` between unpadded date parts (``2024/3/4 8:05``, also
+    ``2024年3月4日 8:05``); and an Excel serial date (days since 1899-12-30, the
+    fraction the time of day), as a cell without date format gives it, from
+    1950-01-01 on.
+
+    >>> parse_time("2024/3/4 8:05") == parse_time("45355.3368055556")
+    True
+    """
+    text = text.strip()
+    stamp: datetime | None
     try:
-        stamp = datetime.fromisoformat(text.strip())
+        stamp = datetime.fromisoformat(text)
     except ValueError:
+        stamp = _loose(text)
+    if stamp is None:
         return None
     return (stamp.replace(tzinfo=None) - datetime(1970, 1, 1)).total_seconds() / 3600.0
+
+
+def _loose(text: str) -> datetime | None:
+    """A slash, dot or Chinese date with an optional time, or an Excel serial date."""
+    if _SERIAL.fullmatch(text):
+        days = float(text)
+        if not MIN_SERIAL <= days <= MAX_SERIAL:
+            return None
+        # to the nearest millisecond, so 8:05 stored as a binary fraction reads 8:05
+        return EXCEL_EPOCH + timedelta(milliseconds=round(days * 86_400_000))
+    found = _LOOSE.fullmatch(text)
+    if found is None:
+        return None
+    y, mo, d, h, mi, s, frac = found.groups()
+    try:
+        return datetime(int(y), int(mo), int(d), int(h or 0), int(mi or 0), int(s or 0),
+                        int((frac or "0").ljust(6, "0")))
+    except ValueError:
+        return None
 
 
 def format_time(hours: float) -> str:

@@ -136,10 +136,12 @@ def provenance(cal: Calibration) -> list[str]:
     counts = ", ".join(f"{scalar(c.name)} {c.count}" for c in cal.categories)
     lines = [
         "Demand calibrated from reported tickets by `twin calibrate`.",
-        f"source: {t.source} (sha256 {digest}), {t.rows} ticket rows, {len(t)} in the window"
-        + (f", {t.outside} outside it left out" if t.outside else ""),
+        f"source: {t.source} (sha256 {digest}, read as {t.encoding}), {t.rows} ticket rows, "
+        f"{len(t)} in the window" + (f", {t.outside} outside it left out" if t.outside else ""),
         f"window: {format_time(t.start)} ({weekday}) to {format_time(t.end)}: {days:.2f} days "
-        f"= {days / 7:.2f} weeks",
+        f"= {days / 7:.2f} weeks"
+        + (f"; declared gaps without records (not counted as time): {t.gaps.describe()}"
+           if t.gaps else ""),
         f"grids{where}: {grids}",
         f"tickets per category: {counts}",
         f"profiles: own per category with >= {cal.min_count} tickets, else pooled; "

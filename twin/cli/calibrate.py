@@ -23,15 +23,17 @@ from twin.calibrate import (
     read_tickets,
 )
 from twin.calibrate import diagnostics as diag
-from twin.calibrate.window import MAX_WINDOW_YEARS, span_problem
+from twin.calibrate.gaps import Gaps, parse_gaps
+from twin.calibrate.window import MAX_WINDOW_YEARS, TIME_FORMS, span_problem
 from twin.calibrate.writer import check_demand
 from twin.cli.common import cli_problem, err_console, fail, load, out_console
 from twin.outdir import atomic_write
-from twin.scenario import Problem, Scenario
+from twin.scenario import Scenario
 
 TicketsArg = Annotated[Path, typer.Argument(
-    help="Tickets CSV: timestamp, category and grid (or node, or x and y); optional "
-         "colour and handling_minutes.", show_default=False)]
+    help="Tickets CSV (UTF-8 or GBK) or .xlsx: timestamp, category and grid (or node, or x "
+         "and y); optional colour and handling_minutes (or 时间, 类别, 网格, 处理时长 ...).",
+    show_default=False)]
 
 
 def calibrate(
@@ -48,16 +50,22 @@ def calibrate(
     end: Annotated[str | None, typer.Option(
         help="End of the observation window, ISO 8601 (default: the last ticket). The "
              f"window may span at most {MAX_WINDOW_YEARS} years.")] = None,
+    gaps: Annotated[list[str] | None, typer.Option(
+        "--gaps", help="Times the log has no records for, not zero demand: "
+                       "2024-03-09..2024-03-10 (days included), a date, or weekdays such "
+                       "as sat,sun. Repeatable.")] = None,
+    sheet: Annotated[str | None, typer.Option(
+        help="Sheet of an .xlsx workbook (default: the first).")] = None,
 ) -> None:
-    """Fit arrival rates, profiles, colour mix and on-site times to a tickets CSV."""
-    window = _check_options(tickets, out, grids_from, min_count, start, end)
+    """Fit arrival rates, profiles, colour mix and on-site times to a tickets file."""
+    window, gaps_ = _check_options(tickets, out, grids_from, min_count, start, end, gaps or [])
     template: Scenario | None = None
     grids: GridMap | None = None
     if grids_from is not None:
         template = load(grids_from, [])
         grids = GridMap.from_scenario(template, str(grids_from))
     try:
-        found = read_tickets(tickets, grids, *window)
+        found = read_tickets(tickets, grids, *window, gaps=gaps_, sheet=sheet)
         cal = fit_demand(found, min_count, template)
     except TicketsError as error:
         fail(error.problems)
@@ -74,9 +82,10 @@ def calibrate(
 
 
 def _check_options(tickets: Path, out: Path, grids_from: Path | None, min_count: int,
-                   start: str | None, end: str | None) -> tuple[float | None, float | None]:
-    """Exit 2 on bad options, all reported together; the window in hours."""
-    problems: list[Problem] = []
+                   start: str | None, end: str | None, gaps: list[str]
+                   ) -> tuple[tuple[float | None, float | None], Gaps]:
+    """Exit 2 on bad options, all reported together; the window in hours and the gaps."""
+    declared, problems = parse_gaps(gaps)
     if min_count < 1:
         problems.append(cli_problem("--min-count", f"must be >= 1 (got {min_count})"))
     if out.is_dir():
@@ -96,8 +105,7 @@ def _check_options(tickets: Path, out: Path, grids_from: Path | None, min_count:
     for option, text in (("--start", start), ("--end", end)):
         value = None if text is None else parse_time(text)
         if text is not None and value is None:
-            problems.append(cli_problem(option, (
-                f"not an ISO 8601 time, e.g. 2024-03-01T08:15 (got {text!r})")))
+            problems.append(cli_problem(option, f"not a time; {TIME_FORMS} (got {text!r})"))
         bounds.append(value)
     low, high = bounds
     if low is not None and high is not None:
@@ -108,7 +116,7 @@ def _check_options(tickets: Path, out: Path, grids_from: Path | None, min_count:
             problems.append(too_long)
     if problems:
         fail(problems)
-    return low, high
+    return (low, high), declared
 
 
 def _same_file(a: Path, b: Path) -> bool:
