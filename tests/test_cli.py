@@ -122,7 +122,7 @@ def test_run_writes_the_result_folder(result_folder: Path) -> None:
         "activity.parquet", "complaints.parquet", "disputes.parquet", "escalations.parquet",
         "issues.parquet", "kpis.csv", "manifest.json", "orders.parquet", "plots",
         "report.html", "scenario.resolved.yaml", "steps.parquet", "summary.json",
-        "visits.parquet",
+        "summary.xlsx", "visits.parquet",
     ]
     issues = pd.read_parquet(result_folder / "issues.parquet")
     activity = pd.read_parquet(result_folder / "activity.parquet")

@@ -41,7 +41,7 @@ def test_compare_reports_every_bad_file_and_exits_2(tmp_path: Path) -> None:
 
 
 def test_compare_to_precision_names_an_unknown_kpi(tmp_path: Path) -> None:
-    res = runner.invoke(app, ["compare", MMC, "--precision", "0.05", "--kpi", "response_p99",
+    res = runner.invoke(app, ["compare", MMC, MMC, "--precision", "0.05", "--kpi", "response_p99",
                               *FAST, "--out", str(tmp_path / "o")])
     assert res.exit_code == 2
     assert "--kpi: unknown KPI 'response_p99'; did you mean 'response_p95'?" in res.stderr

@@ -37,9 +37,15 @@ functions of those tables, computed after a warm-up and summarised across
 replications with 95% confidence intervals. Random numbers come from named
 streams, so two scenarios run with the same seed face the same issues.
 
+Past cases calibrate the demand: :mod:`twin.calibrate` (``read_tickets``,
+``fit_demand``, ``find_events``, ``demand_yaml``) does in Python what
+``twin calibrate`` does on the command line.
+
 How the code is laid out, and where to add a rule: ``docs/architecture.md``.
 """
 
+from twin import calibrate
+from twin.calibrate import GridMap, demand_yaml, find_events, fit_demand, read_tickets
 from twin.compare import Comparison, compare
 from twin.experiment import Execution, RunResult, load_checked, run_many, run_replications
 from twin.geography import MapCache
@@ -55,16 +61,22 @@ run = run_replications
 __all__ = [
     "Comparison",
     "Execution",
+    "GridMap",
     "MapCache",
     "RunResult",
     "Scenario",
     "ScenarioError",
     "SweepResult",
     "apply_overrides",
+    "calibrate",
     "compare",
     "confidence_interval",
+    "demand_yaml",
+    "find_events",
+    "fit_demand",
     "load_checked",
     "load_scenario",
+    "read_tickets",
     "replication_kpis",
     "run",
     "run_many",

@@ -4,9 +4,11 @@ The folder is written under a temporary name beside the target and renamed at
 the end, so a crash never leaves a half-written result; :mod:`twin.outdir` has
 the rules on what may be replaced.
 
-Contents: ``issues.parquet``, ``activity.parquet``, ``kpis.csv`` (one row per
-replication), ``summary.json`` (per KPI: mean, ci_low, ci_high, n),
-``scenario.resolved.yaml`` and ``manifest.json``.
+Contents: one Parquet file per record table (``issues.parquet``,
+``activity.parquet``, ...), ``kpis.csv`` (one row per replication),
+``summary.json`` (per KPI: mean, ci_low, ci_high, n), the same as ``summary.xlsx``
+(:mod:`twin.xlsx`), ``scenario.resolved.yaml``, ``manifest.json`` and, when asked
+for, ``report.html`` with ``plots/`` (:mod:`twin.report`).
 """
 
 from __future__ import annotations
@@ -17,15 +19,25 @@ import platform
 import subprocess
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from twin.experiment import RunResult
 from twin.outdir import write_folder
+from twin.plots.labels import check_lang
 from twin.records import TABLES
+from twin.report import write_report_folder
 from twin.scenario.loader import dump_scenario
 from twin.version import twin_version
+from twin.xlsx import summary_xlsx
 
-__all__ = ["git_revision", "manifest", "summary_dict", "twin_version", "write_results"]
+if TYPE_CHECKING:
+    from twin.geography import MapCache
+
+__all__ = ["REPORT", "git_revision", "manifest", "summary_dict", "twin_version",
+           "write_results"]
+
+REPORT = "report.html"
+"""The report's file name inside a result folder."""
 
 
 def git_revision(where: Path) -> str | None:
@@ -117,21 +129,41 @@ def summary_dict(result: RunResult) -> dict[str, dict[str, float | int | None]]:
 
 
 def write_results(result: RunResult, out: str | Path, source: str | None = None,
-                  overrides: list[str] | None = None, force: bool = False) -> Path:
+                  overrides: list[str] | None = None, force: bool = False, *,
+                  lang: str = "en", report: bool = False,
+                  maps: MapCache | None = None) -> Path:
     """Write the result folder ``out`` and return its path.
 
     ``out`` may be absent, empty or an earlier result (replaced once the new one
     is complete); any other folder raises :class:`twin.outdir.OutputRefused`
     unless ``force``, which writes twin's files into it and deletes nothing else.
+
+    Parameters
+    ----------
+    result
+        The run to write (with at least one finished replication for a report).
+    source, overrides
+        The scenario file and the overrides applied to it, for the manifest.
+    lang
+        Language of ``summary.xlsx`` and the report: ``"en"`` or ``"zh"``.
+    report
+        Also write ``report.html`` and ``plots/``, as ``twin run`` does, inside the
+        same folder (so it too is complete or absent). Its path is ``out / REPORT``.
+    maps
+        The map cache the run used, so the report's map is not built again.
     """
     def fill(tmp: Path) -> None:
         for name in TABLES:
             getattr(result, name).to_parquet(tmp / f"{name}.parquet", index=False)
         result.kpis.to_csv(tmp / "kpis.csv", index=False)
         (tmp / "summary.json").write_text(json.dumps(summary_dict(result), indent=2) + "\n")
+        (tmp / "summary.xlsx").write_bytes(summary_xlsx(result.summary, lang))
         (tmp / "scenario.resolved.yaml").write_text(dump_scenario(result.scenario))
         (tmp / "manifest.json").write_text(json.dumps(
             manifest({result.scenario.name: result}, "run", [source], overrides or []),
             indent=2) + "\n")
+        if report:
+            write_report_folder(tmp, {result.scenario.name: result}, lang=lang, maps=maps)
 
+    check_lang(lang)  # before anything is written
     return write_folder(Path(out), fill, force)

@@ -1,14 +1,15 @@
 """Finished replications kept so that an interrupted run resumes where it stopped.
 
 A replication is stored under a key made from everything that decides its
-numbers: the resolved scenario, the root seed, twin's version and the content
-of every file the scenario reads (its map). ``DiskStore`` keeps data only, never
-code: one folder per replication, ``<root>/<key>/rep-NNNNN/``, holding each
-record table as Parquet and a ``meta.json`` with the SHA-256 of every table. It
-is written under a temporary name and renamed, so a killed run loses at most
-the replications still running. Nothing is ever unpickled, so a result folder
-from someone else cannot run their code; an entry that fails any check is
-ignored with a warning and recomputed.
+numbers: the resolved scenario, the root seed, twin's version and a digest of
+its code (so an upgraded or edited twin never reuses replications of an older
+one) and the content of every file the scenario reads (its map). ``DiskStore``
+keeps data only, never code: one folder per replication,
+``<root>/<key>/rep-NNNNN/``, holding each record table as Parquet and a
+``meta.json`` with the SHA-256 of every table. It is written under a temporary
+name and renamed, so a killed run loses at most the replications still running.
+Nothing is ever unpickled, so a result folder from someone else cannot run their
+code; an entry that fails any check is ignored with a warning and recomputed.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ from twin.outdir import remove
 from twin.records import TABLES as RECORD_TABLES
 from twin.scenario.community import FileMap
 from twin.scenario.schema import Scenario
-from twin.version import twin_version
+from twin.version import code_digest, twin_version
 
 FORMAT = "twin-replication"
 """What a stored replication's ``meta.json`` says it is."""
@@ -87,11 +88,13 @@ def input_files(scenario: Scenario) -> list[str]:
 
 
 def run_key(scenario: Scenario, seed: int) -> str:
-    """Key of (resolved scenario, seed, twin version, content of the files it reads),
-    usable as one folder name (it starts with the scenario's safe folder name)."""
+    """Key of (resolved scenario, seed, twin version and code digest, content of the
+    files it reads), usable as one folder name (it starts with the scenario's safe
+    folder name)."""
     text = json.dumps({
         "store": FORMAT_VERSION,
         "twin": twin_version(),
+        "code": code_digest(),
         "seed": int(seed),
         "scenario": scenario.model_dump_json(),
         "files": [[path, file_digest(path)] for path in input_files(scenario)],

@@ -27,7 +27,7 @@ from twin.experiment import Execution, RunResult, run_replications
 from twin.folders import folder_name, unique_folder_names
 from twin.geography import MapCache
 from twin.outdir import MANIFEST, atomic_write, check_replaceable, claim
-from twin.output import manifest, write_results
+from twin.output import REPORT, manifest, write_results
 from twin.precision import PrecisionOutcome, PrecisionTarget, run_to_precision
 from twin.report import write_report_folder
 from twin.scenario.schema import Scenario
@@ -39,6 +39,7 @@ from twin.sweep import (
     sweep,
     sweep_points,
 )
+from twin.xlsx import comparison_xlsx
 
 REPLICATIONS = ".replications"
 """Folder inside a compare or sweep result that keeps finished replications."""
@@ -150,9 +151,9 @@ def run_workflow(scenario: Scenario, out: str | Path | None = None, *, source: s
         result = outcome.runs[scenario.name]
     if not result.replications:
         return RunOutcome(result, target, None, outcome)
-    write_results(result, target, source=source, overrides=list(overrides), force=force)
-    report = write_report_folder(target, {scenario.name: result}, lang=lang, maps=ex.maps)
-    return RunOutcome(result, target, report, outcome)
+    write_results(result, target, source=source, overrides=list(overrides), force=force,
+                  lang=lang, report=True, maps=ex.maps)
+    return RunOutcome(result, target, target / REPORT, outcome)
 
 
 def compare_workflow(scenarios: Sequence[Scenario], out: str | Path | None = None, *,
@@ -162,7 +163,8 @@ def compare_workflow(scenarios: Sequence[Scenario], out: str | Path | None = Non
                      force: bool = False, execution: Execution | None = None,
                      warn: Warn | None = None) -> CompareOutcome:
     """Compare scenarios on common random numbers, each against the first, and write
-    ``comparison.csv``, one result folder per scenario, the report and the manifest.
+    ``comparison.csv`` (and ``comparison.xlsx``), one result folder per scenario, the
+    report and the manifest.
 
     ``out`` (default ``out/compare``) is claimed before anything runs; finished
     replications are kept in its :data:`REPLICATIONS` store (unless ``execution``
@@ -194,10 +196,11 @@ def compare_workflow(scenarios: Sequence[Scenario], out: str | Path | None = Non
     if not all(run.replications for run in runs.values()):
         return CompareOutcome(names, runs, table, target, None, outcome)
     atomic_write(target / "comparison.csv", table.to_csv(index=False))
+    atomic_write(target / "comparison.xlsx", comparison_xlsx(table, lang))
     files: list[str | None] = list(sources) or [None] * len(names)
     for name, file in zip(names, files, strict=True):
         write_results(runs[name], target / folders[name], source=file,
-                      overrides=list(overrides), force=force)
+                      overrides=list(overrides), force=force, lang=lang)
     report = _finish(target, runs, "compare", files, overrides, lang, folders,
                      comparison=table, maps=ex.maps)
     return CompareOutcome(names, runs, table, target, report, outcome)

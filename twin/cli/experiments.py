@@ -109,7 +109,9 @@ def compare(
     """Compare scenarios on common random numbers: each against the first, paired."""
     check_common(jobs, out, precision, max_replications, lang, force)
     overrides, _options = run_overrides(set_, None, None)
-    problems = []
+    problems = [] if len(files) > 1 else [cli_problem("FILES", (
+        f"nothing to compare: give two or more scenario files, the first being the "
+        f"reference (got {len(files)}); to run one scenario, use twin run"))]
     scenarios = []
     maps = MapCache(max(2, len(files)))  # one build per map serves checks, runs and report
     for file in files:

@@ -1,0 +1,140 @@
+"""Excel copies of the summary and comparison tables, for people who read results in Excel.
+
+``summary.xlsx`` (one row per KPI: mean and 95% CI over replications) sits next to
+``summary.json`` in every run folder, and ``comparison.xlsx`` next to
+``comparison.csv`` in a compare folder. Headers are English or Chinese (the
+command's ``--lang``); KPI labels and units come from the KPI catalogue, with the
+KPI's name beside its label. Numbers are those of the JSON and CSV files, to the
+16 significant digits a workbook stores (Excel itself keeps 15), never rounded for
+display: a share keeps its value between 0 and 1 and is shown as a percentage by
+the cell's number format, as is a difference of shares (in points). A missing
+value (no CI from one replication) is an empty cell.
+
+The workbook is returned as bytes, so the caller writes it atomically like every
+other result file.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+from openpyxl import Workbook
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+
+from twin.metrics.catalogue import is_share, kpi_spec
+from twin.plots.labels import check_lang, kpi_label
+
+__all__ = ["HEADERS", "comparison_xlsx", "summary_xlsx", "unit_text"]
+
+HEADERS: dict[str, tuple[str, str]] = {
+    "label": ("KPI", "指标"),
+    "kpi": ("Name", "指标代码"),
+    "unit": ("Unit", "单位"),
+    "scenario": ("Scenario", "方案"),
+    "mean": ("Mean", "均值"),
+    "ci_low": ("95% CI low", "95%置信区间下限"),
+    "ci_high": ("95% CI high", "95%置信区间上限"),
+    "n": ("Replications", "重复次数"),
+    "diff": ("Difference vs first", "与第一个方案之差"),
+    "diff_ci_low": ("Difference 95% CI low", "差值95%置信区间下限"),
+    "diff_ci_high": ("Difference 95% CI high", "差值95%置信区间上限"),
+    "significant": ("Significant", "显著"),
+}
+"""Column headers in English and Chinese, by the column of the table they show."""
+SHEETS = {"summary": ("Summary", "汇总"), "comparison": ("Comparison", "方案比较")}
+_YES_NO = (("yes", "是"), ("no", "否"))
+_UNITS: dict[str, tuple[str, str]] = {
+    "share": ("%", "%"), "min": ("min", "分钟"), "issues": ("issues", "件"),
+    "orders": ("orders", "单"), "complaints": ("complaints", "次"), "disputes": ("disputes", "件"),
+    "regrades": ("regrades", "次"), "sessions": ("sessions", "次"), "steps": ("steps", "步"),
+    "hours/day": ("hours/day", "小时/天"), "per 100 issues": ("per 100 issues", "每百件"),
+    "FTE": ("FTE", "全职人数"), "yuan": ("yuan", "元"),
+}
+PERCENT = "0.0%"
+NUMBER = "0.00"
+SUMMARY_COLUMNS = ("label", "kpi", "unit", "mean", "ci_low", "ci_high", "n")
+COMPARISON_COLUMNS = ("label", "kpi", "unit", "scenario", "mean", "ci_low", "ci_high", "n",
+                      "diff", "diff_ci_low", "diff_ci_high", "significant")
+_NUMBERS = ("mean", "ci_low", "ci_high", "diff", "diff_ci_low", "diff_ci_high")
+
+
+def unit_text(kpi: str, lang: str = "en") -> str:
+    """The unit of a KPI as its column shows it (``%`` for a share; empty if unknown)."""
+    spec = kpi_spec(kpi)
+    if spec is None:
+        return ""
+    return _UNITS.get(spec.unit, (spec.unit, spec.unit))[check_lang(lang)]
+
+
+def _number(value: Any) -> float | None:
+    """A cell's number: None for a missing or non-finite value."""
+    if value is None:
+        return None
+    try:
+        x = float(value)
+    except (TypeError, ValueError):
+        return None
+    return x if math.isfinite(x) else None
+
+
+def _workbook(sheet: str, columns: Sequence[str], rows: Sequence[dict[str, Any]],
+              lang: str) -> bytes:
+    i = check_lang(lang)
+    book = Workbook()
+    ws = book.active
+    assert ws is not None  # a new workbook has one sheet
+    ws.title = SHEETS[sheet][i]
+    ws.append([HEADERS[c][i] for c in columns])
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    for row in rows:
+        kpi = str(row["kpi"])
+        cells: list[Any] = []
+        for column in columns:
+            value = row.get(column)
+            if column == "label":
+                cells.append(kpi_label(kpi, lang))
+            elif column == "unit":
+                cells.append(unit_text(kpi, lang))
+            elif column == "n":
+                count = _number(value)
+                cells.append(None if count is None else int(count))
+            elif column == "significant":
+                cells.append(None if value is None or pd.isna(value)
+                             else _YES_NO[0 if bool(value) else 1][i])
+            elif column in _NUMBERS:
+                cells.append(_number(value))
+            else:
+                cells.append(str(value))
+        ws.append(cells)
+        fmt = PERCENT if is_share(kpi) else NUMBER
+        for cell, column in zip(ws[ws.max_row], columns, strict=True):
+            if column in _NUMBERS:
+                cell.number_format = fmt
+    for k, column in enumerate(columns, start=1):
+        widest = max([len(HEADERS[column][i])] + [len(str(c.value or "")) for c in
+                                                  ws[get_column_letter(k)][1:]])
+        ws.column_dimensions[get_column_letter(k)].width = min(60, 2 + widest * (2 if i else 1))
+    ws.freeze_panes = "C2"  # label and name stay in view
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def summary_xlsx(summary: pd.DataFrame, lang: str = "en") -> bytes:
+    """``summary.xlsx`` of a run: one row per KPI of ``summary`` (indexed by KPI name,
+    with columns ``mean``, ``ci_low``, ``ci_high``, ``n``), in its order."""
+    rows = [{"kpi": str(kpi), **{c: r[c] for c in ("mean", "ci_low", "ci_high", "n")}}
+            for kpi, r in summary.iterrows()]
+    return _workbook("summary", SUMMARY_COLUMNS, rows, lang)
+
+
+def comparison_xlsx(table: pd.DataFrame, lang: str = "en") -> bytes:
+    """``comparison.xlsx`` of a compare: one row per row of the comparison table
+    (:data:`twin.compare.COMPARISON_COLUMNS`), in its order."""
+    return _workbook("comparison", COMPARISON_COLUMNS, table.to_dict("records"), lang)
