@@ -10,7 +10,7 @@ from typing import Any
 import pandas as pd
 from matplotlib.axes import Axes
 
-from twin.plots.labels import apply_font, kpi_label, text
+from twin.plots.labels import apply_font, kpi_label, plain_number, text
 
 
 def break_even_curve(paired: pd.DataFrame, x: str, kpi: str, ax: Axes, *,
@@ -45,7 +45,7 @@ def break_even_curve(paired: pd.DataFrame, x: str, kpi: str, ax: Axes, *,
         value = float(found["break_even"])
         if math.isfinite(value):
             ax.axvline(value, color="#c44e52", linestyle="--",
-                       label=f"{text('break_even', lang)} {value:.3g}")
+                       label=f"{text('break_even', lang)} {plain_number(value)}")
     ax.set_xlabel(kpi_label(x, lang))
     ax.set_ylabel(f"Δ {kpi_label(kpi, lang)}")
     swept = str(found.get("scenario", "")) if found is not None else ""

@@ -20,23 +20,27 @@ from matplotlib.figure import Figure
 
 from twin.metrics.daily import daily_table
 from twin.metrics.orders import step_times
+from twin.metrics.stats import confidence_interval
 from twin.plots.breakeven import break_even_curve
 from twin.plots.canvas import new_figure
 from twin.plots.daily import daily_by_category
 from twin.plots.flows import escalation_flow
 from twin.plots.kpi import kpi_bars, staffing_curve
-from twin.plots.labels import check_lang, kpi_label, text
-from twin.plots.maps import community_map
+from twin.plots.labels import check_lang, families, kpi_label, short_label, text
+from twin.plots.maps import community_map, shared_scale
 from twin.plots.orders import order_time_by_step
-from twin.plots.timing import open_over_time, response_ecdf
+from twin.plots.timing import open_over_time, response_ecdf, response_limit
 from twin.vocab import MINUTES_PER_DAY
 
 if TYPE_CHECKING:
     from twin.geography import Community
 
-PANEL_KPIS = ("response_p90", "resolution_p90", "within_deadline", "utilisation")
-"""KPIs of the bar-chart panel: four of the catalogue's headline KPIs
-(:func:`twin.metrics.catalogue.headline_kpis`; a test keeps them so)."""
+PANEL_KPIS = ("response_mean", "response_p90", "within_deadline", "resolution_mean",
+              "resolution_p90", "utilisation")
+"""KPIs of the bar-chart panel: six of the catalogue's headline KPIs
+(:func:`twin.metrics.catalogue.headline_kpis`; a test keeps them so). Each P90
+stands next to its mean, so a policy that moves the bulk of the times and not
+their tail (or the other way) shows in the panel."""
 MAX_PANELS = 6
 """Figures with a panel or a line per scenario show at most this many (the first ones)."""
 
@@ -118,6 +122,27 @@ def grid_response_p90(issues: pd.DataFrame, warmup: float) -> dict[str, float]:
     return {str(k): float(v) for k, v in by_grid.items()}
 
 
+def grid_response_noise(issues: pd.DataFrame, warmup: float) -> dict[str, float]:
+    """Half width [min] of the 95% confidence interval of each grid's P90 response,
+    from the P90 of each replication (NaN with fewer than two replications)."""
+    if "replication" not in issues.columns:
+        return {}
+    reached = issues[(issues["t_reported"] >= warmup) & issues["t_on_site"].notna()]
+    response = reached["t_on_site"] - reached["t_reported"]
+    per_rep = response.groupby([reached["grid"].astype(str),
+                                reached["replication"]]).quantile(0.9)
+    noise = {}
+    for grid, values in per_rep.groupby(level=0):
+        mean, low, _, _ = confidence_interval(values.to_numpy(float))
+        noise[str(grid)] = mean - low
+    return noise
+
+
+def _titled(ax: Any, name: str) -> None:
+    """Put the scenario's name, on one short line, before the panel's title."""
+    ax.set_title(f"{short_label(name, width=28, lines=1)}: {ax.get_title()}")
+
+
 def _panels(n: int, size: tuple[float, float]) -> tuple[Figure, list[Any]]:
     cols = min(n, 3)
     rows = -(-n // cols)
@@ -170,12 +195,17 @@ def report_plots(runs: Sequence[tuple[str, RunLike]], *, sweep: pd.DataFrame | N
         plots.append(Plot("kpi_bars", text("kpi_summary", lang), fig))
     if runs:
         fig, axes = _panels(len(runs), (5.0, 3.6))
-        for (name, run), ax in zip(runs, axes, strict=True):
-            warmup, _ = _times(run)
+        drawn = []
+        for _, run in runs:
             deadline = setting(scenario_of(run), "deadlines.response")
-            response_ecdf(run.issues, ax, warmup=warmup, lang=lang,
-                          deadline=float(deadline) if deadline is not None else None)
-            ax.set_title(f"{name}: {ax.get_title()}")
+            drawn.append((_times(run)[0], float(deadline) if deadline is not None else None))
+        # one x scale for every panel: a slow scenario must not look fast on a short axis
+        xmax = max(response_limit(run.issues, w, d) for (_, run), (w, d) in zip(
+            runs, drawn, strict=True))
+        for (name, run), (warmup, deadline), ax in zip(runs, drawn, axes, strict=True):
+            response_ecdf(run.issues, ax, warmup=warmup, lang=lang, deadline=deadline,
+                          xmax=xmax)
+            _titled(ax, name)
         plots.append(Plot("response_ecdf", text("response_time", lang), fig))
         fig, single = new_figure(1, 1, size=(8.0, 3.6))
         stacked = pd.concat([run.issues.assign(scenario=name) for name, run in runs],
@@ -199,7 +229,7 @@ def report_plots(runs: Sequence[tuple[str, RunLike]], *, sweep: pd.DataFrame | N
         for (name, run, disputes), ax in zip(flows, axes, strict=True):
             escalation_flow(run.issues, run.escalations, ax, disputes=disputes,
                             warmup=_times(run)[0], lang=lang)
-            ax.set_title(f"{name}: {ax.get_title()}")
+            _titled(ax, name)
         plots.append(Plot("escalation_flow", text("grade_changes", lang), fig))
     ordered = [(name, run, steps) for name, run in runs
                if (steps := steps_of(run)) is not None]
@@ -210,16 +240,20 @@ def report_plots(runs: Sequence[tuple[str, RunLike]], *, sweep: pd.DataFrame | N
         fig, axes = _panels(len(ordered), (6.4, 1.4 + 0.32 * max(bars, 1)))
         for (name, _, _), (steps, orders, warmup), ax in zip(ordered, tables, axes, strict=True):
             order_time_by_step(steps, orders, ax, warmup=warmup, lang=lang)
-            ax.set_title(f"{name}: {ax.get_title()}")
+            _titled(ax, name)
         plots.append(Plot("order_time_by_step", text("where_orders_wait", lang), fig))
     if community is not None and runs:
         values = [grid_response_p90(run.issues, _times(run)[0]) for _, run in runs]
-        every = [v for d in values for v in d.values()]
+        noises = [grid_response_noise(run.issues, _times(run)[0]) for _, run in runs]
+        # one colour scale over every panel, never narrower than the noise
+        low, high = shared_scale([v for d in values for v in d.values()],
+                                 [v for d in noises for v in d.values()])
         fig, axes = _panels(len(runs), (5.2, 4.2))
-        for (name, _), vals, ax in zip(runs, values, axes, strict=True):
+        for (name, _), vals, noise, ax in zip(runs, values, noises, axes, strict=True):
             community_map(community, vals, ax, label="response_p90", lang=lang,
-                          vmin=min(every, default=0.0), vmax=max(every, default=1.0))
-            ax.set_title(f"{name}: {ax.get_title()}")
+                          vmin=low, vmax=high, noise_by_grid=noise)
+            _titled(ax, name)
+        fig.supxlabel(text("noise_note", lang), fontsize=8, fontfamily=families(lang))
         plots.append(Plot("community_map", kpi_label("response_p90", lang), fig))
     rows, x = _sweep_x(sweep, sweep_x) if sweep is not None else (None, None)
     if rows is not None and x is not None and {"response_p90", "within_deadline"} <= set(

@@ -9,7 +9,16 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.ticker import PercentFormatter
 
-from twin.plots.labels import apply_font, is_share, kpi_label, text
+from twin.plots.labels import (
+    apply_font,
+    is_count,
+    is_share,
+    kpi_label,
+    plain_number,
+    plain_ticks,
+    short_label,
+    text,
+)
 
 PALETTE = ("#4c72b0", "#dd8452", "#55a868", "#8172b3", "#937860", "#da8bc3", "#8c8c8c",
            "#ccb974", "#64b5cd", "#c44e52")
@@ -38,6 +47,9 @@ def _errors(mean: np.ndarray, low: np.ndarray, high: np.ndarray) -> np.ndarray:
 def kpi_bars(summary: pd.DataFrame, kpi: str, ax: Axes, *, lang: str = "en",
              scenarios: Sequence[str] | None = None) -> Axes:
     """One bar per scenario: the KPI's mean, with its 95% confidence interval.
+
+    Bars start at zero; long scenario names are wrapped (:func:`short_label`);
+    numbers never show in scientific notation and counts get whole-number ticks.
 
     Parameters
     ----------
@@ -71,17 +83,21 @@ def kpi_bars(summary: pd.DataFrame, kpi: str, ax: Axes, *, lang: str = "en",
         if np.isnan(m):
             ax.annotate(text("no_data", lang), (xi, 0), ha="center", va="bottom", fontsize=8)
             continue
-        shown = f"{m:.1%}" if share else (f"{m:,.0f}" if abs(m) >= 100 else f"{m:.3g}")
+        shown = f"{m:.1%}" if share else plain_number(m)
         top = h if not np.isnan(h) else m
         ax.annotate(shown, (xi, max(top, m)), xytext=(0, 3), textcoords="offset points",
                     ha="center", va="bottom", fontsize=8)
-    ax.set_xticks(x, names, rotation=20 if len(names) > 3 else 0,
-                  ha="right" if len(names) > 3 else "center")
+    crowded = len(names) > 3  # long names wrapped onto short lines, never cut off
+    ax.set_xticks(x, [short_label(n, width=10 if crowded else 16, lines=3) for n in names])
+    if crowded:
+        ax.tick_params(axis="x", labelsize=8)
     ax.set_xlabel(text("scenario", lang))
     ax.set_ylabel(kpi_label(kpi, lang))
     ax.set_title(kpi_label(kpi, lang))
     if share:
         ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+    else:
+        plain_ticks(ax.yaxis, integer=is_count(kpi))
     ax.margins(y=0.15)
     ax.grid(axis="y", alpha=0.3)
     ax.set_axisbelow(True)
@@ -146,6 +162,7 @@ def staffing_curve(sweep_summary: pd.DataFrame, x: str, ax: Axes, *, lang: str =
         right.set_ylim(top=1.02)
     if len(resp) and float(resp[x].sub(resp[x].round()).abs().max()) == 0:
         ax.set_xticks(resp[x].to_numpy())
+    plain_ticks(ax.yaxis)
     ax.set_ylim(bottom=0)
     ax.grid(alpha=0.3)
     ax.legend(handles=[h1, h2], loc="center right", fontsize=8)

@@ -14,11 +14,16 @@ character outside the subset falls back instead of vanishing.
 
 from __future__ import annotations
 
+import math
+import re
+import unicodedata
 from pathlib import Path
 
 from matplotlib import font_manager
 from matplotlib.axes import Axes
+from matplotlib.axis import Axis
 from matplotlib.text import Text
+from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from twin.engine.triggers import TRIGGERS
 from twin.metrics.catalogue import CATALOGUE, kpi_spec, split
@@ -58,6 +63,11 @@ _TEXT: dict[str, tuple[str, str]] = {
     "warmup": ("warm-up", "预热期"),
     "ci95": ("95% CI", "95%置信区间"),
     "no_data": ("no data", "无数据"),
+    "m": ("m", "米"),
+    "km": ("km", "公里"),
+    "noise_note": ("one colour scale for every map, at least as wide as the widest 95% CI "
+                   "of a grid; values ± half that CI",
+                   "各图共用一个色标，跨度不小于最宽的网格95%置信区间；数值 ± 半个置信区间"),
     # severity colours
     "green": ("green", "绿"),
     "yellow": ("yellow", "黄"),
@@ -172,6 +182,87 @@ def kpi_label(kpi: str, lang: str = "en") -> str:
         return spec.label[i]
     shown = _TEXT[arg][i] if arg in COLOURS else _ARGUMENT.get(arg, (arg, arg))[i]
     return f"{spec.label[i]}（{shown}）" if lang == "zh" else f"{spec.label[i]} ({shown})"
+
+
+COUNT_UNITS = frozenset({"issues", "disputes", "orders", "complaints", "regrades", "sessions",
+                         "steps"})
+"""Catalogue units that count things: their axes get whole-number ticks."""
+
+
+def is_count(kpi: str) -> bool:
+    """Whether a KPI of the catalogue counts things (issues, orders, ...)."""
+    spec = kpi_spec(kpi)
+    return spec is not None and spec.unit in COUNT_UNITS
+
+
+def plain_number(value: float) -> str:
+    """A number as people write it, never in scientific notation: ``2,999``,
+    ``3,000``, ``42.5``, ``0.0123`` (three significant digits below 100)."""
+    if not math.isfinite(value):
+        return "–" if math.isnan(value) else ("∞" if value > 0 else "−∞")
+    if abs(value) >= 100 or value == 0:
+        return f"{value:,.0f}"
+    digits = 2 - math.floor(math.log10(abs(value)))
+    shown = f"{value:.{digits}f}"
+    return shown.rstrip("0").rstrip(".") if "." in shown else shown
+
+
+def plain_ticks(axis: Axis, *, integer: bool = False) -> None:
+    """Tick labels of ``axis`` as :func:`plain_number` (no ``3e+03``, no offset);
+    ``integer=True`` for counts: ticks only at whole numbers."""
+    axis.set_major_formatter(FuncFormatter(lambda value, _pos: plain_number(value)))
+    if integer:
+        axis.set_major_locator(MaxNLocator(integer=True))
+
+
+_SEPARATORS = " _-/·.,"
+_BREAKS = re.compile(r"(?<=[\s_\-/·.,])")
+
+
+def _width(chunk: str) -> int:
+    """Display width: a CJK character takes two Latin ones."""
+    return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in chunk)
+
+
+def _cut(chunk: str, width: int) -> list[str]:
+    """A piece with no break point, cut into pieces at most ``width`` wide."""
+    pieces, current = [], ""
+    for ch in chunk:
+        if current and _width(current + ch) > width:
+            pieces.append(current)
+            current = ""
+        current += ch
+    return [*pieces, current] if current else pieces
+
+
+def short_label(name: str, width: int = 16, lines: int = 2) -> str:
+    """A scenario name fitted for a tick label, a title or a legend.
+
+    Wrapped at spaces, ``_``, ``-``, ``/``, ``.`` into lines about ``width``
+    characters wide (a CJK character counts two); a name that needs more than
+    ``lines`` lines keeps its start and its end, joined by ``…``, so names that
+    differ only at the end stay apart.
+    """
+    if _width(name) <= width:
+        return name
+    if lines < 1 or width < 3:
+        raise ValueError("short_label needs lines >= 1 and width >= 3")
+    budget = width * lines
+    if _width(name) > budget:  # keep both ends: names often differ in their tail
+        head = _cut(name, (budget - 1) // 2)[0]
+        tail = "".join(reversed(_cut(name[::-1], budget - 1 - _width(head))[0]))
+        name = f"{head}…{tail}"
+    rows: list[str] = []
+    for token in (t for t in _BREAKS.split(name) if t):
+        for piece in _cut(token, width):
+            if rows and _width((rows[-1] + piece).rstrip(_SEPARATORS)) <= width:
+                rows[-1] = rows[-1] + piece
+            else:
+                rows.append(piece)
+    rows = [r.strip() for r in rows if r.strip()]
+    if len(rows) > lines:  # break points fell badly: cut evenly instead
+        rows = _cut(name, width)[:lines]
+    return "\n".join(rows)
 
 
 def unit_label(name: str, lang: str = "en") -> str:

@@ -1,8 +1,8 @@
-"""The street network coloured by a per-grid KPI."""
+"""The street network coloured by a per-grid KPI, with a scale bar in metres."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -10,18 +10,80 @@ from matplotlib import colormaps
 from matplotlib.axes import Axes
 from matplotlib.collections import LineCollection
 from matplotlib.ticker import PercentFormatter
+from mpl_toolkits.axes_grid1.anchored_artists import AnchoredSizeBar
 
-from twin.plots.labels import apply_font, is_share, kpi_label
+from twin.plots.labels import apply_font, is_share, kpi_label, plain_number, plain_ticks, text
 
 if TYPE_CHECKING:
     from twin.geography import Community
 
 
+def scale_length(span: float) -> float:
+    """A round length [m] (1, 2 or 5 times a power of ten) near a fifth of ``span`` [m]."""
+    target = max(span, 1.0) / 5
+    power = 10.0 ** np.floor(np.log10(target))
+    return float(max(step * power for step in (1.0, 2.0, 5.0) if step * power <= target))
+
+
+def scale_text(length: float, lang: str = "en") -> str:
+    """A scale bar's label: ``500 m``, ``2 km`` (米, 公里 in Chinese)."""
+    if length >= 1000:
+        return f"{plain_number(length / 1000)} {text('km', lang)}"
+    return f"{plain_number(length)} {text('m', lang)}"
+
+
+def add_scale_bar(ax: Axes, xy: np.ndarray, lang: str = "en") -> AnchoredSizeBar:
+    """A scale bar in the lower left of a map whose coordinates are metres."""
+    span = float(np.ptp(xy[:, 0])) if len(xy) else 0.0
+    length = scale_length(span)
+    bar = AnchoredSizeBar(ax.transData, length, scale_text(length, lang), "lower left",
+                          pad=0.3, borderpad=0.3, sep=3, frameon=False,
+                          size_vertical=max(span, 1.0) / 250, color="#333333")
+    ax.add_artist(bar)
+    return bar
+
+
+def shared_scale(values: Sequence[float], noises: Sequence[float] = ()) -> tuple[float, float]:
+    """One colour range (low, high) for several maps of the same KPI.
+
+    It spans every value, and is at least as wide as the widest 95% confidence
+    interval (twice the largest of ``noises``, the half widths), widened about
+    its middle: grids whose values differ by less than their noise then differ
+    little in colour. A range of non-negative values stays non-negative.
+    """
+    shown = np.asarray([v for v in values if np.isfinite(v)], dtype=float)
+    if not len(shown):
+        return 0.0, 1.0
+    low, high = float(shown.min()), float(shown.max())
+    halves = np.asarray([n for n in noises if np.isfinite(n)], dtype=float)
+    need = 2 * float(halves.max()) if len(halves) else 0.0
+    if high - low < need:
+        middle = (low + high) / 2
+        low, high = middle - need / 2, middle + need / 2
+        if low < 0 <= float(shown.min()):
+            low, high = 0.0, high - low
+    return low, high
+
+
+def _detail(value: float, noise: float, label: str) -> str:
+    """A grid's value under its name, with its noise (± half the 95% CI) if known."""
+    if np.isnan(value):
+        return ""
+    if label and is_share(label):
+        shown, pm = f"{value:.0%}", f"{noise:.0%}"
+    else:
+        shown, pm = plain_number(value), plain_number(noise)
+    return f"\n{shown}" + (f" ± {pm}" if np.isfinite(noise) else "")
+
+
 def community_map(community: Community, values_by_grid: Mapping[str, float], ax: Axes, *,
                   label: str = "", lang: str = "en", cmap: str = "viridis_r",
-                  vmin: float | None = None, vmax: float | None = None) -> Axes:
+                  vmin: float | None = None, vmax: float | None = None,
+                  noise_by_grid: Mapping[str, float] | None = None) -> Axes:
     """Streets in grey, map nodes coloured by their grid's value, grid names at
-    the centre of each grid, and a colour bar.
+    the centre of each grid, a colour bar and a scale bar in metres.
+
+    Numbers are written in full (``2,999``, never ``3e+03``).
 
     Parameters
     ----------
@@ -38,6 +100,9 @@ def community_map(community: Community, values_by_grid: Mapping[str, float], ax:
         Colour map; the default ``viridis_r`` makes high values dark.
     vmin, vmax
         Colour scale limits, to share one scale between several maps.
+    noise_by_grid
+        Grid name -> half width of the value's 95% confidence interval, written
+        after the value (``214 ± 35``).
     """
     xy = np.asarray(community.xy, dtype=float)
     edges = np.array(list(community.graph.edges()), dtype=np.int64).reshape(-1, 2)
@@ -58,20 +123,22 @@ def community_map(community: Community, values_by_grid: Mapping[str, float], ax:
     bar = ax.get_figure().colorbar(dots, ax=ax, shrink=0.8, label=name)  # type: ignore[union-attr]
     if label and is_share(label):
         bar.ax.yaxis.set_major_formatter(PercentFormatter(1.0))
+    else:
+        plain_ticks(bar.ax.yaxis)
+    noise = noise_by_grid or {}
     for g, grid in enumerate(community.grid_names):
         members = np.asarray(community.grid_of_node) == g
         if not members.any():
             continue
         cx, cy = xy[members].mean(axis=0)
-        value = values[g]
-        detail = "" if np.isnan(value) else (f"\n{value:.0%}" if is_share(label)
-                                             else f"\n{value:.3g}")
+        detail = _detail(float(values[g]), float(noise.get(grid, np.nan)), label)
         ax.text(cx, cy, f"{grid}{detail}", ha="center", va="center", fontsize=7, zorder=3,
                 bbox={"boxstyle": "round,pad=0.2", "facecolor": "white", "alpha": 0.75,
                       "edgecolor": "none"})
     ax.set_aspect("equal")
     ax.autoscale_view()
     ax.set_axis_off()
+    add_scale_bar(ax, xy, lang)
     if name:
         ax.set_title(name)
     apply_font([ax, bar.ax], lang)

@@ -8,7 +8,7 @@ from matplotlib.axes import Axes
 from matplotlib.patches import Patch
 
 from twin.metrics.orders import step_times
-from twin.plots.labels import apply_font, text, unit_label
+from twin.plots.labels import apply_font, plain_number, text, unit_label
 from twin.vocab import ASSIGN, CALLBACK, LEAD, OFFER, STEPS
 
 PARTS: dict[str, str] = {"wait": "#c44e52", "assignment": "#dd8452", "delay": "#8c8c8c",
@@ -67,7 +67,7 @@ def order_time_by_step(steps: pd.DataFrame, orders: pd.DataFrame | None, ax: Axe
         left = left + widths[part]
     widest = float(left.max()) if len(left) and left.max() > 0 else 1.0
     for yi, total, count in zip(y, left, table["count"].to_numpy(float), strict=True):
-        ax.text(total + 0.01 * widest, float(yi), f"{_minutes(total)} · {count:,.3g}",
+        ax.text(total + 0.01 * widest, float(yi), f"{_minutes(total)} · {plain_number(count)}",
                 va="center", fontsize=8)
     names = [f"{text('step:' + s, lang)} · {unit_label(u, lang)}"
              for s, u in zip(table["step"], table["unit"], strict=True)]

@@ -9,7 +9,7 @@ from matplotlib.ticker import PercentFormatter
 
 from twin.metrics.warmup import open_by_replication
 from twin.plots.kpi import scenario_colour
-from twin.plots.labels import COLOUR_HEX, apply_font, text
+from twin.plots.labels import COLOUR_HEX, apply_font, plain_ticks, short_label, text
 from twin.vocab import COLOURS, MINUTES_PER_DAY, MINUTES_PER_HOUR
 
 _STYLES = ("-", "--", ":", "-.")
@@ -25,8 +25,28 @@ def _of(issues: pd.DataFrame, scenario: str | None) -> pd.DataFrame:
     return issues if scenario is None else issues[issues["scenario"].astype(str) == scenario]
 
 
+def _reached(issues: pd.DataFrame, warmup: float) -> pd.DataFrame:
+    """Issues reported at or after ``warmup`` and reached by the horizon."""
+    return issues[(issues["t_reported"] >= warmup) & issues["t_on_site"].notna()]
+
+
+def response_limit(issues: pd.DataFrame, warmup: float = 0.0,
+                   deadline: float | None = None) -> float:
+    """The right end [min] of :func:`response_ecdf`'s x axis: the longest
+    response drawn, or the deadline if it is further; 1 with nothing to draw.
+
+    Take the largest over several panels and pass it as their ``xmax``, so the
+    panels share one scale and a slow scenario cannot look fast on a short one.
+    """
+    picked = _reached(issues, warmup)
+    times = (picked["t_on_site"] - picked["t_reported"]).to_numpy(float)
+    ends = [float(times.max()) if len(times) else 0.0, deadline or 0.0]
+    return max(*ends, 1.0)
+
+
 def response_ecdf(issues: pd.DataFrame, ax: Axes, *, by: str = "category", warmup: float = 0.0,
-                  deadline: float | None = None, lang: str = "en") -> Axes:
+                  deadline: float | None = None, lang: str = "en",
+                  xmax: float | None = None) -> Axes:
     """Empirical distribution (ECDF) of response times, reported -> first on site.
 
     Over issues reported at or after ``warmup`` [min] and reached by the
@@ -47,11 +67,14 @@ def response_ecdf(issues: pd.DataFrame, ax: Axes, *, by: str = "category", warmu
         Issues reported before this time [min] are left out.
     deadline
         Draw a vertical line at this response deadline [min].
+    xmax
+        Right end of the x axis [min]; default :func:`response_limit` of these
+        issues. Panels to be compared need the same value.
     """
     for column in ("t_reported", "t_on_site", by):
         if column not in issues.columns:
             raise ValueError(f"response_ecdf needs column {column!r}")
-    picked = issues[(issues["t_reported"] >= warmup) & issues["t_on_site"].notna()]
+    picked = _reached(issues, warmup)
     scenarios = _scenarios(picked) if by != "scenario" else [None]
     present = list(dict.fromkeys(picked[by].astype(str)))
     if by == "colour":
@@ -70,15 +93,16 @@ def response_ecdf(issues: pd.DataFrame, ax: Axes, *, by: str = "category", warmu
             share = np.arange(1, len(times) + 1) / len(times)
             name = text(group, lang) if by == "colour" else group
             if scenario is not None and len(scenarios) > 1:
-                name = f"{scenario} · {name}"
+                name = f"{short_label(scenario, width=24, lines=1)} · {name}"
             colour = COLOUR_HEX.get(group) if by == "colour" else scenario_colour(g_index)
             ax.step(np.r_[0.0, times], np.r_[0.0, share], where="post",
                     color=colour, linestyle=_STYLES[s_index % len(_STYLES)],
                     label=f"{name} (n={len(times):,})")
     if deadline is not None:
         ax.axvline(deadline, color="#555555", linewidth=1, linestyle=":",
-                   label=f"{text('deadline', lang)} {deadline:g}")
-    ax.set_xlim(left=0)
+                   label=f"{text('deadline', lang)} {deadline:,.0f}")
+    ax.set_xlim(0, xmax if xmax is not None else response_limit(issues, warmup, deadline))
+    plain_ticks(ax.xaxis)
     ax.set_ylim(0, 1.02)
     ax.yaxis.set_major_formatter(PercentFormatter(1.0))
     ax.set_xlabel(text("response_time", lang))
@@ -141,7 +165,7 @@ def open_over_time(issues: pd.DataFrame, horizon: float, ax: Axes, *,
         else:
             low, high = np.percentile(counts, [5, 95], axis=0)
         colour = scenario_colour(i)
-        name = text("mean", lang) if scenario is None else scenario
+        name = text("mean", lang) if scenario is None else short_label(scenario, 24, 1)
         ax.fill_between(days, low, high, color=colour, alpha=0.2, linewidth=0,
                         label=f"{text(band_key, lang)}" if len(scenarios) == 1 else None)
         ax.plot(days, counts.mean(axis=0), color=colour, linewidth=1.5, label=name)
@@ -150,6 +174,7 @@ def open_over_time(issues: pd.DataFrame, horizon: float, ax: Axes, *,
                    label=text("warmup", lang))
     ax.set_xlim(0, horizon / MINUTES_PER_DAY)
     ax.set_ylim(bottom=0)
+    plain_ticks(ax.yaxis, integer=True)
     ax.set_xlabel(text("time_days", lang))
     ax.set_ylabel(text("open_issues", lang))
     ax.set_title(text("open_issues", lang))
