@@ -6,6 +6,7 @@ import subprocess
 import sys
 import warnings
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -15,6 +16,8 @@ from matplotlib import font_manager
 from matplotlib.collections import LineCollection, PathCollection, PolyCollection
 from matplotlib.patches import Rectangle
 from matplotlib.text import Text
+from mpl_toolkits.axes_grid1.anchored_artists import AnchoredSizeBar
+from scipy import stats
 
 import twin
 from twin.geography import Community, build_community
@@ -27,10 +30,13 @@ from twin.plots import (
     new_figure,
     open_counts,
     open_over_time,
+    report_plots,
     response_ecdf,
     staffing_curve,
 )
 from twin.plots import labels as label_module
+from twin.plots.labels import kpi_label, plain_number, short_label
+from twin.plots.maps import scale_length, scale_text, shared_scale
 
 ROOT = Path(__file__).resolve().parents[1]
 LANGS = ["en", "zh"]
@@ -289,3 +295,150 @@ def test_text_of_every_axes_gets_the_language_font(run: twin.RunResult) -> None:
     kpi_bars(_two_scenarios(run), "within_deadline", ax, lang="zh")
     families = {tuple(t.get_fontfamily()) for t in ax.findobj(Text) if t.get_text()}
     assert families == {(label_module.CJK_FAMILY, label_module.LATIN_FAMILY)}
+
+
+# ---- honest scales -------------------------------------------------------------------
+
+
+def _slower(run: twin.RunResult, minutes: float) -> SimpleNamespace:
+    """The run with every response ``minutes`` longer (same summary, same scenario)."""
+    issues = run.issues.assign(t_on_site=run.issues["t_on_site"] + minutes)
+    return SimpleNamespace(summary=run.summary, issues=issues, escalations=run.escalations,
+                           kpis=run.kpis, scenario=run.scenario)
+
+
+def _plot(plots: list, slug: str):
+    return next(p for p in plots if p.slug == slug).figure
+
+
+def _all_texts(fig) -> list[str]:
+    fig.canvas.draw()
+    return [t.get_text() for t in fig.findobj(Text) if t.get_text()]
+
+
+def test_response_curves_share_one_x_axis_wide_enough_for_the_slowest(
+        run: twin.RunResult) -> None:
+    slow = _slower(run, 2000.0)
+    fig = _plot(report_plots([("fast", run), ("slow", slow)]), "response_ecdf")
+    limits = [ax.get_xlim() for ax in fig.axes if ax.get_visible()]
+    assert len(limits) == 2 and limits[0] == limits[1]
+    reached = slow.issues[(slow.issues["t_reported"] >= WARMUP) & slow.issues["t_on_site"].notna()]
+    longest = float((reached["t_on_site"] - reached["t_reported"]).max())
+    assert limits[0][0] == 0 and limits[0][1] >= longest
+    # drawn alone, the fast run's axis ends far sooner: the shared axis is what keeps it honest
+    _, ax = _axes()
+    response_ecdf(run.issues, ax, warmup=WARMUP)
+    assert ax.get_xlim()[1] < longest
+
+
+def test_comparison_maps_share_one_colour_scale_at_least_as_wide_as_the_noise(
+        run: twin.RunResult, community: Community) -> None:
+    slow = _slower(run, 10.0)  # ten minutes: less than the noise of a grid's P90
+    fig = _plot(report_plots([("base", run), ("plus ten", slow)], community=community),
+                "community_map")
+    maps = [ax for ax in fig.axes if any(isinstance(c, PathCollection) for c in ax.collections)]
+    clims = [next(c for c in ax.collections if isinstance(c, PathCollection)).get_clim()
+             for ax in maps]
+    assert len(clims) == 2 and clims[0] == clims[1]
+    low, high = clims[0]
+    widest = 0.0
+    for table in (run.issues, slow.issues):
+        reached = table[(table["t_reported"] >= WARMUP) & table["t_on_site"].notna()]
+        p90 = (reached["t_on_site"] - reached["t_reported"]).groupby(
+            [reached["grid"].astype(str), reached["replication"]]).quantile(0.9)
+        for _, values in p90.groupby(level=0):
+            if len(values) > 1:
+                half = stats.t.ppf(0.975, len(values) - 1) * values.std(ddof=1) / np.sqrt(
+                    len(values))
+                widest = max(widest, 2 * half)
+    assert widest > 0 and high - low >= widest - 1e-9
+    assert any("±" in t for t in _all_texts(fig))  # each grid's value carries its noise
+
+
+def test_shared_scale_spans_the_values_and_widens_to_the_noise() -> None:
+    assert shared_scale([100.0, 300.0], [20.0]) == (100.0, 300.0)  # values wider than noise
+    assert shared_scale([100.0, 110.0], [30.0, 5.0]) == (75.0, 135.0)  # about the middle
+    assert shared_scale([5.0, 10.0], [20.0]) == (0.0, 40.0)  # non-negative stays so
+    assert shared_scale([5.0, float("nan")], [float("nan")]) == (5.0, 5.0)
+    assert shared_scale([], []) == (0.0, 1.0)
+
+
+@pytest.mark.parametrize("value", [2999.0, 3000.0, 123456.0, 3_000_000.0, 0.000012, 42.5])
+def test_plain_number_never_writes_an_exponent(value: float) -> None:
+    shown = plain_number(value)
+    assert "e" not in shown.lower()
+    assert float(shown.replace(",", "")) == pytest.approx(value, rel=5e-3)
+
+
+def test_counts_and_residents_show_without_scientific_notation(community: Community) -> None:
+    summary = pd.DataFrame({"scenario": ["a", "b"], "kpi": ["arrived"] * 2,
+                            "mean": [2999.0, 3_000_000.0], "ci_low": [2900.0, 2_900_000.0],
+                            "ci_high": [3100.0, 3_100_000.0]})
+    fig, ax = _axes()
+    kpi_bars(summary, "arrived", ax)
+    texts = _all_texts(fig)
+    assert not [t for t in texts if "e+" in t]
+    assert "2,999" in texts and "3,000,000" in texts
+    ticks = ax.get_yticks()
+    assert np.allclose(ticks, np.round(ticks))  # a count axis: whole numbers only
+    assert ax.yaxis.get_offset_text().get_text() == ""
+    residents = {name: 2999.0 + 1000 * i for i, name in enumerate(community.grid_names)}
+    fig, ax = _axes()
+    community_map(community, residents, ax, label="residents")
+    texts = _all_texts(fig)
+    assert not [t for t in texts if "e+" in t] and any("2,999" in t for t in texts)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_community_map_has_a_scale_bar_in_metres(community: Community, lang: str) -> None:
+    fig, ax = _axes()
+    community_map(community, {}, ax, lang=lang)
+    bars = [a for a in ax.artists if isinstance(a, AnchoredSizeBar)]
+    assert len(bars) == 1
+    span = float(np.ptp(np.asarray(community.xy)[:, 0]))
+    length = scale_length(span)
+    assert bars[0].txt_label.get_text() == scale_text(length, lang)
+    bar_width = next(p for p in bars[0].findobj(Rectangle) if p.get_width() > 0).get_width()
+    assert bar_width == pytest.approx(length)  # drawn in data units: metres
+    _draw_clean(fig)
+
+
+@pytest.mark.parametrize("span", [37.0, 480.0, 1234.0, 5000.0, 98_765.0])
+def test_scale_length_is_round_and_near_a_fifth_of_the_map(span: float) -> None:
+    length = scale_length(span)
+    assert span / 12.5 < length <= span / 5
+    leading = length / 10 ** np.floor(np.log10(length))
+    assert round(leading, 9) in (1.0, 2.0, 5.0)
+    assert scale_text(2000.0) == "2 km" and scale_text(500.0, "zh") == "500 米"
+
+
+def test_long_scenario_names_are_wrapped_on_the_bars(run: twin.RunResult) -> None:
+    long = "strict_deadlines_with_night_shift"
+    summary = _two_scenarios(run).replace({"scenario": {"more staff": long}})
+    fig, ax = _axes()
+    kpi_bars(summary, "response_p90", ax)
+    shown = [t.get_text() for t in ax.get_xticklabels()]
+    assert shown[0] == "base"
+    lines = shown[1].split("\n")
+    # a line may end in the "_" it broke at
+    assert len(lines) > 1 and all(len(line.rstrip("_")) <= 16 for line in lines)
+    assert "".join(lines) == long  # wrapped, nothing lost
+
+
+def test_short_label_keeps_both_ends_of_a_name_too_long_to_wrap() -> None:
+    a = "strict deadlines with night shift, volunteers and patrols, variant a"
+    b = a[:-1] + "b"
+    short_a, short_b = short_label(a), short_label(b)
+    assert short_a != short_b and "…" in short_a
+    assert short_a.startswith("strict") and short_a.replace("\n", "").endswith("variant a")
+    assert all(len(line) <= 16 for line in short_a.split("\n")) and short_a.count("\n") <= 1
+    cjk = "严格时限加夜班与志愿者巡查方案二"  # a CJK character is two columns wide
+    assert short_label(cjk, width=16) == f"{cjk[:8]}\n{cjk[8:]}"
+
+
+def test_report_panels_show_the_mean_beside_the_p90(run: twin.RunResult) -> None:
+    fig = _plot(report_plots([("base", run)]), "kpi_bars")
+    titles = [ax.get_title() for ax in fig.axes if ax.get_visible()]
+    assert titles.index(kpi_label("response_mean")) + 1 == titles.index(
+        kpi_label("response_p90"))
+    assert kpi_label("resolution_mean") in titles

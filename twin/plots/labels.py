@@ -239,7 +239,8 @@ def short_label(name: str, width: int = 16, lines: int = 2) -> str:
     """A scenario name fitted for a tick label, a title or a legend.
 
     Wrapped at spaces, ``_``, ``-``, ``/``, ``.`` into lines about ``width``
-    characters wide (a CJK character counts two); a name that needs more than
+    characters wide (a CJK character counts two; a line may end in the separator
+    it broke at, so joining the lines gives the name back); a name that needs more than
     ``lines`` lines keeps its start and its end, joined by ``…``, so names that
     differ only at the end stay apart.
     """
