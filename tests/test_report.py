@@ -106,8 +106,9 @@ def test_report_is_one_file_with_every_plot_inline(report: tuple[Path, Path, str
     assert pngs == sorted(p.stem for p in plots.glob("*.svg"))
     # disputes_baseline has work orders and disputes: "where orders wait" and the
     # disputes' grade changes are drawn too
-    assert pngs == sorted(["kpi_bars", "response_ecdf", "open_over_time", "escalation_flow",
-                           "order_time_by_step", "community_map", "staffing_curve"])
+    assert pngs == sorted(["kpi_bars", "response_ecdf", "open_over_time", "response_by_hour",
+                           "escalation_flow", "order_time_by_step", "community_map",
+                           "staffing_curve"])
     assert page.count('src="data:image/png;base64,') == len(pngs)
     for tag in ("<link", "<script", "@import", 'src="http', 'href="http'):
         assert tag not in page
@@ -205,9 +206,9 @@ def test_report_without_disputes_has_no_grade_changes(tmp_path: Path) -> None:
                                   overrides={"run.horizon_days": 2, "run.warmup_days": 0.5})
     runs = [("mmc", twin.run_replications(scenario, replications=2))]
     assert [p.slug for p in report_plots(runs)] == ["kpi_bars", "response_ecdf",
-                                                    "open_over_time"]
+                                                    "open_over_time", "response_by_hour"]
     page = write_report(tmp_path / "report.html", runs).read_text(encoding="utf-8")
-    assert "disputes." not in page and page.count('src="data:image/png;base64,') == 3
+    assert "disputes." not in page and page.count('src="data:image/png;base64,') == 4
 
 
 def test_sweep_without_numeric_key_has_no_staffing_curve(

@@ -23,7 +23,13 @@ import pandas as pd
 from twin.executors import Job, community_for, executor_for
 from twin.geography import MapCache
 from twin.headcount import headcount
-from twin.metrics import assessment_scopes, people_kpis, replication_kpis, summarise
+from twin.metrics import (
+    assessment_scopes,
+    people_kpis,
+    replication_kpis,
+    summarise,
+    working_time,
+)
 from twin.metrics.catalogue import fill_counts
 from twin.model import MINUTES_PER_DAY, ReplicationRecords
 from twin.records import TABLES
@@ -251,6 +257,7 @@ def assemble(
     scopes = (assessment_scopes(scenario, community.grid_names,
                                 build_staffing(scenario, community).unit_names)
               if community is not None else None)
+    working = working_time(scenario) if reps else None
     fte = {name: pool.fte for name, pool in pools.items()}
     cost = {name: pool.cost_per_day for name, pool in pools.items()}
     rows = []
@@ -259,7 +266,8 @@ def assemble(
         rows.append({"replication": rep,
                      **replication_kpis(rec.issues, rec.activity, warmup, horizon, deadlines,
                                         rec.visits, orders=rec.orders, steps=rec.steps,
-                                        disputes=rec.disputes, scopes=scopes),
+                                        disputes=rec.disputes, scopes=scopes,
+                                        working=working),
                      **people_kpis(fte, cost, rec.orders, warmup, horizon)})
     kpis = fill_counts(pd.DataFrame(rows))
     tables = {name: _stack([getattr(done[r], name) for r in reps], reps)

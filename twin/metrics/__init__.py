@@ -12,6 +12,7 @@ from twin.metrics.catalogue import CATALOGUE, Kpi, headline_kpis, is_share, kpi_
 from twin.metrics.core import issue_kpis, worker_kpis
 from twin.metrics.disputes import dispute_kpis
 from twin.metrics.governance import channel_kpis, pool_kpis, rate_kpis
+from twin.metrics.hourly import Working, time_of_day_kpis, working_time
 from twin.metrics.orders import order_kpis, step_times
 from twin.metrics.people import handled_on_time, people_kpis
 from twin.metrics.stats import DEFAULT_LEVEL, confidence_interval, summarise
@@ -32,7 +33,9 @@ __all__ = [
     "replication_kpis",
     "step_times",
     "summarise",
+    "time_of_day_kpis",
     "worker_kpis",
+    "working_time",
 ]
 
 
@@ -47,6 +50,7 @@ def replication_kpis(
     steps: pd.DataFrame | None = None,
     disputes: pd.DataFrame | None = None,
     scopes: Mapping[str, Sequence[str]] | None = None,
+    working: Working | None = None,
 ) -> dict[str, float]:
     """Every KPI of one replication; each is described in :data:`CATALOGUE`.
 
@@ -54,8 +58,12 @@ def replication_kpis(
     ``steps``); there are none when the order table is empty (no category has a
     flow). The dispute KPIs need ``disputes`` (and ``visits``, for the mediations).
     ``scopes`` fixes the units, categories and grids of the assessment figures
-    (:func:`~twin.metrics.assessment.assessment_scopes`; absent: those in the records)."""
+    (:func:`~twin.metrics.assessment.assessment_scopes`; absent: those in the records).
+    ``working`` tells which report times are in working hours, for the response and
+    resolution split by time of day (:func:`~twin.metrics.hourly.working_time`; absent:
+    office hours Monday to Friday)."""
     out = {**issue_kpis(issues, warmup, horizon),
+           **time_of_day_kpis(issues, warmup, working),
            **worker_kpis(activity, warmup, horizon)}
     if "escalations" in issues.columns:
         out.update(rate_kpis(issues, warmup, horizon, deadlines))

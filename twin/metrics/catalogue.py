@@ -73,6 +73,26 @@ def _assessed(name: str, direction: Direction | None, en: str, zh: str, definiti
                f"order counts for {owner}), `category:NAME` or `grid:NAME`"))
 
 
+_HOURS = {"working": ("in working hours", "工作时间", "inside the working hours of the "
+                      "scenario's `calendar` (holidays and swapped working days included), "
+                      "without a calendar 09:00-12:00 and 13:30-17:30 Monday to Friday (day 0 "
+                      "a Monday)"),
+          "off": ("off hours", "非工作时间", "outside those working hours (nights, lunch, "
+                  "rest days, holidays)")}
+
+
+def _by_hours(name: str, mean_en: str, mean_zh: str, p90_en: str, p90_zh: str
+              ) -> tuple[Kpi, ...]:
+    """Mean and P90 of a time over the issues reported in working hours, and off hours."""
+    out = []
+    for hours, (en, zh, when) in _HOURS.items():
+        out += [_k(f"{name}_mean_{hours}", "min", LOW, mean_en.replace(' [', f', {en} ['),
+                   f"{zh}{mean_zh}", f"`{name}_mean` of the issues reported {when}"),
+                _k(f"{name}_p90_{hours}", "min", LOW, p90_en.replace(' [', f', {en} ['),
+                   f"{zh}{p90_zh}", f"`{name}_p90` of the issues reported {when}")]
+    return tuple(out)
+
+
 _REACHED = "reported → first on site, over issues reached by the horizon"
 _SETTLED = "reported → resolved, over issues resolved by the horizon"
 _ORDERS = "over filed orders that reached it by the horizon"
@@ -97,6 +117,10 @@ CATALOGUE: tuple[Kpi, ...] = (
        f"median time {_SETTLED}"),
     _k("resolution_p90", "min", LOW, "P90 resolution [min]", "90%办结时间（分钟）",
        f"90th percentile of the time {_SETTLED}", headline=True),
+    *_by_hours("response", "Mean response [min]", "平均响应时间（分钟）",
+               "P90 response [min]", "90%响应时间（分钟）"),
+    *_by_hours("resolution", "Mean resolution [min]", "平均办结时间（分钟）",
+               "P90 resolution [min]", "90%办结时间（分钟）"),
     _k("within_deadline", "share", HIGH, "Within deadline", "按时办结率",
        "due issues resolved within their category's time limit (a case's `limit`, a work "
        "order's flow limit: closed within it); disputes have none", headline=True),

@@ -19,12 +19,14 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from twin.metrics.daily import daily_table
+from twin.metrics.hourly import hourly_table
 from twin.metrics.orders import step_times
 from twin.metrics.stats import confidence_interval
 from twin.plots.breakeven import break_even_curve
 from twin.plots.canvas import new_figure
 from twin.plots.daily import daily_by_category
 from twin.plots.flows import escalation_flow
+from twin.plots.hourly import response_by_hour
 from twin.plots.kpi import kpi_bars, staffing_curve
 from twin.plots.labels import check_lang, families, kpi_label, short_label, text
 from twin.plots.maps import community_map, shared_scale
@@ -213,6 +215,11 @@ def report_plots(runs: Sequence[tuple[str, RunLike]], *, sweep: pd.DataFrame | N
         open_over_time(stacked, max(_times(r)[1] for _, r in runs), single[0, 0],
                        warmup=_times(runs[0][1])[0], lang=lang)
         plots.append(Plot("open_over_time", text("open_issues", lang), fig))
+        fig, single = new_figure(1, 1, size=(8.0, 3.6))  # staffing by time of day shows here
+        hourly = pd.concat([hourly_table(r.issues, _times(r)[0], scenario=n) for n, r in runs],
+                           ignore_index=True)
+        response_by_hour(hourly, single[0, 0], lang=lang)
+        plots.append(Plot("response_by_hour", text("response_by_hour", lang), fig))
         dated = [(n, r) for n, r in runs
                  if getattr(scenario_of(r), "calendar", None) is not None]
         if dated:  # on real dates (events, holidays): the days per category

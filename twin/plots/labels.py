@@ -49,6 +49,7 @@ _TEXT: dict[str, tuple[str, str]] = {
     "open_issues": ("Open issues", "未办结问题数"),
     "reported_per_day": ("Reported per day", "每日上报数"),
     "per_day_by_category": ("Issues reported per day, by category", "各类问题每日上报数"),
+    "response_by_hour": ("Response time by hour of report [min]", "各上报时刻的响应时间（分钟）"),
     "mean": ("mean", "均值"),
     "band_minmax": ("min–max over replications", "各次重复的最小–最大"),
     "band_5_95": ("5–95% over replications", "各次重复的5%–95%"),
