@@ -31,9 +31,10 @@ def _number(value: Any) -> float | None:
 
 
 def is_count(kpi: str) -> bool:
-    """Whether a KPI counts things (issues, orders, …): written as an integer."""
+    """Whether a KPI counts things (issues, orders, …): written as an integer. A
+    time-average level (``mean_waiting``) is counted in issues but is no count."""
     spec = kpi_spec(kpi)
-    return spec is not None and spec.unit in COUNT_UNITS
+    return spec is not None and spec.unit in COUNT_UNITS and not spec.name.startswith("mean_")
 
 
 def plain(value: Any, sign: bool = False) -> str:
