@@ -130,7 +130,8 @@ def test_numbers_have_one_rule() -> None:
     assert numbers.interval(0.95, 1.03, "within_deadline") == "95.0% – 100.0%"
     assert numbers.diff(0.025, "within_deadline") == "+2.5 pp"
     assert numbers.value(61.6436, "response_mean") == "61.6"
-    assert numbers.value(0.44711, "mean_waiting") == "0.447"
+    assert numbers.value(0.44711, "mean_waiting") == "0.447"  # a level, not a count
+    assert numbers.value(0.1, "response_mean") == "0.1" and numbers.plain(-2e-9) == "0"
     assert numbers.value(12345.6, "response_mean") == "12,346"
     assert numbers.pct(-0.1234) == "-12.3%"
     assert numbers.value(float("nan"), "response_mean") == numbers.MISSING

@@ -3,8 +3,8 @@
 - a count (a KPI whose catalogue unit counts things) as an integer: ``1,234``;
 - a share as a percentage with one decimal, ``87.5%``, and its interval clipped
   to [0, 100%]; a difference of shares in percentage points, ``+2.5 pp``;
-- any other number with three significant digits, ``61.6``, ``0.447``, with
-  thousands separators from 1,000 on: ``12,345``;
+- any other number with three significant digits and no trailing zeros, ``61.6``,
+  ``0.447``, ``0.1``, with thousands separators from 1,000 on: ``12,345``;
 - a relative change as a signed percentage, ``-12.3%``;
 - a missing value as ``–``.
 """
@@ -30,6 +30,11 @@ def _number(value: Any) -> float | None:
     return None if math.isnan(v) else v
 
 
+def _whole(x: float) -> int:
+    """Rounded half up (12.5 -> 13, where format() would round to even: 12)."""
+    return math.floor(x + 0.5)
+
+
 def is_count(kpi: str) -> bool:
     """Whether a KPI counts things (issues, orders, …): written as an integer. A
     time-average level (``mean_waiting``) is counted in issues but is no count."""
@@ -49,8 +54,10 @@ def plain(value: Any, sign: bool = False) -> str:
         return f"{plus}{v:,.0f}"
     if v == 0:
         return "0"
-    digits = max(0, 2 - math.floor(math.log10(abs(v))))
+    digits = min(6, max(0, 2 - math.floor(math.log10(abs(v)))))  # float noise reads 0
     text = f"{v:.{digits}f}"
+    if "." in text:  # 0.100 -> 0.1, as %g writes it
+        text = text.rstrip("0").rstrip(".")
     if float(text) == 0:
         return "0"
     return plus + text
@@ -63,8 +70,8 @@ def value(v: Any, kpi: str = "") -> str:
         return MISSING
     if is_share(kpi):
         return f"{min(1.0, max(0.0, x)) * 100:.1f}%"
-    if is_count(kpi):
-        return f"{x:,.0f}"
+    if is_count(kpi) and math.isfinite(x):
+        return f"{_whole(x):,d}"
     return plain(x)
 
 
@@ -75,8 +82,8 @@ def diff(v: Any, kpi: str = "") -> str:
         return MISSING
     if is_share(kpi):
         return f"{x * 100:+.1f} pp"
-    if is_count(kpi):
-        return f"{x:+,.0f}"
+    if is_count(kpi) and math.isfinite(x):
+        return f"{_whole(x):+,d}"
     return plain(x, sign=True)
 
 
@@ -111,6 +118,6 @@ def half_width(mean: Any, low: Any, high: Any, kpi: str = "", *, of_diff: bool =
         if not of_diff and (lo < 0 or hi > 1):
             return f"{first} ({interval(lo, hi, kpi)})"
         return f"{first} ± {half * 100:.1f} pp"
-    if is_count(kpi):
-        return f"{first} ± {half:,.0f}"
+    if is_count(kpi) and math.isfinite(half):
+        return f"{first} ± {_whole(half):,d}"
     return f"{first} ± {plain(half)}"
