@@ -6,6 +6,8 @@
 - any other number with three significant digits and no trailing zeros, ``61.6``,
   ``0.447``, ``0.1``, with thousands separators from 1,000 on: ``12,345``;
 - a relative change as a signed percentage, ``-12.3%``;
+- an interval of a value as ``927 – 1,007``; of a difference or a relative
+  change, whose ends carry signs, as ``[-23.7, -11.8]``;
 - a missing value as ``–``.
 """
 
@@ -83,7 +85,7 @@ def diff(v: Any, kpi: str = "") -> str:
     if is_share(kpi):
         return f"{x * 100:+.1f} pp"
     if is_count(kpi) and math.isfinite(x):
-        return f"{_whole(x):+,d}"
+        return f"{_whole(x):+,d}" if _whole(x) else "0"
     return plain(x, sign=True)
 
 
@@ -97,13 +99,15 @@ def pct(v: Any) -> str:
 
 def interval(low: Any, high: Any, kpi: str = "", *, of_diff: bool = False,
              relative: bool = False) -> str:
-    """An interval ``low – high``: of a value, of a difference, or of a relative change."""
+    """An interval: of a value ``low – high``; of a difference or a relative change,
+    whose ends carry signs, ``[low, high]``."""
     if _number(low) is None or _number(high) is None:
         return MISSING
     if relative:
-        return f"{pct(low)} – {pct(high)}"
-    write = diff if of_diff else value
-    return f"{write(low, kpi)} – {write(high, kpi)}"
+        return f"[{pct(low)}, {pct(high)}]"
+    if of_diff:
+        return f"[{diff(low, kpi)}, {diff(high, kpi)}]"
+    return f"{value(low, kpi)} – {value(high, kpi)}"
 
 
 def half_width(mean: Any, low: Any, high: Any, kpi: str = "", *, of_diff: bool = False) -> str:

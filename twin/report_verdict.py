@@ -112,7 +112,7 @@ def _verdict_cell(row: Any, kpi: str, lang: str) -> str:
     pct = numbers.pct(row.get("pct"))
     pct_ci = numbers.interval(row.get("pct_ci_low"), row.get("pct_ci_high"), relative=True)
     return (f'<td class="{css}" data-verdict="{html.escape(verdict)}">{word}'
-            f'<b>{change}</b> <small>({ci})</small><br>{pct} <small>({pct_ci})</small></td>')
+            f'<b>{change}</b> <small>{ci}</small><br>{pct} <small>{pct_ci}</small></td>')
 
 
 def _lists(scenario: Any) -> dict[str, str]:

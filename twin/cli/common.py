@@ -282,7 +282,7 @@ def print_verdict(table_df: pd.DataFrame, names: list[str]) -> None:
     (Holm-adjusted over every headline KPI and scenario)."""
     table_df = with_verdicts(table_df, names[0])
     tested = int(table_df["p_holm"].notna().sum())
-    table = Table(title=f"Verdict against {names[0]} (reference): change [95% CI], % change; "
+    table = Table(title=f"Verdict against {names[0]} (reference): change [95% CI] and % change; "
                         f"Holm-adjusted over {tested} tests (headline KPIs × scenarios), 5% level",
                   title_justify="left")
     table.add_column("KPI", no_wrap=True)
@@ -303,7 +303,7 @@ def print_verdict(table_df: pd.DataFrame, names: list[str]) -> None:
             r = cells.loc[(kpi, name)]
             verdict = str(r["verdict"] or "")
             ci = numbers.interval(r["diff_ci_low"], r["diff_ci_high"], kpi, of_diff=True)
-            text = (f"{numbers.diff(r['diff'], kpi)} [{ci}] {numbers.pct(r['pct'])}"
+            text = (f"{numbers.diff(r['diff'], kpi)} {ci} {numbers.pct(r['pct'])}"
                     + (f" {verdict}" if verdict else ""))
             row.append(f"[{_STYLE.get(verdict, 'default')}]{escape(text)}[/]")
         table.add_row(*row)
