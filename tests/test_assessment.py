@@ -224,7 +224,7 @@ def test_the_sheet_has_a_row_per_scope_and_a_column_per_figure() -> None:
     assert rows == ["<b>Total</b>", "Unit: city", "Category: repair", "Grid: g1"]
     assert en.count("<th>") == 1 + len(FIGURES)
     assert "<td>95.0%<br><small>90.0% – 100.0%</small></td>" in en
-    assert "<td>12.5</td>" in en and "<td>25.0%</td>" in en
+    assert "<td>13</td>" in en and "<td>25.0%</td>" in en  # a count is written whole
     assert "2025-03-10 to 2025-04-06" in en                 # day 7 to 34 of a run from 3 March
     zh = "".join(assessment_section([("a", run)], summary, "zh"))
     assert "考核表" in zh and "响应率" in zh and "单位：city" in zh and "合计" in zh

@@ -23,7 +23,14 @@ def test_compare_writes_a_paired_table_and_each_result(tmp_path: Path) -> None:
     assert "A = mmc  (reference)" in res.stdout and "B = mmc-2" in res.stdout
     table = pd.read_csv(out / "comparison.csv")
     assert list(table.columns) == ["kpi", "scenario", "mean", "ci_low", "ci_high", "n", "diff",
-                                   "diff_ci_low", "diff_ci_high", "significant"]
+                                   "diff_ci_low", "diff_ci_high", "significant", "pct",
+                                   "pct_ci_low", "pct_ci_high", "p_value", "p_holm",
+                                   "significant_holm", "verdict"]
+    # the verdict comes first: identical scenarios differ in nothing
+    assert res.stdout.index("Verdict against mmc (reference)") < res.stdout.index("A = mmc")
+    verdict = res.stdout.split("A = ")[0]
+    assert "% no clear difference" in verdict
+    assert "% better" not in verdict and "% worse" not in verdict
     assert set(table["scenario"]) == {"mmc", "mmc-2"}
     assert (out / "mmc" / "issues.parquet").is_file()
     assert (out / "mmc-2" / "summary.json").is_file()

@@ -15,6 +15,7 @@ import pytest
 from matplotlib.image import imread
 
 import twin
+from twin import numbers
 from twin.geography import build_community
 from twin.plots import report_plots
 from twin.report import write_report, write_report_folder
@@ -132,14 +133,17 @@ def test_report_tables_hold_the_numbers(report: tuple[Path, Path, str],
     path, _, lang = report
     page = path.read_text(encoding="utf-8")
     arrived = runs[0][1].summary.loc["arrived", "mean"]
-    assert f"{arrived:.3g}" in page
-    assert page.count("<table") >= 4  # two scenario tables, KPI summary, comparison
+    assert numbers.value(arrived, "arrived") in page  # a count, as an integer
+    assert page.count("<table") >= 4  # verdict, settings, KPI summary, comparison
     assert '"root_seed": ' in page
     heading = "与第一个方案之差" if lang == "zh" else "diff vs first"
     assert heading in page
-    assert f"<code>run.seed</code></td><td>{runs[0][1].seed}</td>" in page
-    assert "<code>disputes.red.lead</code></td><td>police</td>" in page
-    assert "<code>disputes.red.join</code></td><td>judicial, community</td>" in page
+    # one settings table: key, unit, then a column per scenario
+    assert f"<code>run.seed</code></td><td></td><td>{runs[0][1].seed}</td>" in page
+    assert "<code>disputes.red.lead</code></td><td></td><td>police</td>" in page
+    assert "<code>disputes.red.join</code></td><td></td><td>judicial, community</td>" in page
+    assert "<code>workforce.per_grid</code></td><td>workers per grid</td><td>2</td><td>3</td>" \
+        in page
     assert "property 4 per grid, city_management 16" in page  # work_orders.units
 
 

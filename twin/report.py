@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from twin import numbers
 from twin.metrics.catalogue import headline_kpis, kpi_spec, split
 from twin.outdir import atomic_write
 from twin.plots.figures import (
@@ -27,24 +28,15 @@ from twin.plots.figures import (
     figure_bytes,
     report_plots,
     scenario_of,
-    setting,
     summary_by_scenario,
 )
-from twin.plots.labels import FONT_FILE, check_lang, is_share, kpi_label, text, unit_label
+from twin.plots.labels import FONT_FILE, check_lang, kpi_label, text, unit_label
 from twin.report_assessment import assessment_section
+from twin.report_verdict import settings_section, verdict_section
 
 if TYPE_CHECKING:
     from twin.geography import Community, MapCache
 
-SETTINGS = ("run.horizon_days", "run.warmup_days", "run.seed", "workforce.per_grid",
-            "dispatch.policy", "dispatch.borrow_after",
-            "deadlines.response",
-            "patrols.enabled", "volunteers.participation",
-            "volunteers.registered_per_1000_residents", "repeat_complaints.rate_at_deadline",
-            "disputes.mediation.unit", "disputes.mediation.sessions",
-            "disputes.mediation.online.share", "disputes.red.lead",
-            "disputes.follow_up.delay_days")
-"""Scenario keys listed for each run."""
 UNIT_COLUMNS = ("orders_handled", "time_to_sign", "time_to_handle", "unit_backlog",
                 "pool_utilisation")
 """KPI families of the work-order table, one column each, one row per unit of an order
@@ -67,18 +59,18 @@ def save_plots(folder: str | Path, plots: Sequence[Plot],
 
 
 def _fmt(value: Any, kpi: str = "") -> str:
-    if value is None or (isinstance(value, float) and np.isnan(value)):
-        return "–"
     if isinstance(value, bool | np.bool_):
         return str(bool(value))
     if isinstance(value, int | np.integer):
         return f"{int(value):,}"
-    if isinstance(value, float | np.floating):
-        v = float(value)
-        if is_share(kpi):
-            return f"{v:.1%}"
-        return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.3g}"
+    if isinstance(value, float | np.floating) or value is None:
+        return numbers.value(value, kpi)
     return html.escape(str(value))
+
+
+def _diff(value: Any, kpi: str) -> str:
+    """A difference; for shares in percentage points, which a % would misstate."""
+    return numbers.diff(value, kpi)
 
 
 def _table(head: Sequence[str], rows: Sequence[Sequence[str]], css: str = "") -> str:
@@ -118,22 +110,41 @@ def _kpi_tables(summary: pd.DataFrame, lang: str) -> str:
 
 
 def _comparison_table(comparison: pd.DataFrame, lang: str) -> str:
+    """Every scenario but the reference against it: change and % change with their CIs,
+    the unadjusted test (CI excludes 0), its direction; the reference's own rows fold
+    away below."""
     head = [text("kpi", lang), text("scenario", lang), text("mean", lang), text("diff", lang),
-            text("diff_ci", lang), text("significant", lang)]
+            text("diff_ci", lang), "%", text("significant", lang)]
+    reference = str(comparison["scenario"].iloc[0])
+    others = comparison[comparison["scenario"] != reference]
 
     def rows(kpis: list[str]) -> list[list[str]]:
         out = []
-        for _, r in comparison[comparison["kpi"].isin(kpis)].iterrows():
+        for _, r in others[others["kpi"].isin(kpis)].iterrows():
             kpi, sig = str(r["kpi"]), r.get("significant")
-            mark = (f'<b class="sig">{text("yes", lang)}</b>' if not pd.isna(sig) and bool(sig)
-                    else text("no", lang))
+            mark = text("no", lang)
+            if not pd.isna(sig) and bool(sig):
+                spec = kpi_spec(kpi)
+                way = "" if spec is None or spec.direction is None else (
+                    "better" if (float(r["diff"]) < 0) == (spec.direction == "lower")
+                    else "worse")
+                mark = f'<b class="sig {way}">{text("yes", lang)}</b>'
             out.append([html.escape(kpi_label(kpi, lang)), html.escape(str(r["scenario"])),
                         _fmt(r.get("mean"), kpi), _diff(r.get("diff"), kpi),
-                        f"{_diff(r.get('diff_ci_low'), kpi)} – {_diff(r.get('diff_ci_high'), kpi)}",
-                        mark])
+                        numbers.interval(r.get("diff_ci_low"), r.get("diff_ci_high"), kpi,
+                                         of_diff=True),
+                        f"{numbers.pct(r.get('pct'))}<br><small>" + numbers.interval(
+                            r.get("pct_ci_low"), r.get("pct_ci_high"), relative=True)
+                        + "</small>", mark])
         return out
 
-    return _folded(head, list(dict.fromkeys(comparison["kpi"])), rows, lang)
+    own = comparison[comparison["scenario"] == reference]
+    folded = (f"<details><summary>{html.escape(reference)} ({text('mean', lang)})</summary>"
+              + _table([text("kpi", lang), text("mean", lang), text("ci95", lang)],
+                       [[html.escape(kpi_label(str(r["kpi"]), lang)), _fmt(r["mean"], r["kpi"]),
+                         numbers.interval(r.get("ci_low"), r.get("ci_high"), str(r["kpi"]))]
+                        for _, r in own.iterrows()], "num") + "</details>")
+    return _folded(head, list(dict.fromkeys(others["kpi"])), rows, lang) + folded
 
 
 def _orders_section(summary: pd.DataFrame, lang: str) -> list[str]:
@@ -159,30 +170,6 @@ def _orders_section(summary: pd.DataFrame, lang: str) -> list[str]:
         return []
     return [f"<h2>{text('work_orders', lang)}</h2>", f"<p>{text('orders_note', lang)}</p>",
             *parts]
-
-
-def _lists(scenario: Any) -> list[tuple[str, str]]:
-    """Settings that are lists: the handling units and their staff, the units that join
-    a red dispute's response, the teams."""
-    out = []
-    units = setting(scenario, "work_orders.units") or []
-    if units:
-        out.append(("work_orders.units", ", ".join(
-            f"{u.name} {u.staff}" + (" per grid" if u.per_grid else "") for u in units)))
-    join = setting(scenario, "disputes.red.join")
-    if join:
-        out.append(("disputes.red.join", ", ".join(join)))
-    teams = getattr(scenario, "teams", None) or []
-    if teams:
-        out.append(("teams", ", ".join(f"{t.name} ({t.per_grid} per grid)" for t in teams)))
-    return out
-
-
-def _diff(value: Any, kpi: str) -> str:
-    """A difference; for shares in percentage points, which a % would misstate."""
-    if is_share(kpi) and isinstance(value, float | np.floating) and not np.isnan(value):
-        return f"{float(value) * 100:+.1f} pp"
-    return _fmt(value, kpi)
 
 
 def _x(value: Any, low: float, high: float) -> str:
@@ -216,25 +203,6 @@ def _break_even_section(break_even: pd.DataFrame | None, lang: str) -> list[str]
             f"<p>{html.escape(text('break_even_note', lang))}</p>", _table(head, rows, "num")]
 
 
-def _scenario_section(runs: Sequence[tuple[str, RunLike]], lang: str) -> str:
-    parts = []
-    for name, run in runs:
-        scenario = scenario_of(run)
-        description = getattr(scenario, "description", None) or ""
-        reps = getattr(run, "replications", None)
-        rows = [[text("replications", lang), _fmt(len(reps if reps is not None else run.kpis))]]
-        for key in SETTINGS:
-            value = setting(scenario, key)
-            if value is not None:
-                shown = f"{value:g}" if isinstance(value, float) else str(value)
-                rows.append([f"<code>{key}</code>", html.escape(shown)])
-        for key, value in _lists(scenario):
-            rows.append([f"<code>{key}</code>", html.escape(value)])
-        parts.append(f"<h3>{html.escape(name)}</h3><p>{html.escape(str(description))}</p>"
-                     + _table([text("setting", lang), text("value", lang)], rows))
-    return "".join(parts)
-
-
 _CSS = """
 body{font-family:TwinSansSC,system-ui,-apple-system,"Segoe UI",Roboto,"Noto Sans CJK SC",
 "PingFang SC","Microsoft YaHei",sans-serif;margin:2em auto;max-width:1100px;color:#222;
@@ -243,7 +211,13 @@ h1{font-size:1.6em}h2{border-bottom:2px solid #ddd;padding-bottom:.2em;margin-to
 table{border-collapse:collapse;margin:.8em 0;font-size:.9em}
 th,td{border:1px solid #ddd;padding:.3em .6em;vertical-align:top}
 th{background:#f4f4f4;text-align:left}table.num td+td{text-align:right}
-small{color:#666}code{font-size:.85em;color:#555}.sig{color:#b00}
+small{color:#666}code{font-size:.85em;color:#555}.sig{color:#444}
+.sig.better{color:#1a7f37}.sig.worse{color:#b00}
+section.verdict{overflow-wrap:anywhere}table.verdict{width:100%;table-layout:fixed}
+table.verdict td{text-align:right}table.verdict td:first-child{text-align:left}
+td.better{background:#e6f4ea;color:#0f5323}td.worse{background:#fdecea;color:#8a1010}
+td.same{background:#f4f4f4;color:#555}td.differs{background:#e8f0fb;color:#1d3f73}
+td .word{font-size:.8em;font-weight:bold;text-transform:uppercase;letter-spacing:.03em}
 figure{margin:1.2em 0}figure img{max-width:100%;height:auto;border:1px solid #eee}
 figcaption{color:#555;font-size:.9em}pre{background:#f7f7f7;padding:1em;overflow:auto;font-size:.8em}
 details summary{cursor:pointer;color:#345}
@@ -282,8 +256,8 @@ def render_html(runs: Sequence[tuple[str, RunLike]], plots: Sequence[Plot],
     """The report page as a string (``break_even``: a sweep's ``breakeven.csv``)."""
     title = text("report_title", lang)
     summary = summary_by_scenario(runs)
-    body = [f"<h1>{title}</h1>", *_failures(runs, lang), f"<h2>{text('scenarios', lang)}</h2>",
-            _scenario_section(runs, lang), f"<h2>{text('kpi_summary', lang)}</h2>",
+    body = [f"<h1>{title}</h1>", *_failures(runs, lang), *verdict_section(comparison, lang),
+            *settings_section(runs, lang), f"<h2>{text('kpi_summary', lang)}</h2>",
             _kpi_tables(summary, lang)]
     if comparison is not None and len(comparison):
         body += [f"<h2>{text('comparison', lang)}</h2>", _comparison_table(comparison, lang)]

@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import datetime as dt
 import html
-import math
 from collections.abc import Sequence
 from typing import Any
 
 import pandas as pd
 
+from twin import numbers
 from twin.metrics.assessment import FIGURES, SCOPES, parse_scope, scope_column
-from twin.metrics.catalogue import is_share, kpi_spec, split
+from twin.metrics.catalogue import kpi_spec, split
 from twin.plots.figures import RunLike, scenario_of
 from twin.plots.labels import check_lang, unit_label
 
@@ -77,13 +77,9 @@ def measured_window(scenario: Any, lang: str = "en") -> str:
 
 
 def figure_value(value: Any, kpi: str) -> str:
-    """A figure for a table cell: a share as a percentage, a count as a number."""
-    if value is None or (isinstance(value, float) and math.isnan(value)):
-        return "–"
-    v = float(value)
-    if is_share(kpi):
-        return f"{v:.1%}"
-    return f"{v:,.0f}" if abs(v) >= 1000 else f"{v:.3g}"
+    """A figure for a table cell: a share as a percentage, a count as a number
+    (:func:`twin.numbers.value`)."""
+    return numbers.value(value, kpi)
 
 
 def _cell(row: pd.Series | None, kpi: str) -> str:

@@ -5,7 +5,6 @@ Exit codes: 0 success, 1 a replication failed, 2 a mistake in the input.
 
 from __future__ import annotations
 
-import math
 import re
 import socket
 import sys
@@ -22,6 +21,8 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from twin import numbers
+from twin.compare import with_verdicts
 from twin.experiment import RunResult, load_checked
 from twin.geography import MapCache
 from twin.metrics.catalogue import headline_kpis, kpi_spec
@@ -218,14 +219,12 @@ def warn_backlog(name: str, result: RunResult) -> None:
             "steady state", style="yellow", highlight=False)
 
 
-def fmt(x: Any) -> str:
-    """A number for a table cell."""
-    if x is None or (isinstance(x, float) and math.isnan(x)):
-        return "-"
+def fmt(x: Any, kpi: str = "") -> str:
+    """A number for a table cell, by :mod:`twin.numbers`'s rule (a KPI's share as a
+    percentage, its count as an integer)."""
     if isinstance(x, bool):
         return "yes" if x else "no"
-    x = float(x)
-    return f"{x:,.3f}" if abs(x) < 10 else f"{x:,.1f}"
+    return numbers.value(x, kpi)
 
 
 def shown(kpis: Sequence[str], everything: bool) -> list[str]:
@@ -234,9 +233,9 @@ def shown(kpis: Sequence[str], everything: bool) -> list[str]:
 
 
 def unit(kpi: str) -> str:
-    """The KPI's unit from the catalogue (a share is between 0 and 1)."""
+    """The KPI's unit from the catalogue (a share is written as a percentage)."""
     spec = kpi_spec(kpi)
-    return spec.unit if spec is not None else ""
+    return ("%" if spec.share else spec.unit) if spec is not None else ""
 
 
 def print_summary(result: RunResult, everything: bool = False) -> None:
@@ -247,8 +246,8 @@ def print_summary(result: RunResult, everything: bool = False) -> None:
         table.add_column(col, justify="left" if col in ("KPI", "unit") else "right")
     for kpi in shown(list(result.summary.index), everything):
         row = result.summary.loc[kpi]
-        table.add_row(escape(str(kpi)), escape(unit(str(kpi))), fmt(row["mean"]),
-                      fmt(row["ci_low"]), fmt(row["ci_high"]))
+        table.add_row(escape(str(kpi)), escape(unit(str(kpi))), fmt(row["mean"], kpi),
+                      fmt(row["ci_low"], kpi), fmt(row["ci_high"], kpi))
     out_console.print(table)
     if not everything:
         err_console.print("(headline KPIs; --all shows every one; all are in summary.json)",
@@ -277,22 +276,60 @@ def print_order_times(result: RunResult, per_grid: bool = False) -> None:
     out_console.print(table)
 
 
-def _pm(mean: Any, low: Any, high: Any) -> str:
+def print_verdict(table_df: pd.DataFrame, names: list[str]) -> None:
+    """The verdict: each headline KPI of each scenario against the reference, its
+    change and % change with their 95% CIs, coloured by the catalogue's direction
+    (Holm-adjusted over every headline KPI and scenario)."""
+    table_df = with_verdicts(table_df, names[0])
+    tested = int(table_df["p_holm"].notna().sum())
+    table = Table(title=f"Verdict against {names[0]} (reference): change [95% CI] and % change; "
+                        f"Holm-adjusted over {tested} tests (headline KPIs × scenarios), 5% level",
+                  title_justify="left")
+    table.add_column("KPI", no_wrap=True)
+    table.add_column("better", no_wrap=True)
+    table.add_column(f"{names[0]}", justify="right", no_wrap=True)
+    for name in names[1:]:
+        table.add_column(escape(name), justify="right")
+    cells = table_df.set_index(["kpi", "scenario"])
+    for kpi in [k for k in HEADLINE if k in set(table_df["kpi"])]:
+        spec = kpi_spec(kpi)
+        ref = cells.loc[(kpi, names[0]), "mean"] if (kpi, names[0]) in cells.index else None
+        row = [escape(kpi), spec.direction if spec and spec.direction else "-",
+               numbers.value(ref, kpi)]
+        for name in names[1:]:
+            if (kpi, name) not in cells.index:
+                row.append("-")
+                continue
+            r = cells.loc[(kpi, name)]
+            verdict = str(r["verdict"] or "")
+            ci = numbers.interval(r["diff_ci_low"], r["diff_ci_high"], kpi, of_diff=True)
+            text = (f"{numbers.diff(r['diff'], kpi)} {ci} {numbers.pct(r['pct'])}"
+                    + (f" {verdict}" if verdict else ""))
+            row.append(f"[{_STYLE.get(verdict, 'default')}]{escape(text)}[/]")
+        table.add_row(*row)
+    out_console.print(table)
+
+
+_STYLE = {"better": "green", "worse": "red", "differs": "blue", "no clear difference": "dim"}
+"""Terminal colour of a verdict."""
+
+
+def _pm(mean: Any, low: Any, high: Any, kpi: str = "", of_diff: bool = False) -> str:
     """``mean ± half-width`` of a CI, compactly."""
-    if low is None or (isinstance(low, float) and math.isnan(low)):
-        return fmt(mean)
-    return f"{fmt(mean)} ± {fmt((float(high) - float(low)) / 2)}"
+    return numbers.half_width(mean, low, high, kpi, of_diff=of_diff)
 
 
 def print_comparison(table_df: pd.DataFrame, names: list[str], everything: bool) -> None:
-    """Paired comparison: each scenario's mean ± 95% CI half-width and its difference to
-    the first (* where the CI of the difference excludes zero)."""
+    """The verdict, then the paired comparison: each scenario's mean ± 95% CI half-width
+    and its difference to the first (* where the CI of the difference excludes zero,
+    unadjusted)."""
+    print_verdict(table_df, names)
     letters = [chr(ord("A") + i) for i in range(len(names))]
     for letter, name in zip(letters, names, strict=True):
         out_console.print(f"{letter} = {name}" + ("  (reference)" if letter == "A" else ""),
                           highlight=False, soft_wrap=True)
     table = Table(title="mean ± 95% CI half-width; differences paired on common random "
-                        "numbers, * = CI excludes 0", title_justify="left")
+                        "numbers, * = CI excludes 0 (unadjusted)", title_justify="left")
     table.add_column("KPI", no_wrap=True)
     table.add_column("unit", no_wrap=True)
     for letter in letters:
@@ -301,8 +338,8 @@ def print_comparison(table_df: pd.DataFrame, names: list[str], everything: bool)
         table.add_column(f"{letter} − A", justify="right", no_wrap=True)
     for kpi in shown(list(dict.fromkeys(table_df["kpi"])), everything):
         rows = table_df[table_df["kpi"] == kpi].set_index("scenario")
-        cells = [_pm(*rows.loc[n, ["mean", "ci_low", "ci_high"]]) if n in rows.index else "-"
-                 for n in names]
+        cells = [_pm(rows.loc[n, "mean"], rows.loc[n, "ci_low"], rows.loc[n, "ci_high"], kpi)
+                 if n in rows.index else "-" for n in names]
         diffs = []
         for n in names[1:]:
             if n not in rows.index:
@@ -310,6 +347,6 @@ def print_comparison(table_df: pd.DataFrame, names: list[str], everything: bool)
                 continue
             r = rows.loc[n]
             star = " *" if r["significant"] else "  "
-            diffs.append(_pm(r["diff"], r["diff_ci_low"], r["diff_ci_high"]) + star)
+            diffs.append(_pm(r["diff"], r["diff_ci_low"], r["diff_ci_high"], kpi, True) + star)
         table.add_row(escape(kpi), escape(unit(kpi)), *cells, *diffs)
     out_console.print(table)

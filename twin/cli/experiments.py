@@ -246,7 +246,7 @@ def _print_sweep(summary: pd.DataFrame, keys: list[str], everything: bool) -> No
     for _point, rows in summary.groupby("point", sort=False):
         first = rows.iloc[0]
         means = rows.set_index("kpi")["mean"]
-        table.add_row(*[escape(str(first[k])) for k in keys], *[fmt(means.get(k)) for k in kpis])
+        table.add_row(*[escape(str(first[k])) for k in keys], *[fmt(means.get(k), k) for k in kpis])
     out_console.print(table)
 
 

@@ -12,6 +12,7 @@ import typer
 from rich.markup import escape
 from rich.table import Table
 
+from twin import numbers
 from twin.cli.common import (
     AllOption,
     ClusterOption,
@@ -192,8 +193,8 @@ def print_people(result: RunResult) -> None:
         row = summary.loc[kpi]
         low, high = row["ci_low"], row["ci_high"]
         same = abs(high - low) <= 1e-9 * max(1.0, abs(row["mean"]))  # the same every time
-        ci = "-" if low != low or same else f"{low:,.1f} – {high:,.1f}"
-        table.add_row(escape(kpi), zh, f"{row['mean']:,.1f}", ci)
+        ci = "-" if low != low or same else numbers.interval(low, high, kpi)
+        table.add_row(escape(kpi), zh, numbers.value(row["mean"], kpi), ci)
     out_console.print(table)
 
 
