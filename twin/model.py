@@ -100,8 +100,8 @@ def simulate(
     >>> same = simulate(s, replication=0)
     >>> records.issues.equals(same.issues)     # same seed and replication: same records
     True
-    >>> sorted(records.activity["state"].unique())[:3]
-    ['idle', 'off_shift', 'on_site']
+    >>> {"on_site", "off_shift", "noncase"} <= set(records.activity["state"])
+    True
     """
     started = time.perf_counter()
     community = community or build_community(scenario)
