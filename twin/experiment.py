@@ -274,7 +274,7 @@ def assemble(
               for name in TABLES}
     summary = summarise(kpis) if rows else pd.DataFrame(
         columns=["mean", "ci_low", "ci_high", "n"])
-    notes = list(community_for(scenario, maps).notes) if reps else []
+    notes = list(community.notes) if community is not None else []
     return RunResult(scenario, seed, reps, kpis=kpis, summary=summary, runtime=runtime,
                      errors=dict(sorted(errors.items())), notes=notes, **tables)
 

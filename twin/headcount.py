@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from twin.geography import Community, build_community
 from twin.scenario.orders import CENTRE_UNIT
 from twin.scenario.people import RotaSpec, clock_minutes
-from twin.scenario.rotaplan import PersonTime, intersect, rota_people, total
+from twin.scenario.rotaplan import PersonTime, grouped_people, intersect, total
 from twin.scenario.schema import Scenario, Shift, known_grid_names
 from twin.staffing import duty_intervals, working_days
 from twin.vocab import GRID_WORKER, KINDS, MINUTES_PER_DAY, MINUTES_PER_WEEK
@@ -122,20 +122,16 @@ def _persons(scenario: Scenario, groups: list[tuple[str, int]], shifts: list[Shi
     """The people of ``groups`` (label, staff), each group with its own people or posts."""
     horizon = scenario.run.horizon_days * MINUTES_PER_DAY
     persons: list[PersonHours] = []
-    if rota is not None and rota.duty is not None and rota.duty.shared:  # one roster
-        people = rota_people(rota, sum(c for _, c in groups), horizon, working_days(scenario))
-        labels = [f"{label} #{k + 1}" for label, count in groups for k in range(count)]
-        return [_rota_hours(p, rota, horizon, label)
-                for p, label in zip(people, labels, strict=True)]
+    if rota is not None:
+        planned = grouped_people(rota, [c for _, c in groups], horizon, working_days(scenario))
+        return [_rota_hours(p, rota, horizon, f"{label} #{k + 1}")
+                for (label, _), people in zip(groups, planned, strict=True)
+                for k, p in enumerate(people)]
     cache: dict[int, list[PersonHours]] = {}
     for label, count in groups:
-        if count not in cache:  # the same rota or shifts for a group of the same size
-            if rota is not None:
-                people = rota_people(rota, count, horizon, working_days(scenario))
-                cache[count] = [_rota_hours(p, rota, horizon, "") for p in people]
-            else:
-                cache[count] = [_post_hours(shifts[k % len(shifts)] if shifts else None,
-                                            horizon, "", scenario) for k in range(count)]
+        if count not in cache:  # the same shifts for a group of the same size
+            cache[count] = [_post_hours(shifts[k % len(shifts)] if shifts else None,
+                                        horizon, "", scenario) for k in range(count)]
         persons += [replace(h, label=f"{label} #{k + 1}") for k, h in enumerate(cache[count])]
     return persons
 

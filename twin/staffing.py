@@ -28,6 +28,7 @@ from twin.scenario.people import NonCaseSpec, RotaSpec
 from twin.scenario.rotaplan import (
     PersonTime,
     block_spans,
+    grouped_people,
     intersect,
     merge,
     rota_people,
@@ -157,15 +158,9 @@ class _Roll:
             self.duty.append(duty)
             self.noncase.append(away)
 
-
-    def shared(self, rota: RotaSpec | None, counts: list[int]) -> list[list[PersonTime]]:
-        """With a shared duty roster, the people of each grid's staff planned as one pool
-        (``counts`` per grid); else []."""
-        if rota is None or rota.duty is None or not rota.duty.shared:
-            return []
-        people = rota_people(rota, sum(counts), self.horizon, self.working_day)
-        starts = np.cumsum([0, *counts]).tolist()
-        return [people[a:b] for a, b in zip(starts[:-1], starts[1:], strict=True)]
+    def grouped(self, rota: RotaSpec | None, counts: list[int]) -> list[list[PersonTime]]:
+        """The people of each grid's staff on ``rota`` (:func:`grouped_people`); [] without."""
+        return grouped_people(rota, counts, self.horizon, self.working_day) if rota else []
 
 
 def working_days(scenario: Scenario) -> Callable[[int], bool] | None:
@@ -228,14 +223,14 @@ def build_staffing(scenario: Scenario, community: Community, streams: Streams | 
         unit_grids.append((community.grid_of_node, 0, len(community.grid_names)))
         counts = [spec.per_grid if (staff := spec.grids.get(name)) is None
                   or staff.workers is None else staff.workers for name in community.grid_names]
-        shared = roll.shared(spec.rota, counts)
+        groups = roll.grouped(spec.rota, counts)
         for g, name in enumerate(community.grid_names):
             staff = spec.grids.get(name)
             base = int(community.centre_node[g])
             if staff is not None and staff.base is not None:
                 base = _node(community, staff.base, f"workforce.grids.{name}.base")
             roll.add(counts[g], GRID_WORKER, g, [base], spec.shifts, rota=spec.rota,
-                     non_case=spec.non_case, people=shared[g] if shared else None)
+                     non_case=spec.non_case, people=groups[g] if groups else None)
     unit_of_node = np.stack([grid_of_node + first for grid_of_node, first, _n in unit_grids])
     n_grid_units = len(unit_names)
     routes = [np.zeros(0, dtype=np.int64)] * n_grid_units
@@ -332,7 +327,7 @@ def _add_handling_units(scenario: Scenario, community: Community, roll: _Roll,
         handling[unit.name] = []
         key = f"work_orders.units.{i}.node"
         if unit.per_grid:
-            shared = roll.shared(unit.rota, [unit.staff] * len(community.grid_names))
+            groups = roll.grouped(unit.rota, [unit.staff] * len(community.grid_names))
             for g, grid in enumerate(community.grid_names):
                 handling[unit.name].append(len(unit_names))
                 unit_names.append(f"{unit.name}/{grid}")
@@ -340,7 +335,7 @@ def _add_handling_units(scenario: Scenario, community: Community, roll: _Roll,
                 base = (_node(community, unit.node, key) if unit.node is not None
                         else int(community.centre_node[g]))
                 roll.add(unit.staff, HANDLER, len(unit_names) - 1, [base], unit.shifts,
-                         unit.travel, rota=unit.rota, people=shared[g] if shared else None)
+                         unit.travel, rota=unit.rota, people=groups[g] if groups else None)
         else:
             handling[unit.name].append(len(unit_names))
             unit_names.append(unit.name)

@@ -12,7 +12,7 @@ together.
 from __future__ import annotations
 
 import typing
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from functools import cache
 from types import SimpleNamespace
 from typing import Annotated, Any, Self
@@ -105,6 +105,18 @@ def _bools(loc: Loc, value: Any) -> Iterable[tuple[Loc, bool]]:
 
 def _yaml(flag: bool) -> str:
     return "true" if flag else "false"
+
+
+def parts_problems(parts: Iterable[Callable[[Any, dict[str, Any]], Found]], scenario: Any,
+                   raw: dict[str, Any]) -> Found:
+    """The problems of each of ``parts`` (checks that need the whole scenario); a part that
+    needs a field that is itself invalid (and reported where it is) is skipped whole."""
+    for part in parts:
+        try:
+            found = list(part(scenario, raw))
+        except (AttributeError, TypeError, KeyError):
+            continue
+        yield from found
 
 
 def _run_checks(cls: type[Strict], subject: Any, raw: dict[str, Any]) -> list[tuple[Loc, str]]:

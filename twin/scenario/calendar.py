@@ -20,7 +20,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from twin.scenario.base import Found, Strict
+from twin.scenario.base import Found, Strict, parts_problems
 from twin.scenario.limits import MAX_MINUTES
 from twin.scenario.shifts import CALENDAR_DAYS, Shift
 from twin.vocab import WEEKDAYS
@@ -159,12 +159,7 @@ def calendar_problems(scenario: Any, raw: dict[str, Any]) -> Found:
     calendar, a calendar that cannot hold the run and its limits, calendar days of shifts
     without a calendar (dated events: :mod:`twin.scenario.events`). Each part is skipped
     when a field it needs is itself invalid (and reported where it is)."""
-    for part in (_working_limits, _calendar_range, _shift_days):
-        try:
-            found = list(part(scenario, raw))
-        except (AttributeError, TypeError, KeyError):
-            continue
-        yield from found
+    yield from parts_problems((_working_limits, _calendar_range, _shift_days), scenario, raw)
 
 
 def _working_limits(scenario: Any, raw: dict[str, Any]) -> Found:

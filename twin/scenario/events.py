@@ -25,7 +25,7 @@ import numpy as np
 from numpy.typing import NDArray
 from pydantic import Field
 
-from twin.scenario.base import Found, Strict
+from twin.scenario.base import Found, Strict, parts_problems
 from twin.scenario.calendar import Limit, limit_problems, parse_limit
 from twin.scenario.orders import CENTRE_UNIT
 
@@ -84,12 +84,8 @@ def event_problems(scenario: Any, raw: dict[str, Any]) -> Found:
     """Problems of events that need the whole scenario: no calendar, dates outside the
     run, unknown categories or pools, limits for disputes, staff below none. Each part is
     skipped when a field it needs is itself invalid (and reported where it is)."""
-    for part in (_dates, _categories, _all_temporary, _limits, _staff):
-        try:
-            found = list(part(scenario, raw))
-        except (AttributeError, TypeError, KeyError):
-            continue
-        yield from found
+    yield from parts_problems((_dates, _categories, _all_temporary, _limits, _staff),
+                              scenario, raw)
 
 
 def _dates(scenario: Any, raw: dict[str, Any]) -> Found:

@@ -22,10 +22,17 @@ the same people at work: the planner's rota, not a draw.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 
-from twin.scenario.people import WORKDAYS, NonCaseBlock, Period, RotaSpec, clock_minutes
+from twin.scenario.people import (
+    WORKDAYS,
+    DutyTurn,
+    NonCaseBlock,
+    Period,
+    RotaSpec,
+    clock_minutes,
+)
 from twin.vocab import MINUTES_PER_DAY, WEEKDAYS
 
 Span = tuple[float, float]
@@ -149,6 +156,17 @@ def leave_days(days: list[int], share: float, k: int, n: int) -> set[int]:
             if math.floor((j + 1) * share + phase) > math.floor(j * share + phase)}
 
 
+def _turns(days: Iterable[int], turn: DutyTurn, n: int, horizon: float
+           ) -> Iterator[tuple[int, int, Span | None]]:
+    """(day, person, span) of each of ``turn.staff`` people on duty each of ``days``, taken
+    in turn round the ``n`` of the pool (the span None when outside the run)."""
+    s = min(turn.staff, n)
+    for t, d in enumerate(days):
+        span = _span(d, turn, horizon)
+        for j in range(s):
+            yield d, (t * s + j) % n, span
+
+
 def rota_people(rota: RotaSpec, n: int, horizon: float,
                 working_day: WorkingDay | None = None) -> list[PersonTime]:
     """The time of each of the ``n`` people of a pool on ``rota`` over [0, horizon] [min];
@@ -167,27 +185,19 @@ def rota_people(rota: RotaSpec, n: int, horizon: float,
     nights, restdays = [0] * n, [0] * n
     spec = rota.duty
     if spec is not None and spec.night is not None:
-        s = min(spec.night.staff, n)
-        for t, d in enumerate(range(-1, n_days)):
-            span = _span(d, spec.night, horizon)
-            for j in range(s):
-                p = (t * s + j) % n
-                nights[p] += 1
-                if span is not None:
-                    duty[p].append(span)
+        for _d, p, span in _turns(range(-1, n_days), spec.night, n, horizon):
+            nights[p] += 1
+            if span is not None:
+                duty[p].append(span)
     if spec is not None and spec.restday is not None:
-        s = min(spec.restday.staff, n)
-        for r, d in enumerate(rest):
-            span = _span(d, spec.restday, horizon)
-            for j in range(s):
-                p = (r * s + j) % n
-                restdays[p] += 1
-                if span is not None:
-                    duty[p].append(span)
-                if spec.time_off:  # 补休: the next working day not already off
-                    later = [x for x in days[p] if x > d and x not in off[p]]
-                    if later:
-                        off[p].add(later[0])
+        for d, p, span in _turns(rest, spec.restday, n, horizon):
+            restdays[p] += 1
+            if span is not None:
+                duty[p].append(span)
+            if spec.time_off:  # 补休: the next working day not already off
+                later = next((x for x in days[p] if x > d and x not in off[p]), None)
+                if later is not None:
+                    off[p].add(later)
     out = []
     for k in range(n):
         worked = [d for d in days[k] if d not in off[k]]
@@ -197,6 +207,22 @@ def rota_people(rota: RotaSpec, n: int, horizon: float,
                               leave_days=on_leave[k], nights=nights[k],
                               restdays=restdays[k]))
     return out
+
+
+def grouped_people(rota: RotaSpec, counts: Sequence[int], horizon: float,
+                   working_day: WorkingDay | None = None) -> list[list[PersonTime]]:
+    """The people of groups of ``counts`` staff on one ``rota`` (a grid's staff each): each
+    group on its own, or, with a shared duty roster, all planned as one pool and cut into
+    the groups in order."""
+    if rota.duty is not None and rota.duty.shared:
+        people = rota_people(rota, sum(counts), horizon, working_day)
+        starts = [sum(counts[:g]) for g in range(len(counts) + 1)]
+        return [people[a:b] for a, b in zip(starts[:-1], starts[1:], strict=True)]
+    planned: dict[int, list[PersonTime]] = {}  # the same for groups of the same size
+    for count in counts:
+        if count not in planned:
+            planned[count] = rota_people(rota, count, horizon, working_day)
+    return [planned[count] for count in counts]
 
 
 def block_spans(blocks: Sequence[NonCaseBlock], horizon: float,
