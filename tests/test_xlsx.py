@@ -20,6 +20,7 @@ import twin
 from twin.cli import app
 from twin.metrics.catalogue import is_share, kpi_spec
 from twin.outdir import TMP_TOKEN
+from twin.report_verdict import verdict_word
 from twin.xlsx import HEADERS, PERCENT, comparison_xlsx, summary_xlsx
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -109,7 +110,8 @@ def test_compare_writes_comparison_xlsx_like_comparison_csv(tmp_path: Path) -> N
     assert sheet.title == "方案比较"
     assert list(table[0]) == [HEADERS[c][1] for c in (
         "label", "kpi", "unit", "scenario", "mean", "ci_low", "ci_high", "n", "diff",
-        "diff_ci_low", "diff_ci_high", "significant")]
+        "diff_ci_low", "diff_ci_high", "significant", "pct", "pct_ci_low", "pct_ci_high",
+        "p_value", "p_holm", "significant_holm", "verdict")]
     assert len(table) - 1 == len(csv)
     numbers = ["mean", "ci_low", "ci_high", "n", "diff", "diff_ci_low", "diff_ci_high"]
     for r, (_, want) in zip(table[1:], csv.iterrows(), strict=True):
@@ -117,9 +119,17 @@ def test_compare_writes_comparison_xlsx_like_comparison_csv(tmp_path: Path) -> N
         for cell, column in zip(r[4:11], numbers, strict=True):
             assert same(cell, want[column]), (r, column)
         assert r[11] == ("是" if want["significant"] else "否")
+        for cell, column in zip(r[12:17], ["pct", "pct_ci_low", "pct_ci_high", "p_value",
+                                           "p_holm"], strict=True):
+            assert same(cell, want[column]), (r, column)
+        holm = want["significant_holm"]
+        assert r[17] == (None if pd.isna(holm) else "是" if holm else "否")
+        verdict = want["verdict"]
+        assert r[18] == (None if pd.isna(verdict) else verdict_word(verdict, "zh"))
     second = [r for r in table[1:] if r[3] == "mmc-2"]
     assert all(r[8] in (0, None) for r in second)  # the same scenario: no difference
     assert any(r[8] == 0 for r in second)
+    assert {r[18] for r in second} == {None, "无明显差异"}  # headline rows get a verdict
     for folder in ("mmc", "mmc-2"):  # each run's summary, in the same language
         _, run = rows(out / folder / "summary.xlsx")
         assert run[0][0] == "指标"

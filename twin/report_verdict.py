@@ -19,7 +19,7 @@ from typing import Any
 import pandas as pd
 
 from twin import numbers
-from twin.compare import with_verdicts
+from twin.compare import VERDICTS, with_verdicts
 from twin.metrics.catalogue import headline_kpis, kpi_spec
 from twin.plots.figures import RunLike, scenario_of, setting
 from twin.plots.labels import check_lang, kpi_label, text
@@ -65,6 +65,11 @@ _TEXT: dict[str, tuple[str, str]] = {
 
 def _t(key: str, lang: str) -> str:
     return _TEXT[key][check_lang(lang)]
+
+
+def verdict_word(verdict: str, lang: str = "en") -> str:
+    """A verdict of :data:`twin.compare.VERDICTS` as the report writes it ("" if none)."""
+    return _t(verdict, lang) if verdict in VERDICTS else ""
 
 
 def verdict_section(comparison: pd.DataFrame | None, lang: str) -> list[str]:

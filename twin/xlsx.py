@@ -7,8 +7,8 @@ command's ``--lang``); KPI labels and units come from the KPI catalogue, with th
 KPI's name beside its label. Numbers are those of the JSON and CSV files, to the
 16 significant digits a workbook stores (Excel itself keeps 15), never rounded for
 display: a share keeps its value between 0 and 1 and is shown as a percentage by
-the cell's number format, as is a difference of shares (in points). A missing
-value (no CI from one replication) is an empty cell.
+the cell's number format, as is a difference of shares (in points) and every change
+in % of the reference. A missing value (no CI from one replication) is an empty cell.
 
 The workbook is returned as bytes, so the caller writes it atomically like every
 other result file.
@@ -28,6 +28,7 @@ from openpyxl.utils import get_column_letter
 
 from twin.metrics.catalogue import is_share, kpi_spec
 from twin.plots.labels import check_lang, kpi_label
+from twin.report_verdict import verdict_word
 
 __all__ = ["HEADERS", "comparison_xlsx", "summary_xlsx", "unit_text"]
 
@@ -44,6 +45,13 @@ HEADERS: dict[str, tuple[str, str]] = {
     "diff_ci_low": ("Difference 95% CI low", "差值95%置信区间下限"),
     "diff_ci_high": ("Difference 95% CI high", "差值95%置信区间上限"),
     "significant": ("Significant", "显著"),
+    "pct": ("Change vs first [%]", "相对第一个方案的变化（%）"),
+    "pct_ci_low": ("Change 95% CI low [%]", "变化95%置信区间下限（%）"),
+    "pct_ci_high": ("Change 95% CI high [%]", "变化95%置信区间上限（%）"),
+    "p_value": ("p (paired t-test)", "p值（配对t检验）"),
+    "p_holm": ("p (Holm-adjusted)", "p值（Holm校正）"),
+    "significant_holm": ("Significant after Holm", "Holm校正后显著"),
+    "verdict": ("Verdict", "结论"),
 }
 """Column headers in English and Chinese, by the column of the table they show."""
 SHEETS = {"summary": ("Summary", "汇总"), "comparison": ("Comparison", "方案比较")}
@@ -59,8 +67,13 @@ PERCENT = "0.0%"
 NUMBER = "0.00"
 SUMMARY_COLUMNS = ("label", "kpi", "unit", "mean", "ci_low", "ci_high", "n")
 COMPARISON_COLUMNS = ("label", "kpi", "unit", "scenario", "mean", "ci_low", "ci_high", "n",
-                      "diff", "diff_ci_low", "diff_ci_high", "significant")
+                      "diff", "diff_ci_low", "diff_ci_high", "significant", "pct", "pct_ci_low",
+                      "pct_ci_high", "p_value", "p_holm", "significant_holm", "verdict")
 _NUMBERS = ("mean", "ci_low", "ci_high", "diff", "diff_ci_low", "diff_ci_high")
+_RATIOS = ("pct", "pct_ci_low", "pct_ci_high")
+"""Changes as a share of the reference's mean: a percentage whatever the KPI."""
+_P_VALUES = ("p_value", "p_holm")
+P_VALUE = "0.0000"
 
 
 def unit_text(kpi: str, lang: str = "en") -> str:
@@ -104,10 +117,12 @@ def _workbook(sheet: str, columns: Sequence[str], rows: Sequence[dict[str, Any]]
             elif column == "n":
                 count = _number(value)
                 cells.append(None if count is None else int(count))
-            elif column == "significant":
+            elif column in ("significant", "significant_holm"):
                 cells.append(None if value is None or pd.isna(value)
                              else _YES_NO[0 if bool(value) else 1][i])
-            elif column in _NUMBERS:
+            elif column == "verdict":
+                cells.append(verdict_word(str(value), lang) or None)
+            elif column in (*_NUMBERS, *_RATIOS, *_P_VALUES):
                 cells.append(_number(value))
             else:
                 cells.append(str(value))
@@ -116,6 +131,10 @@ def _workbook(sheet: str, columns: Sequence[str], rows: Sequence[dict[str, Any]]
         for cell, column in zip(ws[ws.max_row], columns, strict=True):
             if column in _NUMBERS:
                 cell.number_format = fmt
+            elif column in _RATIOS:
+                cell.number_format = PERCENT
+            elif column in _P_VALUES:
+                cell.number_format = P_VALUE
     for k, column in enumerate(columns, start=1):
         widest = max([len(HEADERS[column][i])] + [len(str(c.value or "")) for c in
                                                   ws[get_column_letter(k)][1:]])
@@ -136,5 +155,7 @@ def summary_xlsx(summary: pd.DataFrame, lang: str = "en") -> bytes:
 
 def comparison_xlsx(table: pd.DataFrame, lang: str = "en") -> bytes:
     """``comparison.xlsx`` of a compare: one row per row of the comparison table
-    (:data:`twin.compare.COMPARISON_COLUMNS`), in its order."""
+    (:data:`twin.compare.COMPARISON_COLUMNS`), in its order, with the change in % of
+    the reference's mean, the p-values (paired and Holm-adjusted) and the verdict in
+    words. A table written before those columns existed leaves their cells empty."""
     return _workbook("comparison", COMPARISON_COLUMNS, table.to_dict("records"), lang)
