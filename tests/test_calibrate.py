@@ -234,6 +234,9 @@ def test_service_fallbacks() -> None:
     assert small.spec == {"distribution": "empirical", "values": [5.0, 7.5], "weights": [2, 1]}
     with_zeros = fit_service(np.r_[0.0, rng.lognormal(3, 0.5, 100)])
     assert set(with_zeros.aic) == {"exponential"}  # zeros rule out lognormal and gamma
+    fixed = fit_service(np.full(600, 30.0))  # every time the same: no spread to fit
+    assert fixed.spec == {"distribution": "fixed", "value": 30.0}
+    assert fixed.reason == "every time the same: a fixed time"
 
 
 def test_garwood_interval() -> None:
@@ -400,3 +403,20 @@ def test_x_without_y(tmp_path: Path, folder: Path) -> None:
     assert code == 2
     assert lines[0] == (f"{path}:1: y: required column is missing; x and y go together "
                         "(found: timestamp, category, x)")
+
+
+def test_times_that_never_vary_calibrate_to_a_fixed_time(tmp_path: Path) -> None:
+    rng = np.random.default_rng(8)
+    start = np.datetime64("2024-03-04T00:00")
+    minutes = np.cumsum(rng.exponential(40.0, 600)).astype(int)
+    lines = ["time,category,grid,handling_minutes"]  # English header aliases too
+    lines += [f"{(start + np.timedelta64(int(m), 'm')).astype(str).replace('T', ' ')},"
+              f"repairs,g{k % 3},30" for k, m in enumerate(minutes)]
+    (tmp_path / "same.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = tmp_path / "demand.yaml"
+    res = runner.invoke(app, ["calibrate", str(tmp_path / "same.csv"), "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    assert "every time the same: a fixed time" in res.output
+    written = out.read_text(encoding="utf-8")
+    assert "service: {distribution: fixed, value: 30}" in written
+    twin.load_scenario(out)  # what calibrate writes validates

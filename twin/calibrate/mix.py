@@ -8,7 +8,8 @@ impossible zero, while a colour never seen at all stays out.
 On-site times [min] are fitted by maximum likelihood as exponential, lognormal
 and gamma; the family with the lowest AIC (2k - 2 log L) is chosen. With fewer
 than ``MIN_FIT`` times, or when no family can be fitted (e.g. zeros rule out
-lognormal and gamma), the observed times are resampled (``empirical``).
+lognormal and gamma), the observed times are resampled (``empirical``); when every
+time is the same (to 0.01 min), that time is ``fixed``.
 """
 
 from __future__ import annotations
@@ -94,6 +95,9 @@ def fit_service(values: np.ndarray) -> ServiceFit:
     n = len(x)
     if n < MIN_FIT:
         return ServiceFit(empirical(x), n, {}, f"fewer than {MIN_FIT} times: resampled")
+    if float(x.max() - x.min()) < 0.01:  # one value, to the 0.01 min the spec keeps
+        return ServiceFit({"distribution": "fixed", "value": round(float(x.mean()), 2)}, n, {},
+                          "every time the same: a fixed time")
     fits: dict[str, tuple[float, dict[str, Any]]] = {}
     mean = float(x.mean())
     if mean > 0:
@@ -110,7 +114,9 @@ def fit_service(values: np.ndarray) -> ServiceFit:
         gamma = _gamma(x)
         if gamma is not None:
             fits["gamma"] = gamma
-    fits = {k: v for k, v in fits.items() if math.isfinite(v[0])}
+    # a spread that rounds to nothing would write an invalid spec (sd must be > 0)
+    fits = {k: v for k, v in fits.items() if math.isfinite(v[0])
+            and round(float(v[1].get("sd", 1.0)), 2) > 0}
     if not fits:
         return ServiceFit(empirical(x), n, {}, "no family could be fitted: resampled")
     best = min(fits, key=lambda k: fits[k][0])

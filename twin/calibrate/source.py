@@ -27,8 +27,8 @@ from typing import Any
 from twin.scenario import Problem
 
 COLUMN_NAMES: dict[str, tuple[str, ...]] = {
-    "timestamp": ("timestamp", "时间", "上报时间", "报告时间", "发生时间", "受理时间",
-                  "登记时间", "立案时间", "日期时间"),
+    "timestamp": ("timestamp", "time", "datetime", "reported_at", "时间", "上报时间",
+                  "报告时间", "发生时间", "受理时间", "登记时间", "立案时间", "日期时间"),
     "category": ("category", "类别", "类型", "事件类别", "事件类型", "问题类别", "案件类别",
                  "案件类型"),
     "grid": ("grid", "网格", "所属网格", "网格名称"),
