@@ -3,7 +3,9 @@
 The file is meant to be merged into a scenario with
 ``extends: [base.yaml, demand.yaml]``: it sets the three keys of ``demand``
 (the pooled multipliers and the category list), so it replaces the base's
-demand whole and leaves everything else alone.
+demand whole and leaves everything else alone. Each category carries the keys of
+the scenario's category it is like (:mod:`twin.calibrate.carry`), so its cases
+are handled as the scenario handles them.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import numpy as np
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
+from twin.calibrate.carry import Carried
 from twin.calibrate.events import EventScan
 from twin.calibrate.model import Calibration, CategoryFit
 from twin.calibrate.rates import weekday_hour
@@ -151,7 +154,19 @@ def provenance(cal: Calibration) -> list[str]:
     return [comment(line) for line in lines]
 
 
-def _category_lines(fit: CategoryFit, grids: list[str]) -> list[str]:
+def _block(key: str, value: Any, indent: str) -> list[str]:
+    """``key: value`` in YAML block style, indented."""
+    yaml = YAML(typ="safe", pure=True)
+    yaml.allow_unicode = True
+    yaml.default_flow_style = False
+    yaml.sort_base_mapping_type_on_output = False  # type: ignore[assignment]  # as written
+    yaml.width = 100
+    buf = io.StringIO()
+    yaml.dump({key: value}, buf)
+    return [indent + line for line in buf.getvalue().splitlines()]
+
+
+def _category_lines(fit: CategoryFit, grids: list[str], carried: Carried) -> list[str]:
     low, high = fit.value_ci
     shown = "per grid" if fit.form == "rate_per_hour" else "per 1,000 residents"
     lines = [f"    - name: {scalar(fit.name)}"
@@ -168,14 +183,26 @@ def _category_lines(fit: CategoryFit, grids: list[str]) -> list[str]:
     if fit.colours is not None and sum(fit.colours.counts.values()) > 0:
         mix = ", ".join(f"{c}: {number(s, 6)}" for c, s in fit.colours.shares.items())
         counts = ", ".join(f"{c} {n}" for c, n in fit.colours.counts.items())
-        # only a dispute is graded: the mix is kept as a note for a dispute block
-        lines.append(f"      # colours, for a dispute block: {{{mix}}}   (counts: {counts})")
+        if carried.graded(fit.name):
+            lines.append(f"      colours: {{{mix}}}   # counts: {counts}")
+        else:  # only a dispute is graded: the mix is kept as a note for a dispute block
+            lines.append(f"      # colours, for a dispute block: {{{mix}}}   (counts: {counts})")
     service = fit.service
     note = f"{service.n} times; {service.reason}"
     if service.aic:
         note += "; AIC " + ", ".join(f"{k} {v:.1f}" for k, v in sorted(service.aic.items(),
                                                                    key=lambda kv: kv[1]))
-    lines.append(f"      service: {flow(service.spec)}   # {comment(note)}")
+    kept = carried.keys.get(fit.name)
+    handled = next((k for k in ("flow", "dispute") if kept and k in kept), None)
+    if handled is not None:  # a work order's steps, a dispute's sessions have their times
+        lines.append(f"      # on-site time from the tickets, not used by a {handled} (it has "
+                     f"its own times): {flow(service.spec)}   ({comment(note)})")
+    else:
+        lines.append(f"      service: {flow(service.spec)}   # {comment(note)}")
+    if kept:
+        lines.append(f"      # handled as the scenario's {comment(scalar(carried.like[fit.name]))}:")
+        for key, value in kept.items():
+            lines += _block(key, value, "      ")
     return lines
 
 
@@ -212,19 +239,23 @@ def event_lines(scan: EventScan, cal: Calibration) -> list[str]:
     return out
 
 
-def demand_yaml(cal: Calibration, scan: EventScan | None = None) -> str:
+def demand_yaml(cal: Calibration, scan: EventScan | None = None,
+                carried: Carried | None = None) -> str:
     """The YAML text of the calibrated ``demand:`` block, with the candidate events of
-    ``scan`` (if given) as a commented ``events:`` block after it."""
+    ``scan`` (if given) as a commented ``events:`` block after it; each category keeps
+    the scenario keys of ``carried`` (how it is handled: flow, dispute, limit ...)."""
+    carried = carried if carried is not None else Carried()
     out = [f"# {line}" for line in provenance(cal)]
     out += [f"# warning: {comment(w)}" for w in cal.warnings]
     for fit in cal.categories:
         out += [f"# warning: {comment(w)}" for w in fit.warnings]
+    out += [f"# warning: {comment(w)}" for w in carried.warnings]
     out += ["demand:", "  # hour and weekday multipliers of all categories pooled (mean 1)"]
     out += _wrapped("hour_of_day", cal.pooled.hour, "  ")
     out.append(f"  day_of_week: {multipliers(cal.pooled.day)}   # Monday .. Sunday")
     out.append("  categories:")
     for fit in cal.categories:
-        out += _category_lines(fit, cal.tickets.grids)
+        out += _category_lines(fit, cal.tickets.grids, carried)
     if scan is not None:
         out += event_lines(scan, cal)
     return "\n".join(out) + "\n"

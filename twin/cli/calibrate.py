@@ -23,6 +23,7 @@ from twin.calibrate import (
     read_tickets,
 )
 from twin.calibrate import diagnostics as diag
+from twin.calibrate.carry import Carried, carry, parse_like
 from twin.calibrate.gaps import Gaps, parse_gaps
 from twin.calibrate.window import MAX_WINDOW_YEARS, TIME_FORMS, span_problem
 from twin.calibrate.writer import check_demand
@@ -56,9 +57,17 @@ def calibrate(
                        "as sat,sun. Repeatable.")] = None,
     sheet: Annotated[str | None, typer.Option(
         help="Sheet of an .xlsx workbook (default: the first).")] = None,
+    like: Annotated[list[str] | None, typer.Option(
+        "--like", help="TICKETS=SCENARIO: a ticket category is handled like this category "
+                       "of the --grids-from scenario (its flow, dispute block, limits), "
+                       "e.g. 维修=repair. Repeatable or comma-separated; a category of the "
+                       "same name needs none.")] = None,
 ) -> None:
     """Fit arrival rates, profiles, colour mix and on-site times to a tickets file."""
     window, gaps_ = _check_options(tickets, out, grids_from, min_count, start, end, gaps or [])
+    likeness, mistakes = parse_like(like or [])
+    if mistakes:
+        fail([cli_problem("--like", m) for m in mistakes])
     template: Scenario | None = None
     grids: GridMap | None = None
     if grids_from is not None:
@@ -69,13 +78,17 @@ def calibrate(
         cal = fit_demand(found, min_count, template)
     except TicketsError as error:
         fail(error.problems)
+    carried, problems = carry(template, [c.name for c in cal.categories], likeness,
+                              lambda message: cli_problem("--like", message))
+    if problems:
+        fail(problems)
     scan = find_events(cal)
-    text = demand_yaml(cal, scan)
+    text = demand_yaml(cal, scan, carried)
     problems = check_demand(text, str(out), template, [c.name for c in cal.categories])
     if problems:
         fail(problems)
-    _show(cal, scan)
-    _write(out, text)
+    _write(out, text)  # before printing: a closed pipe on the output loses no file
+    _show(cal, scan, carried)
     out_console.print(f"demand written to {out}; use it with  extends: "
                       f"[{grids_from or 'scenario.yaml'}, {out}]", markup=False,
                       highlight=False, soft_wrap=True)
@@ -145,7 +158,7 @@ def _scenario_files(path: Path, base: Path | None = None,
     return found
 
 
-def _show(cal: Calibration, scan: EventScan) -> None:
+def _show(cal: Calibration, scan: EventScan, carried: Carried) -> None:
     out_console.print(diag.summary(cal), markup=False, highlight=False, soft_wrap=True)
     out_console.print(diag.rate_table(cal))
     out_console.print(diag.profile_table(cal))
@@ -160,6 +173,13 @@ def _show(cal: Calibration, scan: EventScan) -> None:
         out_console.print(events)
     for line in diag.warnings_of(cal):
         err_console.print(line, highlight=False, soft_wrap=True)
+    for line in carried.warnings:
+        err_console.print(f"warning: {line}", style="yellow", highlight=False, soft_wrap=True,
+                          markup=False)
+    if carried.like:
+        out_console.print("handled as in the scenario: " + ", ".join(
+            f"{mine} like {theirs}" for mine, theirs in carried.like.items()), markup=False,
+            highlight=False, soft_wrap=True)
 
 
 def _write(out: Path, text: str) -> None:
