@@ -26,7 +26,17 @@ from twin.calibrate import diagnostics as diag
 from twin.calibrate.gaps import Gaps, parse_gaps
 from twin.calibrate.window import MAX_WINDOW_YEARS, TIME_FORMS, span_problem
 from twin.calibrate.writer import check_demand
-from twin.cli.common import cli_problem, err_console, fail, load, out_console
+from twin.cli.common import (
+    LangChoice,
+    check_lang,
+    cli_problem,
+    err_console,
+    fail,
+    load,
+    out_console,
+    resolve_lang,
+)
+from twin.cli.say import say
 from twin.outdir import atomic_write
 from twin.scenario import Scenario
 
@@ -56,33 +66,37 @@ def calibrate(
                        "as sat,sun. Repeatable.")] = None,
     sheet: Annotated[str | None, typer.Option(
         help="Sheet of an .xlsx workbook (default: the first).")] = None,
+    lang: LangChoice = None,
 ) -> None:
     """Fit arrival rates, profiles, colour mix and on-site times to a tickets file."""
-    window, gaps_ = _check_options(tickets, out, grids_from, min_count, start, end, gaps or [])
+    lang = resolve_lang(lang)
+    check_lang(lang)
+    window, gaps_ = _check_options(tickets, out, grids_from, min_count, start, end, gaps or [],
+                                   lang)
     template: Scenario | None = None
     grids: GridMap | None = None
     if grids_from is not None:
-        template = load(grids_from, [])
+        template = load(grids_from, [], lang=lang)
         grids = GridMap.from_scenario(template, str(grids_from))
     try:
         found = read_tickets(tickets, grids, *window, gaps=gaps_, sheet=sheet)
         cal = fit_demand(found, min_count, template)
     except TicketsError as error:
-        fail(error.problems)
+        fail(error.problems, lang)
     scan = find_events(cal)
     text = demand_yaml(cal, scan)
     problems = check_demand(text, str(out), template, [c.name for c in cal.categories])
     if problems:
-        fail(problems)
+        fail(problems, lang)
     _show(cal, scan)
-    _write(out, text)
-    out_console.print(f"demand written to {out}; use it with  extends: "
-                      f"[{grids_from or 'scenario.yaml'}, {out}]", markup=False,
-                      highlight=False, soft_wrap=True)
+    _write(out, text, lang)
+    out_console.print(say("demand_written", lang, path=out,
+                          base=grids_from or "scenario.yaml"),
+                      markup=False, highlight=False, soft_wrap=True)
 
 
 def _check_options(tickets: Path, out: Path, grids_from: Path | None, min_count: int,
-                   start: str | None, end: str | None, gaps: list[str]
+                   start: str | None, end: str | None, gaps: list[str], lang: str = "en"
                    ) -> tuple[tuple[float | None, float | None], Gaps]:
     """Exit 2 on bad options, all reported together; the window in hours and the gaps."""
     declared, problems = parse_gaps(gaps)
@@ -115,7 +129,7 @@ def _check_options(tickets: Path, out: Path, grids_from: Path | None, min_count:
         elif too_long is not None:
             problems.append(too_long)
     if problems:
-        fail(problems)
+        fail(problems, lang)
     return (low, high), declared
 
 
@@ -162,7 +176,7 @@ def _show(cal: Calibration, scan: EventScan) -> None:
         err_console.print(line, highlight=False, soft_wrap=True)
 
 
-def _write(out: Path, text: str) -> None:
+def _write(out: Path, text: str, lang: str = "en") -> None:
     """Write atomically and flushed to disk, so a failure at any point leaves no half
     file; exit 2 if the folder or the file cannot be written."""
     try:
@@ -170,9 +184,9 @@ def _write(out: Path, text: str) -> None:
     except OSError as exc:
         if not os.access(out.parent, os.W_OK):  # no temporary file could be made
             fail([cli_problem("--out", f"cannot write in folder {out.parent} "
-                                       f"({exc.strerror or exc})")])
+                                       f"({exc.strerror or exc})")], lang)
         fail([cli_problem("--out", f"cannot write {out} ({exc.strerror or exc}); "
-                                   "it is left as it was")])
+                                   "it is left as it was")], lang)
 
 
 def _mode(out: Path) -> int:
