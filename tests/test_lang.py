@@ -133,6 +133,9 @@ def test_problem_kinds_translate_and_others_stay_english() -> None:
     assert message(odd, "zh") == odd
     assert message("required key is missing", "en") == "required key is missing"
     assert line("some other line", "zh") == "some other line"
+    assert line("warm-up 0.5 d looks too short: MSER-5 on hourly counts on the open-issue "
+                "count suggests 0.83 d", "zh") == \
+        "预热期 0.5 天似乎太短：按未办结问题数的每小时计数 MSER-5，建议 0.83 天"
     assert say("problems_many", "zh", count=4) == "发现 4 个问题；未运行任何内容。"
 
 

@@ -209,6 +209,13 @@ _LINES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
      f"{m['day']} 小时；{m['who']}：{m['h']} 小时"),
 ]
 """Lines built by library code that are translated (pattern -> Chinese)."""
+_LINES.append((
+    re.compile(r"^warm-up (?P<d>\S+) d looks (?P<v>too short|long enough): (?P<how>MSER-5 on "
+               r"hourly counts|MSER on daily means) on the open-issue count suggests "
+               r"(?P<r>\S+) d$"),
+    lambda m: f"预热期 {m['d']} 天{'似乎太短' if m['v'] == 'too short' else '看来足够'}："
+    f"按未办结问题数的{'每小时计数 MSER-5' if m['how'].startswith('MSER-5') else '每日均值 MSER'}"
+    f"，建议 {m['r']} 天"))
 
 
 def _translate(text: str, table: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]]

@@ -43,7 +43,7 @@ from twin.cli.common import (
     warn_backlog,
     warn_size,
 )
-from twin.cli.say import say
+from twin.cli.say import line, say
 from twin.cli.tables import kpi_cells, kpi_columns, print_order_times, print_summary
 from twin.experiment import Execution, RunResult
 from twin.geography import MapCache
@@ -220,7 +220,8 @@ def _warn_warmup(result: RunResult, lang: str = "en") -> None:
     check = warmup_check(result.issues, spec.run.horizon_days * MINUTES_PER_DAY,
                          spec.run.warmup_days * MINUTES_PER_DAY, daily)
     style = "yellow" if check.too_short else "dim"
-    said = say("warning", lang, text=check.message()) if check.too_short else check.message()
+    text = line(check.message(), lang)
+    said = say("warning", lang, text=text) if check.too_short else text
     err_console.print(said, style=style, highlight=False, markup=False)
 
 
