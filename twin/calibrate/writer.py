@@ -200,7 +200,8 @@ def _category_lines(fit: CategoryFit, grids: list[str], carried: Carried) -> lis
     else:
         lines.append(f"      service: {flow(service.spec)}   # {comment(note)}")
     if kept:
-        lines.append(f"      # handled as the scenario's {comment(scalar(carried.like[fit.name]))}:")
+        like = comment(scalar(carried.like[fit.name]))
+        lines.append(f"      # handled as the scenario's {like}:")
         for key, value in kept.items():
             lines += _block(key, value, "      ")
     return lines

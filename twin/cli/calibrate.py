@@ -27,7 +27,17 @@ from twin.calibrate.carry import Carried, carry, parse_like
 from twin.calibrate.gaps import Gaps, parse_gaps
 from twin.calibrate.window import MAX_WINDOW_YEARS, TIME_FORMS, span_problem
 from twin.calibrate.writer import check_demand
-from twin.cli.common import cli_problem, err_console, fail, load, out_console
+from twin.cli.common import (
+    LangChoice,
+    check_lang,
+    cli_problem,
+    err_console,
+    fail,
+    load,
+    out_console,
+    resolve_lang,
+)
+from twin.cli.say import say
 from twin.outdir import atomic_write
 from twin.scenario import Scenario
 
@@ -62,40 +72,44 @@ def calibrate(
                        "of the --grids-from scenario (its flow, dispute block, limits), "
                        "e.g. 维修=repair. Repeatable or comma-separated; a category of the "
                        "same name needs none.")] = None,
+    lang: LangChoice = None,
 ) -> None:
     """Fit arrival rates, profiles, colour mix and on-site times to a tickets file."""
-    window, gaps_ = _check_options(tickets, out, grids_from, min_count, start, end, gaps or [])
+    lang = resolve_lang(lang)
+    check_lang(lang)
+    window, gaps_ = _check_options(tickets, out, grids_from, min_count, start, end, gaps or [],
+                                   lang)
     likeness, mistakes = parse_like(like or [])
     if mistakes:
-        fail([cli_problem("--like", m) for m in mistakes])
+        fail([cli_problem("--like", m) for m in mistakes], lang)
     template: Scenario | None = None
     grids: GridMap | None = None
     if grids_from is not None:
-        template = load(grids_from, [])
+        template = load(grids_from, [], lang=lang)
         grids = GridMap.from_scenario(template, str(grids_from))
     try:
         found = read_tickets(tickets, grids, *window, gaps=gaps_, sheet=sheet)
         cal = fit_demand(found, min_count, template)
     except TicketsError as error:
-        fail(error.problems)
+        fail(error.problems, lang)
     carried, problems = carry(template, [c.name for c in cal.categories], likeness,
                               lambda message: cli_problem("--like", message))
     if problems:
-        fail(problems)
+        fail(problems, lang)
     scan = find_events(cal)
     text = demand_yaml(cal, scan, carried)
     problems = check_demand(text, str(out), template, [c.name for c in cal.categories])
     if problems:
-        fail(problems)
-    _write(out, text)  # before printing: a closed pipe on the output loses no file
+        fail(problems, lang)
+    _write(out, text, lang)  # before printing: a closed pipe on the output loses no file
     _show(cal, scan, carried)
-    out_console.print(f"demand written to {out}; use it with  extends: "
-                      f"[{grids_from or 'scenario.yaml'}, {out}]", markup=False,
-                      highlight=False, soft_wrap=True)
+    out_console.print(say("demand_written", lang, path=out,
+                          base=grids_from or "scenario.yaml"),
+                      markup=False, highlight=False, soft_wrap=True)
 
 
 def _check_options(tickets: Path, out: Path, grids_from: Path | None, min_count: int,
-                   start: str | None, end: str | None, gaps: list[str]
+                   start: str | None, end: str | None, gaps: list[str], lang: str = "en"
                    ) -> tuple[tuple[float | None, float | None], Gaps]:
     """Exit 2 on bad options, all reported together; the window in hours and the gaps."""
     declared, problems = parse_gaps(gaps)
@@ -128,7 +142,7 @@ def _check_options(tickets: Path, out: Path, grids_from: Path | None, min_count:
         elif too_long is not None:
             problems.append(too_long)
     if problems:
-        fail(problems)
+        fail(problems, lang)
     return (low, high), declared
 
 
@@ -182,7 +196,7 @@ def _show(cal: Calibration, scan: EventScan, carried: Carried) -> None:
             highlight=False, soft_wrap=True)
 
 
-def _write(out: Path, text: str) -> None:
+def _write(out: Path, text: str, lang: str = "en") -> None:
     """Write atomically and flushed to disk, so a failure at any point leaves no half
     file; exit 2 if the folder or the file cannot be written."""
     try:
@@ -190,9 +204,9 @@ def _write(out: Path, text: str) -> None:
     except OSError as exc:
         if not os.access(out.parent, os.W_OK):  # no temporary file could be made
             fail([cli_problem("--out", f"cannot write in folder {out.parent} "
-                                       f"({exc.strerror or exc})")])
+                                       f"({exc.strerror or exc})")], lang)
         fail([cli_problem("--out", f"cannot write {out} ({exc.strerror or exc}); "
-                                   "it is left as it was")])
+                                   "it is left as it was")], lang)
 
 
 def _mode(out: Path) -> int:

@@ -5,27 +5,26 @@ Exit codes: 0 success, 1 a replication failed, 2 a mistake in the input.
 
 from __future__ import annotations
 
+import os
 import re
 import socket
 import sys
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Any, NoReturn
 from urllib.parse import urlsplit
 
-import pandas as pd
 import typer
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
-from twin import numbers
-from twin.compare import with_verdicts
+from twin.cli.say import LANGS, line, problem_line, problems_found, say
 from twin.experiment import RunResult, load_checked
 from twin.geography import MapCache
-from twin.metrics.catalogue import headline_kpis, kpi_spec
+from twin.metrics.catalogue import headline_kpis
 from twin.outdir import out_problems
 from twin.scenario import Problem, Scenario, ScenarioError
 from twin.vocab import MINUTES_PER_DAY
@@ -53,19 +52,75 @@ PrecisionOption = Annotated[float | None, typer.Option(
 KpiOption = Annotated[str, typer.Option(help="KPI that --precision applies to.")]
 MaxRepsOption = Annotated[int, typer.Option(help="Most replications --precision may use.")]
 LangOption = Annotated[str, typer.Option(help="Language of plots and report: en or zh.")]
+LangChoice = Annotated[str | None, typer.Option("--lang",
+    help="Language of the terminal, plots and report: en or zh (default: the TWIN_LANG "
+         "environment variable, else en).", show_default=False)]
 ForceOption = Annotated[bool, typer.Option(
     "--force", help="Write into an existing --out folder that twin did not write (its other "
                     "files are kept).")]
 
 
-def fail(problems: Sequence[Problem]) -> NoReturn:
+def fail(problems: Sequence[Problem], lang: str = "en") -> NoReturn:
     """Print problems, one per line, and exit 2."""
-    count = len(problems)
     for problem in problems:
-        sys.stderr.write(f"{problem}\n")
-    err_console.print(f"{count} problem{'s' if count != 1 else ''} found; nothing was run.",
-                      style="red", highlight=False)
+        sys.stderr.write(f"{problem_line(problem, lang)}\n")
+    err_console.print(problems_found(len(problems), lang), style="red", highlight=False,
+                      markup=False)
     raise typer.Exit(code=2)
+
+
+def resolve_lang(lang: str | None) -> str:
+    """The language of a command: ``--lang``, else the TWIN_LANG environment variable,
+    else English; exit 2 on a TWIN_LANG that is not en or zh (a bad ``--lang`` is
+    reported with the other options, by :func:`check_common`)."""
+    if lang is not None:
+        return lang
+    env = os.environ.get("TWIN_LANG", "").strip()
+    if not env:
+        return "en"
+    if env not in LANGS:
+        fail([Problem("environment", None, "TWIN_LANG", say("bad_env_lang", got=env))])
+    return env
+
+
+def check_lang(lang: str) -> None:
+    """Exit 2 on a ``--lang`` that is not en or zh (for commands without other checks)."""
+    if lang not in LANGS:
+        fail([cli_problem("--lang", f"must be en or zh (got {lang!r})")])
+
+
+@contextmanager
+def font_checked(lang: str = "en") -> Iterator[None]:
+    """Plots drawn inside give at most one warning on stderr, in ``lang``, naming every
+    character that no plot font has; other warnings pass on."""
+    import matplotlib
+
+    from twin.plots.fonts import FontWarning, plot_fonts
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", FontWarning)
+        yield
+    chars: dict[str, None] = {}
+    for item in caught:
+        if isinstance(item.message, FontWarning):
+            chars.update(dict.fromkeys(item.message.chars))
+        else:
+            warnings.warn_explicit(item.message, item.category, item.filename, item.lineno,
+                                   source=item.source)
+    if chars:
+        warn(say("font_missing", lang, chars=" ".join(sorted(chars)), fonts=plot_fonts(),
+                 cache=matplotlib.get_cachedir()), lang)
+
+
+def shown_lang(lang: str) -> str:
+    """The language to write messages in: ``lang`` if it is one, else English."""
+    return lang if lang in LANGS else "en"
+
+
+def warn(text: str, lang: str = "en") -> None:
+    """A warning on stderr, in yellow."""
+    err_console.print(say("warning", lang, text=line(text, lang)), style="yellow", markup=False,
+                      highlight=False, soft_wrap=True)
 
 
 def cli_problem(option: str, message: str) -> Problem:
@@ -74,7 +129,7 @@ def cli_problem(option: str, message: str) -> Problem:
 
 
 def load(path: Path, overrides: list[str], options: dict[str, str] | None = None,
-         maps: MapCache | None = None) -> Scenario:
+         maps: MapCache | None = None, lang: str = "en") -> Scenario:
     """Load and check a scenario (its map built into ``maps``); ``options`` maps a key
     set by an option (not by ``--set``) to that option's name, so its problems name
     the option."""
@@ -83,7 +138,8 @@ def load(path: Path, overrides: list[str], options: dict[str, str] | None = None
     except ScenarioError as error:
         named = options or {}
         fail([Problem(named[p.path], None, p.path, p.message)
-              if p.source == "--set" and p.path in named else p for p in error.problems])
+              if p.source == "--set" and p.path in named else p for p in error.problems],
+             lang)
 
 
 def check_common(jobs: int, out: Path | None, precision: float | None = None,
@@ -101,26 +157,26 @@ def check_common(jobs: int, out: Path | None, precision: float | None = None,
     if lang not in ("en", "zh"):
         problems.append(cli_problem("--lang", f"must be en or zh (got {lang!r})"))
     if problems:
-        fail(problems)
+        fail(problems, shown_lang(lang))
 
 
-def check_target(target: Path, force: bool, option: str = "--out") -> None:
+def check_target(target: Path, force: bool, option: str = "--out", lang: str = "en") -> None:
     """Exit 2 if a default result folder (e.g. ``out/<name>``) may not be written."""
     problems = out_problems(target, force)
     if problems:
-        fail([cli_problem(option, message) for message in problems])
+        fail([cli_problem(option, message) for message in problems], lang)
 
 
 def warn_size(scenario: Scenario, jobs: int, replications: int | None = None,
-              always: bool = False, maps: MapCache | None = None) -> None:
+              always: bool = False, maps: MapCache | None = None, lang: str = "en") -> None:
     """The expected size of a run; a warning when it will probably not fit in memory."""
     from twin.executors import community_for
     from twin.sizing import estimate
 
     size = estimate(scenario, community_for(scenario, maps), jobs, replications)
     if not size.fits:
-        err_console.print(f"warning: {scenario.name}: {size.message()}", style="yellow",
-                          markup=False, highlight=False)
+        err_console.print(say("named_warning", lang, name=scenario.name, text=size.message()),
+                          style="yellow", markup=False, highlight=False)
     elif always:
         out_console.print(size.message(), markup=False, highlight=False, soft_wrap=True)
 
@@ -128,16 +184,16 @@ def warn_size(scenario: Scenario, jobs: int, replications: int | None = None,
 _FRAME = re.compile(r'File "([^"]+)", line (\d+), in (\S+)')  # a traceback's frame line
 
 
-def print_failures(name: str, result: RunResult) -> None:
+def print_failures(name: str, result: RunResult, lang: str = "en") -> None:
     """Each failed replication's own error: its last line and where it was raised (the
     whole traceback is kept in the result's manifest.json)."""
     for rep, text in sorted(result.errors.items()):
         lines = [ln for ln in str(text).strip().splitlines() if ln.strip()]
         frames = _FRAME.findall(str(text))
-        where = f" (at {Path(frames[-1][0]).name}:{frames[-1][1]} in {frames[-1][2]})" \
-            if frames else ""
-        err_console.print(f"{name}: replication {rep} failed: "
-                          f"{lines[-1] if lines else 'unknown error'}{where}",
+        where = say("failed_at", lang, file=Path(frames[-1][0]).name, line=frames[-1][1],
+                    func=frames[-1][2]) if frames else ""
+        err_console.print(say("rep_failed", lang, name=name, rep=rep, where=where,
+                              error=lines[-1] if lines else say("unknown_error", lang)),
                           style="red", markup=False, highlight=False, soft_wrap=True)
 
 
@@ -186,14 +242,15 @@ def kpi_names(scenario: Scenario, maps: MapCache | None = None) -> list[str]:
     return list(run_replications(probe, replications=1, maps=cache).kpis.columns)
 
 
-def check_kpi(kpi: str, available: Sequence[str]) -> None:
+def check_kpi(kpi: str, available: Sequence[str], lang: str = "en") -> None:
     """Exit 2 if ``kpi`` is not a KPI name."""
     if kpi not in available:
         import difflib
 
         hint = difflib.get_close_matches(kpi, list(available), n=1)
         did = f"did you mean '{hint[0]}'? " if hint else ""
-        fail([cli_problem("--kpi", f"unknown KPI {kpi!r}; {did}see summary.json for names")])
+        fail([cli_problem("--kpi", f"unknown KPI {kpi!r}; {did}see summary.json for names")],
+             lang)
 
 
 @contextmanager
@@ -205,7 +262,7 @@ def progress_bar(total: int, label: str) -> Iterator[Callable[[Any], None]]:
         yield lambda _item: bar.advance(task)
 
 
-def warn_backlog(name: str, result: RunResult) -> None:
+def warn_backlog(name: str, result: RunResult, lang: str = "en") -> None:
     """Warn when open issues keep rising: the KPIs then describe a growing backlog."""
     from twin.metrics.warmup import backlog_growth
 
@@ -213,140 +270,6 @@ def warn_backlog(name: str, result: RunResult) -> None:
     slope = backlog_growth(result.issues, spec.run.horizon_days * MINUTES_PER_DAY,
                            spec.run.warmup_days * MINUTES_PER_DAY)
     if slope is not None:
-        err_console.print(
-            f"warning: {name}: open issues keep rising (+{slope:.1f} a day after the warm-up): "
-            "the community cannot keep up, and its KPIs describe a growing backlog, not a "
-            "steady state", style="yellow", highlight=False)
-
-
-def fmt(x: Any, kpi: str = "") -> str:
-    """A number for a table cell, by :mod:`twin.numbers`'s rule (a KPI's share as a
-    percentage, its count as an integer)."""
-    if isinstance(x, bool):
-        return "yes" if x else "no"
-    return numbers.value(x, kpi)
-
-
-def shown(kpis: Sequence[str], everything: bool) -> list[str]:
-    """The KPIs a table shows: every one, or the catalogue's headline KPIs in its order."""
-    return list(kpis) if everything else [k for k in HEADLINE if k in kpis]
-
-
-def unit(kpi: str) -> str:
-    """The KPI's unit from the catalogue (a share is written as a percentage)."""
-    spec = kpi_spec(kpi)
-    return ("%" if spec.share else spec.unit) if spec is not None else ""
-
-
-def print_summary(result: RunResult, everything: bool = False) -> None:
-    """KPI table of one run."""
-    table = Table(title=f"{result.scenario.name}: {len(result.replications)} replications, "
-                        f"seed {result.seed}, 95% CI", title_justify="left")
-    for col in ("KPI", "unit", "mean", "95% CI low", "95% CI high"):
-        table.add_column(col, justify="left" if col in ("KPI", "unit") else "right")
-    for kpi in shown(list(result.summary.index), everything):
-        row = result.summary.loc[kpi]
-        table.add_row(escape(str(kpi)), escape(unit(str(kpi))), fmt(row["mean"], kpi),
-                      fmt(row["ci_low"], kpi), fmt(row["ci_high"], kpi))
-    out_console.print(table)
-    if not everything:
-        err_console.print("(headline KPIs; --all shows every one; all are in summary.json)",
-                          style="dim", highlight=False)
-
-
-def print_order_times(result: RunResult, per_grid: bool = False) -> None:
-    """Work orders: mean wait, travel and handling per step and unit, over the orders
-    received after the warm-up (nothing when the run has no work orders)."""
-    from twin.metrics.orders import step_times
-
-    steps = getattr(result, "steps", None)
-    if steps is None or not len(steps):
-        return
-    warmup = result.scenario.run.warmup_days * MINUTES_PER_DAY
-    rows = step_times(steps, result.orders, warmup, per_grid=per_grid)
-    if not len(rows):
-        return
-    table = Table(title="Work orders: time per step and unit (means over the orders received "
-                        "after the warm-up)", title_justify="left")
-    for col in ("step", "unit", "wait [min]", "travel [min]", "handling [min]",
-                "count per replication"):
-        table.add_column(escape(col), justify="left" if col in ("step", "unit") else "right")
-    for step, unit_name, *times in rows.itertuples(index=False, name=None):
-        table.add_row(escape(str(step)), escape(str(unit_name)), *[fmt(t) for t in times])
-    out_console.print(table)
-
-
-def print_verdict(table_df: pd.DataFrame, names: list[str]) -> None:
-    """The verdict: each headline KPI of each scenario against the reference, its
-    change and % change with their 95% CIs, coloured by the catalogue's direction
-    (Holm-adjusted over every headline KPI and scenario)."""
-    table_df = with_verdicts(table_df, names[0])
-    tested = int(table_df["p_holm"].notna().sum())
-    table = Table(title=f"Verdict against {names[0]} (reference): change [95% CI] and % change; "
-                        f"Holm-adjusted over {tested} tests (headline KPIs × scenarios), 5% level",
-                  title_justify="left")
-    table.add_column("KPI", no_wrap=True)
-    table.add_column("better", no_wrap=True)
-    table.add_column(f"{names[0]}", justify="right", no_wrap=True)
-    for name in names[1:]:
-        table.add_column(escape(name), justify="right")
-    cells = table_df.set_index(["kpi", "scenario"])
-    for kpi in [k for k in HEADLINE if k in set(table_df["kpi"])]:
-        spec = kpi_spec(kpi)
-        ref = cells.loc[(kpi, names[0]), "mean"] if (kpi, names[0]) in cells.index else None
-        row = [escape(kpi), spec.direction if spec and spec.direction else "-",
-               numbers.value(ref, kpi)]
-        for name in names[1:]:
-            if (kpi, name) not in cells.index:
-                row.append("-")
-                continue
-            r = cells.loc[(kpi, name)]
-            verdict = str(r["verdict"] or "")
-            ci = numbers.interval(r["diff_ci_low"], r["diff_ci_high"], kpi, of_diff=True)
-            text = (f"{numbers.diff(r['diff'], kpi)} {ci} {numbers.pct(r['pct'])}"
-                    + (f" {verdict}" if verdict else ""))
-            row.append(f"[{_STYLE.get(verdict, 'default')}]{escape(text)}[/]")
-        table.add_row(*row)
-    out_console.print(table)
-
-
-_STYLE = {"better": "green", "worse": "red", "differs": "blue", "no clear difference": "dim"}
-"""Terminal colour of a verdict."""
-
-
-def _pm(mean: Any, low: Any, high: Any, kpi: str = "", of_diff: bool = False) -> str:
-    """``mean ± half-width`` of a CI, compactly."""
-    return numbers.half_width(mean, low, high, kpi, of_diff=of_diff)
-
-
-def print_comparison(table_df: pd.DataFrame, names: list[str], everything: bool) -> None:
-    """The verdict, then the paired comparison: each scenario's mean ± 95% CI half-width
-    and its difference to the first (* where the CI of the difference excludes zero,
-    unadjusted)."""
-    print_verdict(table_df, names)
-    letters = [chr(ord("A") + i) for i in range(len(names))]
-    for letter, name in zip(letters, names, strict=True):
-        out_console.print(f"{letter} = {name}" + ("  (reference)" if letter == "A" else ""),
-                          highlight=False, soft_wrap=True)
-    table = Table(title="mean ± 95% CI half-width; differences paired on common random "
-                        "numbers, * = CI excludes 0 (unadjusted)", title_justify="left")
-    table.add_column("KPI", no_wrap=True)
-    table.add_column("unit", no_wrap=True)
-    for letter in letters:
-        table.add_column(letter, justify="right", no_wrap=True)
-    for letter in letters[1:]:
-        table.add_column(f"{letter} − A", justify="right", no_wrap=True)
-    for kpi in shown(list(dict.fromkeys(table_df["kpi"])), everything):
-        rows = table_df[table_df["kpi"] == kpi].set_index("scenario")
-        cells = [_pm(rows.loc[n, "mean"], rows.loc[n, "ci_low"], rows.loc[n, "ci_high"], kpi)
-                 if n in rows.index else "-" for n in names]
-        diffs = []
-        for n in names[1:]:
-            if n not in rows.index:
-                diffs.append("-")
-                continue
-            r = rows.loc[n]
-            star = " *" if r["significant"] else "  "
-            diffs.append(_pm(r["diff"], r["diff_ci_low"], r["diff_ci_high"], kpi, True) + star)
-        table.add_row(escape(kpi), escape(unit(kpi)), *cells, *diffs)
-    out_console.print(table)
+        err_console.print(say("named_warning", lang, name=name,
+                              text=say("backlog", lang, slope=slope)),
+                          style="yellow", highlight=False, markup=False)

@@ -26,6 +26,7 @@ from twin.cli.common import (
     ForceOption,
     JobsOption,
     KpiOption,
+    LangChoice,
     LangOption,
     MaxRepsOption,
     PrecisionOption,
@@ -39,18 +40,19 @@ from twin.cli.common import (
     connect,
     err_console,
     fail,
-    fmt,
+    font_checked,
     kpi_names,
     load,
     out_console,
-    print_comparison,
     print_failures,
     progress_bar,
-    shown,
+    resolve_lang,
     warn_backlog,
     warn_size,
 )
+from twin.cli.say import line, say
 from twin.cli.single import run_overrides
+from twin.cli.tables import fmt, print_comparison, shown
 from twin.compare import unique_names
 from twin.experiment import Execution, RunResult, load_checked
 from twin.folders import unique_folder_names
@@ -62,31 +64,30 @@ from twin.workflows import REPLICATIONS, compare_workflow, sweep_workflow
 
 
 @contextmanager
-def _resumable(target: Path) -> Iterator[None]:
+def _resumable(target: Path, lang: str = "en") -> Iterator[None]:
     """On Ctrl-C, say that finished replications are kept, and exit 130."""
     try:
         yield
     except KeyboardInterrupt:
-        err_console.print(f"interrupted: finished replications are kept in "
-                          f"{target / REPLICATIONS}; run the same command again to resume",
-                          style="yellow", highlight=False)
+        err_console.print(say("interrupted", lang, path=target / REPLICATIONS),
+                          style="yellow", highlight=False, markup=False)
         raise typer.Exit(code=130) from None
 
 
-def _warn(message: str) -> None:
+def _warn(message: str, lang: str = "en") -> None:
     """A warning of the resume store (a damaged or foreign entry, ignored)."""
-    err_console.print(f"warning: {message}", style="yellow", markup=False, highlight=False)
+    err_console.print(say("warning", lang, text=line(message, lang)), style="yellow",
+                      markup=False, highlight=False)
 
 
-def _all_failed(runs: dict[str, RunResult]) -> None:
+def _all_failed(runs: dict[str, RunResult], lang: str = "en") -> None:
     """Print every failed replication; exit 1 if some scenario has none left."""
     for name, run in runs.items():
-        print_failures(name, run)
+        print_failures(name, run, lang)
     empty = [name for name, run in runs.items() if not run.replications]
     if empty:
-        err_console.print(f"every replication of {', '.join(empty)} failed; no comparison "
-                          "or report was written (finished replications are kept)",
-                          style="red", highlight=False)
+        err_console.print(say("all_failed_of", lang, names=", ".join(empty)),
+                          style="red", highlight=False, markup=False)
         raise typer.Exit(code=1)
 
 
@@ -102,16 +103,16 @@ def compare(
     kpi: KpiOption = "response_p90",
     max_replications: MaxRepsOption = 200,
     cluster: ClusterOption = None,
-    lang: LangOption = "en",
+    lang: LangChoice = None,
     all_: AllOption = False,
     force: ForceOption = False,
 ) -> None:
     """Compare scenarios on common random numbers: each against the first, paired."""
+    lang = resolve_lang(lang)
     check_common(jobs, out, precision, max_replications, lang, force)
     overrides, _options = run_overrides(set_, None, None)
-    problems = [] if len(files) > 1 else [cli_problem("FILES", (
-        f"nothing to compare: give two or more scenario files, the first being the "
-        f"reference (got {len(files)}); to run one scenario, use twin run"))]
+    problems = [] if len(files) > 1 else [cli_problem("FILES", say(
+        "nothing_to_compare", lang, count=len(files)))]
     scenarios = []
     maps = MapCache(max(2, len(files)))  # one build per map serves checks, runs and report
     for file in files:
@@ -120,36 +121,40 @@ def compare(
         except ScenarioError as error:
             problems.extend(error.problems)
     if problems:
-        fail(problems)
+        fail(problems, lang)
     goal = None
     if precision is not None:
-        check_kpi(kpi, kpi_names(scenarios[0], maps))
+        check_kpi(kpi, kpi_names(scenarios[0], maps), lang)
         goal = PrecisionTarget(kpi, precision, max_replications)
     target = out or Path("out") / "compare"
-    check_target(target, force)
+    check_target(target, force, lang=lang)
     for folder in unique_folder_names(unique_names(scenarios)):
-        check_target(target / folder, force)  # each run's folder inside, too
+        check_target(target / folder, force, lang=lang)  # each run's folder inside, too
     for scenario in scenarios:
-        warn_size(scenario, jobs, replications, maps=maps)
+        warn_size(scenario, jobs, replications, maps=maps, lang=lang)
     execution = Execution(jobs=jobs, cluster=connect(cluster), maps=maps)
     n = replications or scenarios[0].run.replications
-    total, label = ((n * len(scenarios), "compare") if goal is None else
-                    (max_replications * len(scenarios), "compare (to precision)"))
-    with _resumable(target), progress_bar(total, label) as tick:
+    label = say("compare", lang)
+    total, label = ((n * len(scenarios), label) if goal is None else
+                    (max_replications * len(scenarios), say("to_precision", lang, name=label)))
+    with _resumable(target, lang), font_checked(lang), progress_bar(total, label) as tick:
         done = compare_workflow(scenarios, target, sources=[str(f) for f in files],
                                 overrides=overrides, replications=replications, seed=seed,
                                 precision=goal, lang=lang, force=force,
-                                execution=replace(execution, progress=tick), warn=_warn)
+                                execution=replace(execution, progress=tick),
+                                warn=lambda message: _warn(message, lang))
     if done.precision is not None and goal is not None:
         err_console.print(done.precision.message(goal.kpi, goal.relative), highlight=False)
-    _all_failed(done.runs)
-    print_comparison(done.table, done.names, all_)
+    _all_failed(done.runs, lang)
+    print_comparison(done.table, done.names, all_, lang)
     for name in done.names:
-        warn_backlog(name, done.runs[name])
-    out_console.print(f"report: {done.report}", highlight=False, soft_wrap=True)
-    out_console.print(f"results written to {target}/", highlight=False, soft_wrap=True)
+        warn_backlog(name, done.runs[name], lang)
+    out_console.print(say("report", lang, path=done.report), highlight=False, soft_wrap=True,
+                      markup=False)
+    out_console.print(say("written", lang, path=target), highlight=False, soft_wrap=True,
+                      markup=False)
     if any(run.errors for run in done.runs.values()):
-        err_console.print("some replications failed; see each manifest.json", style="red")
+        err_console.print(say("some_failed", lang), style="red")
         raise typer.Exit(code=1)
 
 

@@ -26,6 +26,7 @@ from twin.plots.breakeven import break_even_curve
 from twin.plots.canvas import new_figure
 from twin.plots.daily import daily_by_category
 from twin.plots.flows import escalation_flow
+from twin.plots.fonts import glyphs_checked
 from twin.plots.hourly import response_by_hour
 from twin.plots.kpi import kpi_bars, staffing_curve
 from twin.plots.labels import check_lang, families, kpi_label, short_label, text
@@ -281,7 +282,7 @@ def report_plots(runs: Sequence[tuple[str, RunLike]], *, sweep: pd.DataFrame | N
 def figure_bytes(figure: Figure, fmt: str = "png", dpi: int = 110) -> bytes:
     """A figure rendered as PNG or SVG."""
     buffer = io.BytesIO()
-    with warnings.catch_warnings():
+    with glyphs_checked(), warnings.catch_warnings():
         # a crowded figure keeps its layout; the terminal needs no word about it
         warnings.filterwarnings("ignore", message="constrained_layout not applied")
         figure.savefig(buffer, format=fmt, dpi=dpi)

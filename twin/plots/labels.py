@@ -1,15 +1,11 @@
-"""Label translations (English, Chinese), colours and the bundled CJK font.
+"""Label translations (English, Chinese) and colours.
 
 KPI labels and whether a KPI is a share come from the KPI catalogue
 (:mod:`twin.metrics.catalogue`); labels of the causes of grade changes from the trigger
 registry (:mod:`twin.engine.triggers`).
 
-Chinese labels need a CJK font. twin ships a subset of Noto Sans CJK SC
-(``fonts/TwinSansSC-Regular.otf``, SIL Open Font License) and registers it with
-matplotlib the first time a plot asks for it, so nothing happens at import.
-Texts get the family list ``[bundled, DejaVu Sans]`` for Chinese and the reverse
-for English, so a Chinese grid name still draws in an English figure and a
-character outside the subset falls back instead of vanishing.
+Fonts (a system CJK family, else the bundled subset) are chosen in
+:mod:`twin.plots.fonts`; their names are re-exported here.
 """
 
 from __future__ import annotations
@@ -17,26 +13,21 @@ from __future__ import annotations
 import math
 import re
 import unicodedata
-from pathlib import Path
 
-from matplotlib import font_manager
-from matplotlib.axes import Axes
 from matplotlib.axis import Axis
-from matplotlib.text import Text
 from matplotlib.ticker import FuncFormatter, MaxNLocator
 
 from twin.engine.triggers import TRIGGERS
 from twin.metrics.catalogue import CATALOGUE, kpi_spec, split
 from twin.metrics.catalogue import is_share as is_share
+from twin.plots.fonts import CJK_FAMILY as CJK_FAMILY
+from twin.plots.fonts import FONT_FILE as FONT_FILE
+from twin.plots.fonts import LANGS
+from twin.plots.fonts import LATIN_FAMILY as LATIN_FAMILY
+from twin.plots.fonts import apply_font as apply_font
+from twin.plots.fonts import ensure_font as ensure_font
+from twin.plots.fonts import families as families
 from twin.vocab import COLOURS
-
-FONT_FILE = Path(__file__).with_name("fonts") / "TwinSansSC-Regular.otf"
-"""The bundled CJK font."""
-CJK_FAMILY = "Twin Sans SC"
-"""Family name of the bundled font."""
-LATIN_FAMILY = "DejaVu Sans"
-"""matplotlib's own font."""
-LANGS = ("en", "zh")
 
 COLOUR_HEX: dict[str, str] = dict(zip(COLOURS, ("#2e9d4b", "#e3b505", "#d62728"), strict=True))
 """Display colour (hex) of each severity colour (三色)."""
@@ -270,28 +261,3 @@ def short_label(name: str, width: int = 16, lines: int = 2) -> str:
 def unit_label(name: str, lang: str = "en") -> str:
     """A unit, pool or channel name as shown (``grid_worker`` -> 网格员)."""
     return _ARGUMENT.get(name, (name, name))[check_lang(lang)]
-
-
-def ensure_font() -> Path:
-    """Register the bundled CJK font with matplotlib (once) and return its path."""
-    path = str(FONT_FILE)
-    if not any(entry.fname == path for entry in font_manager.fontManager.ttflist):
-        font_manager.fontManager.addfont(path)
-    return FONT_FILE
-
-
-def families(lang: str = "en") -> list[str]:
-    """Font families for ``lang``, the first one preferred, the next as fallback."""
-    check_lang(lang)
-    ensure_font()
-    return [CJK_FAMILY, LATIN_FAMILY] if lang == "zh" else [LATIN_FAMILY, CJK_FAMILY]
-
-
-def apply_font(axes: list[Axes], lang: str = "en") -> None:
-    """Give every text of these axes (titles, labels, ticks, legends, notes) the
-    font families of ``lang``; tick labels drawn later get them too."""
-    fams = families(lang)
-    for ax in axes:
-        ax.tick_params(which="both", labelfontfamily=fams)
-        for artist in ax.findobj(Text):
-            artist.set_fontfamily(fams)

@@ -1,0 +1,171 @@
+"""The KPI tables of the command line: a run's summary, work-order times, the verdict
+and the paired comparison, with titles and headers in English or Chinese."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+from rich.markup import escape
+from rich.table import Table
+
+from twin import numbers
+from twin.cli.common import HEADLINE, err_console, out_console
+from twin.cli.say import say, unit_name
+from twin.compare import with_verdicts
+from twin.experiment import RunResult
+from twin.metrics.catalogue import kpi_spec
+from twin.plots.labels import kpi_label, text, unit_label
+from twin.vocab import MINUTES_PER_DAY
+
+
+def fmt(x: Any, kpi: str = "", lang: str = "en") -> str:
+    """A number for a table cell, by :mod:`twin.numbers`'s rule (a KPI's share as a
+    percentage, its count as an integer)."""
+    if isinstance(x, bool):
+        return say("yes" if x else "no", lang)
+    return numbers.value(x, kpi)
+
+
+def shown(kpis: Sequence[str], everything: bool) -> list[str]:
+    """The KPIs a table shows: every one, or the catalogue's headline KPIs in its order."""
+    return list(kpis) if everything else [k for k in HEADLINE if k in kpis]
+
+
+def unit(kpi: str, lang: str = "en") -> str:
+    """The KPI's unit from the catalogue (a share is written as a percentage)."""
+    spec = kpi_spec(kpi)
+    return unit_name(("%" if spec.share else spec.unit) if spec is not None else "", lang)
+
+
+def kpi_columns(table: Table, lang: str) -> None:
+    """The KPI column(s): its name; in Chinese, the catalogue's Chinese name then its code."""
+    table.add_column(say("kpi", lang), no_wrap=True)
+    if lang == "zh":
+        table.add_column(say("code", lang), no_wrap=True)
+
+
+def kpi_cells(kpi: str, lang: str) -> list[str]:
+    """The KPI cell(s) of a row, matching :func:`kpi_columns`."""
+    return [escape(kpi_label(kpi, "zh")), escape(kpi)] if lang == "zh" else [escape(kpi)]
+
+
+def print_summary(result: RunResult, everything: bool = False, lang: str = "en") -> None:
+    """KPI table of one run."""
+    table = Table(title=say("summary_title", lang, name=result.scenario.name,
+                            n=len(result.replications), seed=result.seed),
+                  title_justify="left")
+    kpi_columns(table, lang)
+    table.add_column(say("unit", lang))
+    for key in ("mean", "ci_low", "ci_high"):
+        table.add_column(say(key, lang), justify="right")
+    for kpi in shown(list(result.summary.index), everything):
+        row = result.summary.loc[kpi]
+        table.add_row(*kpi_cells(str(kpi), lang), escape(unit(str(kpi), lang)),
+                      fmt(row["mean"], kpi), fmt(row["ci_low"], kpi), fmt(row["ci_high"], kpi))
+    out_console.print(table)
+    if not everything:
+        err_console.print(say("headline_note", lang), style="dim", highlight=False,
+                          markup=False)
+
+
+def print_order_times(result: RunResult, per_grid: bool = False, lang: str = "en") -> None:
+    """Work orders: mean wait, travel and handling per step and unit, over the orders
+    received after the warm-up (nothing when the run has no work orders)."""
+    from twin.metrics.orders import step_times
+
+    steps = getattr(result, "steps", None)
+    if steps is None or not len(steps):
+        return
+    warmup = result.scenario.run.warmup_days * MINUTES_PER_DAY
+    rows = step_times(steps, result.orders, warmup, per_grid=per_grid)
+    if not len(rows):
+        return
+    table = Table(title=say("orders_title", lang), title_justify="left")
+    for key in ("step", "unit", "wait", "travel", "handling", "per_rep"):
+        table.add_column(escape(say(key, lang)),
+                         justify="left" if key in ("step", "unit") else "right")
+    for step, unit_of, *times in rows.itertuples(index=False, name=None):
+        shown_step = text(f"step:{step}", lang) if lang == "zh" else str(step)
+        table.add_row(escape(shown_step.removeprefix("step:")),
+                      escape(unit_label(str(unit_of), lang)), *[fmt(t) for t in times])
+    out_console.print(table)
+
+
+_STYLE = {"better": "green", "worse": "red", "differs": "blue", "no clear difference": "dim"}
+"""Terminal colour of a verdict."""
+
+
+def print_verdict(table_df: pd.DataFrame, names: list[str], lang: str = "en") -> None:
+    """The verdict: each headline KPI of each scenario against the reference, its
+    change and % change with their 95% CIs, coloured by the catalogue's direction
+    (Holm-adjusted over every headline KPI and scenario)."""
+    table_df = with_verdicts(table_df, names[0])
+    tested = int(table_df["p_holm"].notna().sum())
+    table = Table(title=escape(say("verdict_title", lang, ref=names[0], tests=tested)),
+                  title_justify="left")
+    kpi_columns(table, lang)
+    table.add_column(say("better", lang), no_wrap=True)
+    table.add_column(escape(names[0]), justify="right", no_wrap=True)
+    for name in names[1:]:
+        table.add_column(escape(name), justify="right")
+    cells = table_df.set_index(["kpi", "scenario"])
+    for kpi in [k for k in HEADLINE if k in set(table_df["kpi"])]:
+        spec = kpi_spec(kpi)
+        ref = cells.loc[(kpi, names[0]), "mean"] if (kpi, names[0]) in cells.index else None
+        row = [*kpi_cells(kpi, lang),
+               say(spec.direction, lang) if spec and spec.direction else "-",
+               numbers.value(ref, kpi)]
+        for name in names[1:]:
+            if (kpi, name) not in cells.index:
+                row.append("-")
+                continue
+            r = cells.loc[(kpi, name)]
+            verdict = str(r["verdict"] or "")
+            ci = numbers.interval(r["diff_ci_low"], r["diff_ci_high"], kpi, of_diff=True)
+            word = say(f"verdict:{verdict}", lang) if verdict else ""
+            said = (f"{numbers.diff(r['diff'], kpi)} {ci} {numbers.pct(r['pct'])}"
+                    + (f" {word}" if word else ""))
+            row.append(f"[{_STYLE.get(verdict, 'default')}]{escape(said)}[/]")
+        table.add_row(*row)
+    out_console.print(table)
+
+
+def _pm(mean: Any, low: Any, high: Any, kpi: str = "", of_diff: bool = False) -> str:
+    """``mean ± half-width`` of a CI, compactly."""
+    return numbers.half_width(mean, low, high, kpi, of_diff=of_diff)
+
+
+def print_comparison(table_df: pd.DataFrame, names: list[str], everything: bool,
+                     lang: str = "en") -> None:
+    """The verdict, then the paired comparison: each scenario's mean ± 95% CI half-width
+    and its difference to the first (* where the CI of the difference excludes zero,
+    unadjusted)."""
+    print_verdict(table_df, names, lang)
+    letters = [chr(ord("A") + i) for i in range(len(names))]
+    for letter, name in zip(letters, names, strict=True):
+        out_console.print(say("letter", lang, letter=letter, name=name)
+                          + (say("reference", lang) if letter == "A" else ""),
+                          highlight=False, soft_wrap=True, markup=False)
+    table = Table(title=say("comparison_title", lang), title_justify="left")
+    kpi_columns(table, lang)
+    table.add_column(say("unit", lang), no_wrap=True)
+    for letter in letters:
+        table.add_column(letter, justify="right", no_wrap=True)
+    for letter in letters[1:]:
+        table.add_column(f"{letter} − A", justify="right", no_wrap=True)
+    for kpi in shown(list(dict.fromkeys(table_df["kpi"])), everything):
+        rows = table_df[table_df["kpi"] == kpi].set_index("scenario")
+        cells = [_pm(rows.loc[n, "mean"], rows.loc[n, "ci_low"], rows.loc[n, "ci_high"], kpi)
+                 if n in rows.index else "-" for n in names]
+        diffs = []
+        for n in names[1:]:
+            if n not in rows.index:
+                diffs.append("-")
+                continue
+            r = rows.loc[n]
+            star = " *" if r["significant"] else "  "
+            diffs.append(_pm(r["diff"], r["diff_ci_low"], r["diff_ci_high"], kpi, True) + star)
+        table.add_row(*kpi_cells(kpi, lang), escape(unit(kpi, lang)), *cells, *diffs)
+    out_console.print(table)
