@@ -187,9 +187,9 @@ def _show(cal: Calibration, scan: EventScan, carried: Carried) -> None:
         out_console.print(events)
     for line in diag.warnings_of(cal):
         err_console.print(line, highlight=False, soft_wrap=True)
-    for line in carried.warnings:
-        err_console.print(f"warning: {line}", style="yellow", highlight=False, soft_wrap=True,
-                          markup=False)
+    for warning in carried.warnings:
+        err_console.print(f"warning: {warning}", style="yellow", highlight=False,
+                          soft_wrap=True, markup=False)
     if carried.like:
         out_console.print("handled as in the scenario: " + ", ".join(
             f"{mine} like {theirs}" for mine, theirs in carried.like.items()), markup=False,
