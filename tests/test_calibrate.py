@@ -289,7 +289,69 @@ def test_sample_file_calibrates_against_baseline(tmp_path: Path) -> None:
     scenario = twin.load_scenario(tmp_path / "top.yaml")
     repair = next(c for c in scenario.demand.categories if c.name == "repair")
     assert repair.rate_per_hour == pytest.approx(0.36, rel=0.05)
-    assert repair.service.distribution == "lognormal"
+    # each category is handled as the baseline's category of the same name
+    base = {c.name: c for c in twin.load_scenario(BASELINE).demand.categories}
+    for cat in scenario.demand.categories:
+        assert cat.flow == base[cat.name].flow and cat.dispute == base[cat.name].dispute
+        assert cat.channels == base[cat.name].channels and cat.limit == base[cat.name].limit
+    assert repair.service is None  # a flow's steps have their own times
+    text = out.read_text(encoding="utf-8")
+    assert "# on-site time from the tickets, not used by a flow (it has its own times): " \
+           "{distribution: lognormal" in text
+    dispute = next(c for c in scenario.demand.categories if c.name == "neighbour_dispute")
+    assert dispute.colours is not None and set(dispute.colours) == {"green", "yellow", "red"}
+    assert dispute.colours != base["neighbour_dispute"].colours  # the tickets' own mix
+    # the baseline's other work orders have no tickets: said, not silently dropped
+    assert ("warning: the scenario's categories safety_hazard (a work-order flow), "
+            "elderly_care (a work-order flow) have no tickets, so the calibrated demand drops "
+            "them") in " ".join(res.stderr.split())
+
+
+def test_like_hands_a_category_the_handling_of_another(tmp_path: Path) -> None:
+    tickets = tmp_path / "工单.csv"
+    rows = (ROOT / "data" / "tickets" / "sample_tickets.csv").read_text(encoding="utf-8")
+    renamed = rows.replace(",repair,", ",维修,").replace(",neighbour_dispute,", ",邻里纠纷,")
+    tickets.write_text(renamed, encoding="gbk")
+    out = tmp_path / "demand.yaml"
+    plain = runner.invoke(app, ["calibrate", str(tickets), "--out", str(out),
+                                "--grids-from", str(BASELINE)])
+    assert plain.exit_code == 0, plain.output
+    assert ("ticket categories 邻里纠纷, 维修 match no scenario category: the calibrated "
+            "demand drops the former and handles each of the latter as one grid-worker "
+            "visit. Say which scenario category each ticket category is like: --like "
+            "邻里纠纷=<one of repair, safety_hazard, neighbour_dispute, elderly_care>") in " ".join(
+                plain.stderr.split())
+    res = runner.invoke(app, ["calibrate", str(tickets), "--out", str(out), "--grids-from",
+                              str(BASELINE), "--like", "维修=repair,邻里纠纷=neighbour_dispute"])
+    assert res.exit_code == 0, res.output
+    (tmp_path / "top.yaml").write_text(f"extends: [{BASELINE}, demand.yaml]\n", encoding="utf-8")
+    cats = {c.name: c for c in twin.load_scenario(tmp_path / "top.yaml").demand.categories}
+    base = {c.name: c for c in twin.load_scenario(BASELINE).demand.categories}
+    assert cats["维修"].flow == base["repair"].flow
+    assert cats["邻里纠纷"].dispute == base["neighbour_dispute"].dispute
+    assert cats["sanitation"].flow == base["sanitation"].flow
+
+
+def test_like_mistakes_are_located(tmp_path: Path) -> None:
+    tickets = ROOT / "data" / "tickets" / "sample_tickets.csv"
+    out = tmp_path / "demand.yaml"
+    res = runner.invoke(app, ["calibrate", str(tickets), "--out", str(out), "--grids-from",
+                              str(BASELINE), "--like", "repairs=repair,repair=fixing"])
+    assert res.exit_code == 2 and not out.exists()
+    assert res.stderr.splitlines()[:2] == [
+        "command line: --like: 'repairs': no such category in the tickets; they have: "
+        "neighbour_dispute, sanitation, repair",
+        "command line: --like: repair=fixing: no category 'fixing' in the scenario; it has: "
+        "repair, sanitation, safety_hazard, neighbour_dispute, elderly_care"]
+    res = runner.invoke(app, ["calibrate", str(tickets), "--out", str(out), "--like", "repair"])
+    assert res.exit_code == 2
+    assert res.stderr.splitlines()[0] == (
+        "command line: --like: 'repair': expected TICKETS=SCENARIO, e.g. 维修=repair")
+    res = runner.invoke(app, ["calibrate", str(tickets), "--out", str(out), "--like", "a=b"])
+    assert res.exit_code == 2
+    assert res.stderr.splitlines()[0] == (
+        "command line: --like: needs --grids-from (the scenario whose categories the "
+        "tickets' categories are like)")
 
 
 # ------------------------------------------------------------------ bad input

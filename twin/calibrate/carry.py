@@ -100,8 +100,8 @@ def carry(template: Scenario | None, categories: Sequence[str], like: dict[str, 
             f"the scenario's categories {', '.join(lost)} match no ticket category, and "
             f"ticket categories {', '.join(bare)} match no scenario category: the calibrated "
             "demand drops the former and handles each of the latter as one grid-worker "
-            "visit. Name the scenario category each ticket category is like: --like "
-            f"{bare[0]}={lost[0].split(' (')[0]}")
+            "visit. Say which scenario category each ticket category is like: --like "
+            f"{bare[0]}=<one of {', '.join(n.split(' (')[0] for n in lost)}>")
     elif lost:
         warnings.append(f"the scenario's categories {', '.join(lost)} have no tickets, so "
                         "the calibrated demand drops them")
