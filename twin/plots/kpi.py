@@ -7,7 +7,7 @@ from collections.abc import Collection, Sequence
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
-from matplotlib.ticker import PercentFormatter
+from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter, PercentFormatter
 
 from twin.plots.labels import (
     apply_font,
@@ -205,7 +205,10 @@ def staffing_curve(sweep_summary: pd.DataFrame, x: str, ax: Axes, *, lang: str =
            and values.max() / values.min() > LOG_RATIO)
     ylabel = kpi_label(kpi, lang)
     if log:
-        ax.set_yscale("log")
+        ax.set_yscale("log")  # ticks at 1, 2, 5 x 10^k, written as plain numbers
+        ax.yaxis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+        ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: plain_number(v)))
+        ax.yaxis.set_minor_formatter(NullFormatter())
         ylabel = f"{ylabel} ({text('log_scale', lang)})"
     elif share:
         ax.yaxis.set_major_formatter(PercentFormatter(1.0))
@@ -213,18 +216,20 @@ def staffing_curve(sweep_summary: pd.DataFrame, x: str, ax: Axes, *, lang: str =
     else:
         plain_ticks(ax.yaxis)
         ax.set_ylim(bottom=0)
+    xlabel = kpi_label(x, lang)
     if len(drawn) > 1 and all(len(d) == len(drawn[0]) and np.allclose(
-            d, drawn[0], equal_nan=True) for d in drawn[1:]):
-        ax.text(0.02, 0.02, text("lines_overlap", lang).format(keys=", ".join(by)),
-                transform=ax.transAxes, fontsize=8, color="#555555", va="bottom")
+            d, drawn[0], equal_nan=True) for d in drawn[1:]):  # below the axis: never on a point
+        xlabel += "\n" + text("lines_overlap", lang).format(keys=", ".join(by))
     xs = sweep_summary[x].astype(float)
     if len(xs) and float(xs.sub(xs.round()).abs().max()) == 0:
         ax.set_xticks(sorted(set(xs.to_numpy())))
-    ax.set_xlabel(kpi_label(x, lang))
+    ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_title(kpi_label(kpi, lang))
     ax.grid(alpha=0.3)
-    if by or collapsed:
-        ax.legend(fontsize=8, title=None)
+    if by or flagged:
+        handles, names = ax.get_legend_handles_labels()
+        order = sorted(range(len(names)), key=lambda i: names[i] == text("collapsed", lang))
+        ax.legend([handles[i] for i in order], [names[i] for i in order], fontsize=8)
     apply_font([ax], lang)
     return ax
