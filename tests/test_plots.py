@@ -165,17 +165,19 @@ def _sweep() -> pd.DataFrame:
 
 
 @pytest.mark.parametrize("lang", LANGS)
-def test_staffing_curve_two_axes_with_bands(lang: str) -> None:
+def test_staffing_curve_one_kpi_per_panel_with_its_band(lang: str) -> None:
     fig, ax = _axes()
     assert staffing_curve(_sweep(), "workforce.per_grid", ax, lang=lang) is ax
-    assert len(fig.axes) == 2
+    assert len(fig.axes) == 1
     line = ax.get_lines()[0]
     assert list(line.get_xdata()) == [1, 2, 3]
     assert np.allclose(line.get_ydata(), [600, 300, 200])
-    right = fig.axes[1]
+    fig2, right = _axes()
+    staffing_curve(_sweep(), "workforce.per_grid", right, lang=lang, kpi="within_deadline")
     assert np.allclose(right.get_lines()[0].get_ydata(), [0.7, 0.85, 0.9])
     assert sum(isinstance(c, PolyCollection) for c in ax.collections + right.collections) == 2
     _draw_clean(fig)
+    _draw_clean(fig2)
 
 
 def test_staffing_curve_refuses_mixed_points() -> None:

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 
 from twin import numbers
+from twin import report_sweep as page_of_sweep
 from twin.metrics.catalogue import headline_kpis, kpi_spec, split
 from twin.outdir import atomic_write
 from twin.plots.figures import (
@@ -222,6 +223,8 @@ figure{margin:1.2em 0}figure img{max-width:100%;height:auto;border:1px solid #ee
 figcaption{color:#555;font-size:.9em}pre{background:#f7f7f7;padding:1em;overflow:auto;font-size:.8em}
 details summary{cursor:pointer;color:#345}
 .failed{border:2px solid #b00;padding:0 1em;background:#fff5f5}.failed h2{color:#b00}
+tr.collapsed td{background:#fdecea}.collapse{color:#b00}
+table.points td:nth-child(2){text-align:left}
 """
 
 
@@ -252,19 +255,32 @@ def _failures(runs: Sequence[tuple[str, RunLike]], lang: str) -> list[str]:
 
 def render_html(runs: Sequence[tuple[str, RunLike]], plots: Sequence[Plot],
                 comparison: pd.DataFrame | None, manifest: Mapping[str, Any] | None,
-                lang: str, break_even: pd.DataFrame | None = None) -> str:
-    """The report page as a string (``break_even``: a sweep's ``breakeven.csv``)."""
+                lang: str, break_even: pd.DataFrame | None = None, *,
+                sweep: pd.DataFrame | None = None, points: pd.DataFrame | None = None,
+                sweep_x: str | None = None) -> str:
+    """The report page as a string (``break_even``: a sweep's ``breakeven.csv``; a
+    sweep's summary and its :func:`twin.report_sweep.point_table` open the page with
+    the table of points)."""
     title = text("report_title", lang)
-    summary = summary_by_scenario(runs)
-    body = [f"<h1>{title}</h1>", *_failures(runs, lang), *verdict_section(comparison, lang),
-            *settings_section(runs, lang), f"<h2>{text('kpi_summary', lang)}</h2>",
-            _kpi_tables(summary, lang)]
+    body = [f"<h1>{title}</h1>", *_failures(runs, lang)]
+    if sweep is not None and points is not None:
+        body += page_of_sweep.sweep_section(runs, sweep, points, lang, sweep_x)
+        shown = page_of_sweep.shown_names(points)
+        runs = [(shown.get(n, n), r) for n, r in runs]
+        summary = summary_by_scenario(runs)
+        body.append(page_of_sweep.folded_kpis(_kpi_tables(summary, lang), lang))
+    else:
+        summary = summary_by_scenario(runs)
+        body += [*verdict_section(comparison, lang), *settings_section(runs, lang),
+                 f"<h2>{text('kpi_summary', lang)}</h2>", _kpi_tables(summary, lang)]
     if comparison is not None and len(comparison):
         body += [f"<h2>{text('comparison', lang)}</h2>", _comparison_table(comparison, lang)]
     body += _break_even_section(break_even, lang)
     body += assessment_section(runs, summary, lang)
     body += _orders_section(summary, lang)
     body.append(f"<h2>{text('plots', lang)}</h2>")
+    if points is not None:
+        body += page_of_sweep.panels_note(points, lang)
     for plot in plots:
         png = base64.b64encode(figure_bytes(plot.figure, "png")).decode("ascii")
         body.append(f'<figure id="plot-{plot.slug}"><img class="plot" alt="'
@@ -317,9 +333,16 @@ def write_report(path: str | Path, runs: Sequence[tuple[str, RunLike]],
         ``twin.workflows.sweep_workflow``): the break-even table and its figure.
     """
     check_lang(lang)
-    plots = report_plots(runs, sweep=sweep, community=community, lang=lang, sweep_x=sweep_x,
-                         paired=paired, break_even=break_even)
-    page = render_html(runs, plots, comparison, manifest, lang, break_even)
+    points = (page_of_sweep.point_table(sweep, runs)
+              if sweep is not None and page_of_sweep.is_sweep(sweep) else None)
+    shown = page_of_sweep.shown_names(points) if points is not None else {}
+    plots = report_plots([(shown.get(n, n), r) for n, r in runs], sweep=sweep,
+                         community=community, lang=lang, sweep_x=sweep_x, paired=paired,
+                         break_even=break_even, collapsed=set() if points is None else set(
+                             points["point"][points["collapsed"] != ""]))
+    page = render_html(runs, plots, comparison, manifest, lang, break_even,
+                       sweep=sweep if points is not None else None, points=points,
+                       sweep_x=sweep_x)
     if plots_dir is not None:
         save_plots(plots_dir, plots)
     target = Path(path)

@@ -154,7 +154,7 @@ def settings_of(run: RunLike) -> dict[str, str]:
     return shown
 
 
-def _settings_table(runs: Sequence[tuple[str, RunLike]], keys: Sequence[str],
+def settings_table(runs: Sequence[tuple[str, RunLike]], keys: Sequence[str],
                     table: dict[str, dict[str, str]], lang: str) -> str:
     head = [text("setting", lang), _t("unit", lang), *[html.escape(n) for n, _ in runs]]
     rows = []
@@ -178,10 +178,10 @@ def settings_section(runs: Sequence[tuple[str, RunLike]], lang: str) -> list[str
     about = f"<ul>{descriptions}</ul>" if descriptions else ""
     if len(runs) < 2:
         return [f"<h2>{text('scenarios', lang)}</h2>", about,
-                _settings_table(runs, keys, table, lang)]
+                settings_table(runs, keys, table, lang)]
     differ = [k for k in keys if len({table[n].get(k) for n, _ in runs}) > 1]
-    shown = (_settings_table(runs, differ, table, lang) if differ
+    shown = (settings_table(runs, differ, table, lang) if differ
              else f"<p>{_t('settings_same', lang)}</p>")
     return [f"<h2>{_t('settings_differ', lang)}</h2>", about, shown,
             f"<details><summary>{_t('all_settings', lang)}</summary>"
-            f"{_settings_table(runs, keys, table, lang)}</details>"]
+            f"{settings_table(runs, keys, table, lang)}</details>"]

@@ -26,10 +26,12 @@ import pandas as pd
 from twin.experiment import Execution, ExecutionOptions, RunResult, run_many
 from twin.metrics import DEFAULT_LEVEL, confidence_interval, summarise
 from twin.metrics.catalogue import kpi_spec
+from twin.metrics.warmup import backlog_growth
 from twin.rng import Streams
 from twin.scenario.errors import Problem, ScenarioError
 from twin.scenario.loader import apply_overrides
 from twin.scenario.schema import Scenario
+from twin.vocab import MINUTES_PER_DAY
 
 BOOTSTRAP_SAMPLES = 2000
 """Resamples of the replications for the confidence interval of a break-even."""
@@ -41,6 +43,10 @@ BREAK_EVEN_COLUMNS = ("key", "kpi", "scenario", "against", "break_even", "ci_low
                       "ci_high", "level", "crossed", "samples", "n", "x_min", "x_max",
                       "better_below")
 """Columns of :func:`break_even_table` (``breakeven.csv``)."""
+COLLAPSE_UTILISATION = 0.99
+"""Mean utilisation from which a point counts as collapsed: its workers never rest."""
+SUMMARY_COLUMNS = ("point", "kpi", "mean", "ci_low", "ci_high", "n")
+"""Columns of a sweep summary besides the varied keys."""
 
 
 @dataclass(frozen=True)
@@ -50,7 +56,9 @@ class SweepResult:
     keys: list[str]
     """The varied scenario keys (dotted paths)."""
     points: pd.DataFrame
-    """One row per point: ``point`` and one column per varied key."""
+    """One row per point: ``point``, one column per varied key, its short ``label``
+    (:func:`point_labels`) and why it ``collapsed`` (:func:`collapse_reason`; empty if
+    it did not)."""
     runs: dict[str, RunResult]
     """Each point's results, by point name (and the ``against`` scenario's, by its name)."""
     results: pd.DataFrame
@@ -86,6 +94,59 @@ def parse_values(text: str) -> list[Any]:
 def point_name(values: Mapping[str, Any]) -> str:
     """A readable name for a point, e.g. ``workforce.per_grid=2,deadlines.response=30``."""
     return ",".join(f"{k}={v}" for k, v in values.items())
+
+
+def point_labels(grid: Sequence[Mapping[str, Any]]) -> list[str]:
+    """Short names of points, e.g. ``per_grid=1 · response=30``: the last part of each
+    key, the whole key where last parts clash (``a.limit`` and ``b.limit``)."""
+    keys = list(dict.fromkeys(k for values in grid for k in values))
+    last = [k.rsplit(".", 1)[-1] for k in keys]
+    short = {k: (t if last.count(t) == 1 else k) for k, t in zip(keys, last, strict=True)}
+    return [" · ".join(f"{short[k]}={v}" for k, v in values.items()) for values in grid]
+
+
+def collapse_reason(run: RunResult | Any) -> str:
+    """Why a point collapsed, or ``""``: its open issues keep rising after the warm-up
+    (:func:`twin.metrics.warmup.backlog_growth`) or its mean utilisation is at least
+    :data:`COLLAPSE_UTILISATION`. Its KPIs then describe a growing backlog, not a
+    steady state. ``run``: a RunResult, or anything with its ``scenario``, ``issues``
+    and ``kpis``."""
+    reasons = []
+    spec = run.scenario
+    if len(run.issues):
+        slope = backlog_growth(run.issues, spec.run.horizon_days * MINUTES_PER_DAY,
+                               spec.run.warmup_days * MINUTES_PER_DAY)
+        if slope is not None:
+            reasons.append(f"open issues keep rising (+{slope:.1f} a day after the warm-up)")
+    if "utilisation" in run.kpis.columns:
+        busy = float(run.kpis["utilisation"].mean())
+        if busy >= COLLAPSE_UTILISATION:
+            reasons.append(f"utilisation {busy:.1%}")
+    return "; ".join(reasons)
+
+
+def varied_keys(summary: pd.DataFrame) -> list[str]:
+    """The varied keys of a sweep summary (its columns besides :data:`SUMMARY_COLUMNS`)."""
+    return [c for c in summary.columns if c not in SUMMARY_COLUMNS]
+
+
+def changed_kpis(summary: pd.DataFrame, key: str) -> list[str] | None:
+    """The KPIs whose mean changes with ``key`` at some fixed values of the other varied
+    keys (None when ``key`` takes one value): an empty list says the key changes nothing.
+    """
+    if summary[key].nunique() < 2:
+        return None
+    others = [k for k in varied_keys(summary) if k != key]
+    changed = []
+    for kpi, rows in summary.groupby("kpi", sort=False):
+        groups = rows.groupby(others, dropna=False)["mean"] if others else [(None, rows["mean"])]
+        for _, means in groups:
+            values = means.to_numpy(float)
+            if len(values) > 1 and not np.allclose(values, values[0], rtol=1e-9, atol=1e-12,
+                                                   equal_nan=True):
+                changed.append(str(kpi))
+                break
+    return changed
 
 
 def sweep_points(scenario: Scenario, vary: Mapping[str, Sequence[Any]]
@@ -157,8 +218,10 @@ def sweep(
     runs = run_many(requests, replications, seed, execution, **options)
     if other is not None:
         requests = requests[:-1]
-    points = pd.DataFrame([{"point": name, **values}
-                           for (name, _), values in zip(requests, grid, strict=True)])
+    points = pd.DataFrame([{"point": name, **values, "label": label,
+                            "collapsed": collapse_reason(runs[name]) if runs[name].replications
+                            else ""} for (name, _), values, label in zip(
+                               requests, grid, point_labels(grid), strict=True)])
     long_rows, summary_rows = [], []
     for (name, _), values in zip(requests, grid, strict=True):
         kpis = runs[name].kpis

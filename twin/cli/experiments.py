@@ -58,8 +58,9 @@ from twin.experiment import Execution, RunResult, load_checked
 from twin.folders import unique_folder_names
 from twin.geography import MapCache
 from twin.precision import PrecisionTarget
+from twin.report_sweep import effect_notes
 from twin.scenario import Problem, Scenario, ScenarioError
-from twin.sweep import parse_values, sweep_points
+from twin.sweep import SweepResult, parse_values, sweep_points
 from twin.workflows import REPLICATIONS, compare_workflow, sweep_workflow
 
 
@@ -230,7 +231,7 @@ def sweep(
                               against=other, against_source=None if against is None else
                               str(against), kpis=kpis)
     _all_failed(done.result.runs)
-    _print_sweep(done.result.summary, list(grid), all_)
+    _print_sweep(done.result, all_)
     if done.break_even is not None:
         _print_break_even(done.break_even)
     out_console.print(f"report: {done.report}", highlight=False, soft_wrap=True)
@@ -240,19 +241,31 @@ def sweep(
 SWEEP_KPIS = ("response_mean", "response_p90", "within_deadline", "utilisation")
 
 
-def _print_sweep(summary: pd.DataFrame, keys: list[str], everything: bool) -> None:
+def _print_sweep(result: SweepResult, everything: bool) -> None:
+    """The points' means, one row per point named by its label; a warning per collapsed
+    point; a note per varied key that changes nothing (or only a few KPIs)."""
+    summary = result.summary
     available = list(dict.fromkeys(summary["kpi"]))
     kpis = shown(available, True) if everything else [k for k in SWEEP_KPIS if k in available]
     table = Table(title="sweep: mean per point (95% CIs in summary.csv)", title_justify="left")
-    for key in keys:
-        table.add_column(escape(key), justify="right", no_wrap=True)
+    table.add_column("point", no_wrap=True)
     for kpi in kpis:
         table.add_column(escape(kpi), justify="right", no_wrap=True)
-    for _point, rows in summary.groupby("point", sort=False):
-        first = rows.iloc[0]
-        means = rows.set_index("kpi")["mean"]
-        table.add_row(*[escape(str(first[k])) for k in keys], *[fmt(means.get(k), k) for k in kpis])
+    table.add_column("collapsed", no_wrap=True)
+    means = summary.set_index(["point", "kpi"])["mean"]
+    for point in result.points.to_dict("records"):
+        table.add_row(escape(str(point["label"])),
+                      *[fmt(means.get((point["point"], k)), k) for k in kpis],
+                      "[red]yes[/red]" if point["collapsed"] else "")
     out_console.print(table)
+    for point in result.points.to_dict("records"):
+        if point["collapsed"]:
+            err_console.print(
+                f"warning: {point['label']}: collapsed: {point['collapsed']}: the community "
+                "cannot keep up, and its KPIs describe a growing backlog, not a steady state",
+                style="yellow", markup=False, highlight=False, soft_wrap=True)
+    for note in effect_notes(summary):
+        err_console.print(f"note: {note}", markup=False, highlight=False, soft_wrap=True)
 
 
 def against_problems(grid: dict[str, list[object]], against: Path | None,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import io
 import warnings
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -156,32 +156,31 @@ def _panels(n: int, size: tuple[float, float]) -> tuple[Figure, list[Any]]:
     return fig, flat[:n]
 
 
-def _sweep_x(sweep: pd.DataFrame, x: str | None) -> tuple[pd.DataFrame, str | None]:
-    """The staffing axis of a sweep (None if it has no numeric varied key), and its
-    rows at the first value of the other varied keys."""
+def sweep_axis(sweep: pd.DataFrame, x: str | None = None) -> tuple[str | None, list[str]]:
+    """The staffing axis of a sweep summary (``x``, else its first numeric varied key;
+    None if it has none) and its other varied keys (one line each value)."""
     fixed = {"point", "kpi", "mean", "ci_low", "ci_high", "n", "replication", "value"}
-    keys = [c for c in sweep.columns if c not in fixed and pd.api.types.is_numeric_dtype(
-        sweep[c])]
+    keys = [c for c in sweep.columns if c not in fixed]
     if x is None:
-        if not keys:
-            return sweep, None
-        x = keys[0]
-    others = [c for c in sweep.columns if c not in fixed and c != x]
-    rows = sweep
-    for key in others:
-        rows = rows[rows[key] == rows[key].iloc[0]]
-    return rows, x
+        x = next((k for k in keys if pd.api.types.is_numeric_dtype(sweep[k])), None)
+    return x, [k for k in keys if k != x]
+
+
+STAFFING_KPIS = ("response_p90", "within_deadline")
+"""The panels of the staffing curve, side by side."""
 
 
 def report_plots(runs: Sequence[tuple[str, RunLike]], *, sweep: pd.DataFrame | None = None,
                  community: Community | None = None, lang: str = "en",
                  sweep_x: str | None = None, paired: pd.DataFrame | None = None,
-                 break_even: pd.DataFrame | None = None) -> list[Plot]:
+                 break_even: pd.DataFrame | None = None,
+                 collapsed: Collection[str] = ()) -> list[Plot]:
     """Every figure of the report, in order.
 
     Bars show every scenario; figures with a panel or line per scenario show the
     first :data:`MAX_PANELS`. The map needs ``community``, the staffing curve a
-    sweep summary with a numeric varied key (``sweep_x``, default the first); the
+    sweep summary with a numeric varied key (``sweep_x``, default the first: one line
+    per value of the other varied keys; the points named in ``collapsed`` flagged); the
     time per step of work orders is drawn for the runs whose ``steps`` have rows.
     A sweep against another scenario (``paired``, ``break_even``) adds one panel
     per KPI of ``break_even``: the paired difference and where it crosses zero.
@@ -263,12 +262,13 @@ def report_plots(runs: Sequence[tuple[str, RunLike]], *, sweep: pd.DataFrame | N
             _titled(ax, name)
         fig.supxlabel(text("noise_note", lang), fontsize=8, fontfamily=families(lang))
         plots.append(Plot("community_map", kpi_label("response_p90", lang), fig))
-    rows, x = _sweep_x(sweep, sweep_x) if sweep is not None else (None, None)
-    if rows is not None and x is not None and {"response_p90", "within_deadline"} <= set(
-            rows.get("kpi", rows.columns)):
-        fig, single = new_figure(1, 1, size=(6.4, 4.0))
-        staffing_curve(rows, x, single[0, 0], lang=lang)
-        plots.append(Plot("staffing_curve", kpi_label(x, lang), fig))
+    x, others = sweep_axis(sweep, sweep_x) if sweep is not None else (None, [])
+    if sweep is not None and x is not None and set(STAFFING_KPIS) <= set(
+            sweep.get("kpi", sweep.columns)):
+        fig, grid = new_figure(1, len(STAFFING_KPIS), size=(5.2, 4.0))
+        for kpi, ax in zip(STAFFING_KPIS, grid[0], strict=True):
+            staffing_curve(sweep, x, ax, lang=lang, kpi=kpi, by=others, collapsed=collapsed)
+        plots.append(Plot("staffing_curve", text("staffing_curve", lang), fig))
     if paired is not None and break_even is not None and len(break_even):
         found = break_even.to_dict("records")[:MAX_PANELS]
         fig, axes = _panels(len(found), (5.6, 3.8))

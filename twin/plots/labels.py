@@ -109,6 +109,12 @@ _TEXT: dict[str, tuple[str, str]] = {
     "better_below": ("better below / above it", "持平点以下／以上较优"),
     "sweep": ("sweep", "扫描方案"),
     "against": ("against", "对照方案"),
+    # a sweep's staffing curve
+    "staffing_curve": ("Staffing curve: every point of the sweep", "人员配置曲线：扫描的每个点"),
+    "collapsed": ("collapsed", "积压失控"),
+    "log_scale": ("log scale", "对数刻度"),
+    "lines_overlap": ("lines overlap: {keys} changes nothing here",
+                      "曲线重合：{keys}对此无影响"),
     # work orders (工单)
     "work_orders": ("Work orders", "工单"),
     "unit": ("unit", "单位"),
