@@ -62,7 +62,7 @@ def validate(file: FileArg, set_: SetOption = None) -> None:
                       f"categories, dispatch {scenario.dispatch.policy})", highlight=False,
                       soft_wrap=True)
     community = maps.get(scenario)
-    staff = build_staffing(scenario, community)
+    staff = build_staffing(scenario, community, patrols=False)  # no travel times needed
     kinds = ", ".join(f"{int((staff.kind == k).sum())} {name.replace('_', ' ')}s"
                       for k, name in enumerate(KINDS) if (staff.kind == k).any())
     out_console.print(f"map: {len(community.xy):,} nodes in {len(community.grid_names)} grids; "
@@ -75,6 +75,9 @@ def validate(file: FileArg, set_: SetOption = None) -> None:
             out_console.print(f"people: {line}", markup=False, highlight=False, soft_wrap=True)
     for note in community.notes:
         err_console.print(f"note: {note}", highlight=False, soft_wrap=True)
+    if not community.travel.connected():  # a map file keeps its largest part; never here
+        err_console.print("warning: the map's streets fall apart into disconnected parts",
+                          style="yellow", markup=False, highlight=False)
 
 
 def run_overrides(set_: list[str] | None, replications: int | None, seed: int | None
