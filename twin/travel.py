@@ -71,11 +71,13 @@ class Reach:
     nodes, which never understates a time.
     """
 
-    __slots__ = ("radius", "_row", "_nodes", "_times", "limit", "nbytes")
+    __slots__ = ("radius", "_row", "_nodes", "_times", "_scratch", "limit", "nbytes")
 
     def __init__(self, radius: float, limit: float, row: np.ndarray | None,
-                 nodes: np.ndarray | None = None, times: np.ndarray | None = None) -> None:
+                 nodes: np.ndarray | None = None, times: np.ndarray | None = None,
+                 scratch: np.ndarray | None = None) -> None:
         self.radius = radius
+        self._scratch = scratch  # a shared all-inf row of n, borrowed while taking
         self.limit = limit
         """Search limit [m] the ball was found with (inf: unbounded)."""
         self._row = row
@@ -88,14 +90,15 @@ class Reach:
             self.nbytes = nodes.nbytes + times.nbytes + _ENTRY_BYTES
 
     @classmethod
-    def of_distances(cls, dist: np.ndarray, speed: float, limit: float) -> Reach:
+    def of_distances(cls, dist: np.ndarray, speed: float, limit: float,
+                     scratch: np.ndarray | None = None) -> Reach:
         """A ball from one bounded Dijkstra's distances [m] (``inf`` beyond ``limit``)."""
         nodes = np.flatnonzero(dist < _INF)
         if len(nodes) == len(dist):
             return cls(_INF, limit, (dist / speed).astype(np.float32))
         radius = float(np.float32(limit / speed))  # unknown d >= limit, so time >= this
         return cls(radius, limit, None, nodes.astype(np.int32),
-                   (dist[nodes] / speed).astype(np.float32))
+                   (dist[nodes] / speed).astype(np.float32), scratch)
 
     def take(self, nodes: np.ndarray) -> np.ndarray:
         """Times to ``nodes`` [min] (float32; ``inf`` outside the ball)."""
@@ -104,6 +107,12 @@ class Reach:
         assert self._nodes is not None and self._times is not None
         if len(self._nodes) == 0:
             return np.full(len(nodes), np.inf, dtype=np.float32)
+        scratch = self._scratch
+        if scratch is not None:  # scatter, gather, restore: O(ball + asked)
+            scratch[self._nodes] = self._times
+            out = scratch.take(nodes)
+            scratch[self._nodes] = np.inf
+            return out
         idx = np.searchsorted(self._nodes, nodes)
         np.minimum(idx, len(self._nodes) - 1, out=idx)
         return np.where(self._nodes[idx] == nodes, self._times[idx], np.float32(np.inf))
@@ -152,6 +161,7 @@ class TravelTimes:
         self._typical = 0.0  # remembered radius of nearest-idle searches [min]
         self._chord_bound = False
         self._total = 0.0
+        self._scratch: np.ndarray | None = None
 
     # ----------------------------------------------------------- building
     @property
@@ -196,8 +206,10 @@ class TravelTimes:
         self.searches += 1
         if limit >= self._total:  # no path is longer than all streets together
             limit = _INF
-        dist = dijkstra(self.graph, directed=True, indices=node, limit=limit)
-        return Reach.of_distances(dist, self._speed, limit)
+        dist = dijkstra(self.graph, directed=True, indices=node, limit=limit, min_only=True)
+        if self._scratch is None:
+            self._scratch = np.full(self.n, np.inf, dtype=np.float32)
+        return Reach.of_distances(dist, self._speed, limit, self._scratch)
 
     # ------------------------------------------------------------ queries
     def row(self, node: int) -> np.ndarray:
