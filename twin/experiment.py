@@ -303,7 +303,7 @@ def load_checked(path: str, overrides: Sequence[str] = (), maps: MapCache | None
 
     scenario, locator = load_located(path, overrides)
     try:
-        build_staffing(scenario, community_for(scenario, maps))
+        build_staffing(scenario, community_for(scenario, maps), patrols=False)
     except MapError as exc:
         raise ScenarioError([locator.problem(exc.key, str(exc))]) from None
     return scenario

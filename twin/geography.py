@@ -1,10 +1,9 @@
 """The community map: street network, grid membership and travel times.
 
 Nodes are renumbered 0..n-1 so that the event loop works with array indices.
-Travel times come from all-pairs shortest paths computed once with scipy's
-Dijkstra into a float32 matrix (n^2 x 4 bytes: 25 MB at 2,500 nodes, 400 MB at
-10,000). Larger maps get rows on demand, cached, instead of the full matrix.
-Streets are walked both ways: a directed file is read as undirected.
+Travel times are ``twin.travel.TravelTimes``: the full matrix on small maps,
+bounded searches on large ones, computed on first use (checking a scenario
+builds none). Streets are walked both ways: a directed file is read as undirected.
 
 Map files are GraphML, node-link JSON or OpenStreetMap XML (read by
 ``twin.osm``). A file whose streets fall apart into disconnected pieces keeps
@@ -28,7 +27,6 @@ from pathlib import Path
 import networkx as nx
 import numpy as np
 from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import dijkstra
 
 from twin.boundaries import BoundaryError, boundary_grids
 from twin.osm import (
@@ -45,8 +43,7 @@ from twin.partition import partition
 from twin.scenario.community import partition_names
 from twin.scenario.limits import MAX_DISTANCE, MAX_PARTITION_CELLS
 from twin.scenario.schema import FileMap, GridSpec, LatticeMap, Scenario, known_grid_names
-
-FULL_MATRIX_MAX_NODES = 10_000
+from twin.travel import TravelTimes
 
 
 class MapError(ValueError):
@@ -55,38 +52,6 @@ class MapError(ValueError):
     def __init__(self, key: str, message: str) -> None:
         self.key = key
         super().__init__(message)
-
-
-class TravelTimes:
-    """Shortest travel times between node indices [min]."""
-
-    def __init__(self, adjacency: csr_matrix, speed: float) -> None:
-        self._adj = adjacency
-        self._speed = speed
-        n = adjacency.shape[0]
-        self.n = n
-        self._rows: dict[int, np.ndarray] = {}
-        self.matrix: np.ndarray | None = None
-        if n <= FULL_MATRIX_MAX_NODES:
-            dist = dijkstra(adjacency, directed=False)
-            self.matrix = (dist / speed).astype(np.float32)
-
-    def row(self, node: int) -> np.ndarray:
-        """Travel times from ``node`` to every node [min] (float32)."""
-        if self.matrix is not None:
-            return self.matrix[node]
-        got = self._rows.get(node)
-        if got is None:
-            dist = dijkstra(self._adj, directed=False, indices=node)
-            got = (dist / self._speed).astype(np.float32)
-            self._rows[node] = got
-        return got
-
-    def between(self, a: int, b: int) -> float:
-        """Travel time from node ``a`` to node ``b`` [min]."""
-        if self.matrix is not None:
-            return float(self.matrix[a, b])
-        return float(self.row(a)[b])
 
 
 @dataclass(frozen=True)
@@ -157,7 +122,7 @@ def build_community(scenario: Scenario) -> Community:
     )
     for v in graph.nodes:
         graph.nodes[v]["grid"] = names[grid_of_node[v]]
-    travel = TravelTimes(adjacency, spec.speed)
+    travel = TravelTimes(adjacency, spec.speed, xy)
     return Community(graph, xy, labels, grid_of_node, names, residents, grid_nodes, centre,
                      travel, notes)
 

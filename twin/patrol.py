@@ -37,7 +37,7 @@ def nearest_neighbour_tour(nodes: np.ndarray, start: int, times: np.ndarray) -> 
     return nodes[order]
 
 
-def patrol_routes(xy: np.ndarray, travel_row: Callable[[int], np.ndarray],
+def patrol_routes(xy: np.ndarray, travel_among: Callable[[np.ndarray], np.ndarray],
                   grid_of_node: np.ndarray, n_grids: int) -> list[np.ndarray]:
     """One closed patrol route per grid of the given partition.
 
@@ -45,8 +45,8 @@ def patrol_routes(xy: np.ndarray, travel_row: Callable[[int], np.ndarray],
     ----------
     xy
         Node coordinates [m], shape (n, 2).
-    travel_row
-        Travel times [min] from a node index to every node.
+    travel_among
+        Travel times [min] among the given node indices, shape (k, k).
     grid_of_node
         Grid index of every node.
     n_grids
@@ -60,6 +60,6 @@ def patrol_routes(xy: np.ndarray, travel_row: Callable[[int], np.ndarray],
             continue
         centroid = xy[nodes].mean(axis=0)
         start = int(nodes[np.argmin(((xy[nodes] - centroid) ** 2).sum(axis=1))])
-        times = np.stack([travel_row(int(v))[nodes] for v in nodes])
+        times = travel_among(nodes)
         routes.append(nearest_neighbour_tour(nodes, start, times))
     return routes

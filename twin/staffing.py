@@ -187,10 +187,11 @@ def _node(community: Community, label: str | int | None, key: str) -> int:
     return found
 
 
-def build_staffing(scenario: Scenario, community: Community, streams: Streams | None = None
-                   ) -> Staffing:
+def build_staffing(scenario: Scenario, community: Community, streams: Streams | None = None,
+                   patrols: bool = True) -> Staffing:
     """Units and staff of ``scenario``; raises MapError for an unknown node, or for
-    `grid_work` settings that do not fit the teams."""
+    `grid_work` settings that do not fit the teams. ``patrols=False`` leaves the patrol
+    routes empty (checks need no travel times)."""
     check_grid_work(scenario)
     horizon = scenario.run.horizon_days * MINUTES_PER_DAY
     cats = [c.name for c in scenario.demand.categories]
@@ -234,10 +235,10 @@ def build_staffing(scenario: Scenario, community: Community, streams: Streams | 
     unit_of_node = np.stack([grid_of_node + first for grid_of_node, first, _n in unit_grids])
     n_grid_units = len(unit_names)
     routes = [np.zeros(0, dtype=np.int64)] * n_grid_units
-    if scenario.patrols.enabled:
+    if scenario.patrols.enabled and patrols:
         routes = []
         for grid_of_node, _first, n in unit_grids:
-            routes += patrol_routes(community.xy, community.travel.row, grid_of_node, n)
+            routes += patrol_routes(community.xy, community.travel.among, grid_of_node, n)
     _add_volunteers(scenario, community, roll, unit_of_node, team_of_cat, streams)
     handling, centre_unit = _add_handling_units(scenario, community, roll, unit_names, unit_team)
     routes += [np.zeros(0, dtype=np.int64)] * (len(unit_names) - len(routes))

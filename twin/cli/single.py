@@ -70,7 +70,7 @@ def validate(file: FileArg, set_: SetOption = None, lang: LangChoice = None) -> 
                           policy=scenario.dispatch.policy),
                       highlight=False, soft_wrap=True, markup=False)
     community = maps.get(scenario)
-    staff = build_staffing(scenario, community)
+    staff = build_staffing(scenario, community, patrols=False)  # no travel times needed
     kinds = ", ".join(say("staff_kind", lang, count=int((staff.kind == k).sum()),
                           kind=name.replace("_", " ") if lang == "en" else unit_label(name, lang))
                       for k, name in enumerate(KINDS) if (staff.kind == k).any())

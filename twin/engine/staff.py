@@ -11,6 +11,8 @@ patrols).
   :meth:`Staff.idle_pool`. The nearest idle
   grid worker of a whole team is one numpy argmin over all staff's travel
   times plus the team's penalty array (0 for its idle grid workers, inf else).
+  On a large map the times come from a ball around the target node that widens
+  until the nearest lies strictly inside it (``TravelTimes.nearest``): same answer.
 * A patrol is a chain of timer callbacks, one per route node; it stops as soon
   as the worker is taken out of the idle set.
 * The event loop reads and writes single items through memoryviews, so clock
@@ -25,9 +27,9 @@ import numpy as np
 import simpy
 
 from twin.engine.views import items
-from twin.geography import TravelTimes
 from twin.records import ActivityRecorder
 from twin.staffing import Staffing
+from twin.travel import Choice, Reach, TravelTimes
 from twin.vocab import GRID_WORKER, IDLE, KINDS, MINUTES_PER_DAY, OFF_SHIFT, PATROL, TRAVEL
 
 N_KINDS = len(KINDS)
@@ -115,16 +117,16 @@ class Staff:
         return self.unit_team[unit]
 
     # ------------------------------------------------------------- travel
-    def travel_time(self, worker: int, row: np.ndarray) -> float:
-        """Travel time of an idle worker to the node whose travel-time row is given."""
+    def travel_time(self, worker: int, at: Callable[[int], float]) -> float:
+        """Travel time of an idle worker to the node whose times ``at(node)`` gives."""
         if self.static[worker]:
             return 0.0
         a, b = self._a[worker], self._b[worker]
         if a == b:  # standing still (a leg from a node to itself has length 0)
-            return float(row[a])
+            return at(a)
         s, e = self._s[worker], self._e[worker]
         elapsed = min(max(self.env.now - s, 0.0), e - s)
-        return min(elapsed + float(row[a]), (e - s - elapsed) + float(row[b]))
+        return min(elapsed + at(a), (e - s - elapsed) + at(b))
 
     def between(self, worker: int, a: int, b: int) -> float:
         """Travel time of ``worker`` from node a to node b (0 for office-bound staff)."""
@@ -134,38 +136,47 @@ class Staff:
 
     def nearest_in(self, pool: set[int], node: int) -> tuple[int, float]:
         """The idle member of ``pool`` nearest to ``node`` and its travel time."""
-        row = self.travel.row(node)
+        if not pool:
+            return -1, _INF
         if len(pool) < _SMALL:
-            best, best_t = -1, _INF
-            for w in sorted(pool):  # sorted: ties go to the lowest id, reproducibly
-                t = self.travel_time(w, row)
-                if t < best_t:
-                    best, best_t = w, t
-                    if t <= 0.0:  # nobody is nearer than on the spot
-                        break
-            return best, best_t
+            workers = sorted(pool)  # sorted: ties go to the lowest id, reproducibly
+            return self.travel.nearest(node, lambda reach: self._first(workers, reach))
         mask = np.full(self.n, np.inf, dtype=np.float32)
         mask[np.fromiter(pool, dtype=np.int64, count=len(pool))] = 0.0
-        return self._argmin(row, mask)
+        return self.travel.nearest(node, lambda reach: self._argmin(reach, mask))
 
     def nearest_of_team(self, team: int, node: int) -> tuple[int, float]:
         """The idle grid worker of ``team`` nearest to ``node`` (-1 if none)."""
         if not self.idle_in_team[team]:
             return -1, _INF
-        return self._argmin(self.travel.row(node), self.penalty[team])
+        penalty = self.penalty[team]
+        return self.travel.nearest(node, lambda reach: self._argmin(reach, penalty))
 
-    def _argmin(self, row: np.ndarray, penalty: np.ndarray) -> tuple[int, float]:
+    def _first(self, workers: list[int], reach: Reach) -> Choice:
+        at = reach.at
+        best, best_t = -1, _INF
+        for w in workers:
+            t = self.travel_time(w, at)
+            if t < best_t:
+                best, best_t = w, t
+                if t <= 0.0:  # nobody is nearer than on the spot
+                    break
+        return best, best_t, best_t
+
+    def _argmin(self, reach: Reach, penalty: np.ndarray) -> Choice:
         if self.moving:
             s, e = self.leg_s, self.leg_e
             elapsed = np.minimum(np.maximum(self.env.now - s, 0.0), e - s)
-            times = np.minimum(elapsed + row.take(self.leg_a),
-                               (e - s - elapsed) + row.take(self.leg_b))
+            times = np.minimum(elapsed + reach.take(self.leg_a),
+                               (e - s - elapsed) + reach.take(self.leg_b))
             times += penalty
         else:  # every idle worker stands still where its last job ended
-            times = row.take(self.leg_a) + penalty
+            times = reach.take(self.leg_a) + penalty
         w = int(times.argmin())  # ties go to the lowest id
         t = float(times[w])
-        return (w, 0.0 if self.static[w] else t) if t < _INF else (-1, _INF)
+        if t == _INF:
+            return -1, _INF, _INF
+        return w, t, 0.0 if self.static[w] else t
 
     # ----------------------------------------------------------- idle set
     def owes_patrol(self, worker: int) -> bool:
