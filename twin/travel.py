@@ -29,7 +29,7 @@ from collections.abc import Callable
 
 import numpy as np
 from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import connected_components, dijkstra
+from scipy.sparse.csgraph import dijkstra
 
 FULL_MATRIX_MAX_NODES = 4_000
 """Maps with at most this many nodes keep the full travel-time matrix (64 MB at 4,000)."""
@@ -182,10 +182,6 @@ class TravelTimes:
     def built(self) -> bool:
         """Whether any travel time has been computed yet (the matrix or a search)."""
         return self._matrix is not None or self.searches > 0
-
-    def connected(self) -> bool:
-        """Whether every node can reach every other (no travel time is computed)."""
-        return connected_components(self.graph, directed=False)[0] <= 1
 
     @property
     def matrix(self) -> np.ndarray | None:
