@@ -153,3 +153,19 @@ def test_nested_lists(tmp_path: Path) -> None:
 def test_self_reference_stops(tmp_path: Path) -> None:
     top = write(tmp_path, "top.yaml", "extends: [top.yaml]\n")
     assert problems(top) == [f"{top}:1: extends: too many nested extends"]
+
+
+def test_a_key_that_no_longer_applies_says_how_to_drop_it(tmp_path: Path) -> None:
+    write(tmp_path, "parted.yaml", BASE.replace(
+        "grids: {blocks: [1, 2]}", "grids: {assignment: partition, count: 2}"))
+    top = write(tmp_path, "top.yaml", "extends: parted.yaml\nname: top\n"
+                                      "grids: {assignment: blocks, blocks: [1, 2]}\n")
+    with pytest.raises(ScenarioError) as caught:
+        twin.load_scenario(top)
+    assert [str(p) for p in caught.value.problems] == [
+        f"{tmp_path / 'parted.yaml'}:3: grids.count: only used with assignment partition; "
+        "top.yaml inherits it: write count: null under grids: there to drop it"]
+    write(tmp_path, "top.yaml", "extends: parted.yaml\nname: top\n"
+                                "grids: {assignment: blocks, blocks: [1, 2], "
+                                "count: null}\n")
+    assert twin.load_scenario(top).grids.count is None  # and null does drop it

@@ -77,10 +77,24 @@ def load_located(
     try:
         scenario = validate(data, origins, default_source=str(path))
     except ScenarioError as exc:
-        raise ScenarioError(_unique(problems + exc.problems)) from None
+        found = [_inherited(p, Path(path)) for p in exc.problems]
+        raise ScenarioError(_unique(problems + found)) from None
     if problems:
         raise ScenarioError(_unique(problems))
     return scenario, locator
+
+
+def _inherited(problem: Problem, top: Path) -> Problem:
+    """A key that does not apply, written in a file ``top`` extends: say how to drop it."""
+    source = Path(problem.source)
+    if (not problem.message.startswith("only used with") or problem.source.startswith("--")
+            or source == top or not source.is_file()):
+        return problem
+    parent, _, key = problem.path.rpartition(".")
+    where = f" under {parent}:" if parent else ""
+    return Problem(problem.source, problem.line, problem.path,
+                   f"{problem.message}; {top.name} inherits it: write {key}: null{where} "
+                   "there to drop it")
 
 
 def apply_overrides(scenario: Scenario, overrides: Mapping[str, Any],
