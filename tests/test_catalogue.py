@@ -11,7 +11,7 @@ import pytest
 from test_order_metrics import work_order_tables
 
 import twin
-from twin.cli import common
+from twin.cli import common, tables
 from twin.cli.experiments import SWEEP_KPIS
 from twin.engine.triggers import TRIGGERS
 from twin.geography import build_community
@@ -123,7 +123,7 @@ def test_one_headline_list() -> None:
     assert headline[:3] == ("arrived", "resolved", "open_at_end")
     assert all(kpi_spec(k) is not None and kpi_spec(k).headline for k in headline)
     assert tuple(common.HEADLINE) == headline
-    assert common.shown(["satisfaction_rate", "patrol_share", "arrived"], False) == [
+    assert tables.shown(["satisfaction_rate", "patrol_share", "arrived"], False) == [
         "arrived", "satisfaction_rate"]
     # the short views pick from the headline list
     assert set(PANEL_KPIS) <= set(headline)

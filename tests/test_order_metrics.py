@@ -13,7 +13,8 @@ import pandas as pd
 import pytest
 from matplotlib.patches import Rectangle
 
-from twin.cli.common import out_console, print_order_times
+from twin.cli.common import out_console
+from twin.cli.tables import print_order_times
 from twin.metrics import replication_kpis
 from twin.metrics.catalogue import kpi_spec
 from twin.metrics.governance import pool_kpis
