@@ -135,6 +135,12 @@ def test_numbers_have_one_rule() -> None:
     assert numbers.value(12345.6, "response_mean") == "12,346"
     assert numbers.pct(-0.1234) == "-12.3%"
     assert numbers.value(float("nan"), "response_mean") == numbers.MISSING
+    # a time or a count cannot be negative: its interval starts at 0 at least
+    assert numbers.interval(-109.2, 722.4, "time_to_settle") == "0 – 722"
+    assert numbers.interval(-5.2, 14.4, "arrived") == "0 – 14"
+    assert numbers.half_width(307.0, -109.2, 722.4, "time_to_settle") == "307 (0 – 722)"
+    assert numbers.half_width(307.0, 100.0, 514.0, "time_to_settle") == "307 ± 207"
+    assert numbers.interval(-109.2, 722.4, "time_to_settle", of_diff=True) == "[-109, +722]"
 
 
 def _page(compared: twin.compare.Comparison, path: Path, lang: str) -> str:

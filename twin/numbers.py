@@ -3,6 +3,8 @@
 - a count (a KPI whose catalogue unit counts things) as an integer: ``1,234``;
 - a share as a percentage with one decimal, ``87.5%``, and its interval clipped
   to [0, 100%]; a difference of shares in percentage points, ``+2.5 pp``;
+- the interval of a time, a count, a cost or any other KPI that cannot be
+  negative clipped at 0 (a t-interval over few replications can reach below);
 - any other number with three significant digits and no trailing zeros, ``61.6``,
   ``0.447``, ``0.1``, with thousands separators from 1,000 on: ``12,345``;
 - a relative change as a signed percentage, ``-12.3%``;
@@ -44,6 +46,17 @@ def is_count(kpi: str) -> bool:
     return spec is not None and spec.unit in COUNT_UNITS and not spec.name.startswith("mean_")
 
 
+NONNEGATIVE_UNITS = (*COUNT_UNITS, "min", "yuan", "per 100 issues", "FTE", "hours/day",
+                     "steps", "sessions")
+"""Catalogue units of KPIs that cannot be negative (every one a KPI has)."""
+
+
+def nonnegative(kpi: str) -> bool:
+    """Whether a KPI cannot be negative (its interval is shown from 0 at least)."""
+    spec = kpi_spec(kpi)
+    return spec is not None and spec.unit in NONNEGATIVE_UNITS
+
+
 def plain(value: Any, sign: bool = False) -> str:
     """A number with three significant digits (``+`` on positives with ``sign``)."""
     v = _number(value)
@@ -72,6 +85,8 @@ def value(v: Any, kpi: str = "") -> str:
         return MISSING
     if is_share(kpi):
         return f"{min(1.0, max(0.0, x)) * 100:.1f}%"
+    if nonnegative(kpi):
+        x = max(0.0, x)
     if is_count(kpi) and math.isfinite(x):
         return f"{_whole(x):,d}"
     return plain(x)
@@ -122,6 +137,8 @@ def half_width(mean: Any, low: Any, high: Any, kpi: str = "", *, of_diff: bool =
         if not of_diff and (lo < 0 or hi > 1):
             return f"{first} ({interval(lo, hi, kpi)})"
         return f"{first} ± {half * 100:.1f} pp"
+    if not of_diff and lo < 0 and nonnegative(kpi):  # the possible part, written whole
+        return f"{first} ({interval(lo, hi, kpi)})"
     if is_count(kpi) and math.isfinite(half):
         return f"{first} ± {_whole(half):,d}"
     return f"{first} ± {plain(half)}"
