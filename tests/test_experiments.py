@@ -106,6 +106,21 @@ def test_warmup_check_warns_on_a_queue_that_starts_empty() -> None:
     assert "looks too short" in check.message()
 
 
+def test_a_count_that_never_settles_is_called_unsettled() -> None:
+    hours = np.arange(14 * 24, dtype=float)
+    climbing = pd.DataFrame({  # one more open issue every hour: no steady state at all
+        "t_reported": hours * 60.0, "t_resolved": np.full(len(hours), np.nan),
+        "replication": 0})
+    check = warmup_check(climbing, 14 * 1440.0, 3 * 1440.0, daily=True)
+    assert check.recommended == 7 * 1440.0 == check.limit  # the latest it can judge
+    assert check.unsettled and check.message().endswith(
+        "suggests 7.00 d, the latest it can judge (half the run): the count had not "
+        "settled; run longer")
+    flat = climbing.assign(t_resolved=climbing["t_reported"] + 30.0)
+    settled = warmup_check(flat, 14 * 1440.0, 3 * 1440.0, daily=True)
+    assert not settled.unsettled and "latest" not in settled.message()
+
+
 # -------------------------------------------------------------- resumption
 def test_an_interrupted_compare_resumes_without_recomputing(tmp_path: Path,
                                                              monkeypatch: pytest.MonkeyPatch

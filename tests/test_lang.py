@@ -136,6 +136,11 @@ def test_problem_kinds_translate_and_others_stay_english() -> None:
     assert line("warm-up 0.5 d looks too short: MSER-5 on hourly counts on the open-issue "
                 "count suggests 0.83 d", "zh") == \
         "预热期 0.5 天似乎太短：按未办结问题数的每小时计数 MSER-5，建议 0.83 天"
+    assert line("warm-up 3 d looks too short: MSER on daily means on the open-issue count "
+                "suggests 7.00 d, the latest it can judge (half the run): the count had not "
+                "settled; run longer", "zh") == (
+        "预热期 3 天似乎太短：按未办结问题数的每日均值 MSER，建议 7.00 天，这已是它能判断的最晚时点"
+        "（运行时长的一半）：未办结数尚未稳定，请延长运行")
     assert say("problems_many", "zh", count=4) == "发现 4 个问题；未运行任何内容。"
 
 

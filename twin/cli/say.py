@@ -212,10 +212,12 @@ _LINES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
 _LINES.append((
     re.compile(r"^warm-up (?P<d>\S+) d looks (?P<v>too short|long enough): (?P<how>MSER-5 on "
                r"hourly counts|MSER on daily means) on the open-issue count suggests "
-               r"(?P<r>\S+) d$"),
+               r"(?P<r>\S+) d(?P<late>, the latest it can judge.*)?$"),
     lambda m: f"预热期 {m['d']} 天{'似乎太短' if m['v'] == 'too short' else '看来足够'}："
     f"按未办结问题数的{'每小时计数 MSER-5' if m['how'].startswith('MSER-5') else '每日均值 MSER'}"
-    f"，建议 {m['r']} 天"))
+    f"，建议 {m['r']} 天"
+    + ("，这已是它能判断的最晚时点（运行时长的一半）：未办结数尚未稳定，请延长运行" if m["late"]
+       else "")))
 
 
 def _translate(text: str, table: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]]

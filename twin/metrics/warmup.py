@@ -11,6 +11,8 @@ on hourly counts.
 
 from __future__ import annotations
 
+import math
+
 from dataclasses import dataclass
 
 import numpy as np
@@ -73,17 +75,29 @@ class WarmupCheck:
     """The scenario's warm-up [min]."""
     method: str
     """How the series was batched."""
+    limit: float = math.inf
+    """The latest truncation point the method can judge: half the series [min]."""
 
     @property
     def too_short(self) -> bool:
         """True when the configured warm-up is shorter than recommended."""
         return self.configured < self.recommended
 
+    @property
+    def unsettled(self) -> bool:
+        """True when the suggestion is the latest the method can judge: the open-issue
+        count had not settled within the run, so a longer warm-up alone cannot help."""
+        return self.recommended > 0 and self.recommended >= self.limit
+
     def message(self) -> str:
         """A one-line verdict for the terminal and the manifest."""
         verdict = "looks too short" if self.too_short else "looks long enough"
-        return (f"warm-up {self.configured / DAY:g} d {verdict}: {self.method} on the open-issue "
-                f"count suggests {self.recommended / DAY:.2f} d")
+        text = (f"warm-up {self.configured / DAY:g} d {verdict}: {self.method} on the "
+                f"open-issue count suggests {self.recommended / DAY:.2f} d")
+        if self.unsettled:
+            text += (", the latest it can judge (half the run): the count had not settled; "
+                     "run longer")
+        return text
 
 
 def warmup_check(issues: pd.DataFrame, horizon: float, configured: float, daily: bool
@@ -99,8 +113,11 @@ def warmup_check(issues: pd.DataFrame, horizon: float, configured: float, daily:
     if daily and horizon >= 8 * DAY:
         days = int(horizon // DAY)
         per_day = mean_series[: days * HOURS_PER_DAY].reshape(days, HOURS_PER_DAY).mean(axis=1)
-        return WarmupCheck(mser(per_day, 1) * DAY, configured, "MSER on daily means")
-    return WarmupCheck(mser(mean_series, 5) * HOUR, configured, "MSER-5 on hourly counts")
+        return WarmupCheck(mser(per_day, 1) * DAY, configured, "MSER on daily means",
+                           (days // 2) * DAY)
+    hours = len(mean_series) // 5
+    return WarmupCheck(mser(mean_series, 5) * HOUR, configured, "MSER-5 on hourly counts",
+                       (hours // 2) * 5 * HOUR)
 
 
 def backlog_growth(issues: pd.DataFrame, horizon: float, warmup: float) -> float | None:
