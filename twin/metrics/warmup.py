@@ -12,7 +12,6 @@ on hourly counts.
 from __future__ import annotations
 
 import math
-
 from dataclasses import dataclass
 
 import numpy as np
