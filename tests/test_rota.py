@@ -10,7 +10,7 @@ import pytest
 import twin
 from twin import ScenarioError
 from twin.geography import build_community
-from twin.headcount import headcount, headcount_lines, hours_warnings
+from twin.headcount import headcount, headcount_lines, hours_warnings, posts_note
 from twin.scenario.people import RotaSpec
 from twin.scenario.rotaplan import intersect, rota_people, total
 from twin.staffing import build_staffing
@@ -122,11 +122,15 @@ def test_posts_are_flagged_with_the_people_they_need(tmp_path: Path) -> None:
     pool = headcount(scenario)["grid_worker"]
     assert pool.posts and pool.hours_per_week == pytest.approx(2 * 63.0)
     assert pool.fte == pytest.approx(126 / 40)
-    week, day = hours_warnings(headcount(scenario))
-    assert week.endswith("works 63.0 h a week (week 1: 63.0 h); as posts, each needs "
-                         "1.57 people at 40 h (use a rota)")
-    assert day == ("grid_worker: 2 of 2 work more than the Labour Law's 8 hours a day; "
-                   "grid_worker grid-01 #1: 9.0 h")
+    assert hours_warnings(headcount(scenario)) == []  # posts are no people: no warning
+    assert posts_note(headcount(scenario)) == (
+        "pools on shifts are posts, not people; at 40 h a week each post needs: grid_worker "
+        "1.57 (63.0 h a week, days up to 9.0 h). Give a pool a rota to plan people and "
+        "check their hours against the Labour Law")
+    assert headcount_lines(scenario)[-1] == posts_note(headcount(scenario))
+    short = load(tmp_path, "  shifts: [{start: '08:00', end: '16:00',\n"
+                           "            days: [mon, tue, wed, thu, fri]}]\n")
+    assert posts_note(headcount(short)) is None  # 40 h a week of 8 h days: nothing to say
     round_the_clock = headcount(load(tmp_path, "", n=3))["grid_worker"]
     assert round_the_clock.fte == pytest.approx(3 * 168 / 40)  # 12.6 FTE for 3 "workers"
 

@@ -190,20 +190,20 @@ def headcount(scenario: Scenario, community: Community | None = None
 
 
 def hours_warnings(pools: dict[str, PoolHeadcount]) -> list[str]:
-    """Warnings for people (or posts) over the Labour Law's 44 hours a week on average or
-    8 hours a day; one line per pool and limit, naming the heaviest person and week."""
+    """Warnings for people over the Labour Law's 44 hours a week on average or 8 hours a
+    day; one line per pool on a rota and limit, naming the heaviest person and week. A
+    pool on shifts is made of posts, not people: see :func:`posts_note`."""
     out: list[str] = []
     for name, pool in pools.items():
+        if pool.posts:
+            continue
         over = [p for p in pool.persons if p.week_mean > LEGAL_WEEK + 1e-9]
         if over:
             worst = max(over, key=lambda p: p.week_mean)
-            what = ("post" if pool.posts else "person")
-            fix = (f"; as posts, each needs {worst.week_mean / STANDARD_WEEK:.2f} people at "
-                   f"{STANDARD_WEEK:g} h (use a rota)" if pool.posts else "")
-            out.append(f"{name}: {len(over)} of {pool.people} {what}s over the Labour Law's "
+            out.append(f"{name}: {len(over)} of {pool.people} persons over the Labour Law's "
                        f"{LEGAL_WEEK:g} hours a week on average; {worst.label} works "
                        f"{worst.week_mean:.1f} h a week (week {worst.worst_week}: "
-                       f"{worst.week_max:.1f} h){fix}")
+                       f"{worst.week_max:.1f} h)")
         long = [p for p in pool.persons if p.day_max > LEGAL_DAY + 1e-9]
         if long:
             worst = max(long, key=lambda p: p.day_max)
@@ -212,9 +212,28 @@ def hours_warnings(pools: dict[str, PoolHeadcount]) -> list[str]:
     return out
 
 
+def posts_note(pools: dict[str, PoolHeadcount]) -> str | None:
+    """One line on the pools on shifts whose posts are longer than a person's legal
+    week or day: the people each post needs at the standard week (None if none)."""
+    parts = []
+    for name, pool in pools.items():
+        if not pool.posts or not pool.persons:
+            continue
+        worst = max(pool.persons, key=lambda p: p.week_mean)
+        day = max(p.day_max for p in pool.persons)
+        if worst.week_mean > LEGAL_WEEK + 1e-9 or day > LEGAL_DAY + 1e-9:
+            parts.append(f"{name} {worst.week_mean / STANDARD_WEEK:.2f} ({worst.week_mean:.1f} "
+                         f"h a week, days up to {day:.1f} h)")
+    if not parts:
+        return None
+    return (f"pools on shifts are posts, not people; at {STANDARD_WEEK:g} h a week each post "
+            f"needs: {'; '.join(parts)}. Give a pool a rota to plan people and check their "
+            "hours against the Labour Law")
+
+
 def headcount_lines(scenario: Scenario, community: Community | None = None) -> list[str]:
-    """One line per pool (people, hours a week, FTE, cost a day), then the hours warnings
-    (each starting with ``warning:``), for `twin validate`."""
+    """One line per pool (people, hours a week, FTE, cost a day), the note on posts, then
+    the hours warnings (each starting with ``warning:``), for `twin validate`."""
     pools = headcount(scenario, community)
     lines = []
     for name, p in pools.items():
@@ -222,4 +241,5 @@ def headcount_lines(scenario: Scenario, community: Community | None = None) -> l
         duty = f" + {p.duty_hours_per_week:,.0f} h on duty turns" if p.duty_hours_per_week else ""
         lines.append(f"{name}: {p.people} {'posts' if p.posts else 'people'}, "
                      f"{p.hours_per_week:,.0f} h a week{duty}, {p.fte:.1f} FTE{cost}")
-    return lines + [f"warning: {w}" for w in hours_warnings(pools)]
+    note = posts_note(pools)
+    return lines + ([note] if note else []) + [f"warning: {w}" for w in hours_warnings(pools)]

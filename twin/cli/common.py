@@ -175,10 +175,12 @@ def warn_size(scenario: Scenario, jobs: int, replications: int | None = None,
 
     size = estimate(scenario, community_for(scenario, maps), jobs, replications)
     if not size.fits:
-        err_console.print(say("named_warning", lang, name=scenario.name, text=size.message()),
+        err_console.print(say("named_warning", lang, name=scenario.name,
+                              text=line(size.message(), lang)),
                           style="yellow", markup=False, highlight=False)
     elif always:
-        out_console.print(size.message(), markup=False, highlight=False, soft_wrap=True)
+        out_console.print(line(size.message(), lang), markup=False, highlight=False,
+                          soft_wrap=True)
 
 
 _FRAME = re.compile(r'File "([^"]+)", line (\d+), in (\S+)')  # a traceback's frame line

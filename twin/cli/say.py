@@ -193,22 +193,42 @@ _PROBLEMS: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
 ]
 """The kinds of problem messages that are translated (pattern -> Chinese)."""
 
+_POST = re.compile(r"(?P<pool>\S+) (?P<n>\S+) \((?P<h>\S+) h a week, days up to (?P<d>\S+) h\)")
 _LINES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
-    (re.compile(r"^(?P<pool>.+?): (?P<n>\d+) of (?P<all>\d+) (?P<what>post|person)s over the "
+    (re.compile(r"^(?P<pool>.+?): (?P<n>\d+) of (?P<all>\d+) persons over the "
                 r"Labour Law's (?P<week>\S+) hours a week on average; (?P<who>.+) works "
-                r"(?P<h>\S+) h a week \(week (?P<wk>\d+): (?P<max>\S+) h\)(?:; as posts, "
-                r"each needs (?P<need>\S+) people at (?P<std>\S+) h \(use a rota\))?$"),
-     lambda m: f"{m['pool']}：{m['all']} 个{'岗位' if m['what'] == 'post' else '人'}中有 "
-     f"{m['n']} 个平均每周超过《劳动法》规定的 {m['week']} 小时；{m['who']} 每周工作 "
-     f"{m['h']} 小时（第 {m['wk']} 周：{m['max']} 小时）"
-     + (f"；按岗位计，每个岗位需 {m['need']} 人（每人 {m['std']} 小时，请用轮班表）"
-        if m["need"] else "")),
+                r"(?P<h>\S+) h a week \(week (?P<wk>\d+): (?P<max>\S+) h\)$"),
+     lambda m: f"{m['pool']}：{m['all']} 人中有 {m['n']} 人平均每周超过《劳动法》规定的 "
+     f"{m['week']} 小时；{m['who']} 每周工作 {m['h']} 小时（第 {m['wk']} 周：{m['max']} 小时）"),
+    (re.compile(r"^pools on shifts are posts, not people; at (?P<std>\S+) h a week each post "
+                r"needs: (?P<parts>.+)\. Give a pool a rota to plan people and check their "
+                r"hours against the Labour Law$"),
+     lambda m: f"按班次排班的人员池是岗位而非人员；按每周 {m['std']} 小时计，每个岗位需要："
+     + _POST.sub(lambda p: f"{p['pool']} {p['n']} 人（每周 {p['h']} 小时，每天最长 {p['d']} "
+                 "小时）", m["parts"]).replace("; ", "；")
+     + "。请为人员池设置轮班表（rota），以规划人员并按《劳动法》核对工时"),
+    (re.compile(r"^(?P<pool>.+?): (?P<n>\S+) (?P<what>posts|people), (?P<h>\S+) h a week"
+                r"(?: \+ (?P<duty>\S+) h on duty turns)?, (?P<fte>\S+) FTE"
+                r"(?:, (?P<cost>\S+) yuan a day)?$"),
+     lambda m: f"{m['pool']}：{m['n']} {'个岗位' if m['what'] == 'posts' else '人'}，每周 "
+     f"{m['h']} 小时" + (f" + 值班 {m['duty']} 小时" if m["duty"] else "")
+     + f"，{m['fte']} 个全职当量" + (f"，每天 {m['cost']} 元" if m["cost"] else "")),
     (re.compile(r"^(?P<pool>.+?): (?P<n>\d+) of (?P<all>\d+) work more than the Labour "
                 r"Law's (?P<day>\S+) hours a day; (?P<who>.+): (?P<h>\S+) h$"),
      lambda m: f"{m['pool']}：{m['all']} 人中有 {m['n']} 人每天工作超过《劳动法》规定的 "
      f"{m['day']} 小时；{m['who']}：{m['h']} 小时"),
 ]
 """Lines built by library code that are translated (pattern -> Chinese)."""
+_LINES.append((
+    re.compile(r"^size: about (?P<n>\S+) issues(?: and (?P<c>\S+) repeat complaints)? per "
+               r"replication; roughly (?P<mem>\S+ [MG]B) for (?P<r>\d+) replication\(s\) "
+               r"with (?P<j>\d+) job\(s\)(?: \((?P<av>\S+ [MG]B) available\))?"
+               r"(?P<nofit>; this run will probably not fit.*)?$"),
+    lambda m: f"规模：每次重复约 {m['n']} 件问题" + (f"、{m['c']} 次重复诉求" if m["c"] else "")
+    + f"；{m['r']} 次重复、{m['j']} 个进程约需 {m['mem']}"
+    + (f"（可用 {m['av']}）" if m["av"] else "")
+    + ("；这次运行很可能内存不足：请缩短 run.horizon_days、降低发生率或减少重复次数"
+       if m["nofit"] else "")))
 _LINES.append((
     re.compile(r"^warm-up (?P<d>\S+) d looks (?P<v>too short|long enough): (?P<how>MSER-5 on "
                r"hourly counts|MSER on daily means) on the open-issue count suggests "

@@ -71,9 +71,10 @@ def validate(file: FileArg, set_: SetOption = None, lang: LangChoice = None) -> 
                       highlight=False, soft_wrap=True, markup=False)
     community = maps.get(scenario)
     staff = build_staffing(scenario, community, patrols=False)  # no travel times needed
-    kinds = ", ".join(say("staff_kind", lang, count=int((staff.kind == k).sum()),
-                          kind=name.replace("_", " ") if lang == "en" else unit_label(name, lang))
-                      for k, name in enumerate(KINDS) if (staff.kind == k).any())
+    kinds = ("，" if lang == "zh" else ", ").join(
+        say("staff_kind", lang, count=int((staff.kind == k).sum()),
+            kind=name.replace("_", " ") if lang == "en" else unit_label(name, lang))
+        for k, name in enumerate(KINDS) if (staff.kind == k).any())
     out_console.print(say("map_staff", lang, nodes=len(community.xy),
                           grids=len(community.grid_names),
                           staff=kinds or say("staff_none", lang)),
@@ -83,8 +84,8 @@ def validate(file: FileArg, set_: SetOption = None, lang: LangChoice = None) -> 
         if text.startswith("warning: "):
             warn(text.removeprefix("warning: "), lang)
         else:
-            out_console.print(say("people", lang, text=text), markup=False, highlight=False,
-                              soft_wrap=True)
+            out_console.print(say("people", lang, text=line(text, lang)), markup=False,
+                              highlight=False, soft_wrap=True)
     for note in community.notes:
         err_console.print(say("note", lang, text=note), highlight=False, soft_wrap=True,
                           markup=False)

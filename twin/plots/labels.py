@@ -147,7 +147,7 @@ _SETTINGS: dict[str, tuple[str, str]] = {
 _KPI: dict[str, tuple[str, str]] = {**{k.name: k.label for k in CATALOGUE}, **_SETTINGS}
 """Every KPI label of the catalogue and the axis labels (the font must hold them all)."""
 _ARGUMENT = {"grid_worker": ("grid workers", "网格员"), "volunteer": ("volunteers", "志愿者"),
-             "resident": ("resident", "居民"),
+             "handler": ("handlers", "承办人员"), "resident": ("resident", "居民"),
              "patrol": ("patrol", "巡查"), "sensor": ("sensor", "感知设备")}
 
 
