@@ -196,6 +196,32 @@ def test_verdict_block_fits_its_box_in_chromium(compared: twin.compare.Compariso
     assert result["bad"] == []
 
 
+def test_terminal_lists_the_settings_that_differ_and_holm_stars(
+        compared: twin.compare.Comparison) -> None:
+    from twin.cli.common import out_console
+    from twin.cli.tables import print_comparison
+
+    runs = [(name, compared.runs[name]) for name in compared.names]
+    with out_console.capture() as captured:
+        print_comparison(compared.table, compared.names, False, "en", runs)
+    text = captured.get()
+    lines = text.splitlines()
+    assert "Settings that differ" in text
+    row = next(ln for ln in lines if "workforce.per_grid" in ln)
+    assert [c.strip() for c in row.strip("│ ").split("│")] == [
+        "workforce.per_grid", "workers per grid", "2", "4", "3"]
+    assert not any("run.seed" in ln for ln in lines)  # the same everywhere: not listed
+    table = with_verdicts(compared.table, compared.names[0])
+    clear = table[table["significant_holm"] == True]  # noqa: E712  (NaN elsewhere)
+    assert len(clear)  # 2 → 4 workers per grid: the waits fall clearly
+    for kpi in clear["kpi"].unique():
+        row = next(ln for ln in lines if f"│ {kpi} " in ln and "±" in ln)
+        assert row.rstrip("│ ").endswith("*")
+    with out_console.capture() as captured:
+        print_comparison(compared.table, compared.names, False, "zh", runs)
+    assert "不同的设置" in captured.get() and "名/网格" in captured.get()
+
+
 def test_an_older_comparison_table_gets_no_verdict(compared: twin.compare.Comparison) -> None:
     old = compared.table[list(compared.table.columns[:10])]
     again = with_verdicts(old, compared.names[0])

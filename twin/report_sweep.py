@@ -22,7 +22,7 @@ from twin import numbers
 from twin.metrics.catalogue import kpi_spec
 from twin.plots.figures import MAX_PANELS, RunLike, scenario_of, sweep_axis
 from twin.plots.labels import check_lang, kpi_label
-from twin.report_verdict import SETTINGS, settings_of, settings_table
+from twin.report_verdict import SETTINGS, setting_unit, settings_of, settings_table
 from twin.sweep import changed_kpis, collapse_reason, point_labels, varied_keys
 
 TABLE_KPIS = ("response_mean", "response_p90", "within_deadline", "utilisation", "open_at_end")
@@ -138,8 +138,9 @@ def points_table(sweep: pd.DataFrame, points: pd.DataFrame, lang: str) -> str:
     kpis = [k for k in TABLE_KPIS if k in set(sweep["kpi"])]
     cells = sweep.set_index(["point", "kpi"])
     head = ["#", _t("point", lang),
-            *[f"<code>{html.escape(k)}</code>" + (f"<br><small>{html.escape(SETTINGS[k])}"
-                                                  "</small>" if SETTINGS.get(k) else "")
+            *[f"<code>{html.escape(k)}</code>" + (
+                f"<br><small>{html.escape(setting_unit(k, lang))}</small>"
+                if SETTINGS.get(k) else "")
               for k in keys],
             *[html.escape(kpi_label(k, lang)) for k in kpis], _t("collapsed", lang)]
     rows = []

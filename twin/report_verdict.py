@@ -36,6 +36,15 @@ SETTINGS: dict[str, str] = {
     "disputes.follow_up.delay_days": "days", "work_orders.units": "staff", "teams": "",
 }
 """Scenario keys the report lists for each run, with their units ("" for none)."""
+_UNITS_ZH = {"days": "天", "workers per grid": "名/网格", "min": "分钟", "share": "比例",
+             "per 1,000 residents": "每千居民", "per hour": "每小时", "sessions": "次",
+             "staff": "人"}
+
+
+def setting_unit(key: str, lang: str = "en") -> str:
+    """The unit of a listed setting, in ``lang`` ("" for none)."""
+    unit = SETTINGS.get(key, "")
+    return _UNITS_ZH.get(unit, unit) if check_lang(lang) else unit
 
 _TEXT: dict[str, tuple[str, str]] = {
     "verdict": ("Verdict: each scenario against the reference",
@@ -154,13 +163,23 @@ def settings_of(run: RunLike) -> dict[str, str]:
     return shown
 
 
+def differing_settings(runs: Sequence[tuple[str, RunLike]]
+                       ) -> tuple[list[str], list[str], dict[str, dict[str, str]]]:
+    """Every listed key, the keys whose values differ between runs, and each run's
+    settings as shown (by run name)."""
+    table = {name: settings_of(run) for name, run in runs}
+    keys = list(dict.fromkeys(k for name, _ in runs for k in table[name]))
+    differ = [k for k in keys if len({table[n].get(k) for n, _ in runs}) > 1]
+    return keys, differ, table
+
+
 def settings_table(runs: Sequence[tuple[str, RunLike]], keys: Sequence[str],
                     table: dict[str, dict[str, str]], lang: str) -> str:
     head = [text("setting", lang), _t("unit", lang), *[html.escape(n) for n, _ in runs]]
     rows = []
     for key in keys:
         label = text("replications", lang) if key == "replications" else f"<code>{key}</code>"
-        rows.append([label, html.escape(SETTINGS.get(key, "")),
+        rows.append([label, html.escape(setting_unit(key, lang)),
                      *[html.escape(table[n].get(key, numbers.MISSING)) for n, _ in runs]])
     th = "".join(f"<th>{h}</th>" for h in head)
     body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
@@ -170,8 +189,7 @@ def settings_table(runs: Sequence[tuple[str, RunLike]], keys: Sequence[str],
 def settings_section(runs: Sequence[tuple[str, RunLike]], lang: str) -> list[str]:
     """One table of the settings that differ between runs, then every setting folded;
     one run's settings are shown whole."""
-    table = {name: settings_of(run) for name, run in runs}
-    keys = list(dict.fromkeys(k for name, _ in runs for k in table[name]))
+    keys, differ, table = differing_settings(runs)
     descriptions = "".join(
         f"<li><b>{html.escape(name)}</b>: {html.escape(str(d))}</li>" for name, run in runs
         if (d := getattr(scenario_of(run), "description", None)))
@@ -179,7 +197,6 @@ def settings_section(runs: Sequence[tuple[str, RunLike]], lang: str) -> list[str
     if len(runs) < 2:
         return [f"<h2>{text('scenarios', lang)}</h2>", about,
                 settings_table(runs, keys, table, lang)]
-    differ = [k for k in keys if len({table[n].get(k) for n, _ in runs}) > 1]
     shown = (settings_table(runs, differ, table, lang) if differ
              else f"<p>{_t('settings_same', lang)}</p>")
     return [f"<h2>{_t('settings_differ', lang)}</h2>", about, shown,

@@ -147,7 +147,8 @@ def compare(
     if done.precision is not None and goal is not None:
         err_console.print(done.precision.message(goal.kpi, goal.relative), highlight=False)
     _all_failed(done.runs, lang)
-    print_comparison(done.table, done.names, all_, lang)
+    print_comparison(done.table, done.names, all_, lang,
+                     [(name, done.runs[name]) for name in done.names])
     for name in done.names:
         warn_backlog(name, done.runs[name], lang)
     out_console.print(say("report", lang, path=done.report), highlight=False, soft_wrap=True,

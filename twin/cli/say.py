@@ -133,9 +133,15 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "letter": ("{letter} = {name}", "{letter} = {name}"),
     "reference": ("  (reference)", "（参照方案）"),
     "comparison_title": ("mean ± 95% CI half-width; differences paired on common random "
-                         "numbers, * = CI excludes 0 (unadjusted)",
-                         "均值 ± 95%置信区间半宽；差值按共同随机数配对，"
-                         "* = 置信区间不含0（未校正）"),
+                         "numbers; * = a clear difference after the Holm adjustment (as in "
+                         "the verdict), (*) = the CI excludes 0 before adjustment only",
+                         "均值 ± 95%置信区间半宽；差值按共同随机数配对；* = 经Holm校正后差异明显"
+                         "（同结论），(*) = 仅未校正时置信区间不含0"),
+    "settings_title": ("Settings that differ", "不同的设置"),
+    "settings_same": ("Every listed setting is the same in every scenario (see the report "
+                      "for all of them).", "所列设置在各方案中相同（全部设置见报告）。"),
+    "setting": ("setting", "设置"),
+    "replications_setting": ("replications", "重复次数"),
 }
 """Every fixed text of the command line: key -> (English, Chinese)."""
 

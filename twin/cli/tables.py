@@ -17,6 +17,7 @@ from twin.compare import with_verdicts
 from twin.experiment import RunResult
 from twin.metrics.catalogue import kpi_spec
 from twin.plots.labels import kpi_label, text, unit_label
+from twin.report_verdict import differing_settings, setting_unit
 from twin.vocab import MINUTES_PER_DAY
 
 
@@ -137,12 +138,35 @@ def _pm(mean: Any, low: Any, high: Any, kpi: str = "", of_diff: bool = False) ->
     return numbers.half_width(mean, low, high, kpi, of_diff=of_diff)
 
 
+def print_settings(runs: Sequence[tuple[str, RunResult]], lang: str = "en") -> None:
+    """The listed settings whose values differ between the scenarios, with units."""
+    _, differ, values = differing_settings(runs)
+    if not differ:
+        out_console.print(say("settings_same", lang), highlight=False, soft_wrap=True,
+                          markup=False)
+        return
+    table = Table(title=say("settings_title", lang), title_justify="left")
+    table.add_column(say("setting", lang), no_wrap=True)
+    table.add_column(say("unit", lang), no_wrap=True)
+    for name, _ in runs:
+        table.add_column(escape(name), justify="right")
+    for key in differ:
+        label = say("replications_setting", lang) if key == "replications" else key
+        table.add_row(escape(label), escape(setting_unit(key, lang)),
+                      *[escape(values[name].get(key, numbers.MISSING)) for name, _ in runs])
+    out_console.print(table)
+
+
 def print_comparison(table_df: pd.DataFrame, names: list[str], everything: bool,
-                     lang: str = "en") -> None:
-    """The verdict, then the paired comparison: each scenario's mean ± 95% CI half-width
-    and its difference to the first (* where the CI of the difference excludes zero,
-    unadjusted)."""
+                     lang: str = "en", runs: Sequence[tuple[str, RunResult]] = ()) -> None:
+    """The verdict, the settings that differ (given the ``runs``), then the paired
+    comparison: each scenario's mean ± 95% CI half-width and its difference to the first
+    (``*`` where it is clear after the Holm adjustment, ``(*)`` where its CI excludes
+    zero before adjustment only)."""
     print_verdict(table_df, names, lang)
+    if runs:
+        print_settings(runs, lang)
+    table_df = with_verdicts(table_df, names[0])
     letters = [chr(ord("A") + i) for i in range(len(names))]
     for letter, name in zip(letters, names, strict=True):
         out_console.print(say("letter", lang, letter=letter, name=name)
@@ -165,7 +189,9 @@ def print_comparison(table_df: pd.DataFrame, names: list[str], everything: bool,
                 diffs.append("-")
                 continue
             r = rows.loc[n]
-            star = " *" if r["significant"] else "  "
+            holm = r.get("significant_holm")
+            star = ("  *" if holm is True or holm == 1.0 else " (*)" if r["significant"]
+                    else "   ")
             diffs.append(_pm(r["diff"], r["diff_ci_low"], r["diff_ci_high"], kpi, True) + star)
         table.add_row(*kpi_cells(kpi, lang), escape(unit(kpi, lang)), *cells, *diffs)
     out_console.print(table)
