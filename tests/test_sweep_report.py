@@ -181,3 +181,16 @@ def test_lines_that_coincide_are_said_to() -> None:
     assert ax.get_xlabel().endswith("\nlines overlap: r changes nothing here")
     sizes = [ln.get_markersize() for ln in _curve_lines(ax)]
     assert sizes[0] > sizes[1]  # the line on top has smaller markers: both show
+
+
+def test_a_sweep_speaks_chinese_from_the_environment(tmp_path: Path) -> None:
+    out = tmp_path / "sw"
+    res = runner.invoke(app, ["sweep", MMC, "--vary", "workforce.per_grid=1,2", *SHORT,
+                              "--out", str(out)], env={"TWIN_LANG": "zh"})
+    assert res.exit_code == 0, res.output
+    assert "扫描：各点均值（95%置信区间见 summary.csv）" in res.stdout
+    assert f"报告：{out / 'report.html'}" in res.stdout
+    assert "警告：per_grid=1：崩溃：未办结问题持续增加（预热期后每天 +" in res.stderr
+    assert "社区已无法应对" in res.stderr and "warning" not in res.stderr
+    rows = [ln for ln in res.stdout.splitlines() if "per_grid=" in ln]
+    assert [ln.rstrip(" │").endswith("是") for ln in rows] == [True, False]

@@ -27,7 +27,6 @@ from twin.cli.common import (
     JobsOption,
     KpiOption,
     LangChoice,
-    LangOption,
     MaxRepsOption,
     PrecisionOption,
     ReplicationsOption,
@@ -57,6 +56,7 @@ from twin.compare import unique_names
 from twin.experiment import Execution, RunResult, load_checked
 from twin.folders import unique_folder_names
 from twin.geography import MapCache
+from twin.plots.labels import kpi_label
 from twin.precision import PrecisionTarget
 from twin.report_sweep import effect_notes
 from twin.scenario import Problem, Scenario, ScenarioError
@@ -175,7 +175,7 @@ def sweep(
     set_: SetOption = None,
     out: Annotated[Path | None, typer.Option(help="Result folder (default out/sweep).")] = None,
     cluster: ClusterOption = None,
-    lang: LangOption = "en",
+    lang: LangChoice = None,
     all_: AllOption = False,
     force: ForceOption = False,
     against: Annotated[Path | None, typer.Option(
@@ -187,6 +187,7 @@ def sweep(
 ) -> None:
     """Run a grid of variants of one scenario (e.g. workers per grid x deadline); with
     --against, compare every point with another scenario and find the break-even."""
+    lang = resolve_lang(lang)
     check_common(jobs, out, None, 2, lang, force)
     overrides, options = run_overrides(set_, replications, seed)
     grid: dict[str, list[object]] = {}
@@ -201,22 +202,22 @@ def sweep(
             problems.append(cli_problem("--vary", f"{item}: {exc}"))
     problems += against_problems(grid, against, kpi)
     if problems:
-        fail(problems)
+        fail(problems, lang)
     maps = MapCache(2 if against is not None else 1)
-    scenario = load(file, overrides, options, maps)
+    scenario = load(file, overrides, options, maps, lang)
     try:
         sweep_points(scenario, grid)  # every point checked before anything is written
     except ScenarioError as error:
-        fail(error.problems)
+        fail(error.problems, lang)
     other, kpis = None, list(kpi or ["response_mean"])
     if against is not None:
-        other = load(against, overrides, options, maps)
+        other = load(against, overrides, options, maps, lang)
         names = set(kpi_names(scenario, maps)) & set(kpi_names(other, maps))
         for name in kpis:
-            check_kpi(name, sorted(names))
+            check_kpi(name, sorted(names), lang)
     target = out or Path("out") / "sweep"
-    check_target(target, force)
-    warn_size(scenario, jobs, replications, maps=maps)
+    check_target(target, force, lang=lang)
+    warn_size(scenario, jobs, replications, maps=maps, lang=lang)
     execution = Execution(jobs=jobs, cluster=connect(cluster), maps=maps)
     points = 0 if against is None else 1  # the scenario run against counts as a point
     size = 1
@@ -224,49 +225,55 @@ def sweep(
         size *= len(choices)
     points += size
     extra = [] if against is None else [f"--against {against}", *[f"--kpi {k}" for k in kpis]]
-    with _resumable(target), progress_bar(points * scenario.run.replications, "sweep") as tick:
+    with _resumable(target, lang), font_checked(lang), progress_bar(
+            points * scenario.run.replications, say("sweep", lang)) as tick:
         done = sweep_workflow(scenario, grid, target, source=str(file),
                               overrides=[*overrides, *[f"--vary {v}" for v in vary], *extra],
                               lang=lang, force=force,
-                              execution=replace(execution, progress=tick), warn=_warn,
+                              execution=replace(execution, progress=tick),
+                              warn=lambda message: _warn(message, lang),
                               against=other, against_source=None if against is None else
                               str(against), kpis=kpis)
-    _all_failed(done.result.runs)
-    _print_sweep(done.result, all_)
+    _all_failed(done.result.runs, lang)
+    _print_sweep(done.result, all_, lang)
     if done.break_even is not None:
-        _print_break_even(done.break_even)
-    out_console.print(f"report: {done.report}", highlight=False, soft_wrap=True)
-    out_console.print(f"results written to {target}/", highlight=False, soft_wrap=True)
+        _print_break_even(done.break_even, lang)
+    out_console.print(say("report", lang, path=done.report), highlight=False, soft_wrap=True,
+                      markup=False)
+    out_console.print(say("written", lang, path=target), highlight=False, soft_wrap=True,
+                      markup=False)
 
 
 SWEEP_KPIS = ("response_mean", "response_p90", "within_deadline", "utilisation")
 
 
-def _print_sweep(result: SweepResult, everything: bool) -> None:
+def _print_sweep(result: SweepResult, everything: bool, lang: str = "en") -> None:
     """The points' means, one row per point named by its label; a warning per collapsed
     point; a note per varied key that changes nothing (or only a few KPIs)."""
     summary = result.summary
     available = list(dict.fromkeys(summary["kpi"]))
     kpis = shown(available, True) if everything else [k for k in SWEEP_KPIS if k in available]
-    table = Table(title="sweep: mean per point (95% CIs in summary.csv)", title_justify="left")
-    table.add_column("point", no_wrap=True)
+    table = Table(title=say("sweep_title", lang), title_justify="left")
+    table.add_column(say("point", lang), no_wrap=True)
     for kpi in kpis:
-        table.add_column(escape(kpi), justify="right", no_wrap=True)
-    table.add_column("collapsed", no_wrap=True)
+        table.add_column(escape(kpi if lang == "en" else kpi_label(kpi, lang)), justify="right",
+                         no_wrap=True)
+    table.add_column(say("collapsed", lang), no_wrap=True)
     means = summary.set_index(["point", "kpi"])["mean"]
     for point in result.points.to_dict("records"):
         table.add_row(escape(str(point["label"])),
-                      *[fmt(means.get((point["point"], k)), k) for k in kpis],
-                      "[red]yes[/red]" if point["collapsed"] else "")
+                      *[fmt(means.get((point["point"], k)), k, lang) for k in kpis],
+                      f"[red]{say('yes', lang)}[/red]" if point["collapsed"] else "")
     out_console.print(table)
     for point in result.points.to_dict("records"):
         if point["collapsed"]:
-            err_console.print(
-                f"warning: {point['label']}: collapsed: {point['collapsed']}: the community "
-                "cannot keep up, and its KPIs describe a growing backlog, not a steady state",
+            err_console.print(say("warning", lang, text=say(
+                "collapsed_point", lang, label=point["label"],
+                reason=line(str(point["collapsed"]), lang))),
                 style="yellow", markup=False, highlight=False, soft_wrap=True)
-    for note in effect_notes(summary):
-        err_console.print(f"note: {note}", markup=False, highlight=False, soft_wrap=True)
+    for note in effect_notes(summary, lang):
+        err_console.print(say("note", lang, text=note), markup=False, highlight=False,
+                          soft_wrap=True)
 
 
 def against_problems(grid: dict[str, list[object]], against: Path | None,
@@ -287,7 +294,7 @@ def against_problems(grid: dict[str, list[object]], against: Path | None,
     return []
 
 
-def _print_break_even(table: pd.DataFrame) -> None:
+def _print_break_even(table: pd.DataFrame, lang: str = "en") -> None:
     for row in table.to_dict("records"):
         lo, hi, value = float(row["x_min"]), float(row["x_max"]), float(row["break_even"])
 
@@ -298,18 +305,19 @@ def _print_break_even(table: pd.DataFrame) -> None:
         pair = f"{row['scenario']} - {row['against']}"
         below = row["better_below"]
         above = row["against"] if below == row["scenario"] else row["scenario"]
-        ci = (f"95% CI {shown(float(row['ci_low']))} to {shown(float(row['ci_high']))}, "
-              f"n={row['n']}, crossed in {float(row['crossed']):.0%} of resamples")
+        ci = say("even_ci", lang, low=shown(float(row["ci_low"])),
+                 high=shown(float(row["ci_high"])), n=row["n"],
+                 crossed=f"{float(row['crossed']):.0%}")
         if value != value:
-            said = "no break-even (no paired differences)"
+            said = say("even_none", lang)
         elif math.isinf(value):
             better = below if value > 0 else above
-            said = (f"no break-even for {row['key']} in {lo:g} to {hi:g} ({ci})"
-                    + (f": {better} does better over the whole range"
-                       if isinstance(below, str) else ""))
+            said = (say("even_outside", lang, varied=row["key"], lo=f"{lo:g}", hi=f"{hi:g}", ci=ci)
+                    + (say("even_whole", lang, better=better) if isinstance(below, str) else ""))
         else:
-            said = (f"break-even at {row['key']} = {shown(value)} ({ci})"
-                    + (f"; below it {below} does better, above it {above}"
+            said = (say("even_at", lang, varied=row["key"], value=shown(value), ci=ci)
+                    + (say("even_sides", lang, below=below, above=above)
                        if isinstance(below, str) else ""))
-        out_console.print(f"{row['kpi']} ({pair}): {said}", highlight=False, soft_wrap=True,
+        kpi = row["kpi"] if lang == "en" else kpi_label(str(row["kpi"]), lang)
+        out_console.print(f"{kpi} ({pair}): {said}", highlight=False, soft_wrap=True,
                           markup=False)

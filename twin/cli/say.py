@@ -137,6 +137,24 @@ MESSAGES: dict[str, tuple[str, str]] = {
                          "the verdict), (*) = the CI excludes 0 before adjustment only",
                          "均值 ± 95%置信区间半宽；差值按共同随机数配对；* = 经Holm校正后差异明显"
                          "（同结论），(*) = 仅未校正时置信区间不含0"),
+    "sweep": ("sweep", "扫描"),
+    "sweep_title": ("sweep: mean per point (95% CIs in summary.csv)",
+                    "扫描：各点均值（95%置信区间见 summary.csv）"),
+    "point": ("point", "点"),
+    "collapsed": ("collapsed", "崩溃"),
+    "collapsed_point": ("{label}: collapsed: {reason}: the community cannot keep up, and "
+                        "its KPIs describe a growing backlog, not a steady state",
+                        "{label}：崩溃：{reason}：社区已无法应对，其指标描述的是不断增长的积压，"
+                        "而非稳态"),
+    "even_ci": ("95% CI {low} to {high}, n={n}, crossed in {crossed} of resamples",
+                "95%置信区间 {low} 至 {high}，n={n}，{crossed} 的重抽样中越过零点"),
+    "even_none": ("no break-even (no paired differences)", "无平衡点（没有配对差值）"),
+    "even_outside": ("no break-even for {varied} in {lo} to {hi} ({ci})",
+                     "{varied} 在 {lo} 至 {hi} 之间没有平衡点（{ci}）"),
+    "even_whole": (": {better} does better over the whole range", "：{better} 在整个范围内较优"),
+    "even_at": ("break-even at {varied} = {value} ({ci})", "平衡点在 {varied} = {value}（{ci}）"),
+    "even_sides": ("; below it {below} does better, above it {above}",
+                   "；低于此值 {below} 较优，高于此值 {above} 较优"),
     "settings_title": ("Settings that differ", "不同的设置"),
     "settings_same": ("Every listed setting is the same in every scenario (see the report "
                       "for all of them).", "所列设置在各方案中相同（全部设置见报告）。"),
@@ -225,6 +243,12 @@ _LINES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
      f"{m['day']} 小时；{m['who']}：{m['h']} 小时"),
 ]
 """Lines built by library code that are translated (pattern -> Chinese)."""
+_LINES.append((  # why a sweep's point collapsed (twin.sweep.collapse_reasons)
+    re.compile(r"^(?:open issues keep rising \(\+(?P<slope>\S+) a day after the warm-up\))?"
+               r"(?:; )?(?:utilisation (?P<busy>\S+))?$"),
+    lambda m: "；".join(
+        ([f"未办结问题持续增加（预热期后每天 +{m['slope']}）"] if m["slope"] else [])
+        + ([f"利用率 {m['busy']}"] if m["busy"] else []))))
 _LINES.append((
     re.compile(r"^size: about (?P<n>\S+) issues(?: and (?P<c>\S+) repeat complaints)? per "
                r"replication; roughly (?P<mem>\S+ [MG]B) for (?P<r>\d+) replication\(s\) "
