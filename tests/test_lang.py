@@ -80,19 +80,19 @@ def test_validate_in_chinese_translates_the_library_lines() -> None:
 
 def test_compare_with_lang_option_in_chinese(tmp_path: Path) -> None:
     out = tmp_path / "cmp"
-    res = runner.invoke(app, ["compare", str(MMC), str(MMC), *FAST, "--set", "name=鑫苑",
+    res = runner.invoke(app, ["compare", str(MMC), str(MMC), *FAST, "--set", "name=堃苑",
                               "--out", str(out), "--lang", "zh"], env={"TWIN_LANG": "en"})
     assert res.exit_code == 0, res.output
     stdout = res.stdout.splitlines()
-    assert "A = 鑫苑（参照方案）" in stdout
-    assert "B = 鑫苑-2" in stdout
+    assert "A = 堃苑（参照方案）" in stdout
+    assert "B = 堃苑-2" in stdout
     assert f"报告：{out / 'report.html'}" in stdout
     assert f"结果已写入 {out}/" in stdout
-    assert any(ln.startswith("与参照方案 鑫苑 相比的结论：") for ln in stdout)
+    assert any(ln.startswith("与参照方案 堃苑 相比的结论：") for ln in stdout)
     assert any(ln.startswith("均值 ± 95%置信区间半宽") for ln in stdout)
-    # the bundled font lacks 鑫: one warning, in Chinese, and no glyph warning of matplotlib
-    said = [ln for ln in res.stderr.splitlines() if "鑫" in ln]
-    assert len(said) == 1 and said[0].startswith("警告：字符 鑫 不在图表所用的任何字体"), said
+    # the bundled font lacks 堃: one warning, in Chinese, and no glyph warning of matplotlib
+    said = [ln for ln in res.stderr.splitlines() if "堃" in ln]
+    assert len(said) == 1 and said[0].startswith("警告：字符 堃 不在图表所用的任何字体"), said
     assert "Glyph" not in res.stderr
 
 
@@ -188,11 +188,11 @@ def _draw(title: str) -> list[warnings.WarningMessage]:
 def test_bundled_subset_warns_once_for_missing_characters(
         monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(fonts, "system_cjk", lambda: None)
-    caught = _draw("鑫苑 网格 犇 鑫")
+    caught = _draw("堃苑 网格 犇 堃 鑫")  # 鑫 is in GB 2312, so in the bundled subset
     font = [w for w in caught if issubclass(w.category, fonts.FontWarning)]
     assert len(font) == 1  # one for the figure, never one per glyph
-    assert font[0].message.chars == "犇鑫"  # type: ignore[union-attr]
-    assert str(font[0].message).startswith("characters 犇 鑫 are in none of the plot fonts "
+    assert font[0].message.chars == "堃犇"  # type: ignore[union-attr]
+    assert str(font[0].message).startswith("characters 堃 犇 are in none of the plot fonts "
                                            "(Twin Sans SC, DejaVu Sans)")
     assert "fonts-noto-cjk" in str(font[0].message)
     assert not [w for w in caught if "Glyph" in str(w.message)]
