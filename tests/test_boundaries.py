@@ -283,3 +283,15 @@ def test_cli_exits_2_without_traceback(tmp_path: Path) -> None:
     assert result.exit_code == 2
     assert "lie inside no polygon" in result.stderr
     assert "Traceback" not in result.stdout + result.stderr
+
+
+def test_validate_shows_each_grids_nodes_and_residents_from_the_file() -> None:
+    path = ROOT / "scenarios/boundaries.yaml"
+    community = build_community(load_scenario(path))
+    result = runner.invoke(app, ["validate", str(path)])
+    assert result.exit_code == 0, result.output
+    data = json.loads((ROOT / "data/maps/lattice_grids.geojson").read_text(encoding="utf-8"))
+    each = ", ".join(f"{f['properties']['name']} ({len(nodes):,} nodes, "
+                     f"{f['properties']['residents']:,} residents)"
+                     for f, nodes in zip(data["features"], community.grid_nodes, strict=True))
+    assert f"grids: {each}" in result.stdout.splitlines()

@@ -81,6 +81,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
     # validate
     "valid": ("{file}: ok ({name}: {categories} categories, dispatch {policy})",
               "{file}：通过（{name}：{categories} 个类别，派单策略 {policy}）"),
+    "grids_each": ("grids: {grids}", "网格：{grids}"),
+    "grid_each": ("{name} ({nodes:,} nodes, {residents:,} residents)",
+                  "{name}（{nodes:,} 个节点，{residents:,} 名居民）"),
+    "grids_range": ("grids: residents per grid {low:,} to {high:,} (median {mid:,}), {total:,} "
+                    "in all; nodes per grid {nlow:,} to {nhigh:,}",
+                    "网格：每个网格居民 {low:,} 至 {high:,} 名（中位数 {mid:,}），共 {total:,} 名；"
+                    "每个网格节点 {nlow:,} 至 {nhigh:,} 个"),
     "map_staff": ("map: {nodes:,} nodes in {grids} grids; staff: {staff}",
                   "地图：{nodes:,} 个节点，{grids} 个网格；人员：{staff}"),
     "staff_kind": ("{count} {kind}s", "{kind} {count} 名"),

@@ -46,7 +46,7 @@ from twin.cli.common import (
 from twin.cli.say import line, say
 from twin.cli.tables import kpi_cells, kpi_columns, print_order_times, print_summary
 from twin.experiment import Execution, RunResult
-from twin.geography import MapCache
+from twin.geography import Community, MapCache
 from twin.headcount import headcount, headcount_lines, hours_warnings
 from twin.metrics.assessment import FIGURES
 from twin.metrics.catalogue import kpi_spec
@@ -79,6 +79,8 @@ def validate(file: FileArg, set_: SetOption = None, lang: LangChoice = None) -> 
                           grids=len(community.grid_names),
                           staff=kinds or say("staff_none", lang)),
                       highlight=False, soft_wrap=True, markup=False)
+    out_console.print(_grids_line(community, lang), highlight=False, soft_wrap=True,
+                      markup=False)
     warn_size(scenario, 1, always=True, maps=maps, lang=lang)
     for text in headcount_lines(scenario, community):
         if text.startswith("warning: "):
@@ -89,6 +91,25 @@ def validate(file: FileArg, set_: SetOption = None, lang: LangChoice = None) -> 
     for note in community.notes:
         err_console.print(say("note", lang, text=note), highlight=False, soft_wrap=True,
                           markup=False)
+
+
+GRIDS_LISTED = 12
+"""Up to this many grids, validate names each with its nodes and residents."""
+
+
+def _grids_line(community: Community, lang: str) -> str:
+    """Each grid's nodes and residents (a range when there are many grids), so that
+    residents read from a file can be checked."""
+    nodes = [len(n) for n in community.grid_nodes]
+    people = [int(round(float(r))) for r in community.residents]
+    if len(nodes) <= GRIDS_LISTED:
+        sep = "，" if lang == "zh" else ", "
+        return say("grids_each", lang, grids=sep.join(
+            say("grid_each", lang, name=name, nodes=n, residents=r)
+            for name, n, r in zip(community.grid_names, nodes, people, strict=True)))
+    order = sorted(people)
+    return say("grids_range", lang, low=order[0], high=order[-1], mid=order[len(order) // 2],
+               total=sum(people), nlow=min(nodes), nhigh=max(nodes))
 
 
 def run_overrides(set_: list[str] | None, replications: int | None, seed: int | None
