@@ -230,6 +230,10 @@ def test_the_sheet_has_a_row_per_scope_and_a_column_per_figure() -> None:
     assert "考核表" in zh and "响应率" in zh and "单位：city" in zh and "合计" in zh
     assert "2025-03-10 至 2025-04-06" in zh
     assert assessment_section([("a", run)], _summary({"arrived": (1.0, NAN, NAN)}), "en") == []
+    folded = "".join(assessment_section([("a", run)], summary, "en", folded=True))
+    assert folded.count("<details><summary>a</summary>") == 1  # a sweep's points fold away
+    assert folded.split("<details><summary>a</summary>")[1].split("</details>")[0].count(
+        "<tr><td>") == len(rows)
 
 
 def test_the_period_without_a_calendar_is_in_days_of_the_run() -> None:

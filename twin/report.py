@@ -276,7 +276,7 @@ def render_html(runs: Sequence[tuple[str, RunLike]], plots: Sequence[Plot],
     if comparison is not None and len(comparison):
         body += [f"<h2>{text('comparison', lang)}</h2>", _comparison_table(comparison, lang)]
     body += _break_even_section(break_even, lang)
-    body += assessment_section(runs, summary, lang)
+    body += assessment_section(runs, summary, lang, folded=points is not None)
     body += _orders_section(summary, lang)
     body.append(f"<h2>{text('plots', lang)}</h2>")
     if points is not None:

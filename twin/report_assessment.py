@@ -134,10 +134,11 @@ def _sheet(rows: pd.DataFrame, lang: str) -> str:
 
 
 def assessment_section(runs: Sequence[tuple[str, RunLike]], summary: pd.DataFrame,
-                       lang: str) -> list[str]:
+                       lang: str, folded: bool = False) -> list[str]:
     """The assessment sheet: per run with work orders, its period and its table (the
     long ``summary`` of :func:`twin.plots.figures.summary_by_scenario`); [] if no run
-    has assessment figures."""
+    has assessment figures. ``folded``: each run's sheet folds away under its name (a
+    sweep's many points)."""
     parts = []
     for name, run in runs:
         rows = summary[summary["scenario"] == name]
@@ -148,7 +149,11 @@ def assessment_section(runs: Sequence[tuple[str, RunLike]], summary: pd.DataFram
         period = (f"<p><b>{_t('period', lang)}</b>{'：' if lang == 'zh' else ': '}"
                   f"{html.escape(measured_window(scenario, lang))}</p>"
                   if scenario is not None else "")
-        parts.append(title + period + _sheet(rows, lang))
+        if folded:
+            parts.append(f"<details><summary>{html.escape(name)}</summary>{period}"
+                         f"{_sheet(rows, lang)}</details>")
+        else:
+            parts.append(title + period + _sheet(rows, lang))
     if not parts:
         return []
     return [f'<h2 id="assessment">{_t("title", lang)}</h2>', f"<p>{_t('note', lang)}</p>",
