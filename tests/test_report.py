@@ -142,8 +142,8 @@ def test_report_tables_hold_the_numbers(report: tuple[Path, Path, str],
     assert f"<code>run.seed</code></td><td></td><td>{runs[0][1].seed}</td>" in page
     assert "<code>disputes.red.lead</code></td><td></td><td>police</td>" in page
     assert "<code>disputes.red.join</code></td><td></td><td>judicial, community</td>" in page
-    assert "<code>workforce.per_grid</code></td><td>workers per grid</td><td>2</td><td>3</td>" \
-        in page
+    unit = "workers per grid" if lang == "en" else "名/网格"  # the unit in the page's language
+    assert f"<code>workforce.per_grid</code></td><td>{unit}</td><td>2</td><td>3</td>" in page
     assert "property 4 per grid, city_management 16" in page  # work_orders.units
 
 
