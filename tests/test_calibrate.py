@@ -485,3 +485,67 @@ def test_times_that_never_vary_calibrate_to_a_fixed_time(tmp_path: Path) -> None
 
     from twin.scenario.schema import DemandSpec
     DemandSpec.model_validate(YAML(typ="safe").load(written)["demand"])  # and validates
+
+
+def _columns(tmp_path: Path, keep: int, rename: tuple[str, str] | None = None) -> Path:
+    """The sample tickets with only their first ``keep`` columns (and a category renamed)."""
+    rows = (ROOT / "data" / "tickets" / "sample_tickets.csv").read_text(encoding="utf-8")
+    text = "\n".join(",".join(line.split(",")[:keep]) for line in rows.splitlines()) + "\n"
+    if rename is not None:
+        text = text.replace(f",{rename[0]},", f",{rename[1]},")
+    path = tmp_path / "tickets.csv"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_a_dispute_without_graded_tickets_keeps_the_scenarios_colours(tmp_path: Path) -> None:
+    scenario = ROOT / "scenarios" / "disputes_baseline.yaml"
+    out = tmp_path / "demand.yaml"
+    tickets = _columns(tmp_path, 4)  # ticket_id, timestamp, category, grid: no colour
+    res = runner.invoke(app, ["calibrate", str(tickets), "--out", str(out), "--grids-from",
+                              str(scenario)])
+    assert res.exit_code == 0, res.output
+    (tmp_path / "top.yaml").write_text(f"extends: [{scenario}, demand.yaml]\n", encoding="utf-8")
+    mine = {c.name: c for c in twin.load_scenario(tmp_path / "top.yaml").demand.categories}
+    base = {c.name: c for c in twin.load_scenario(scenario).demand.categories}
+    assert mine["neighbour_dispute"].colours == base["neighbour_dispute"].colours
+    assert "# the scenario's: no ticket of this category is graded" in out.read_text("utf-8")
+
+
+def test_work_orders_and_disputes_need_no_handling_times(tmp_path: Path) -> None:
+    out = tmp_path / "demand.yaml"
+    tickets = _columns(tmp_path, 5, ("repair", "维修"))  # no handling_minutes column
+    res = runner.invoke(app, ["calibrate", str(tickets), "--out", str(out), "--grids-from",
+                              str(BASELINE), "--like", "维修=repair"])
+    assert res.exit_code == 0, res.output
+    text = out.read_text(encoding="utf-8")
+    assert text.count("# no on-site times in the tickets: none needed by a flow") == 2
+    assert text.count("# no on-site times in the tickets: none needed by a dispute") == 1
+    assert "service:" not in text.split("categories:")[1].split("## Candidate")[0].replace(
+        "          service:", "")  # only the carried steps' own times
+
+
+def test_a_ticket_category_matching_nothing_is_named(tmp_path: Path) -> None:
+    scenario = tmp_path / "plain.yaml"
+    scenario.write_text(f"extends: {BASELINE}\n"  # its grids, one plain category
+                        "demand:\n  categories:\n    - name: other\n      rate_per_hour: 1\n"
+                        "      service: {distribution: exponential, mean: 20}\n"
+                        "teams: []\n", encoding="utf-8")
+    res = runner.invoke(app, ["calibrate", str(ROOT / "data" / "tickets" / "sample_tickets.csv"),
+                              "--out", str(tmp_path / "d.yaml"), "--grids-from", str(scenario)])
+    assert res.exit_code == 0, res.output
+    assert ("ticket categories neighbour_dispute, sanitation, repair match no scenario "
+            "category: each is handled as one grid-worker visit") in " ".join(res.stderr.split())
+
+
+def test_a_team_naming_a_renamed_category_is_the_scenarios_problem(tmp_path: Path) -> None:
+    scenario = ROOT / "scenarios" / "quanke_before.yaml"
+    tickets = _columns(tmp_path, 6, ("repair", "维修"))
+    res = runner.invoke(app, ["calibrate", str(tickets), "--out", str(tmp_path / "d.yaml"),
+                              "--grids-from", str(scenario), "--like", "维修=repair"])
+    assert res.exit_code == 2 and not (tmp_path / "d.yaml").exists()
+    said = [ln for ln in res.stderr.splitlines() if "teams." in ln]
+    assert said and all(ln.startswith(f"{scenario}: teams.") for ln in said)
+    assert all(ln.endswith("the calibrated demand's categories are neighbour_dispute, "
+                           "sanitation, 维修: name one of them here, or give the tickets the "
+                           "scenario's category names") for ln in said)

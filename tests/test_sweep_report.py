@@ -194,3 +194,18 @@ def test_a_sweep_speaks_chinese_from_the_environment(tmp_path: Path) -> None:
     assert "社区已无法应对" in res.stderr and "warning" not in res.stderr
     rows = [ln for ln in res.stdout.splitlines() if "per_grid=" in ln]
     assert [ln.rstrip(" │").endswith("是") for ln in rows] == [True, False]
+
+
+def test_a_key_varied_over_lists_sweeps_and_reports(tmp_path: Path) -> None:
+    base = tmp_path / "sw.yaml"
+    base.write_text(f"extends: {MMC}\nname: blocks\nmap: {{source: lattice, rows: 4, cols: 4}}\n",
+                    encoding="utf-8")
+    out = tmp_path / "out"
+    res = runner.invoke(app, ["sweep", str(base), "--vary", "grids.blocks=[[1,1],[1,2]]",
+                              "--vary", "workforce.per_grid=2,3", *SHORT, "--out", str(out)])
+    assert res.exit_code == 0, res.output
+    page = (out / "report.html").read_text(encoding="utf-8")
+    table = page.split('<table class="num points">')[1].split("</table>")[0]
+    assert table.split("<tbody>")[1].count("<tr") == 4  # every point, none lost
+    assert (out / "plots" / "staffing_curve.png").is_file()
+    assert "blocks=[1, 2] · per_grid=3" in res.stdout

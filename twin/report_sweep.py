@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import html
 from collections.abc import Sequence
-from typing import Any
 
 import pandas as pd
 
@@ -101,8 +100,9 @@ def shown_names(points: pd.DataFrame) -> dict[str, str]:
         zip(points["point"], labels, strict=True), start=1)}
 
 
-def _values(values: Sequence[Any]) -> str:
-    return ", ".join(str(v) for v in values)
+def _values(values: Sequence[str]) -> str:
+    """Distinct values of a varied key, as written (their ``repr``: text quoted)."""
+    return ", ".join(v.strip("'") for v in values)
 
 
 def effect_notes(summary: pd.DataFrame, lang: str = "en") -> list[str]:
@@ -113,7 +113,7 @@ def effect_notes(summary: pd.DataFrame, lang: str = "en") -> list[str]:
         changed = changed_kpis(summary, key)
         if changed is None or len(changed) > ONLY:
             continue
-        values = _values(list(dict.fromkeys(summary[key])))
+        values = _values(list(dict.fromkeys(summary[key].map(repr))))
         if not changed:
             notes.append(_t("nothing", lang).format(key=key, values=values))
             continue

@@ -134,9 +134,11 @@ def changed_kpis(summary: pd.DataFrame, key: str) -> list[str] | None:
     """The KPIs whose mean changes with ``key`` at some fixed values of the other varied
     keys (None when ``key`` takes one value): an empty list says the key changes nothing.
     """
+    keys = varied_keys(summary)
+    summary = summary.assign(**{k: summary[k].map(repr) for k in keys})  # lists are values too
     if summary[key].nunique() < 2:
         return None
-    others = [k for k in varied_keys(summary) if k != key]
+    others = [k for k in keys if k != key]
     changed = []
     for kpi, rows in summary.groupby("kpi", sort=False):
         groups = rows.groupby(others, dropna=False)["mean"] if others else [(None, rows["mean"])]

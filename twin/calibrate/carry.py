@@ -23,9 +23,9 @@ from twin.scenario import Problem, Scenario
 __all__ = ["DEMAND_KEYS", "Carried", "carry", "parse_like"]
 
 DEMAND_KEYS = ("name", "rate_per_hour", "rate_per_hour_per_1000_residents", "hour_of_day",
-               "day_of_week", "service", "colours")
-"""A category's keys the tickets give (``colours`` only for a dispute with graded
-tickets); every other key comes from the scenario."""
+               "day_of_week", "service")
+"""A category's keys the tickets give; every other key comes from the scenario, and a
+dispute's ``colours`` too unless the tickets grade its cases (the writer decides)."""
 
 
 @dataclass(frozen=True)
@@ -95,6 +95,10 @@ def carry(template: Scenario | None, categories: Sequence[str], like: dict[str, 
             if c.name not in taken and _handling(c)]
     bare = [name for name in categories if name not in source]
     warnings = []
+    if bare and not lost:
+        warnings.append(f"ticket categories {', '.join(bare)} match no scenario category: each "
+                        "is handled as one grid-worker visit (name the scenario category each "
+                        "is like with --like TICKETS=SCENARIO)")
     if lost and bare:
         warnings.append(
             f"the scenario's categories {', '.join(lost)} match no ticket category, and "

@@ -19,6 +19,7 @@ grid. So for each category:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -105,7 +106,7 @@ class Calibration:
 
 
 def fit_demand(tickets: Tickets, min_count: int = 200, template: Scenario | None = None,
-               level: float = 0.95) -> Calibration:
+               level: float = 0.95, like: Mapping[str, str] | None = None) -> Calibration:
     """Fit rates, profiles, colour mix and on-site times per category.
 
     Parameters
@@ -116,7 +117,9 @@ def fit_demand(tickets: Tickets, min_count: int = 200, template: Scenario | None
         A category with fewer tickets uses the profile of all categories pooled.
     template
         The scenario the grids come from; a category without any handling time
-        keeps its ``service`` from there.
+        keeps its ``service`` from its category of the same name there (or the one
+        ``like`` maps it to), and needs none if that category is a work order or a
+        dispute (its steps or sessions have their own times).
     level
         Confidence level of the intervals.
 
@@ -148,7 +151,8 @@ def fit_demand(tickets: Tickets, min_count: int = 200, template: Scenario | None
     for k, name in enumerate(tickets.categories):
         mine = tickets.category == k
         cat_table = counts_table(tickets.grid[mine], tickets.hours[mine], n_grids)
-        service = _service(tickets, name, tickets.handling[mine], template, problems)
+        service = _service(tickets, name, tickets.handling[mine], template, problems,
+                           (like or {}).get(name, name))
         colours = (colour_mix(tickets.colour[mine], seen, file_mix)
                    if tickets.has_colour else None)
         fits.append(_category(tickets, name, cat_table, exp, pooled, min_count, level,
@@ -159,14 +163,17 @@ def fit_demand(tickets: Tickets, min_count: int = 200, template: Scenario | None
 
 
 def _service(tickets: Tickets, name: str, handling: np.ndarray, template: Scenario | None,
-             problems: list[Problem]) -> ServiceFit:
+             problems: list[Problem], other: str) -> ServiceFit:
     values = handling[np.isfinite(handling)]
     if len(values):
         return fit_service(values)
-    kept = {c.name: c.service for c in template.demand.categories
-            if c.service is not None} if template else {}
-    if name in kept:
-        return ServiceFit(kept[name].model_dump(mode="json"), 0, {},
+    theirs = {c.name: c for c in template.demand.categories} if template else {}
+    found = theirs.get(other)
+    if found is not None and (found.flow is not None or found.dispute is not None):
+        return ServiceFit({}, 0, {}, "no handling times: none needed (its steps or "
+                                     "sessions have their own times)")
+    if found is not None and found.service is not None:
+        return ServiceFit(found.service.model_dump(mode="json"), 0, {},
                           f"no handling times: kept from {tickets.grids_source}")
     problems.append(Problem(tickets.source, 1, "handling_minutes", (
         f"no handling time for category {name!r}, and twin needs its on-site time; "

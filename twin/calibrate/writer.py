@@ -180,6 +180,8 @@ def _category_lines(fit: CategoryFit, grids: list[str], carried: Carried) -> lis
     if fit.own_profile:
         lines += _wrapped("hour_of_day", fit.profile.hour, "      ")
         lines.append(f"      day_of_week: {multipliers(fit.profile.day)}")
+    kept = dict(carried.keys.get(fit.name, {}))
+    theirs = kept.pop("colours", None)  # the scenario's mix, unless the tickets grade
     if fit.colours is not None and sum(fit.colours.counts.values()) > 0:
         mix = ", ".join(f"{c}: {number(s, 6)}" for c, s in fit.colours.shares.items())
         counts = ", ".join(f"{c} {n}" for c, n in fit.colours.counts.items())
@@ -187,14 +189,19 @@ def _category_lines(fit: CategoryFit, grids: list[str], carried: Carried) -> lis
             lines.append(f"      colours: {{{mix}}}   # counts: {counts}")
         else:  # only a dispute is graded: the mix is kept as a note for a dispute block
             lines.append(f"      # colours, for a dispute block: {{{mix}}}   (counts: {counts})")
+    elif theirs is not None:
+        lines.append(f"      colours: {flow(theirs)}   # the scenario's: no ticket of this "
+                     "category is graded")
     service = fit.service
     note = f"{service.n} times; {service.reason}"
     if service.aic:
         note += "; AIC " + ", ".join(f"{k} {v:.1f}" for k, v in sorted(service.aic.items(),
                                                                    key=lambda kv: kv[1]))
-    kept = carried.keys.get(fit.name)
-    handled = next((k for k in ("flow", "dispute") if kept and k in kept), None)
-    if handled is not None:  # a work order's steps, a dispute's sessions have their times
+    handled = next((k for k in ("flow", "dispute") if k in kept), None)
+    if handled is not None and not service.spec:
+        lines.append(f"      # no on-site times in the tickets: none needed by a {handled} "
+                     "(it has its own times)")
+    elif handled is not None:  # a work order's steps, a dispute's sessions have their times
         lines.append(f"      # on-site time from the tickets, not used by a {handled} (it has "
                      f"its own times): {flow(service.spec)}   ({comment(note)})")
     else:

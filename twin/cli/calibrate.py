@@ -39,7 +39,7 @@ from twin.cli.common import (
 )
 from twin.cli.say import say
 from twin.outdir import atomic_write
-from twin.scenario import Scenario
+from twin.scenario import Problem, Scenario
 
 TicketsArg = Annotated[Path, typer.Argument(
     help="Tickets CSV (UTF-8 or GBK) or .xlsx: timestamp, category and grid (or node, or x "
@@ -80,6 +80,9 @@ def calibrate(
     window, gaps_ = _check_options(tickets, out, grids_from, min_count, start, end, gaps or [],
                                    lang)
     likeness, mistakes = parse_like(like or [])
+    if likeness and grids_from is None:
+        mistakes.append("needs --grids-from (the scenario whose categories the tickets' "
+                        "categories are like)")
     if mistakes:
         fail([cli_problem("--like", m) for m in mistakes], lang)
     template: Scenario | None = None
@@ -89,7 +92,7 @@ def calibrate(
         grids = GridMap.from_scenario(template, str(grids_from))
     try:
         found = read_tickets(tickets, grids, *window, gaps=gaps_, sheet=sheet)
-        cal = fit_demand(found, min_count, template)
+        cal = fit_demand(found, min_count, template, like=likeness)
     except TicketsError as error:
         fail(error.problems, lang)
     carried, problems = carry(template, [c.name for c in cal.categories], likeness,
@@ -100,12 +103,24 @@ def calibrate(
     text = demand_yaml(cal, scan, carried)
     problems = check_demand(text, str(out), template, [c.name for c in cal.categories])
     if problems:
-        fail(problems, lang)
+        fail([_elsewhere(p, grids_from, [c.name for c in cal.categories]) for p in problems],
+             lang)
     _write(out, text, lang)  # before printing: a closed pipe on the output loses no file
     _show(cal, scan, carried)
     out_console.print(say("demand_written", lang, path=out,
                           base=grids_from or "scenario.yaml"),
                       markup=False, highlight=False, soft_wrap=True)
+
+
+def _elsewhere(problem: Problem, scenario: Path | None, names: list[str]) -> Problem:
+    """A problem outside the demand block (a team or an event naming a category the
+    calibrated demand no longer has) belongs to the scenario, not to the file written."""
+    if scenario is None or problem.path.startswith("demand") or not problem.path:
+        return problem
+    return Problem(str(scenario), None, problem.path,
+                   f"{problem.message}; the calibrated demand's categories are "
+                   f"{', '.join(names)}: name one of them here, or give the tickets the "
+                   "scenario's category names")
 
 
 def _check_options(tickets: Path, out: Path, grids_from: Path | None, min_count: int,

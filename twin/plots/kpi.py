@@ -136,8 +136,10 @@ def _lines(table: pd.DataFrame, by: Sequence[str]) -> list[tuple[str, pd.DataFra
     if not by:
         return [("", table)]
     names = {k: k.rsplit(".", 1)[-1] for k in by}
+    keyed = table.assign(**{f"__{k}": table[k].map(  # a list is a value too: group its text
+        lambda v: str(v) if isinstance(v, list | dict) else v) for k in by})
     out = []
-    for combo, rows in table.groupby(list(by), sort=True, dropna=False):
+    for combo, rows in keyed.groupby([f"__{k}" for k in by], sort=True, dropna=False):
         values = combo if isinstance(combo, tuple) else (combo,)
         out.append((" · ".join(f"{names[k]}={v}" for k, v in zip(by, values, strict=True)),
                     rows))
