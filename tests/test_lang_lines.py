@@ -80,6 +80,21 @@ OPTION_PROBLEMS = [
      "out/x 是一个不由 twin 写入的文件夹（其中有 a.txt, b, c, ...）；请另选 --out，或加 --force "
      "把 twin 的文件写入其中（不删除其他任何文件）"),
     ("out/x cannot be used (name too long)", "out/x 无法使用（name too long）"),
+    ("d.yaml is a folder; give a file name", "d.yaml 是文件夹；请给出文件名"),
+    ("folder no/such does not exist", "文件夹 no/such 不存在"),
+    ("t.csv is the tickets file; choose another file", "t.csv 是工单文件；请另选文件"),
+    ("s.yaml is the --grids-from scenario; choose another file",
+     "s.yaml 是 --grids-from 的方案文件；请另选文件"),
+    ("b.yaml is a base of the --grids-from scenario (extended by s.yaml); choose another file",
+     "b.yaml 是 --grids-from 方案的基础文件（由 s.yaml 扩展）；请另选文件"),
+    ("not a time; e.g. 2024-03-01T08:15, 2024/3/1 8:15 or an Excel date number (got 'x')",
+     "不是时间；可写成 2024-03-01T08:15, 2024/3/1 8:15 或 Excel 日期序号（实际为 'x'）"),
+    ("must be after --start (got 2024-03-02 to 2024-03-01)",
+     "必须晚于 --start（实际为 2024-03-02 至 2024-03-01）"),
+    ("cannot write in folder ro (Permission denied)",
+     "无法在文件夹 ro 中写入（Permission denied）"),
+    ("cannot write d.yaml (Disk full); it is left as it was",
+     "无法写入 d.yaml（Disk full）；该文件保持原样"),
     ("expected key.path=value, e.g. run.replications=5",
      "应写成 key.path=value，例如 run.replications=5"),
     ("bad value: expected ',' or ']'", "值有误：expected ',' or ']'"),
@@ -146,3 +161,20 @@ def test_library_sentences_as_written_translate(tmp_path: Path) -> None:
     assert [line(h, "zh") for h in heard] == [
         f"已忽略 {tmp_path / 'reps' / 'key'} 中 1 个旧的或外来的条目（例如 old.pkl）；"
         "它们不会被读取（删除它们即不再提示）"]
+
+
+def test_calibrate_option_problems_in_chinese(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from twin.cli import app
+
+    tickets = Path(__file__).resolve().parents[1] / "data" / "tickets" / "sample_tickets.csv"
+    res = CliRunner().invoke(app, ["calibrate", str(tickets), "--out", str(tmp_path),
+                                   "--start", "soon", "--lang", "zh"])
+    assert res.exit_code == 2
+    assert res.stderr.splitlines() == [
+        f"命令行: --out: {tmp_path} 是文件夹；请给出文件名",
+        "命令行: --start: 不是时间；可写成 2024-03-01T08:15, 2024-03-01 08:15:00, 2024/3/1 8:15 "
+        "或 Excel 日期序号（实际为 'soon'）",
+        "发现 2 个问题；未运行任何内容。"]
+    assert not list(tmp_path.iterdir())

@@ -1,6 +1,6 @@
 """Library sentences in Chinese, by pattern: calibrate's warnings, map notes, the precision
 line, the resume store's warnings, and the problems of ``--out``, ``--set``, ``--kpi`` and
-``--cluster``.
+``--cluster`` (and of ``calibrate``'s ``--out``, ``--start`` and ``--end``).
 
 These sentences are written in English by library modules below the command line (the
 calibration, the map, the store ...), which keep them English for files and logs; the
@@ -163,6 +163,25 @@ PROBLEMS: Table = [
      "或加 --force 把 twin 的文件写入其中（不删除其他任何文件）"),
     (re.compile(r"^(?P<p>.+) cannot be used \((?P<why>.*)\)$"),
      lambda m: f"{m['p']} 无法使用（{m['why']}）"),
+    # calibrate's --out, --start and --end (twin/cli/calibrate.py)
+    (re.compile(r"^(?P<p>.+) is a folder; give a file name$"),
+     lambda m: f"{m['p']} 是文件夹；请给出文件名"),
+    (re.compile(r"^folder (?P<p>.+) does not exist$"), lambda m: f"文件夹 {m['p']} 不存在"),
+    (re.compile(r"^(?P<p>.+) is (?P<what>the tickets file|the --grids-from scenario|a base of "
+                r"the --grids-from scenario \(extended by (?P<by>.+)\)); choose another file$"),
+     lambda m: f"{m['p']} 是" + ("工单文件" if m["what"] == "the tickets file" else
+                                 " --grids-from 的方案文件" if m["by"] is None else
+                                 f" --grids-from 方案的基础文件（由 {m['by']} 扩展）")
+     + "；请另选文件"),
+    (re.compile(r"^not a time; e\.g\. (?P<forms>.+) or an Excel date number \(got "
+                r"(?P<got>.*)\)$"),
+     lambda m: f"不是时间；可写成 {m['forms']} 或 Excel 日期序号（实际为 {m['got']}）"),
+    (re.compile(r"^must be after --start \(got (?P<a>.+) to (?P<b>.+)\)$"),
+     lambda m: f"必须晚于 --start（实际为 {m['a']} 至 {m['b']}）"),
+    (re.compile(r"^cannot write in folder (?P<p>.+) \((?P<why>.*)\)$"),
+     lambda m: f"无法在文件夹 {m['p']} 中写入（{m['why']}）"),
+    (re.compile(r"^cannot write (?P<p>.+) \((?P<why>.*)\); it is left as it was$"),
+     lambda m: f"无法写入 {m['p']}（{m['why']}）；该文件保持原样"),
     # --set (twin.scenario.overrides)
     (re.compile(r"^expected key\.path=value, e\.g\. run\.replications=5$"),
      lambda m: "应写成 key.path=value，例如 run.replications=5"),
