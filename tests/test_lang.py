@@ -197,3 +197,66 @@ def test_bundled_subset_warns_once_for_missing_characters(
     assert "fonts-noto-cjk" in str(font[0].message)
     assert not [w for w in caught if "Glyph" in str(w.message)]
     assert not [w for w in _draw("网格 ok") if issubclass(w.category, fonts.FontWarning)]
+
+
+TICKETS = ROOT / "data" / "tickets" / "sample_tickets.csv"
+STRESS = ROOT / "scenarios" / "stress.yaml"
+
+
+def _header(stdout: str, first: str) -> list[str]:
+    row = next(ln for ln in stdout.splitlines() if ln.startswith(f"┃ {first} "))
+    return [cell.strip() for cell in row.strip("┃ ").split("┃")]
+
+
+def test_calibrate_in_chinese_tables_and_warnings(tmp_path: Path) -> None:
+    en = runner.invoke(app, ["calibrate", str(TICKETS), "--grids-from", str(STRESS),
+                             "--out", str(tmp_path / "en.yaml")], env={"TWIN_LANG": "en"})
+    zh = runner.invoke(app, ["calibrate", str(TICKETS), "--grids-from", str(STRESS),
+                             "--out", str(tmp_path / "zh.yaml"), "--lang", "zh"])
+    assert en.exit_code == zh.exit_code == 0, zh.output
+    # the file written is the same: its comments and warnings stay English
+    assert (tmp_path / "en.yaml").read_text(encoding="utf-8") == \
+        (tmp_path / "zh.yaml").read_text(encoding="utf-8")
+    out = zh.stdout.splitlines()
+    for title in ("一周平均每小时发生率，95%精确泊松置信区间",
+                  "时间分布（均值为 1）与各钟点计数的卡方拟合优度检验",
+                  "已分级工单的颜色构成，供纠纷调解使用：占比（数量，观测占比的95%置信区间）",
+                  "现场处置时间（分钟）：最大似然拟合，按 AIC 选择"):
+        assert title in [ln.strip() for ln in out], title
+    assert _header(zh.stdout, "类别")[:7] == ["类别", "分布", "钟点 0–23", "周一至周日", "高峰",
+                                            "钟点 × 网格", "钟点 × 星期"]
+    assert _header(zh.stdout, "网格")[0] == "网格"
+    assert out[0].startswith(f"{TICKETS}（按 UTF-8 读取）：")
+    assert f"10 个网格，来自 {STRESS}；3 个类别" in out[0]
+    assert any(ln.startswith("候选事件：") for ln in out)
+    assert ("按方案中的类别处理：neighbour_dispute 按 neighbour_dispute，sanitation 按 "
+            "sanitation，repair 按 repair") in out
+    # stress.yaml has two categories with flows that the tickets do not have
+    assert ("warning: the scenario's categories safety_hazard (a work-order flow), elderly_care "
+            "(a work-order flow) have no tickets, so the calibrated demand drops them"
+            in en.stderr.splitlines())
+    assert zh.stderr.splitlines() == [
+        "警告：方案中的类别 safety_hazard（工单流程），elderly_care（工单流程） 没有工单，"
+        "标定的需求去掉了它们"]
+    assert "warning" not in zh.stderr and "categories" not in zh.stdout
+
+
+def test_calibrate_tables_have_one_text_per_language() -> None:
+    from twin.calibrate.diagnostics import TEXTS
+
+    for key, (en, zh) in TEXTS.items():
+        assert en.strip() and zh.strip(), key
+        assert _fields(en) == _fields(zh), key
+
+
+def test_unknown_kpi_and_cluster_in_chinese() -> None:
+    res = runner.invoke(app, ["run", str(MMC), *FAST, "--precision", "0.1", "--kpi",
+                              "respons_mean", "--lang", "zh"])
+    assert res.exit_code == 2
+    assert res.stderr.splitlines()[0] == (
+        "命令行: --kpi: 未知的指标 'respons_mean'；是否想写 'response_mean'？"
+        "指标名称见 summary.json")
+    res = runner.invoke(app, ["run", str(MMC), *FAST, "--cluster", "nohost", "--lang", "zh"])
+    assert res.exit_code == 2
+    assert res.stderr.splitlines()[0] == (
+        "命令行: --cluster: 无法连接 'nohost' 处的 Dask 调度器（地址应形如 tcp://127.0.0.1:8786）")

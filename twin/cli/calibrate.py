@@ -31,11 +31,11 @@ from twin.cli.common import (
     LangChoice,
     check_lang,
     cli_problem,
-    err_console,
     fail,
     load,
     out_console,
     resolve_lang,
+    warn,
 )
 from twin.cli.say import say
 from twin.outdir import atomic_write
@@ -106,7 +106,7 @@ def calibrate(
         fail([_elsewhere(p, grids_from, [c.name for c in cal.categories]) for p in problems],
              lang)
     _write(out, text, lang)  # before printing: a closed pipe on the output loses no file
-    _show(cal, scan, carried)
+    _show(cal, scan, carried, lang)
     out_console.print(say("demand_written", lang, path=out,
                           base=grids_from or "scenario.yaml"),
                       markup=False, highlight=False, soft_wrap=True)
@@ -187,28 +187,26 @@ def _scenario_files(path: Path, base: Path | None = None,
     return found
 
 
-def _show(cal: Calibration, scan: EventScan, carried: Carried) -> None:
-    out_console.print(diag.summary(cal), markup=False, highlight=False, soft_wrap=True)
-    out_console.print(diag.rate_table(cal))
-    out_console.print(diag.profile_table(cal))
-    colours = diag.colour_table(cal)
+def _show(cal: Calibration, scan: EventScan, carried: Carried, lang: str = "en") -> None:
+    out_console.print(diag.summary(cal, lang), markup=False, highlight=False, soft_wrap=True)
+    out_console.print(diag.rate_table(cal, lang))
+    out_console.print(diag.profile_table(cal, lang))
+    colours = diag.colour_table(cal, lang)
     if colours is not None:
         out_console.print(colours)
-    out_console.print(diag.service_table(cal))
-    events = diag.event_table(scan)
+    out_console.print(diag.service_table(cal, lang))
+    events = diag.event_table(scan, lang)
     if isinstance(events, str):
         out_console.print(events, markup=False, highlight=False, soft_wrap=True)
     else:
         out_console.print(events)
-    for line in diag.warnings_of(cal):
-        err_console.print(line, highlight=False, soft_wrap=True)
-    for warning in carried.warnings:
-        err_console.print(f"warning: {warning}", style="yellow", highlight=False,
-                          soft_wrap=True, markup=False)
+    for warning in [*diag.warnings_of(cal), *carried.warnings]:
+        warn(warning, lang)
     if carried.like:
-        out_console.print("handled as in the scenario: " + ", ".join(
-            f"{mine} like {theirs}" for mine, theirs in carried.like.items()), markup=False,
-            highlight=False, soft_wrap=True)
+        pairs = say("comma", lang).join(say("like_pair", lang, mine=mine, theirs=theirs)
+                                        for mine, theirs in carried.like.items())
+        out_console.print(say("handled_like", lang, pairs=pairs), markup=False,
+                          highlight=False, soft_wrap=True)
 
 
 def _write(out: Path, text: str, lang: str = "en") -> None:

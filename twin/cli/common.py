@@ -215,7 +215,7 @@ def _reachable(address: str, timeout: float = 3.0) -> str | None:
         return exc.strerror or str(exc)
 
 
-def connect(cluster: str | None) -> Any:
+def connect(cluster: str | None, lang: str = "en") -> Any:
     """A Dask client for ``--cluster`` (None without it); exit 2 if it cannot be had."""
     if cluster is None:
         return None
@@ -223,14 +223,16 @@ def connect(cluster: str | None) -> Any:
         from distributed import Client
     except ImportError:
         fail([cli_problem("--cluster", "needs dask.distributed: pip install -e '.[cluster]' "
-                                       "(or 'twin[cluster]')")])
+                                       "(or 'twin[cluster]')")], lang)
     why = _reachable(cluster)
     if why is not None:
-        fail([cli_problem("--cluster", f"cannot reach a Dask scheduler at {cluster!r} ({why})")])
+        fail([cli_problem("--cluster", f"cannot reach a Dask scheduler at {cluster!r} ({why})")],
+             lang)
     try:
         return Client(cluster, timeout="15s")
     except (OSError, ValueError, TimeoutError) as exc:
-        fail([cli_problem("--cluster", f"cannot reach a Dask scheduler at {cluster!r} ({exc})")])
+        fail([cli_problem("--cluster", f"cannot reach a Dask scheduler at {cluster!r} ({exc})")],
+             lang)
 
 
 def kpi_names(scenario: Scenario, maps: MapCache | None = None) -> list[str]:

@@ -133,7 +133,7 @@ def compare(
         check_target(target / folder, force, lang=lang)  # each run's folder inside, too
     for scenario in scenarios:
         warn_size(scenario, jobs, replications, maps=maps, lang=lang)
-    execution = Execution(jobs=jobs, cluster=connect(cluster), maps=maps)
+    execution = Execution(jobs=jobs, cluster=connect(cluster, lang), maps=maps)
     n = replications or scenarios[0].run.replications
     label = say("compare", lang)
     total, label = ((n * len(scenarios), label) if goal is None else
@@ -145,7 +145,8 @@ def compare(
                                 execution=replace(execution, progress=tick),
                                 warn=lambda message: _warn(message, lang))
     if done.precision is not None and goal is not None:
-        err_console.print(done.precision.message(goal.kpi, goal.relative), highlight=False)
+        err_console.print(line(done.precision.message(goal.kpi, goal.relative), lang),
+                          highlight=False, markup=False, soft_wrap=True)
     _all_failed(done.runs, lang)
     print_comparison(done.table, done.names, all_, lang,
                      [(name, done.runs[name]) for name in done.names])
@@ -218,7 +219,7 @@ def sweep(
     target = out or Path("out") / "sweep"
     check_target(target, force, lang=lang)
     warn_size(scenario, jobs, replications, maps=maps, lang=lang)
-    execution = Execution(jobs=jobs, cluster=connect(cluster), maps=maps)
+    execution = Execution(jobs=jobs, cluster=connect(cluster, lang), maps=maps)
     points = 0 if against is None else 1  # the scenario run against counts as a point
     size = 1
     for choices in grid.values():
@@ -272,7 +273,7 @@ def _print_sweep(result: SweepResult, everything: bool, lang: str = "en") -> Non
                 reason=line(str(point["collapsed"]), lang))),
                 style="yellow", markup=False, highlight=False, soft_wrap=True)
     for note in effect_notes(summary, lang):
-        err_console.print(say("note", lang, text=note), markup=False, highlight=False,
+        err_console.print(say("note", lang, text=line(note, lang)), markup=False, highlight=False,
                           soft_wrap=True)
 
 

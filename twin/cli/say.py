@@ -5,7 +5,9 @@ pair with the same ``str.format`` fields in both. Problems (mistakes in a scenar
 option) keep their file, line and key; their message is translated by pattern
 (:func:`problem_line`) for the common kinds: a missing key, an unknown key with the
 allowed ones, a wrong type, a number out of range, a value outside a fixed set. Other
-messages, and lines from library code not listed in :data:`_LINES`, stay in English.
+messages, and lines from library code not listed in :data:`_LINES` or in
+:mod:`twin.cli.lines` (calibrate's warnings, map notes, the store's warnings, the problems
+of ``--out``, ``--set``, ``--kpi`` and ``--cluster``), stay in English.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from twin.cli.lines import LIBRARY, PROBLEMS
 from twin.scenario import Problem
 
 LANGS = ("en", "zh")
@@ -43,6 +46,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "written_report": ("results written to {path}/ (report: {report})",
                        "结果已写入 {path}/（报告：{report}）"),
     "schema_written": ("schema written to {path}", "模式已写入 {path}"),
+    "handled_like": ("handled as in the scenario: {pairs}", "按方案中的类别处理：{pairs}"),
+    "like_pair": ("{mine} like {theirs}", "{mine} 按 {theirs}"),
+    "comma": (", ", "，"),
     "demand_written": ("demand written to {path}; use it with  extends: [{base}, {path}]",
                        "需求已写入 {path}；使用方式：  extends: [{base}, {path}]"),
     # progress
@@ -288,12 +294,12 @@ def _translate(text: str, table: list[tuple[re.Pattern[str], Callable[[re.Match[
 
 def message(text: str, lang: str = "en") -> str:
     """A problem's message in ``lang``: translated when its kind is known, else as it is."""
-    return _translate(text, _PROBLEMS) if lang == "zh" else text
+    return _translate(text, _PROBLEMS + PROBLEMS) if lang == "zh" else text
 
 
 def line(text: str, lang: str = "en") -> str:
     """A line of library output (a Labour Law hours warning ...) in ``lang`` when known."""
-    return _translate(text, _LINES) if lang == "zh" else text
+    return _translate(text, _LINES + LIBRARY) if lang == "zh" else text
 
 
 def problem_line(problem: Problem, lang: str = "en") -> str:

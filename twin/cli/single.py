@@ -89,7 +89,7 @@ def validate(file: FileArg, set_: SetOption = None, lang: LangChoice = None) -> 
             out_console.print(say("people", lang, text=line(text, lang)), markup=False,
                               highlight=False, soft_wrap=True)
     for note in community.notes:
-        err_console.print(say("note", lang, text=note), highlight=False, soft_wrap=True,
+        err_console.print(say("note", lang, text=line(note, lang)), highlight=False, soft_wrap=True,
                           markup=False)
 
 
@@ -151,7 +151,7 @@ def run(
     check_target(target, force, lang=lang)
     warn_size(scenario, jobs, max_replications if precision is not None else None, maps=maps,
               lang=lang)
-    execution = Execution(jobs=jobs, cluster=connect(cluster), maps=maps)
+    execution = Execution(jobs=jobs, cluster=connect(cluster, lang), maps=maps)
     for warning in hours_warnings(headcount(scenario, maps.get(scenario))):
         warn(warning, lang)
     goal = None
@@ -165,7 +165,8 @@ def run(
                             precision=goal, lang=lang, force=force,
                             execution=replace(execution, progress=tick))
     if done.precision is not None and goal is not None:
-        err_console.print(done.precision.message(goal.kpi, goal.relative), highlight=False)
+        err_console.print(line(done.precision.message(goal.kpi, goal.relative), lang),
+                          highlight=False, markup=False, soft_wrap=True)
     result = done.result
     print_failures(scenario.name, result, lang)
     if not done.written:
@@ -178,7 +179,7 @@ def run(
     _warn_warmup(result, lang)
     warn_backlog(scenario.name, result, lang)
     for note in result.notes:
-        err_console.print(say("note", lang, text=note), highlight=False, markup=False)
+        err_console.print(say("note", lang, text=line(note, lang)), highlight=False, markup=False)
     out_console.print(say("written_report", lang, path=target, report=done.report),
                       highlight=False, soft_wrap=True, markup=False)
     if result.errors:
