@@ -49,6 +49,10 @@ LIBRARY_LINES = [
      "方案中的类别 repair（工单流程），feud（纠纷调解） 没有对应的工单类别，工单类别 维修 也没有"
      "对应的方案类别：标定的需求去掉前者，并把后者每件都当作一次网格员上门处理。请说明每个工单"
      "类别按哪个方案类别处理：--like 维修=<repair, feud 之一>"),
+    ("ticket categories 维修, 保洁 match no scenario category: each is handled as one "
+     "grid-worker visit (name the scenario category each is like with --like "
+     "TICKETS=SCENARIO)", "工单类别 维修, 保洁 没有对应的方案类别：每件都当作一次网格员上门处理"
+     "（请用 --like 工单类别=方案类别 说明每个工单类别按哪个方案类别处理）"),
     ("the scenario's categories feud (a dispute block) have no tickets, so the calibrated "
      "demand drops them", "方案中的类别 feud（纠纷调解） 没有工单，标定的需求去掉了它们"),
     ("precision 0.05 on response_mean reached with 12 replications (worst relative half-width "

@@ -102,6 +102,11 @@ CALIBRATE: Table = [
      lambda m: f"方案中的类别 {_handling(m['lost'])} 没有对应的工单类别，工单类别 {m['bare']} "
      "也没有对应的方案类别：标定的需求去掉前者，并把后者每件都当作一次网格员上门处理。"
      f"请说明每个工单类别按哪个方案类别处理：{_like_hint(m)}"),
+    (re.compile(r"^ticket categories (?P<bare>.+) match no scenario category: each is handled "
+                r"as one grid-worker visit \(name the scenario category each is like with "
+                r"--like TICKETS=SCENARIO\)$"),
+     lambda m: f"工单类别 {m['bare']} 没有对应的方案类别：每件都当作一次网格员上门处理（请用 "
+     "--like 工单类别=方案类别 说明每个工单类别按哪个方案类别处理）"),
     (re.compile(r"^the scenario's categories (?P<lost>.+) have no tickets, so the calibrated "
                 r"demand drops them$"),
      lambda m: f"方案中的类别 {_handling(m['lost'])} 没有工单，标定的需求去掉了它们"),
