@@ -118,7 +118,8 @@ def _workbook(sheet: str, columns: Sequence[str], rows: Sequence[dict[str, Any]]
                 count = _number(value)
                 cells.append(None if count is None else int(count))
             elif column in ("significant", "significant_holm"):
-                cells.append(None if value is None or pd.isna(value)
+                untested = column == "significant_holm" and _number(row.get("p_holm")) is None
+                cells.append(None if value is None or pd.isna(value) or untested
                              else _YES_NO[0 if bool(value) else 1][i])
             elif column == "verdict":
                 cells.append(verdict_word(str(value), lang) or None)
