@@ -93,6 +93,17 @@ def test_a_geojson_bounded_map_builds_its_grids(tmp_path: Path) -> None:
     assert c.notes == []
 
 
+def test_a_residents_property_no_feature_has_is_noted(tmp_path: Path) -> None:
+    path = write(tmp_path, collection(feature("west", rect(-50, -50, 200, 450)), EAST),
+                 "  residents_property: 人口\n")
+    c = build_community(load_scenario(path))
+    assert c.residents.tolist() == [3000.0, 3000.0]
+    assert c.notes == [
+        "no feature of grids.geojson has the property '人口' (grids.residents_property; their "
+        "properties: 'name'): every grid gets grids.residents (3,000) unless grids.items gives "
+        "its own"]
+
+
 def test_the_shipped_example_covers_every_node_once() -> None:
     scenario = load_scenario(ROOT / "scenarios/boundaries.yaml")
     c = build_community(scenario)
@@ -240,11 +251,16 @@ def test_empty_polygon_outside_nodes_and_overlap_at_once(tmp_path: Path) -> None
 
 def test_lonlat_file_on_xy_map_gets_a_hint(tmp_path: Path) -> None:
     data = collection(feature("a", rect(120.0, 30.0, 120.01, 30.01)))
-    message = problems(write(tmp_path, data))[0]
-    assert message.endswith(
-        "  features[0] 'a': no map node inside its polygon\n"
-        "  no polygon holds a map node: with coordinates: xy the file must use the map's "
-        "x/y in metres; for longitude/latitude set grids.coordinates: lonlat")
+    path = write(tmp_path, data)
+    # one problem, the cause: not every node "outside" with a misleading outside: nearest
+    assert problems(path) == [located(path, (
+        "no polygon holds any map node: the polygons lie at x 120 to 120.01, y 30 to 30.01, the "
+        "map's nodes at x 0 to 500, y 0 to 400 (as coordinates: xy reads them); the file "
+        "looks like longitude/latitude: set grids.coordinates: lonlat"))]
+    far = collection(feature("a", rect(5000.0, 5000.0, 6000.0, 6000.0)))
+    assert problems(write(tmp_path, far))[0].endswith(
+        "(as coordinates: xy reads them); give the file in the map's coordinates "
+        "(coordinates: xy, metres) or in longitude/latitude (coordinates: lonlat)")
 
 
 def test_lonlat_needs_lat_lon_on_the_nodes(tmp_path: Path) -> None:

@@ -57,6 +57,11 @@ LIBRARY_LINES = [
      "demand drops them", "方案中的类别 feud（纠纷调解） 没有工单，标定的需求去掉了它们"),
     ("precision 0.05 on response_mean reached with 12 replications (worst relative half-width "
      "0.043)", "response_mean 的精度目标 0.05 已达到，共 12 次重复运行（最差的相对半宽 0.043）"),
+    ("no feature of 网格.geojson has the property 'residents' (grids.residents_property; "
+     "their properties: '人口', '名称'): every grid gets grids.residents (3,000) unless "
+     "grids.items gives its own",
+     "网格.geojson 中没有要素带有属性 'residents'（grids.residents_property；它们的属性："
+     "'人口', '名称'）：除非 grids.items 另行给出，每个网格的居民数都取 grids.residents（3,000）"),
     ("map has 3 disconnected parts; kept the largest (95 of 100 nodes)",
      "地图有 3 个互不连通的部分；保留了最大的部分（100 个节点中的 95 个）"),
     ("2 map nodes (node '3-4' at [400, 300], node '9' at [1, 2]) lie inside no grid boundary; "

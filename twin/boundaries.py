@@ -82,6 +82,12 @@ def boundary_grids(spec: GridSpec, graph: nx.Graph, xy: np.ndarray,
     grid_of_node = grid_of_boundary[feature_of_node]
     by_item = {g.name: g.residents for g in spec.items}
     by_file = {b.name: b.residents for b in found}
+    if found and all(r is None for r in by_file.values()):
+        have = sorted({p for b in found for p in b.properties})
+        notes.append(f"no feature of {path.name} has the property "
+                     f"{spec.residents_property!r} (grids.residents_property; their properties: "
+                     f"{', '.join(repr(p) for p in have) or 'none'}): every grid gets "
+                     f"grids.residents ({spec.residents:,}) unless grids.items gives its own")
     residents = np.array([
         by_file[n] if by_file[n] is not None else by_item.get(n, spec.residents)
         for n in order], dtype=float)
@@ -166,6 +172,8 @@ def _locate(spec: GridSpec, points: np.ndarray, shapes: list[list[list[np.ndarra
                     f"features[{found[f].index}] {found[f].name!r} and features"
                     f"[{found[g].index}] {found[g].name!r} overlap: {_nodes(both, where)} "
                     "inside both; polygons must not overlap")
+    if not inside.any():  # every node outside every polygon: the coordinates disagree
+        return chosen, notes, [_apart(spec, points, shapes)]
     lost = np.flatnonzero((chosen < 0) & (deep.sum(axis=1) == 0))
     if len(lost) and spec.outside == "nearest":
         chosen[lost] = edge[lost].argmin(axis=1)
@@ -179,11 +187,26 @@ def _locate(spec: GridSpec, points: np.ndarray, shapes: list[list[list[np.ndarra
     empty = [f for f in range(count) if held[f] == 0]
     problems += [f"features[{found[f].index}] {found[f].name!r}: no map node inside its "
                  "polygon" for f in empty]
-    if empty and len(empty) == count and spec.coordinates == "xy":
-        problems.append("no polygon holds a map node: with coordinates: xy the file must "
-                        "use the map's x/y in metres; for longitude/latitude set "
-                        "grids.coordinates: lonlat")
     return chosen, notes, problems
+
+
+def _apart(spec: GridSpec, points: np.ndarray, shapes: list[list[list[np.ndarray]]]) -> str:
+    """Why no polygon holds any node: where each lies, and the likely fix."""
+    corners = np.vstack([ring for shape in shapes for poly in shape for ring in poly])
+
+    def box(xy: np.ndarray) -> str:
+        lo, hi = xy.min(axis=0), xy.max(axis=0)
+        return f"x {lo[0]:,.6g} to {hi[0]:,.6g}, y {lo[1]:,.6g} to {hi[1]:,.6g}"
+
+    text = (f"no polygon holds any map node: the polygons lie at {box(corners)}, the map's "
+            f"nodes at {box(points)} (as coordinates: {spec.coordinates} reads them)")
+    raw = np.vstack([ring for shape in shapes for poly in shape for ring in poly])
+    if spec.coordinates == "xy" and np.abs(raw[:, 0]).max() <= 180 and np.abs(
+            raw[:, 1]).max() <= 90:
+        return text + ("; the file looks like longitude/latitude: set "
+                       "grids.coordinates: lonlat")
+    return text + ("; give the file in the map's coordinates (coordinates: xy, metres) or "
+                   "in longitude/latitude (coordinates: lonlat)")
 
 
 def _within(ring: np.ndarray, points: np.ndarray) -> np.ndarray:

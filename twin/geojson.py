@@ -51,6 +51,8 @@ class Boundary:
     polygons: list[list[np.ndarray]]
     """Polygons, each a list of rings (outer ring first, then holes), each ring an
     array of positions, shape (m, 2), in the file's coordinates."""
+    properties: tuple[str, ...] = ()
+    """The names of the feature's properties (to say which exist)."""
 
 
 def problems_message(name: str, problems: list[str]) -> str:
@@ -104,7 +106,7 @@ def read_boundaries(path: Path, name_property: str = "name",
         if polygons is not None:
             vertices += sum(len(ring) for poly in polygons for ring in poly)
         if grid is not None and polygons is not None:
-            found.append(Boundary(i, grid, residents, polygons))
+            found.append(Boundary(i, grid, residents, polygons, tuple(map(str, props or {}))))
     if vertices > MAX_VERTICES:
         problems.append(f"the polygons have {vertices:,} corners; at most {MAX_VERTICES:,} "
                         "are allowed (simplify the boundaries)")

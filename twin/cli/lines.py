@@ -135,6 +135,12 @@ LIBRARY: Table = [
                 r"joined to the grid whose boundary is nearest$"),
      lambda m: f"{m['k']} 个地图节点（{_nodes(m['shown'])}）不在任何网格边界内；"
      "已并入边界最近的网格"),
+    (re.compile(r"^no feature of (?P<f>.+) has the property (?P<p>.+) \(grids\.residents_property; "
+                r"their properties: (?P<have>.+)\): every grid gets grids\.residents "
+                r"\((?P<n>[\d,]+)\) unless grids\.items gives its own$"),
+     lambda m: f"{m['f']} 中没有要素带有属性 {m['p']}（grids.residents_property；它们的属性："
+     f"{m['have']}）：除非 grids.items 另行给出，每个网格的居民数都取 grids.residents"
+     f"（{m['n']}）"),
     # the resume store (twin.store)
     (re.compile(r"^pyarrow (?P<v>\S+) can run code from Parquet files; stored replications in "
                 r"(?P<root>.+) are not used \(install pyarrow >= 14\.0\.1\)$"),
