@@ -157,15 +157,17 @@ def test_self_reference_stops(tmp_path: Path) -> None:
 
 def test_a_key_that_no_longer_applies_says_how_to_drop_it(tmp_path: Path) -> None:
     write(tmp_path, "parted.yaml", BASE.replace(
-        "grids: {blocks: [1, 2]}", "grids: {assignment: partition, count: 2}"))
+        "grids: {blocks: [1, 2]}", "grids: {assignment: partition, count: 2, balance: demand}"))
     top = write(tmp_path, "top.yaml", "extends: parted.yaml\nname: top\n"
                                       "grids: {assignment: blocks, blocks: [1, 2]}\n")
     with pytest.raises(ScenarioError) as caught:
         twin.load_scenario(top)
     assert [str(p) for p in caught.value.problems] == [
-        f"{tmp_path / 'parted.yaml'}:3: grids.count: only used with assignment partition; "
-        "top.yaml inherits it: write count: null under grids: there to drop it"]
+        f"{tmp_path / 'parted.yaml'}:3: grids.{key}: only used with assignment partition; "
+        f"top.yaml inherits it: write {key}: null under grids: there to drop it"
+        for key in ("balance", "count")]  # both on line 3: by key
     write(tmp_path, "top.yaml", "extends: parted.yaml\nname: top\n"
                                 "grids: {assignment: blocks, blocks: [1, 2], "
-                                "count: null}\n")
-    assert twin.load_scenario(top).grids.count is None  # and null does drop it
+                                "count: null, balance: null}\n")
+    grids = twin.load_scenario(top).grids  # and null does drop them
+    assert grids.count is None and grids.balance == "nodes"

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from twin.scenario import limits as lim
 from twin.scenario.base import Found, Strict, unique_name_problems
@@ -93,6 +93,11 @@ class GridSpec(Strict):
     """What `partition` makes equal across grids: `nodes` (street junctions) or
     `demand` (node weights: the `weight_attribute` of each node, or, if no node
     has it, half the length of the streets meeting at the node)."""
+    @field_validator("balance", mode="before")
+    @classmethod
+    def _balance_default(cls, value: Any) -> Any:
+        return "nodes" if value is None else value  # null drops an inherited `demand`
+
     weight_attribute: str = "weight"
     """Node attribute holding a node's demand weight (e.g. residents or
     households near it), for `balance: demand`."""
@@ -161,6 +166,8 @@ class GridSpec(Strict):
             for key in ("count", "total_residents"):
                 if raw.get(key) is not None:
                     yield (key,), "only used with assignment partition"
+            if raw.get("balance") == "demand":  # not the default a dump repeats
+                yield ("balance",), "only used with assignment partition"
             return
         if self.count is None:
             if raw.get("count") is None:
