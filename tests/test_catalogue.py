@@ -150,6 +150,10 @@ def test_plot_labels_read_the_catalogue() -> None:
     assert kpi_label("within_deadline[red]", "zh") == "按时办结率（红）"
     assert kpi_label("within_deadline[red]") == "Within deadline (red)"
     assert kpi_label("pool_utilisation[police]") == "Pool utilisation (police)"
+    # assessment scopes name their kind in the language of the label
+    assert kpi_label("response_rate[category:安全隐患]", "zh") == "响应率（类别：安全隐患）"
+    assert kpi_label("response_rate[unit:property]") == "Response rate (unit: property)"
+    assert kpi_label("response_rate[grid:g1]", "zh") == "响应率（网格：g1）"
     assert kpi_label("pool_utilisation[grid_worker]", "zh") == "队伍利用率（网格员）"
     assert kpi_label("workforce.per_grid", "zh") == "每网格网格员数"
     assert kpi_label("something_else") == "something_else"

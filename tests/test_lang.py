@@ -237,7 +237,7 @@ def test_calibrate_in_chinese_tables_and_warnings(tmp_path: Path) -> None:
             in en.stderr.splitlines())
     assert zh.stderr.splitlines() == [
         "警告：方案中的类别 safety_hazard（工单流程），elderly_care（工单流程） 没有工单，"
-        "标定的需求去掉了它们"]
+        "标定的需求中不再有这些类别"]
     assert "warning" not in zh.stderr and "categories" not in zh.stdout
 
 

@@ -54,7 +54,7 @@ LIBRARY_LINES = [
      "TICKETS=SCENARIO)", "工单类别 维修, 保洁 没有对应的方案类别：每件都当作一次网格员上门处理"
      "（请用 --like 工单类别=方案类别 说明每个工单类别按哪个方案类别处理）"),
     ("the scenario's categories feud (a dispute block) have no tickets, so the calibrated "
-     "demand drops them", "方案中的类别 feud（纠纷调解） 没有工单，标定的需求去掉了它们"),
+     "demand drops them", "方案中的类别 feud（纠纷调解） 没有工单，标定的需求中不再有这些类别"),
     ("precision 0.05 on response_mean reached with 12 replications (worst relative half-width "
      "0.043)", "response_mean 的精度目标 0.05 已达到，共 12 次重复运行（最差的相对半宽 0.043）"),
     ("no feature of 网格.geojson has the property 'residents' (grids.residents_property; "

@@ -19,6 +19,7 @@ from typer.testing import CliRunner
 import twin
 from twin.cli import app
 from twin.metrics.catalogue import is_share, kpi_spec
+from twin.numbers import is_count
 from twin.outdir import TMP_TOKEN
 from twin.report_verdict import verdict_word
 from twin.xlsx import HEADERS, PERCENT, comparison_xlsx, summary_xlsx
@@ -82,8 +83,10 @@ def test_shares_are_formatted_as_percentages(tmp_path: Path, result: twin.RunRes
     for row in sheet.iter_rows(min_row=2):
         kpi = row[1].value
         formats = {c.number_format for c in row[3:6]}
-        assert formats == ({PERCENT} if is_share(kpi) else {"0.00"}), kpi
+        want = PERCENT if is_share(kpi) else "#,##0" if is_count(kpi) else "0.00"
+        assert formats == {want}, kpi
     assert any(is_share(row[1].value) for row in sheet.iter_rows(min_row=2))
+    assert any(is_count(row[1].value) for row in sheet.iter_rows(min_row=2))
 
 
 def test_a_missing_interval_is_an_empty_cell() -> None:

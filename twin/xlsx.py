@@ -27,6 +27,7 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from twin.metrics.catalogue import is_share, kpi_spec
+from twin.numbers import is_count
 from twin.plots.labels import check_lang, kpi_label
 from twin.report_verdict import verdict_word
 
@@ -65,6 +66,8 @@ _UNITS: dict[str, tuple[str, str]] = {
 }
 PERCENT = "0.0%"
 NUMBER = "0.00"
+COUNT = "#,##0"
+"""A count's cells: whole numbers (a mean over replications keeps its decimals inside)."""
 SUMMARY_COLUMNS = ("label", "kpi", "unit", "mean", "ci_low", "ci_high", "n")
 COMPARISON_COLUMNS = ("label", "kpi", "unit", "scenario", "mean", "ci_low", "ci_high", "n",
                       "diff", "diff_ci_low", "diff_ci_high", "significant", "pct", "pct_ci_low",
@@ -128,7 +131,7 @@ def _workbook(sheet: str, columns: Sequence[str], rows: Sequence[dict[str, Any]]
             else:
                 cells.append(str(value))
         ws.append(cells)
-        fmt = PERCENT if is_share(kpi) else NUMBER
+        fmt = PERCENT if is_share(kpi) else COUNT if is_count(kpi) else NUMBER
         for cell, column in zip(ws[ws.max_row], columns, strict=True):
             if column in _NUMBERS:
                 cell.number_format = fmt

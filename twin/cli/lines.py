@@ -109,7 +109,7 @@ CALIBRATE: Table = [
      "--like 工单类别=方案类别 说明每个工单类别按哪个方案类别处理）"),
     (re.compile(r"^the scenario's categories (?P<lost>.+) have no tickets, so the calibrated "
                 r"demand drops them$"),
-     lambda m: f"方案中的类别 {_handling(m['lost'])} 没有工单，标定的需求去掉了它们"),
+     lambda m: f"方案中的类别 {_handling(m['lost'])} 没有工单，标定的需求中不再有这些类别"),
 ]
 """``twin calibrate``'s warnings (twin.calibrate: model, tickets, window, carry)."""
 

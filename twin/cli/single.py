@@ -197,7 +197,7 @@ def print_assessment(result: RunResult, lang: str = "en") -> None:
     if not figures:
         return
     table = Table(title=escape(say("assessment_title", lang,
-                                   window=measured_window(result.scenario))),
+                                   window=measured_window(result.scenario, lang))),
                   title_justify="left")
     for key in ("figure", "figure_zh", "code", "mean", "ci"):
         table.add_column(say(key, lang), justify="right" if key in ("mean", "ci") else "left")

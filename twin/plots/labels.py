@@ -148,6 +148,7 @@ _KPI: dict[str, tuple[str, str]] = {**{k.name: k.label for k in CATALOGUE}, **_S
 """Every KPI label of the catalogue and the axis labels (the font must hold them all)."""
 _ARGUMENT = {"grid_worker": ("grid workers", "网格员"), "volunteer": ("volunteers", "志愿者"),
              "handler": ("handlers", "承办人员"), "resident": ("resident", "居民"),
+             "command_centre": ("command centre", "指挥中心"),
              "patrol": ("patrol", "巡查"), "sensor": ("sensor", "感知设备")}
 
 
@@ -165,6 +166,10 @@ def text(key: str, lang: str = "en") -> str:
     return entry[i] if entry else key
 
 
+_SCOPES = {"unit": ("unit", "单位"), "category": ("category", "类别"), "grid": ("grid", "网格")}
+"""Scopes of the assessment figures, as their labels show them."""
+
+
 def kpi_label(kpi: str, lang: str = "en") -> str:
     """Readable name of a KPI column, e.g. ``settlement_rate[red]`` -> 调解成功率（红）.
 
@@ -178,7 +183,11 @@ def kpi_label(kpi: str, lang: str = "en") -> str:
     _, arg = split(kpi)
     if arg is None or not spec.family:
         return spec.label[i]
-    shown = _TEXT[arg][i] if arg in COLOURS else _ARGUMENT.get(arg, (arg, arg))[i]
+    scope, sep, name = arg.partition(":")
+    if sep and scope in _SCOPES:  # an assessment scope: unit:NAME, category:NAME, grid:NAME
+        shown = f"{_SCOPES[scope][i]}{'：' if i else ': '}{_ARGUMENT.get(name, (name, name))[i]}"
+    else:
+        shown = _TEXT[arg][i] if arg in COLOURS else _ARGUMENT.get(arg, (arg, arg))[i]
     return f"{spec.label[i]}（{shown}）" if lang == "zh" else f"{spec.label[i]} ({shown})"
 
 
