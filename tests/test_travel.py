@@ -67,9 +67,12 @@ def truth(adjacency: csr_matrix, speed: float) -> np.ndarray:
     return (dijkstra(adjacency, directed=False) / speed).astype(np.float32)
 
 
-@pytest.fixture
-def bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture(params=[1_500, 12, 0], ids=["python-balls", "both", "scipy-only"])
+def bounded(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Bounded searches, by the Python ball search, by scipy past a few nodes, or by
+    scipy only (a budget of 0 nodes)."""
     monkeypatch.setattr(travel_module, "FULL_MATRIX_MAX_NODES", 0)
+    monkeypatch.setattr(travel_module, "_SMALL_BALL", request.param)
 
 
 @pytest.mark.parametrize(("seed", "detours"), [(1, True), (2, False), (3, True)])
@@ -139,14 +142,16 @@ def _staff(scenario: twin.Scenario, travel: TravelTimes) -> Staff:
     return Staff(env, travel, staffing, activity, return_to_base=True, patrols=False)
 
 
-def test_nearest_idle_equals_full_matrix(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-                                         ) -> None:
+@pytest.mark.parametrize("budget", [1_500, 12])
+def test_nearest_idle_equals_full_matrix(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                         budget: int) -> None:
     scenario = _scenario(tmp_path, random_streets(6, n=220))
     community = build_community(scenario)
     adjacency = csr_matrix(nx.to_scipy_sparse_array(
         community.graph, nodelist=range(len(community.xy)), weight="length"))
     full = _staff(scenario, TravelTimes(adjacency, SPEED, community.xy))
     monkeypatch.setattr(travel_module, "FULL_MATRIX_MAX_NODES", 0)
+    monkeypatch.setattr(travel_module, "_SMALL_BALL", budget)
     small = _staff(scenario, TravelTimes(adjacency, SPEED, community.xy))
     assert full.travel.full and not small.travel.full
     n, rng = full.travel.n, np.random.default_rng(6)
@@ -177,15 +182,17 @@ def test_nearest_idle_equals_full_matrix(tmp_path: Path, monkeypatch: pytest.Mon
     assert small.travel.matrix is None
 
 
+@pytest.mark.parametrize("budget", [1_500, 12])
 @pytest.mark.parametrize("policy", ["nearest_idle", "own_grid_then_nearest"])
 def test_simulation_is_identical_with_bounded_searches(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, policy: str) -> None:
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, policy: str, budget: int) -> None:
     scenario = _scenario(tmp_path, random_streets(7, n=200),
                          dispatch={"policy": policy, "borrow_after": 20.0}
                          if policy != "nearest_idle" else {"policy": policy},
                          patrols={"enabled": True})
     matrix = simulate(scenario, 0)
     monkeypatch.setattr(travel_module, "FULL_MATRIX_MAX_NODES", 0)
+    monkeypatch.setattr(travel_module, "_SMALL_BALL", budget)
     community = build_community(scenario)
     searched = simulate(scenario, 0, community=community)
     assert community.travel.matrix is None and community.travel.searches > 0

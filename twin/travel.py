@@ -26,6 +26,7 @@ from __future__ import annotations
 import math
 from collections import OrderedDict
 from collections.abc import Callable
+from heapq import heappop, heappush
 
 import numpy as np
 from scipy.sparse import csr_matrix
@@ -39,6 +40,7 @@ _BLOCK_BYTES = 32 * 2**20  # float64 scratch per block of matrix rows or subset 
 _ENTRY_BYTES = 200  # bookkeeping counted per cached ball
 _WIDEN = 4.0
 _INF = float("inf")
+_SMALL_BALL = 1_500  # nodes a Python search may settle before scipy takes over
 
 Choice = tuple[int, float, float]
 """(worker or -1, time it was ranked by [min], time to report [min])."""
@@ -162,6 +164,8 @@ class TravelTimes:
         self._chord_bound = False
         self._total = 0.0
         self._scratch: np.ndarray | None = None
+        self._lists: tuple[list[int], list[int], list[float]] | None = None
+        self._too_far = _INF  # smallest limit [m] a Python search found too wide
 
     # ----------------------------------------------------------- building
     @property
@@ -202,10 +206,59 @@ class TravelTimes:
         self.searches += 1
         if limit >= self._total:  # no path is longer than all streets together
             limit = _INF
+        if limit < self._too_far:
+            ball = self._small_search(node, limit)
+            if ball is not None:
+                return ball
+            self._too_far = limit
         dist = dijkstra(self.graph, directed=True, indices=node, limit=limit, min_only=True)
         if self._scratch is None:
             self._scratch = np.full(self.n, np.inf, dtype=np.float32)
         return Reach.of_distances(dist, self._speed, limit, self._scratch)
+
+    def _small_search(self, node: int, limit: float) -> Reach | None:
+        """The ball of radius ``limit`` [m] by a heap Dijkstra in Python, or None if
+        it would settle more than ``_SMALL_BALL`` nodes. scipy's call sets up arrays
+        of the whole map each time; a ball of a few hundred nodes is cheaper here.
+        Same distances: each is the least ``d[u] + w`` over settled neighbours, the
+        same float64 sums in any order of settling (addition of a length >= 0 is
+        monotone), and the same set: every node with ``d <= limit``."""
+        if self._lists is None:
+            graph = self.graph
+            self._lists = (graph.indptr.tolist(), graph.indices.tolist(),
+                           graph.data.astype(np.float64).tolist())
+        indptr, indices, lengths = self._lists
+        settled: dict[int, float] = {}
+        best = {node: 0.0}
+        heap = [(0.0, node)]
+        budget = _SMALL_BALL
+        while heap:
+            d, u = heappop(heap)
+            if u in settled:
+                continue
+            settled[u] = d
+            budget -= 1
+            if budget < 0:
+                return None
+            for k in range(indptr[u], indptr[u + 1]):
+                v = indices[k]
+                if v in settled:
+                    continue
+                dv = d + lengths[k]
+                if dv <= limit and dv < best.get(v, _INF):
+                    best[v] = dv
+                    heappush(heap, (dv, v))
+        if len(settled) == self.n:
+            row = np.empty(self.n)
+            row[list(settled)] = list(settled.values())
+            return Reach(_INF, limit, (row / self._speed).astype(np.float32))
+        nodes = np.array(sorted(settled), dtype=np.int32)
+        times = (np.array([settled[v] for v in nodes.tolist()]) / self._speed
+                 ).astype(np.float32)
+        if self._scratch is None:
+            self._scratch = np.full(self.n, np.inf, dtype=np.float32)
+        radius = float(np.float32(limit / self._speed))
+        return Reach(radius, limit, None, nodes, times, self._scratch)
 
     # ------------------------------------------------------------ queries
     def row(self, node: int) -> np.ndarray:
