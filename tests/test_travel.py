@@ -27,15 +27,17 @@ from twin.geography import build_community
 from twin.model import simulate
 from twin.records import ActivityRecorder
 from twin.staffing import build_staffing
-from twin.travel import TravelTimes
+from twin.travel import TravelTimes, exact_sums
 
 SPEED = 70.0
 
 
-def random_streets(seed: int, n: int = 160, detours: bool = True) -> nx.Graph:
+def random_streets(seed: int, n: int = 160, detours: bool = True, whole: bool = False
+                   ) -> nx.Graph:
     """A connected random geometric street map [m]: streets as long as their chord or
     longer (winding); with ``detours`` also some shorter than their chord (and one of
-    length 0), so the straight line is no lower bound."""
+    length 0), so the straight line is no lower bound. ``whole``: lengths rounded up to
+    whole metres, so every sum is exact and times are symmetric."""
     rng = np.random.default_rng(seed)
     raw = nx.random_geometric_graph(n, 0.16, seed=seed)
     keep = max(nx.connected_components(raw), key=len)
@@ -49,7 +51,7 @@ def random_streets(seed: int, n: int = 160, detours: bool = True) -> nx.Graph:
         factor = 1.0 if rng.random() < 0.4 else rng.uniform(1.0, 2.0)
         if detours and rng.random() < 0.1:
             factor = rng.uniform(0.2, 1.0)
-        graph.add_edge(a, b, length=chord * factor)
+        graph.add_edge(a, b, length=float(np.ceil(chord * factor)) if whole else chord * factor)
     if detours:
         a, b = next(iter(graph.edges))
         graph.edges[a, b]["length"] = 0.0
@@ -67,17 +69,23 @@ def truth(adjacency: csr_matrix, speed: float) -> np.ndarray:
     return (dijkstra(adjacency, directed=False) / speed).astype(np.float32)
 
 
-@pytest.fixture
-def bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.fixture(params=[1_500, 12, 0], ids=["python-balls", "both", "scipy-only"])
+def bounded(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Bounded searches, by the Python ball search, by scipy past a few nodes, or by
+    scipy only (a budget of 0 nodes)."""
     monkeypatch.setattr(travel_module, "FULL_MATRIX_MAX_NODES", 0)
+    monkeypatch.setattr(travel_module, "_SMALL_BALL", request.param)
 
 
-@pytest.mark.parametrize(("seed", "detours"), [(1, True), (2, False), (3, True)])
-def test_between_and_among_equal_full_dijkstra(bounded: None, seed: int, detours: bool) -> None:
-    adjacency, xy = adjacency_of(random_streets(seed, detours=detours))
+@pytest.mark.parametrize(("seed", "detours", "whole"),
+                         [(1, True, False), (2, False, False), (3, True, False), (8, True, True)])
+def test_between_and_among_equal_full_dijkstra(bounded: None, seed: int, detours: bool,
+                                               whole: bool) -> None:
+    adjacency, xy = adjacency_of(random_streets(seed, detours=detours, whole=whole))
     expected = truth(adjacency, SPEED)
     travel = TravelTimes(adjacency, SPEED, xy)
     assert not travel.full and travel.matrix is None
+    assert travel.symmetric == whole
     n = travel.n
     got = np.array([[travel.between(a, b) for b in range(n)] for a in range(n)])
     assert np.array_equal(got, expected.astype(float))
@@ -139,16 +147,27 @@ def _staff(scenario: twin.Scenario, travel: TravelTimes) -> Staff:
     return Staff(env, travel, staffing, activity, return_to_base=True, patrols=False)
 
 
-def test_nearest_idle_equals_full_matrix(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-                                         ) -> None:
-    scenario = _scenario(tmp_path, random_streets(6, n=220))
+def test_exact_sums() -> None:
+    assert exact_sums(np.array([80.0, 0.5, 0.0, 1.0 / 1024.0]))
+    assert not exact_sums(np.array([80.0, 0.1]))
+    assert not exact_sums(np.array([2.0**44]))  # 2**54 steps of 1/1024 m
+    assert not exact_sums(np.array([]))
+
+
+@pytest.mark.parametrize(("budget", "whole"), [(1_500, False), (12, False), (1_500, True),
+                                               (12, True)])
+def test_nearest_idle_equals_full_matrix(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                         budget: int, whole: bool) -> None:
+    scenario = _scenario(tmp_path, random_streets(6, n=220, whole=whole))
     community = build_community(scenario)
     adjacency = csr_matrix(nx.to_scipy_sparse_array(
         community.graph, nodelist=range(len(community.xy)), weight="length"))
     full = _staff(scenario, TravelTimes(adjacency, SPEED, community.xy))
     monkeypatch.setattr(travel_module, "FULL_MATRIX_MAX_NODES", 0)
+    monkeypatch.setattr(travel_module, "_SMALL_BALL", budget)
     small = _staff(scenario, TravelTimes(adjacency, SPEED, community.xy))
     assert full.travel.full and not small.travel.full
+    assert small.travel.symmetric == whole
     n, rng = full.travel.n, np.random.default_rng(6)
     idle: set[int] = set()
     checked = 0
@@ -177,15 +196,18 @@ def test_nearest_idle_equals_full_matrix(tmp_path: Path, monkeypatch: pytest.Mon
     assert small.travel.matrix is None
 
 
+@pytest.mark.parametrize(("budget", "whole"), [(1_500, False), (12, True)])
 @pytest.mark.parametrize("policy", ["nearest_idle", "own_grid_then_nearest"])
 def test_simulation_is_identical_with_bounded_searches(
-        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, policy: str) -> None:
-    scenario = _scenario(tmp_path, random_streets(7, n=200),
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, policy: str, budget: int,
+        whole: bool) -> None:
+    scenario = _scenario(tmp_path, random_streets(7, n=200, whole=whole),
                          dispatch={"policy": policy, "borrow_after": 20.0}
                          if policy != "nearest_idle" else {"policy": policy},
                          patrols={"enabled": True})
     matrix = simulate(scenario, 0)
     monkeypatch.setattr(travel_module, "FULL_MATRIX_MAX_NODES", 0)
+    monkeypatch.setattr(travel_module, "_SMALL_BALL", budget)
     community = build_community(scenario)
     searched = simulate(scenario, 0, community=community)
     assert community.travel.matrix is None and community.travel.searches > 0

@@ -26,107 +26,25 @@ from __future__ import annotations
 import math
 from collections import OrderedDict
 from collections.abc import Callable
+from heapq import heappop, heappush
 
 import numpy as np
 from scipy.sparse import csr_matrix
 from scipy.sparse.csgraph import dijkstra
+
+from twin.reach import Choice, Reach, exact_sums, symmetric
+
+__all__ = ["CACHE_BYTES", "FULL_MATRIX_MAX_NODES", "Choice", "Reach", "TravelTimes",
+           "exact_sums", "symmetric"]
 
 FULL_MATRIX_MAX_NODES = 4_000
 """Maps with at most this many nodes keep the full travel-time matrix (64 MB at 4,000)."""
 CACHE_BYTES = 64 * 2**20
 """Default bound of the cache of searched balls [bytes]."""
 _BLOCK_BYTES = 32 * 2**20  # float64 scratch per block of matrix rows or subset searches
-_ENTRY_BYTES = 200  # bookkeeping counted per cached ball
 _WIDEN = 4.0
 _INF = float("inf")
-
-Choice = tuple[int, float, float]
-"""(worker or -1, time it was ranked by [min], time to report [min])."""
-
-
-def symmetric(adjacency: csr_matrix) -> csr_matrix:
-    """Both directions of every street, the shorter of parallel ones; no self-loops.
-    Zero-length streets stay as explicit zeros (scipy treats them as edges)."""
-    coo = adjacency.tocoo()
-    rows = np.concatenate([coo.row, coo.col]).astype(np.int64)
-    cols = np.concatenate([coo.col, coo.row]).astype(np.int64)
-    data = np.concatenate([coo.data, coo.data]).astype(np.float64)
-    off = rows != cols
-    rows, cols, data = rows[off], cols[off], data[off]
-    order = np.lexsort((data, cols, rows))  # by row, column, then length: shortest first
-    rows, cols, data = rows[order], cols[order], data[order]
-    first = np.ones(len(rows), dtype=bool)
-    first[1:] = (rows[1:] != rows[:-1]) | (cols[1:] != cols[:-1])
-    n = adjacency.shape[0]
-    graph = csr_matrix((data[first], (rows[first], cols[first])), shape=(n, n))
-    graph.sort_indices()
-    return graph
-
-
-class Reach:
-    """Travel times [min] from one node to every node within ``radius`` minutes.
-
-    Every node outside is at least ``radius`` away (``inf``: the whole map is
-    known). Inside or not, :meth:`take` and :meth:`at` give ``inf`` for unknown
-    nodes, which never understates a time.
-    """
-
-    __slots__ = ("radius", "_row", "_nodes", "_times", "_scratch", "limit", "nbytes")
-
-    def __init__(self, radius: float, limit: float, row: np.ndarray | None,
-                 nodes: np.ndarray | None = None, times: np.ndarray | None = None,
-                 scratch: np.ndarray | None = None) -> None:
-        self.radius = radius
-        self._scratch = scratch  # a shared all-inf row of n, borrowed while taking
-        self.limit = limit
-        """Search limit [m] the ball was found with (inf: unbounded)."""
-        self._row = row
-        self._nodes = nodes
-        self._times = times
-        if row is not None:
-            self.nbytes = row.nbytes + _ENTRY_BYTES
-        else:
-            assert nodes is not None and times is not None
-            self.nbytes = nodes.nbytes + times.nbytes + _ENTRY_BYTES
-
-    @classmethod
-    def of_distances(cls, dist: np.ndarray, speed: float, limit: float,
-                     scratch: np.ndarray | None = None) -> Reach:
-        """A ball from one bounded Dijkstra's distances [m] (``inf`` beyond ``limit``)."""
-        nodes = np.flatnonzero(dist < _INF)
-        if len(nodes) == len(dist):
-            return cls(_INF, limit, (dist / speed).astype(np.float32))
-        radius = float(np.float32(limit / speed))  # unknown d >= limit, so time >= this
-        return cls(radius, limit, None, nodes.astype(np.int32),
-                   (dist[nodes] / speed).astype(np.float32), scratch)
-
-    def take(self, nodes: np.ndarray) -> np.ndarray:
-        """Times to ``nodes`` [min] (float32; ``inf`` outside the ball)."""
-        if self._row is not None:
-            return self._row.take(nodes)
-        assert self._nodes is not None and self._times is not None
-        if len(self._nodes) == 0:
-            return np.full(len(nodes), np.inf, dtype=np.float32)
-        scratch = self._scratch
-        if scratch is not None:  # scatter, gather, restore: O(ball + asked)
-            scratch[self._nodes] = self._times
-            out = scratch.take(nodes)
-            scratch[self._nodes] = np.inf
-            return out
-        idx = np.searchsorted(self._nodes, nodes)
-        np.minimum(idx, len(self._nodes) - 1, out=idx)
-        return np.where(self._nodes[idx] == nodes, self._times[idx], np.float32(np.inf))
-
-    def at(self, node: int) -> float:
-        """Time to one node [min] (``inf`` outside the ball)."""
-        if self._row is not None:
-            return self._row.item(node)
-        assert self._nodes is not None and self._times is not None
-        i = int(np.searchsorted(self._nodes, node))
-        if i < len(self._nodes) and self._nodes[i] == node:
-            return self._times.item(i)
-        return _INF
-
+_SMALL_BALL = 1_500  # nodes a Python search may settle before scipy takes over
 
 class TravelTimes:
     """Shortest travel times between node indices [min].
@@ -162,6 +80,9 @@ class TravelTimes:
         self._chord_bound = False
         self._total = 0.0
         self._scratch: np.ndarray | None = None
+        self._lists: tuple[list[int], list[int], list[float]] | None = None
+        self._too_far = _INF  # smallest limit [m] a Python search found too wide
+        self._exact = False
 
     # ----------------------------------------------------------- building
     @property
@@ -173,6 +94,7 @@ class TravelTimes:
             self._total = float(graph.data.sum())
             lengths = graph.data
             self._typical = 4.0 * float(lengths.mean()) / self._speed if len(lengths) else 1.0
+            self._exact = exact_sums(lengths)
             if self._xy is not None and len(lengths):
                 rows = np.repeat(np.arange(self.n), np.diff(graph.indptr))
                 chord = np.hypot(*(self._xy[rows] - self._xy[graph.indices]).T)
@@ -202,10 +124,59 @@ class TravelTimes:
         self.searches += 1
         if limit >= self._total:  # no path is longer than all streets together
             limit = _INF
+        if limit < self._too_far:
+            ball = self._small_search(node, limit)
+            if ball is not None:
+                return ball
+            self._too_far = limit
         dist = dijkstra(self.graph, directed=True, indices=node, limit=limit, min_only=True)
         if self._scratch is None:
             self._scratch = np.full(self.n, np.inf, dtype=np.float32)
         return Reach.of_distances(dist, self._speed, limit, self._scratch)
+
+    def _small_search(self, node: int, limit: float) -> Reach | None:
+        """The ball of radius ``limit`` [m] by a heap Dijkstra in Python, or None if
+        it would settle more than ``_SMALL_BALL`` nodes. scipy's call sets up arrays
+        of the whole map each time; a ball of a few hundred nodes is cheaper here.
+        Same distances: each is the least ``d[u] + w`` over settled neighbours, the
+        same float64 sums in any order of settling (addition of a length >= 0 is
+        monotone), and the same set: every node with ``d <= limit``."""
+        if self._lists is None:
+            graph = self.graph
+            self._lists = (graph.indptr.tolist(), graph.indices.tolist(),
+                           graph.data.astype(np.float64).tolist())
+        indptr, indices, lengths = self._lists
+        settled: dict[int, float] = {}
+        best = {node: 0.0}
+        heap = [(0.0, node)]
+        budget = _SMALL_BALL
+        while heap:
+            d, u = heappop(heap)
+            if u in settled:
+                continue
+            settled[u] = d
+            budget -= 1
+            if budget < 0:
+                return None
+            for k in range(indptr[u], indptr[u + 1]):
+                v = indices[k]
+                if v in settled:
+                    continue
+                dv = d + lengths[k]
+                if dv <= limit and dv < best.get(v, _INF):
+                    best[v] = dv
+                    heappush(heap, (dv, v))
+        if len(settled) == self.n:
+            row = np.empty(self.n)
+            row[list(settled)] = list(settled.values())
+            return Reach(_INF, limit, (row / self._speed).astype(np.float32))
+        nodes = np.array(sorted(settled), dtype=np.int32)
+        times = (np.array([settled[v] for v in nodes.tolist()]) / self._speed
+                 ).astype(np.float32)
+        if self._scratch is None:
+            self._scratch = np.full(self.n, np.inf, dtype=np.float32)
+        radius = float(np.float32(limit / self._speed))
+        return Reach(radius, limit, None, nodes, times, self._scratch)
 
     # ------------------------------------------------------------ queries
     def row(self, node: int) -> np.ndarray:
@@ -243,6 +214,13 @@ class TravelTimes:
             _node, gone = self._balls.popitem(last=False)
             self.cached_bytes -= gone.nbytes
 
+    @property
+    def symmetric(self) -> bool:
+        """Whether the time from a to b is bit-identical to the time from b to a
+        (every sum of lengths is exact: :func:`exact_sums`)."""
+        graph = self.graph  # noqa: F841 - sets the flag
+        return self._exact
+
     def between(self, a: int, b: int) -> float:
         """Travel time from node ``a`` to node ``b`` [min]."""
         matrix = self.matrix
@@ -255,6 +233,15 @@ class TravelTimes:
                 self._balls.move_to_end(a)
                 return t
         graph = self.graph  # noqa: F841 - sets the chord bound and the typical radius
+        if self._exact:  # b's ball serves too; widen the one that is already searched
+            other = self._balls.get(b)
+            if other is not None:
+                t = other.at(a)
+                if t < _INF:
+                    self._balls.move_to_end(b)
+                    return t
+                if ball is None or other.radius > ball.radius:
+                    a, b = b, a
         radius = self._typical
         if self._xy is not None:
             chord = math.hypot(*(self._xy[a] - self._xy[b])) / self._speed
@@ -294,6 +281,22 @@ class TravelTimes:
                 limit *= _WIDEN
             out[start:start + block] = dist / self._speed
         return out
+
+    def towards(self, node: int, sources: list[int]) -> Reach:
+        """Times from ``node`` to each of ``sources`` [min], found from the sources'
+        own balls (which recur: bases, stations) when :attr:`symmetric`, else around
+        ``node``. Other nodes read ``inf``; the reach claims the whole map (radius
+        ``inf``), so give every node a choice may read."""
+        matrix = self.matrix
+        if matrix is not None:
+            return Reach(_INF, _INF, matrix[node])
+        sources = sorted(set(sources))
+        times = ([self.between(p, node) for p in sources] if self._exact
+                 else [self.between(node, p) for p in sources])
+        if self._scratch is None:
+            self._scratch = np.full(self.n, np.inf, dtype=np.float32)
+        return Reach(_INF, _INF, None, np.array(sources, dtype=np.int32),
+                     np.array(times, dtype=np.float32), self._scratch)
 
     def nearest(self, node: int, choose: Callable[[Reach], Choice]) -> tuple[int, float]:
         """The worker ``choose`` picks from the times around ``node``, exactly as with

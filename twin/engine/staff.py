@@ -36,6 +36,7 @@ N_KINDS = len(KINDS)
 ArrivalPort = Callable[[int, int], None]
 """Called with (worker, node) when a patrolling worker reaches a node of its route."""
 _SMALL = 24  # below this many candidates a Python loop beats numpy
+_FEW_PLACES = 8  # at most this many distinct places: times from the places' own balls
 _INF = float("inf")
 _EPS = 1e-9
 
@@ -138,12 +139,30 @@ class Staff:
         """The idle member of ``pool`` nearest to ``node`` and its travel time."""
         if not pool:
             return -1, _INF
+        choose: Callable[[Reach], Choice]
         if len(pool) < _SMALL:
             workers = sorted(pool)  # sorted: ties go to the lowest id, reproducibly
-            return self.travel.nearest(node, lambda reach: self._first(workers, reach))
-        mask = np.full(self.n, np.inf, dtype=np.float32)
-        mask[np.fromiter(pool, dtype=np.int64, count=len(pool))] = 0.0
-        return self.travel.nearest(node, lambda reach: self._argmin(reach, mask))
+            choose = lambda reach: self._first(workers, reach)  # noqa: E731
+        else:
+            mask = np.full(self.n, np.inf, dtype=np.float32)
+            mask[np.fromiter(pool, dtype=np.int64, count=len(pool))] = 0.0
+            choose = lambda reach: self._argmin(reach, mask)  # noqa: E731
+        places = self._places(pool)
+        if places is not None:  # e.g. a unit's staff at or on the way to its one base
+            worker, _rank, t = choose(self.travel.towards(node, places))
+            return worker, t
+        return self.travel.nearest(node, choose)
+
+    def _places(self, pool: set[int]) -> list[int] | None:
+        """The few nodes ``pool``'s travel times are read at, when times are symmetric
+        and there are at most ``_FEW_PLACES`` of them (else None: search around the
+        target). On a large map a far pool's own balls are kept, a target's are not."""
+        travel = self.travel
+        if travel.full or len(pool) > 64 * _FEW_PLACES or not travel.symmetric:
+            return None
+        a, b = self._a, self._b
+        places = {a[w] for w in pool} | {b[w] for w in pool}
+        return list(places) if len(places) <= _FEW_PLACES else None
 
     def nearest_of_team(self, team: int, node: int) -> tuple[int, float]:
         """The idle grid worker of ``team`` nearest to ``node`` (-1 if none)."""
