@@ -195,7 +195,9 @@ class TravelTimes:
         if matrix is not None:
             return Reach(_INF, _INF, matrix[node])
         ball = self._balls.get(node)
-        if ball is not None and ball.radius >= radius:
+        # exact either way: every node within the search limit [m] was found (the radius
+        # [min] is that limit rounded down to float32, often just below the one asked)
+        if ball is not None and (ball.radius >= radius or ball.limit >= radius * self._speed):
             self._balls.move_to_end(node)
             return ball
         ball = self._search(node, radius * self._speed)
