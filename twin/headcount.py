@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from twin.geography import Community, build_community
 from twin.scenario.orders import CENTRE_UNIT
 from twin.scenario.people import RotaSpec, clock_minutes
-from twin.scenario.rotaplan import PersonTime, grouped_people, intersect, total
+from twin.scenario.rotaplan import PersonTime, Span, grouped_people, total
 from twin.scenario.schema import Scenario, Shift, known_grid_names
 from twin.staffing import duty_intervals, working_days
 from twin.vocab import GRID_WORKER, KINDS, MINUTES_PER_DAY, MINUTES_PER_WEEK
@@ -79,15 +79,33 @@ class PoolHeadcount:
         return None if self.cost_per_fte is None else self.fte * self.cost_per_fte / DAYS_PER_YEAR
 
 
+def _weeks(spans: list[Span], horizon: float) -> tuple[list[float], list[int]]:
+    """Per week of the run: the time of sorted disjoint ``spans`` in it (the same sum, in
+    the same order, as ``total(intersect(spans, [week]))``) [min], and how many of them
+    start in it; in one pass, linear in the spans."""
+    n_weeks = math.ceil(horizon / MINUTES_PER_WEEK)
+    worked: list[float] = [0] * n_weeks
+    starts = [0] * n_weeks
+    for s, e in spans:
+        w = int(s // MINUTES_PER_WEEK)
+        if 0 <= w < n_weeks and w * MINUTES_PER_WEEK <= s < (w + 1) * MINUTES_PER_WEEK:
+            starts[w] += 1
+        for x in range(max(w, 0), n_weeks):
+            lo, hi = x * MINUTES_PER_WEEK, (x + 1) * MINUTES_PER_WEEK
+            if lo >= e:
+                break
+            piece_s, piece_e = max(s, lo), min(e, hi)
+            if piece_e > piece_s:
+                worked[x] += piece_e - piece_s
+    return worked, starts
+
+
 def _rota_hours(person: PersonTime, rota: RotaSpec, horizon: float, label: str
                 ) -> PersonHours:
     unpaid = rota.unpaid_break
     day = rota.work_minutes() / 60.0
-    weeks = [(w * MINUTES_PER_WEEK, (w + 1) * MINUTES_PER_WEEK)
-             for w in range(math.ceil(horizon / MINUTES_PER_WEEK))]
-    per_week = [total(intersect(person.work, [wk]))
-                - unpaid * sum(1 for s, _e in person.work if wk[0] <= s < wk[1])
-                for wk in weeks]
+    worked, starts = _weeks(person.work, horizon)
+    per_week = [w - unpaid * n for w, n in zip(worked, starts, strict=True)]
     return _hours(label, per_week, sum(per_week), horizon, day, total(person.duty))
 
 
@@ -95,9 +113,7 @@ def _post_hours(shift: Shift | None, horizon: float, label: str, scenario: Scena
                 ) -> PersonHours:
     on = ([(0.0, horizon)] if shift is None else
           duty_intervals([shift], horizon, working_days(scenario)))
-    weeks = [(w * MINUTES_PER_WEEK, (w + 1) * MINUTES_PER_WEEK)
-             for w in range(math.ceil(horizon / MINUTES_PER_WEEK))]
-    per_week = [total(intersect(on, [wk])) for wk in weeks]
+    per_week = _weeks(on, horizon)[0]
     if shift is None:
         day = 24.0
     else:
@@ -124,14 +140,19 @@ def _persons(scenario: Scenario, groups: list[tuple[str, int]], shifts: list[Shi
     persons: list[PersonHours] = []
     if rota is not None:
         planned = grouped_people(rota, [c for _, c in groups], horizon, working_days(scenario))
-        return [_rota_hours(p, rota, horizon, f"{label} #{k + 1}")
-                for (label, _), people in zip(groups, planned, strict=True)
-                for k, p in enumerate(people)]
+        done: dict[int, PersonHours] = {}  # groups of the same size share their people
+        for (label, _), people in zip(groups, planned, strict=True):
+            for k, p in enumerate(people):
+                if id(p) not in done:
+                    done[id(p)] = _rota_hours(p, rota, horizon, "")
+                persons.append(replace(done[id(p)], label=f"{label} #{k + 1}"))
+        return persons
     cache: dict[int, list[PersonHours]] = {}
     for label, count in groups:
         if count not in cache:  # the same shifts for a group of the same size
-            cache[count] = [_post_hours(shifts[k % len(shifts)] if shifts else None,
-                                        horizon, "", scenario) for k in range(count)]
+            chosen: list[Shift | None] = list(shifts) or [None]
+            per_shift = [_post_hours(s, horizon, "", scenario) for s in chosen]
+            cache[count] = [per_shift[k % len(per_shift)] for k in range(count)]
         persons += [replace(h, label=f"{label} #{k + 1}") for k, h in enumerate(cache[count])]
     return persons
 

@@ -32,6 +32,7 @@ from twin.cli.common import (
     check_target,
     connect,
     err_console,
+    fail,
     font_checked,
     kpi_names,
     load,
@@ -46,7 +47,7 @@ from twin.cli.common import (
 from twin.cli.say import line, say
 from twin.cli.tables import kpi_cells, kpi_columns, print_order_times, print_summary
 from twin.experiment import Execution, RunResult
-from twin.geography import Community, MapCache
+from twin.geography import Community, MapCache, MapError
 from twin.headcount import headcount, headcount_lines, hours_warnings
 from twin.metrics.assessment import FIGURES
 from twin.metrics.catalogue import kpi_spec
@@ -54,8 +55,8 @@ from twin.metrics.warmup import warmup_check
 from twin.plots.labels import kpi_label, unit_label
 from twin.precision import PrecisionTarget
 from twin.report_assessment import figure_value, measured_window
-from twin.scenario import Scenario
-from twin.staffing import KINDS, MINUTES_PER_DAY, build_staffing
+from twin.scenario import Scenario, ScenarioError, load_located
+from twin.staffing import KINDS, MINUTES_PER_DAY, Staffing, build_staffing
 from twin.workflows import run_target, run_workflow
 
 
@@ -64,13 +65,12 @@ def validate(file: FileArg, set_: SetOption = None, lang: LangChoice = None) -> 
     lang = resolve_lang(lang)
     check_lang(lang)
     maps = MapCache()
-    scenario = load(file, set_ or [], maps=maps, lang=lang)
+    scenario, staff = _load_staffed(file, set_ or [], maps, lang)
     out_console.print(say("valid", lang, file=file, name=scenario.name,
                           categories=len(scenario.demand.categories),
                           policy=scenario.dispatch.policy),
                       highlight=False, soft_wrap=True, markup=False)
     community = maps.get(scenario)
-    staff = build_staffing(scenario, community, patrols=False)  # no travel times needed
     kinds = ("，" if lang == "zh" else ", ").join(
         say("staff_kind", lang, count=int((staff.kind == k).sum()),
             kind=name.replace("_", " ") if lang == "en" else unit_label(name, lang))
@@ -91,6 +91,21 @@ def validate(file: FileArg, set_: SetOption = None, lang: LangChoice = None) -> 
     for note in community.notes:
         err_console.print(say("note", lang, text=line(note, lang)), highlight=False, soft_wrap=True,
                           markup=False)
+
+
+def _load_staffed(file: Path, overrides: list[str], maps: MapCache, lang: str
+                  ) -> tuple[Scenario, Staffing]:
+    """The scenario and its staff, built once: the check of :func:`load` (map problems
+    located like file problems, exit 2) that keeps the staffing it builds."""
+    try:
+        scenario, locator = load_located(str(file), overrides)
+        try:  # no travel times needed
+            staff = build_staffing(scenario, maps.get(scenario), patrols=False)
+        except MapError as exc:
+            raise ScenarioError([locator.problem(exc.key, str(exc))]) from None
+    except ScenarioError as error:
+        fail(error.problems, lang)
+    return scenario, staff
 
 
 GRIDS_LISTED = 12

@@ -21,9 +21,12 @@ the same people at work: the planner's rota, not a draw.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
+
+import numpy as np
 
 from twin.scenario.people import (
     WORKDAYS,
@@ -33,9 +36,18 @@ from twin.scenario.people import (
     RotaSpec,
     clock_minutes,
 )
+from twin.scenario.spanarrays import (
+    Span,
+    intersect_arrays,
+    merge_arrays,
+    merged_columns,
+    subtract_arrays,
+)
 from twin.vocab import MINUTES_PER_DAY, WEEKDAYS
 
-Span = tuple[float, float]
+LONG = 64
+"""Lists of spans longer than this are worked in numpy (:mod:`twin.scenario.spanarrays`:
+the same pieces, bit for bit)."""
 WorkingDay = Callable[[int], bool]
 """Whether day d of the run is a working day of the calendar."""
 
@@ -69,6 +81,8 @@ class PersonTime:
 
 def merge(spans: Sequence[Span]) -> list[Span]:
     """Sorted spans with overlapping or touching ones joined; empty ones dropped."""
+    if len(spans) > LONG:
+        return merge_arrays(spans)
     out: list[Span] = []
     for s, e in sorted(spans):
         if e <= s:
@@ -97,6 +111,8 @@ def intersect(a: Sequence[Span], b: Sequence[Span]) -> list[Span]:
 
 def subtract(a: Sequence[Span], cut: Sequence[Span]) -> list[Span]:
     """The parts of sorted disjoint ``a`` outside sorted disjoint ``cut``."""
+    if len(a) + len(cut) > LONG:
+        return subtract_arrays(a, cut)
     out: list[Span] = []
     j = 0
     for s, e in a:
@@ -118,10 +134,19 @@ def total(spans: Sequence[Span]) -> float:
     return sum(e - s for s, e in spans)
 
 
+@functools.lru_cache(maxsize=256)
+def _clock_span(start_text: str, end_text: str) -> tuple[float, float]:
+    """A period's start and end after midnight [min], the end past midnight if earlier."""
+    start, end = clock_minutes(start_text), clock_minutes(end_text)
+    return start, end + MINUTES_PER_DAY if end <= start else end
+
+
 def _span(day: int, period: Period, horizon: float) -> Span | None:
-    start, end = clock_minutes(period.start), clock_minutes(period.end)
-    if end <= start:
-        end += MINUTES_PER_DAY
+    return _clock_span_on(day, period.start, period.end, horizon)
+
+
+def _clock_span_on(day: int, start_text: str, end_text: str, horizon: float) -> Span | None:
+    start, end = _clock_span(start_text, end_text)
     s, e = max(day * MINUTES_PER_DAY + start, 0.0), min(day * MINUTES_PER_DAY + end, horizon)
     return (s, e) if e > s else None
 
@@ -228,15 +253,21 @@ def grouped_people(rota: RotaSpec, counts: Sequence[int], horizon: float,
 def block_spans(blocks: Sequence[NonCaseBlock], horizon: float,
                 working_day: WorkingDay | None = None) -> list[Span]:
     """Every non-case block over [0, horizon], merged [min]."""
-    working = working_day or weekdays_only
+    key = tuple((b.start, b.end, tuple(b.days)) for b in blocks)
+    return list(_block_spans(key, horizon, working_day or weekdays_only))
+
+
+@functools.lru_cache(maxsize=8)  # the same blocks for every grid's staff
+def _block_spans(blocks: tuple[tuple[str, str, tuple[str, ...]], ...], horizon: float,
+                 working: WorkingDay) -> tuple[Span, ...]:
     spans: list[Span] = []
     for d in range(-1, math.ceil(horizon / MINUTES_PER_DAY)):
-        for block in blocks:
-            held = _pool_day(block.days, working if d >= 0 else weekdays_only)(d)
-            span = _span(d, block, horizon) if held else None
+        for start, end, days in blocks:
+            held = _pool_day(list(days), working if d >= 0 else weekdays_only)(d)
+            span = _clock_span_on(d, start, end, horizon) if held else None
             if span is not None:
                 spans.append(span)
-    return merge(spans)
+    return tuple(merge(spans))
 
 
 def share_spans(share: float, k: int, n: int, on_duty: Sequence[Span],
@@ -249,8 +280,12 @@ def share_spans(share: float, k: int, n: int, on_duty: Sequence[Span],
     offset, length = period * k / n, period * share
     first = math.floor(on_duty[0][0] / period) - 1
     last = math.ceil(on_duty[-1][1] / period)
-    slots = []
-    for h in range(first, last + 1):
-        s = h * period + offset
-        slots.append((s, s + length))
-    return intersect(list(on_duty), merge(slots))
+    # the hour slots, merged as merge() does (sorted, empty dropped, touching joined)
+    starts = np.arange(first, last + 1, dtype=np.float64) * period + offset
+    ends = starts + length
+    keep = ends > starts
+    starts, ends = starts[keep], ends[keep]
+    if not len(starts):
+        return []
+    c_start, c_end = merged_columns(starts, ends)
+    return intersect_arrays(np.asarray(on_duty, dtype=np.float64), c_start, c_end)
