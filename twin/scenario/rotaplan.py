@@ -38,6 +38,7 @@ from twin.scenario.people import (
 )
 from twin.scenario.spanarrays import (
     Span,
+    as_array,
     intersect_arrays,
     merge_arrays,
     merged_columns,
@@ -288,4 +289,4 @@ def share_spans(share: float, k: int, n: int, on_duty: Sequence[Span],
     if not len(starts):
         return []
     c_start, c_end = merged_columns(starts, ends)
-    return intersect_arrays(np.asarray(on_duty, dtype=np.float64), c_start, c_end)
+    return intersect_arrays(as_array(on_duty), c_start, c_end)

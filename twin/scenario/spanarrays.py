@@ -8,10 +8,17 @@ inputs' own values, only picked, never computed.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from itertools import chain
 
 import numpy as np
 
 Span = tuple[float, float]
+
+
+def as_array(spans: Sequence[Span]) -> np.ndarray:
+    """Rows of (start, end), read faster than ``np.asarray`` reads tuples."""
+    flat = np.fromiter(chain.from_iterable(spans), dtype=np.float64, count=2 * len(spans))
+    return flat.reshape(-1, 2)
 
 
 def _pairs(s: np.ndarray, e: np.ndarray) -> list[Span]:
@@ -20,7 +27,7 @@ def _pairs(s: np.ndarray, e: np.ndarray) -> list[Span]:
 
 def merge_arrays(spans: Sequence[Span]) -> list[Span]:
     """Sorted spans with overlapping or touching ones joined; empty ones dropped."""
-    arr = np.asarray(spans, dtype=np.float64).reshape(-1, 2)
+    arr = as_array(spans)
     arr = arr[arr[:, 1] > arr[:, 0]]
     if not len(arr):
         return []
@@ -55,8 +62,8 @@ def subtract_arrays(spans: Sequence[Span], cut: Sequence[Span]) -> list[Span]:
     """The parts of sorted disjoint ``spans`` outside sorted disjoint ``cut``: each span
     split at the cuts inside it (start, then each cut's end; each cut's start, then the
     span's end), the empty pieces dropped."""
-    a = np.asarray(spans, dtype=np.float64).reshape(-1, 2)
-    c = np.asarray(cut, dtype=np.float64).reshape(-1, 2)
+    a = as_array(spans)
+    c = as_array(cut)
     if not len(c):
         return _pairs(a[:, 0], a[:, 1])
     lo = np.searchsorted(c[:, 1], a[:, 0], side="right")  # first cut ending after the start
