@@ -271,8 +271,10 @@ def _event_staff(scenario: Scenario, roll: _Roll, pools: dict[str, list[int]],
     if scenario.calendar is None:
         return
     kind_of = {pool: GRID_WORKER if pool == "grid_worker" else HANDLER for pool in pools}
-    listed = {(pool, u): [w for w, x in enumerate(roll.unit) if x == u
-                          and roll.kind[w] == kind_of[pool]]  # before any event adds staff
+    by_unit: dict[tuple[int, int], list[int]] = {}  # (unit, kind) -> staff, in order
+    for w, (u, k) in enumerate(zip(roll.unit, roll.kind, strict=True)):
+        by_unit.setdefault((u, k), []).append(w)
+    listed = {(pool, u): by_unit.get((u, kind_of[pool]), [])  # before any event adds staff
               for pool, units in pools.items() for u in units}
     for event in scenario.events:
         first, end = ((d - scenario.calendar.start).days for d in (event.start, event.end))
