@@ -1,9 +1,16 @@
 """Where replications run: in this process, in a local process pool, or on a Dask cluster.
 
 A *job* is ``(key, scenario, seed, replications)``; running it yields one
-*outcome* ``(key, replication, records or None, traceback or None)`` per
+*outcome* ``(key, replication, finished or None, traceback or None)`` per
 replication. Replication r with root seed s draws from ``Streams(s, r)`` on
-whatever machine runs it, so every executor gives identical records.
+whatever machine runs it, so every executor gives identical records. Whoever
+runs a replication also computes its KPIs and sends back a
+:class:`~twin.finished.Finished` (KPI row and record columns), so the process
+that asked only stacks them.
+
+A :class:`WorkerPool` is a process pool kept for a whole command: compare,
+sweep and a precision target run several batches of replications, and the report
+renders its figures, on the same worker processes.
 
 Maps are built once and shared through a :class:`~twin.geography.MapCache`
 passed explicitly: the caller's for replications run in this process; one per
@@ -25,12 +32,13 @@ from collections.abc import Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Any
 
+from twin.finished import Finished, finish, kpi_context
 from twin.geography import Community, MapCache
-from twin.model import ReplicationRecords, simulate
+from twin.model import simulate
 from twin.scenario.schema import Scenario
 
 Job = tuple[str, Scenario, int, tuple[int, ...]]
-Outcome = tuple[str, int, ReplicationRecords | None, str | None]
+Outcome = tuple[str, int, Finished | None, str | None]
 
 _WORKER_MAPS: MapCache | None = None
 """The maps of a pool worker process, set by :func:`start_worker` in that process only."""
@@ -98,7 +106,8 @@ def community_for(scenario: Scenario, maps: MapCache | None = None) -> Community
 
 def run_job(key: str, scenario: Scenario, seed: int, replications: Sequence[int],
             maps: MapCache | None = None) -> list[Outcome]:
-    """Run some replications of one scenario; a failing one is reported, not raised.
+    """Run some replications of one scenario and compute their KPIs; a failing one is
+    reported, not raised.
 
     The map comes from ``maps``, else from this pool worker's cache, else from a
     cache for this job alone.
@@ -106,40 +115,98 @@ def run_job(key: str, scenario: Scenario, seed: int, replications: Sequence[int]
     if maps is None:
         maps = _WORKER_MAPS if _WORKER_MAPS is not None else MapCache(1)
     out: list[Outcome] = []
+    context = None
     for rep in replications:
         try:
-            out.append((key, rep, simulate(scenario, rep, maps.get(scenario), seed), None))
+            community = maps.get(scenario)
+            records = simulate(scenario, rep, community, seed)
+            if context is None:
+                context = kpi_context(scenario, community)
+            out.append((key, rep, finish(records, context), None))
         except Exception:  # noqa: BLE001 - one failing replication must not kill a sweep
             out.append((key, rep, None, traceback.format_exc()))
     return out
+
+
+class WorkerPool:
+    """Local worker processes kept for a whole command, started at first use.
+
+    Each worker keeps its own map cache, a copy of ``maps`` as it was when the pool
+    started (so maps the main process built are not built again). Close it (or use
+    it as a context manager) to end the workers.
+    """
+
+    def __init__(self, jobs: int, maps: MapCache | None = None) -> None:
+        self.jobs = max(1, int(jobs))
+        self.maps = maps if maps is not None else MapCache()
+        self._pool: ProcessPoolExecutor | None = None
+
+    @property
+    def started(self) -> bool:
+        """Whether the worker processes are running."""
+        return self._pool is not None
+
+    def executor(self, warm: Sequence[Scenario] = ()) -> ProcessPoolExecutor:
+        """The process pool, started now if it is not yet (after building the maps of
+        ``warm``, so that the workers inherit them)."""
+        if self._pool is None:
+            for scenario in list({id(s): s for s in warm}.values())[:self.maps.size]:
+                _warm(self.maps, scenario)
+            self._pool = ProcessPoolExecutor(max_workers=self.jobs, initializer=start_worker,
+                                             initargs=(os.getpid(), self.maps))
+        return self._pool
+
+    def close(self) -> None:
+        """End the worker processes (a later use starts new ones)."""
+        if self._pool is not None:
+            pool, self._pool = self._pool, None
+            pool.shutdown(wait=True, cancel_futures=True)
+
+    def __enter__(self) -> WorkerPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
 
 
 class LocalExecutor:
     """Replications in this process (jobs=1) or a process pool, one task per replication.
 
     Replications run in this process take their maps from ``maps``; each pool
-    worker keeps its own.
+    worker keeps its own. With ``pool``, its workers run the replications and stay
+    for the next call; without, a pool is started and ended within :meth:`run`.
     """
 
-    def __init__(self, jobs: int = 1, maps: MapCache | None = None) -> None:
-        self.jobs = max(1, int(jobs))
+    def __init__(self, jobs: int = 1, maps: MapCache | None = None,
+                 pool: WorkerPool | None = None) -> None:
+        self.jobs = max(1, int(jobs)) if pool is None else pool.jobs
         self.maps = maps if maps is not None else MapCache()
+        self.pool = pool
 
     def run(self, jobs: list[Job]) -> Iterator[Outcome]:
         """Yield outcomes as replications finish."""
         singles = [(k, s, seed, (r,)) for k, s, seed, reps in jobs for r in reps]
-        if self.jobs == 1 or len(singles) <= 1:
+        pool = self.pool
+        if self.jobs == 1 or (len(singles) <= 1 and (pool is None or not pool.started)):
             for job in singles:
                 yield from run_job(*job, maps=self.maps)
             return
-        for scenario in list({id(s): s for _, s, _, _ in jobs}.values())[:self.maps.size]:
-            _warm(self.maps, scenario)
-        with ProcessPoolExecutor(max_workers=min(self.jobs, len(singles)),
-                                 initializer=start_worker,
-                                 initargs=(os.getpid(), self.maps)) as pool:
-            futures = [pool.submit(run_job, *job) for job in singles]
-            for future in as_completed(futures):
-                yield from future.result()
+        if pool is None:
+            with WorkerPool(min(self.jobs, len(singles)), self.maps) as own:
+                yield from _pooled(own, singles)
+        else:
+            yield from _pooled(pool, singles)
+
+
+def _pooled(pool: WorkerPool, singles: Sequence[Job]) -> Iterator[Outcome]:
+    executor = pool.executor([s for _, s, _, _ in singles])
+    futures = [executor.submit(run_job, *job) for job in singles]
+    try:
+        for future in as_completed(futures):
+            yield from future.result()
+    finally:  # an abandoned run (an error, a stop) leaves no task behind in a kept pool
+        for future in futures:
+            future.cancel()
 
 
 def _warm(maps: MapCache, scenario: Scenario) -> None:
@@ -183,10 +250,10 @@ class DaskExecutor:
 
 
 def executor_for(jobs: int = 1, cluster: str | Any | None = None,
-                 batch: int | None = None, maps: MapCache | None = None
-                 ) -> LocalExecutor | DaskExecutor:
+                 batch: int | None = None, maps: MapCache | None = None,
+                 pool: WorkerPool | None = None) -> LocalExecutor | DaskExecutor:
     """A Dask executor if a cluster address (or Client) is given, else a local one
-    whose in-process replications use ``maps``."""
+    whose in-process replications use ``maps`` (and whose pool is ``pool``, if given)."""
     if cluster is not None:
         return DaskExecutor(cluster, batch)
-    return LocalExecutor(jobs, maps)
+    return LocalExecutor(jobs, maps, pool)

@@ -14,24 +14,19 @@ explicitly so that a map is built once per process.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any, TypedDict, Unpack
 
 import pandas as pd
 
-from twin.executors import Job, community_for, executor_for
+from twin.executors import Job, WorkerPool, community_for, executor_for
+from twin.finished import Finished, KpiContext, finish, kpi_context, stack_tables
 from twin.geography import MapCache
-from twin.headcount import headcount
-from twin.metrics import (
-    assessment_scopes,
-    people_kpis,
-    replication_kpis,
-    summarise,
-    working_time,
-)
+from twin.metrics import summarise
 from twin.metrics.catalogue import fill_counts
-from twin.model import MINUTES_PER_DAY, ReplicationRecords
+from twin.model import ReplicationRecords
 from twin.records import TABLES
 from twin.scenario.schema import Scenario
 from twin.staffing import build_staffing
@@ -108,6 +103,9 @@ class Execution:
     maps: MapCache = field(default_factory=MapCache, compare=False, repr=False)
     """Built maps, shared by loading, the replications run in this process and the
     notes of the results; pool workers keep their own."""
+    pool: WorkerPool | None = field(default=None, compare=False, repr=False)
+    """Local worker processes kept across calls (see :func:`pooled`); without one,
+    each call with ``jobs > 1`` starts and ends its own."""
 
 
 class ExecutionOptions(TypedDict, total=False):
@@ -118,6 +116,7 @@ class ExecutionOptions(TypedDict, total=False):
     store: Store | None
     progress: Progress | None
     maps: MapCache
+    pool: WorkerPool | None
 
 
 def with_options(execution: Execution | None, /, **options: Unpack[ExecutionOptions]
@@ -125,6 +124,28 @@ def with_options(execution: Execution | None, /, **options: Unpack[ExecutionOpti
     """``execution`` (default: a new :class:`Execution`) with some fields replaced."""
     base = execution if execution is not None else Execution()
     return replace(base, **options) if options else base
+
+
+@contextmanager
+def pooled(execution: Execution | None = None, /, **options: Unpack[ExecutionOptions]
+           ) -> Iterator[Execution]:
+    """The execution with a :class:`~twin.executors.WorkerPool` kept until the block
+    ends, so that every batch of replications in it (and the report's figures) runs on
+    the same worker processes; unchanged without local jobs to share (``jobs=1``, a
+    cluster, or a pool already there).
+
+    Examples
+    --------
+    >>> with pooled(Execution(jobs=2)) as ex:
+    ...     ex.pool is not None and ex.pool.jobs
+    2
+    """
+    ex = with_options(execution, **options)
+    if ex.jobs <= 1 or ex.cluster is not None or ex.pool is not None:
+        yield ex
+        return
+    with WorkerPool(ex.jobs, ex.maps) as pool:
+        yield replace(ex, pool=pool)
 
 
 def run_many(
@@ -162,9 +183,10 @@ def run_many(
     for name, scenario in requests:
         root = scenario.run.seed if seed is None else int(seed)
         plan.append((name, scenario, root, _numbers(replications, scenario.run.replications)))
-    done: dict[str, dict[int, ReplicationRecords]] = {name: {} for name, *_ in plan}
+    done: dict[str, dict[int, Finished]] = {name: {} for name, *_ in plan}
     errors: dict[str, dict[int, str]] = {name: {} for name, *_ in plan}
     keys = {name: run_key(scenario, root) for name, scenario, root, _ in plan}
+    contexts: dict[str, KpiContext] = {}
     todo: list[Job] = []
     for name, scenario, root, reps in plan:
         missing = []
@@ -173,17 +195,17 @@ def run_many(
             if found is None:
                 missing.append(rep)
             else:
-                done[name][rep] = found
+                done[name][rep] = _finished(found, scenario, contexts, name, ex.maps)
                 if progress is not None:
                     progress(name)
         if missing:
             todo.append((name, scenario, root, tuple(missing)))
     if todo:
-        for name, rep, records, error in executor_for(ex.jobs, ex.cluster,
-                                                      maps=ex.maps).run(todo):
-            if records is not None:
-                store.save(keys[name], rep, records)
-                done[name][rep] = records
+        for name, rep, finished, error in executor_for(ex.jobs, ex.cluster, maps=ex.maps,
+                                                       pool=ex.pool).run(todo):
+            if finished is not None:
+                store.save(keys[name], rep, finished)
+                done[name][rep] = finished
             else:
                 errors[name][rep] = error or "unknown error"
             if progress is not None:
@@ -191,6 +213,16 @@ def run_many(
     runtime = time.perf_counter() - started
     return {name: assemble(scenario, root, done[name], errors[name], runtime, ex.maps)
             for name, scenario, root, _ in plan}
+
+
+def _finished(found: Finished | ReplicationRecords, scenario: Scenario,
+              contexts: dict[str, KpiContext], name: str, maps: MapCache) -> Finished:
+    """A stored replication with its KPIs (computed here if the store kept records only)."""
+    if isinstance(found, Finished):
+        return found
+    if name not in contexts:
+        contexts[name] = kpi_context(scenario, community_for(scenario, maps))
+    return finish(found, contexts[name])
 
 
 def run_replications(
@@ -241,49 +273,28 @@ def _numbers(replications: int | Sequence[int] | None, default: int) -> list[int
 def assemble(
     scenario: Scenario,
     seed: int,
-    done: dict[int, ReplicationRecords],
+    done: dict[int, Finished] | dict[int, ReplicationRecords],
     errors: dict[int, str],
     runtime: float,
     maps: MapCache | None = None,
 ) -> RunResult:
-    """Put finished replications together, in replication order, with their KPIs
-    (and the notes of the map, from ``maps``)."""
+    """Put finished replications together, in replication order: their KPI rows and
+    their record tables, each stacked once (and the notes of the map, from ``maps``).
+    Replications given as records get their KPIs computed here."""
     reps = tuple(sorted(done))
-    warmup = scenario.run.warmup_days * MINUTES_PER_DAY
-    horizon = scenario.run.horizon_days * MINUTES_PER_DAY
-    deadlines = scenario.deadlines.model_dump()
     community = community_for(scenario, maps) if reps else None
-    pools = headcount(scenario, community) if community is not None else {}
-    scopes = (assessment_scopes(scenario, community.grid_names,
-                                build_staffing(scenario, community).unit_names)
-              if community is not None else None)
-    working = working_time(scenario) if reps else None
-    fte = {name: pool.fte for name, pool in pools.items()}
-    cost = {name: pool.cost_per_day for name, pool in pools.items()}
-    rows = []
-    for rep in reps:
-        rec = done[rep]
-        rows.append({"replication": rep,
-                     **replication_kpis(rec.issues, rec.activity, warmup, horizon, deadlines,
-                                        rec.visits, orders=rec.orders, steps=rec.steps,
-                                        disputes=rec.disputes, scopes=scopes,
-                                        working=working),
-                     **people_kpis(fte, cost, rec.orders, warmup, horizon)})
+    context = kpi_context(scenario, community) if community is not None and any(
+        not isinstance(f, Finished) for f in done.values()) else None
+    finished = [f if isinstance(f, Finished) else finish(f, context)  # type: ignore[arg-type]
+                for f in (done[r] for r in reps)]
+    rows = [{"replication": rep, **f.kpis} for rep, f in zip(reps, finished, strict=True)]
     kpis = fill_counts(pd.DataFrame(rows))
-    tables = {name: _stack([getattr(done[r], name) for r in reps], reps)
-              for name in TABLES}
+    tables = {name: stack_tables([f.tables[name] for f in finished], reps) for name in TABLES}
     summary = summarise(kpis) if rows else pd.DataFrame(
         columns=["mean", "ci_low", "ci_high", "n"])
     notes = list(community.notes) if community is not None else []
     return RunResult(scenario, seed, reps, kpis=kpis, summary=summary, runtime=runtime,
                      errors=dict(sorted(errors.items())), notes=notes, **tables)
-
-
-def _stack(frames: list[pd.DataFrame], reps: tuple[int, ...]) -> pd.DataFrame:
-    if not frames:
-        return pd.DataFrame()
-    out = pd.concat(frames, keys=reps, names=["replication", None]).reset_index(level=0)
-    return out.reset_index(drop=True)
 
 
 def load_checked(path: str, overrides: Sequence[str] = (), maps: MapCache | None = None

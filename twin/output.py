@@ -31,6 +31,7 @@ from twin.version import twin_version
 from twin.xlsx import summary_xlsx
 
 if TYPE_CHECKING:
+    from twin.executors import WorkerPool
     from twin.geography import MapCache
 
 __all__ = ["REPORT", "git_revision", "manifest", "summary_dict", "twin_version",
@@ -131,7 +132,7 @@ def summary_dict(result: RunResult) -> dict[str, dict[str, float | int | None]]:
 def write_results(result: RunResult, out: str | Path, source: str | None = None,
                   overrides: list[str] | None = None, force: bool = False, *,
                   lang: str = "en", report: bool = False,
-                  maps: MapCache | None = None) -> Path:
+                  maps: MapCache | None = None, pool: WorkerPool | None = None) -> Path:
     """Write the result folder ``out`` and return its path.
 
     ``out`` may be absent, empty or an earlier result (replaced once the new one
@@ -151,6 +152,8 @@ def write_results(result: RunResult, out: str | Path, source: str | None = None,
         same folder (so it too is complete or absent). Its path is ``out / REPORT``.
     maps
         The map cache the run used, so the report's map is not built again.
+    pool
+        Worker processes to render the report's figures on.
     """
     def fill(tmp: Path) -> None:
         for name in TABLES:
@@ -163,7 +166,8 @@ def write_results(result: RunResult, out: str | Path, source: str | None = None,
             manifest({result.scenario.name: result}, "run", [source], overrides or []),
             indent=2) + "\n")
         if report:
-            write_report_folder(tmp, {result.scenario.name: result}, lang=lang, maps=maps)
+            write_report_folder(tmp, {result.scenario.name: result}, lang=lang, maps=maps,
+                                pool=pool)
 
     check_lang(lang)  # before anything is written
     return write_folder(Path(out), fill, force)

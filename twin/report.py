@@ -32,10 +32,12 @@ from twin.plots.figures import (
     summary_by_scenario,
 )
 from twin.plots.labels import FONT_FILE, check_lang, kpi_label, text, unit_label
+from twin.plots.render import render_plots, save_plots
 from twin.report_assessment import assessment_section
 from twin.report_verdict import settings_section, verdict_section
 
 if TYPE_CHECKING:
+    from twin.executors import WorkerPool
     from twin.geography import Community, MapCache
 
 UNIT_COLUMNS = ("orders_handled", "time_to_sign", "time_to_handle", "unit_backlog",
@@ -43,20 +45,6 @@ UNIT_COLUMNS = ("orders_handled", "time_to_sign", "time_to_handle", "unit_backlo
 """KPI families of the work-order table, one column each, one row per unit of an order
 (the last, the utilisation of every pool, is read for those units only); the units'
 assessment figures are on the assessment sheet (:mod:`twin.report_assessment`)."""
-
-
-def save_plots(folder: str | Path, plots: Sequence[Plot],
-               formats: Sequence[str] = ("png", "svg")) -> list[Path]:
-    """Write every plot as ``folder/<slug>.<format>``; returns the files written."""
-    target = Path(folder)
-    target.mkdir(parents=True, exist_ok=True)
-    written = []
-    for plot in plots:
-        for fmt in formats:
-            path = target / f"{plot.slug}.{fmt}"
-            atomic_write(path, figure_bytes(plot.figure, fmt))
-            written.append(path)
-    return written
 
 
 def _fmt(value: Any, kpi: str = "") -> str:
@@ -257,10 +245,10 @@ def render_html(runs: Sequence[tuple[str, RunLike]], plots: Sequence[Plot],
                 comparison: pd.DataFrame | None, manifest: Mapping[str, Any] | None,
                 lang: str, break_even: pd.DataFrame | None = None, *,
                 sweep: pd.DataFrame | None = None, points: pd.DataFrame | None = None,
-                sweep_x: str | None = None) -> str:
+                sweep_x: str | None = None, png: Sequence[bytes] | None = None) -> str:
     """The report page as a string (``break_even``: a sweep's ``breakeven.csv``; a
     sweep's summary and its :func:`twin.report_sweep.point_table` open the page with
-    the table of points)."""
+    the table of points; ``png``: the plots already rendered)."""
     title = text("report_title", lang)
     body = [f"<h1>{title}</h1>", *_failures(runs, lang)]
     if sweep is not None and points is not None:
@@ -281,10 +269,11 @@ def render_html(runs: Sequence[tuple[str, RunLike]], plots: Sequence[Plot],
     body.append(f"<h2>{text('plots', lang)}</h2>")
     if points is not None:
         body += page_of_sweep.panels_note(points, lang)
-    for plot in plots:
-        png = base64.b64encode(figure_bytes(plot.figure, "png")).decode("ascii")
+    for i, plot in enumerate(plots):
+        data = base64.b64encode(png[i] if png is not None else
+                                figure_bytes(plot.figure, "png")).decode("ascii")
         body.append(f'<figure id="plot-{plot.slug}"><img class="plot" alt="'
-                    f'{html.escape(plot.title)}" src="data:image/png;base64,{png}">'
+                    f'{html.escape(plot.title)}" src="data:image/png;base64,{data}">'
                     f"<figcaption>{html.escape(plot.title)}</figcaption></figure>")
     body += [f"<h2>{text('manifest', lang)}</h2>", "<pre>" + html.escape(json.dumps(
         dict(manifest or {}), indent=2, ensure_ascii=False, default=str), quote=False) + "</pre>"]
@@ -302,7 +291,8 @@ def write_report(path: str | Path, runs: Sequence[tuple[str, RunLike]],
                  manifest: Mapping[str, Any] | None = None, lang: str = "en", *,
                  sweep_x: str | None = None, plots_dir: str | Path | None = None,
                  paired: pd.DataFrame | None = None,
-                 break_even: pd.DataFrame | None = None) -> Path:
+                 break_even: pd.DataFrame | None = None,
+                 pool: WorkerPool | None = None) -> Path:
     """Write one self-contained ``report.html`` (atomically) and return its path.
 
     Parameters
@@ -331,6 +321,8 @@ def write_report(path: str | Path, runs: Sequence[tuple[str, RunLike]],
     paired, break_even
         A sweep against another scenario (``paired.csv``, ``breakeven.csv`` of
         ``twin.workflows.sweep_workflow``): the break-even table and its figure.
+    pool
+        Worker processes to render the figures on (each is rendered once per format).
     """
     check_lang(lang)
     points = (page_of_sweep.point_table(sweep, runs)
@@ -340,11 +332,12 @@ def write_report(path: str | Path, runs: Sequence[tuple[str, RunLike]],
                          community=community, lang=lang, sweep_x=sweep_x, paired=paired,
                          break_even=break_even, collapsed=set() if points is None else set(
                              points["point"][points["collapsed"] != ""]))
+    images = render_plots(plots, ("png", "svg") if plots_dir is not None else ("png",), pool)
     page = render_html(runs, plots, comparison, manifest, lang, break_even,
                        sweep=sweep if points is not None else None, points=points,
-                       sweep_x=sweep_x)
+                       sweep_x=sweep_x, png=[i["png"] for i in images])
     if plots_dir is not None:
-        save_plots(plots_dir, plots)
+        save_plots(plots_dir, plots, images=images)
     target = Path(path)
     atomic_write(target, page.encode("utf-8"))
     return target
@@ -373,11 +366,13 @@ def write_report_folder(out: str | Path,
                         sweep: pd.DataFrame | None = None, lang: str = "en",
                         manifest: Mapping[str, Any] | None = None,
                         maps: MapCache | None = None, paired: pd.DataFrame | None = None,
-                        break_even: pd.DataFrame | None = None) -> Path:
+                        break_even: pd.DataFrame | None = None,
+                        pool: WorkerPool | None = None) -> Path:
     """``report.html`` and ``plots/`` (PNG and SVG) inside the result folder ``out``.
 
     The map is drawn when every run has the same map (taken from ``maps``, the
-    cache the runs used, when given); the manifest defaults to
+    cache the runs used, when given), the figures rendered on ``pool``'s workers if
+    given; the manifest defaults to
     ``out/manifest.json`` if there is one, plus each run's seed and replications.
     Returns the path of the report.
     """
@@ -392,4 +387,5 @@ def write_report_folder(out: str | Path,
             for name, run in pairs}}
     return write_report(folder / "report.html", pairs, comparison=comparison, sweep=sweep,
                         community=_shared_community(pairs, maps), manifest=manifest, lang=lang,
-                        plots_dir=folder / "plots", paired=paired, break_even=break_even)
+                        plots_dir=folder / "plots", paired=paired, break_even=break_even,
+                        pool=pool)

@@ -30,6 +30,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from twin.finished import Finished
 from twin.folders import folder_name
 from twin.model import ReplicationRecords
 from twin.outdir import remove
@@ -104,16 +105,18 @@ def run_key(scenario: Scenario, seed: int) -> str:
 
 
 class MemoryStore:
-    """Replications kept in memory (for one process's repeated calls)."""
+    """Replications kept in memory (for one process's repeated calls), as they came
+    back: with their KPIs."""
 
     def __init__(self) -> None:
-        self._data: dict[tuple[str, int], ReplicationRecords] = {}
+        self._data: dict[tuple[str, int], Finished | ReplicationRecords] = {}
 
-    def load(self, key: str, replication: int) -> ReplicationRecords | None:
+    def load(self, key: str, replication: int) -> Finished | ReplicationRecords | None:
         """The stored replication, if any."""
         return self._data.get((key, replication))
 
-    def save(self, key: str, replication: int, records: ReplicationRecords) -> None:
+    def save(self, key: str, replication: int,
+             records: Finished | ReplicationRecords) -> None:
         """Keep a finished replication."""
         self._data[(key, replication)] = records
 
@@ -341,12 +344,16 @@ class DiskStore:
         self.warn(f"ignored a damaged stored replication {entry} ({reason}); it is recomputed")
         return None
 
-    def save(self, key: str, replication: int, records: ReplicationRecords) -> None:
-        """Write a finished replication atomically (temporary folder, then rename)."""
+    def save(self, key: str, replication: int,
+             records: Finished | ReplicationRecords) -> None:
+        """Write a finished replication's records atomically (temporary folder, then
+        rename); its KPIs are not kept (they are computed again on loading)."""
         entry = self._entry(key, replication)
         folder = entry.parent
         if not self._usable(folder):
             return
+        if isinstance(records, Finished):
+            records = records.records()
         folder.mkdir(parents=True, exist_ok=True)
         tmp = folder / f"{TMP_PREFIX}{int(replication):05d}-{secrets.token_hex(6)}"
         tmp.mkdir()

@@ -14,16 +14,18 @@ written and the outcome's ``written`` is False.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, ParamSpec, TypeVar
 
 import pandas as pd
 
 from twin.compare import compare, paired_table, unique_names
-from twin.experiment import Execution, RunResult, run_replications
+from twin.executors import WorkerPool
+from twin.experiment import Execution, RunResult, pooled, run_replications
 from twin.folders import folder_name, unique_folder_names
 from twin.geography import MapCache
 from twin.outdir import MANIFEST, atomic_write, check_replaceable, claim
@@ -45,6 +47,20 @@ REPLICATIONS = ".replications"
 """Folder inside a compare or sweep result that keeps finished replications."""
 
 Warn = Callable[[str], None]
+P = ParamSpec("P")
+R = TypeVar("R")
+
+
+def one_pool(workflow: Callable[P, R]) -> Callable[P, R]:
+    """The workflow with its ``execution`` given one pool of worker processes for the
+    whole call (:func:`twin.experiment.pooled`): every batch of replications and the
+    report's figures run on the same workers, started once and ended at the end."""
+    @functools.wraps(workflow)
+    def with_pool(*args: P.args, **kwargs: P.kwargs) -> R:
+        with pooled(kwargs.get("execution")) as ex:  # type: ignore[arg-type]
+            kwargs["execution"] = ex
+            return workflow(*args, **kwargs)
+    return with_pool
 
 
 class _Written:
@@ -109,6 +125,7 @@ def run_target(scenario: Scenario, out: str | Path | None = None) -> Path:
     return Path(out) if out is not None else Path("out") / folder_name(scenario.name)
 
 
+@one_pool
 def run_workflow(scenario: Scenario, out: str | Path | None = None, *, source: str | None = None,
                  overrides: Sequence[str] = (), precision: PrecisionTarget | None = None,
                  lang: str = "en", force: bool = False,
@@ -152,10 +169,11 @@ def run_workflow(scenario: Scenario, out: str | Path | None = None, *, source: s
     if not result.replications:
         return RunOutcome(result, target, None, outcome)
     write_results(result, target, source=source, overrides=list(overrides), force=force,
-                  lang=lang, report=True, maps=ex.maps)
+                  lang=lang, report=True, maps=ex.maps, pool=ex.pool)
     return RunOutcome(result, target, target / REPORT, outcome)
 
 
+@one_pool
 def compare_workflow(scenarios: Sequence[Scenario], out: str | Path | None = None, *,
                      sources: Sequence[str] = (), overrides: Sequence[str] = (),
                      replications: int | None = None, seed: int | None = None,
@@ -202,10 +220,11 @@ def compare_workflow(scenarios: Sequence[Scenario], out: str | Path | None = Non
         write_results(runs[name], target / folders[name], source=file,
                       overrides=list(overrides), force=force, lang=lang)
     report = _finish(target, runs, "compare", files, overrides, lang, folders,
-                     comparison=table, maps=ex.maps)
+                     comparison=table, maps=ex.maps, pool=ex.pool)
     return CompareOutcome(names, runs, table, target, report, outcome)
 
 
+@one_pool
 def sweep_workflow(scenario: Scenario, vary: Mapping[str, Sequence[Any]],
                    out: str | Path | None = None, *, source: str | None = None,
                    overrides: Sequence[str] = (), lang: str = "en", force: bool = False,
@@ -248,7 +267,8 @@ def sweep_workflow(scenario: Scenario, vary: Mapping[str, Sequence[Any]],
     atomic_write(target / "points.csv", result.points.to_csv(index=False))
     sources = [source] if against is None else [source, against_source]
     report = _finish(target, result.runs, "sweep", sources, overrides, lang,
-                     sweep=result.summary, maps=ex.maps, paired=paired, break_even=even)
+                     sweep=result.summary, maps=ex.maps, paired=paired, break_even=even,
+                     pool=ex.pool)
     return SweepOutcome(result, target, report, paired, even)
 
 
@@ -266,12 +286,12 @@ def _finish(target: Path, runs: dict[str, RunResult], kind: str,
             comparison: pd.DataFrame | None = None,
             sweep: pd.DataFrame | None = None, maps: MapCache | None = None,
             paired: pd.DataFrame | None = None,
-            break_even: pd.DataFrame | None = None) -> Path:
+            break_even: pd.DataFrame | None = None, pool: WorkerPool | None = None) -> Path:
     """Plots and report.html with the provenance of every run, then the folder's
     manifest, marked complete; returns the report's path."""
     body = manifest(runs, kind, sources, overrides, folders)
     path = write_report_folder(target, runs, comparison=comparison, sweep=sweep, lang=lang,
                                manifest=body, maps=maps, paired=paired,
-                               break_even=break_even)
+                               break_even=break_even, pool=pool)
     atomic_write(target / MANIFEST, json.dumps(body, indent=2, ensure_ascii=False) + "\n")
     return path

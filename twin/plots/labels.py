@@ -217,9 +217,15 @@ def plain_number(value: float) -> str:
 def plain_ticks(axis: Axis, *, integer: bool = False) -> None:
     """Tick labels of ``axis`` as :func:`plain_number` (no ``3e+03``, no offset);
     ``integer=True`` for counts: ticks only at whole numbers."""
-    axis.set_major_formatter(FuncFormatter(lambda value, _pos: plain_number(value)))
+    axis.set_major_formatter(FuncFormatter(_plain_tick))
     if integer:
         axis.set_major_locator(MaxNLocator(integer=True))
+
+
+def _plain_tick(value: float, _pos: int | None = None) -> str:
+    """A tick label as :func:`plain_number` (a module function, so figures can be pickled
+    and rendered in another process)."""
+    return plain_number(value)
 
 
 _SEPARATORS = " _-/·.,"
