@@ -232,15 +232,13 @@ def _complaints(scenario: Scenario, arr: Arrivals, issues: IssueRecorder, stream
     open_for[disputed_issues(scenario, arr.category)] = np.nan  # disputes have sessions
     repeats = (np.asarray(orders.repeat_issue, dtype=np.int64),
                np.asarray(orders.repeat_received, dtype=float))
-    if arr.repeat_offsets.shape[1] == 0:  # repeat complaints are off
-        return complaints_frame(issues.t_reported, arr.repeat_offsets, open_for, {}, repeats)
-    last = arr.repeat_offsets[:, -1]
-    beyond = np.flatnonzero(np.nan_to_num(open_for, nan=-1.0) > last)
+    issue, offset, beyond, last = arr.repeat_offsets.hits(open_for)
     deadline = category_limits(scenario)[arr.category]  # the limit's length as written
     rate = scenario.repeat_complaints.rate_at_deadline
-    more = {int(i): more_repeat_offsets(float(last[i]), float(open_for[i]), float(deadline[i]),
-                                        rate, streams[f"repeat-more/{i}"]) for i in beyond}
-    return complaints_frame(issues.t_reported, arr.repeat_offsets, open_for, more, repeats)
+    more = {int(i): more_repeat_offsets(float(t), float(open_for[i]), float(deadline[i]),
+                                        rate, streams[f"repeat-more/{i}"])
+            for i, t in zip(beyond, last, strict=True)}
+    return complaints_frame(issues.t_reported, (issue, offset), more, repeats)
 
 
 def _close_open_intervals(staff: Staff, horizon: float) -> None:

@@ -19,10 +19,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import numpy as np
 import simpy
 
-from twin.demand import sample_service
+from twin.demand import RepeatOffsets, sample_service
 from twin.engine.orderplan import Flow, OrderPlan
 from twin.engine.views import IntColumn, Schedule
 from twin.records import OrderRecorder, StepRecorder, VisitRecorder
@@ -61,7 +60,7 @@ class Oversight:
 
     def __init__(self, plan: OrderPlan, orders: OrderRecorder, steps: StepRecorder,
                  visits: VisitRecorder, ports: OversightPorts, centre: int,
-                 repeat_offsets: np.ndarray, repeat_rate: float, streams: Streams,
+                 repeat_offsets: RepeatOffsets, repeat_rate: float, streams: Streams,
                  horizon: float) -> None:
         self.plan, self.orders, self.steps, self.visits, self.p = plan, orders, steps, visits, ports
         self.centre = centre

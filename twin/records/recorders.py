@@ -252,15 +252,15 @@ class VisitRecorder:
         return np.where(outcome >= 0, outcome, np.where(done, DONE, OPEN))
 
 
-def complaints_frame(t_reported: np.ndarray, offsets: np.ndarray, open_for: np.ndarray,
+def complaints_frame(t_reported: np.ndarray, hits: tuple[np.ndarray, np.ndarray],
                      more: dict[int, np.ndarray],
                      repeats: tuple[np.ndarray, np.ndarray] | None = None) -> pd.DataFrame:
-    """Repeat complaints: the pre-drawn offsets that fall while each issue was open,
-    plus ``more`` offsets for issues open longer than the pre-drawn ones reach, plus
-    ``repeats`` (issue, time) made during the run (work orders' repeat requests)."""
-    hit = offsets < np.nan_to_num(open_for, nan=-1.0)[:, None]
-    issue, k = np.nonzero(hit)
-    t = t_reported[issue] + offsets[issue, k]
+    """Repeat complaints: ``hits``, the pre-drawn offsets that fell while each issue was
+    open (issue, offset after report [min], sorted by issue and offset), plus ``more``
+    offsets for issues open longer than the pre-drawn ones reach, plus ``repeats``
+    (issue, time) made during the run (work orders' repeat requests)."""
+    issue, offset = hits
+    t = t_reported[issue] + offset
     extra_issue = [np.full(len(v), i) for i, v in more.items()]
     extra_t = [t_reported[i] + v for i, v in more.items()]
     if repeats is not None and len(repeats[0]):
