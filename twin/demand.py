@@ -281,69 +281,66 @@ def generate_arrivals(
     repeat_rate = scenario.repeat_complaints.rate_at_deadline / MINUTES_PER_HOUR
     surge = event_factors(scenario, n_hours)
     repeats = RepeatOffsets(repeat_rate)
-    parts: list[dict[str, np.ndarray]] = []
-    for g, gname in enumerate(community.grid_names):
-        nodes = community.grid_nodes[g]
-        for k, cat in enumerate(scenario.demand.categories):
-            key = f"{gname}/{cat.name}"
-            rng = streams[f"arrivals/{key}"]
+    cats = scenario.demand.categories
+    times: list[np.ndarray] = []  # first the times of every grid and category
+    for g in range(len(community.grid_names)):
+        for k in range(len(cats)):
+            rng = streams[f"arrivals/{community.grid_names[g]}/{cats[k].name}"]
             counts = rng.poisson(rates[g, k, week_hour] if surge[k] is None
                                  else rates[g, k, week_hour] * surge[k])
             t = np.repeat(hour_start, counts) + rng.random(int(counts.sum())) * MINUTES_PER_HOUR
             t.sort()  # within an hour the uniform draws are unordered
-            t = t[t < horizon]
+            times.append(t[t < horizon])
+    every = np.concatenate(times)
+    order = np.argsort(every, kind="stable")
+    n_all = len(order)
+    at = np.empty(n_all, dtype=np.int64)  # each part's row -> its place in time order
+    at[order] = np.arange(n_all)
+    arr = Arrivals(t=every[order], t_report=np.empty(n_all), latent=np.empty(n_all, bool),
+                   grid=np.empty(n_all, np.int32), category=np.empty(n_all, np.int32),
+                   node=np.empty(n_all, np.int64), colour=np.empty(n_all, np.int8),
+                   channel=np.empty(n_all, np.int8), service=np.empty(n_all),
+                   repeat_offsets=repeats)
+    del every
+    lo = 0
+    for g, gname in enumerate(community.grid_names):  # then the rest, into place
+        nodes = community.grid_nodes[g]
+        for k, cat in enumerate(cats):
+            key = f"{gname}/{cat.name}"
+            t = times[g * len(cats) + k]
             n = len(t)
-            colour = (streams[f"colour/{key}"].choice(
+            mine = at[lo:lo + n]
+            lo += n
+            arr.grid[mine] = g
+            arr.category[mine] = k
+            arr.node[mine] = nodes[streams[f"location/{key}"].integers(0, len(nodes), n)]
+            arr.colour[mine] = (streams[f"colour/{key}"].choice(
                 len(COLOURS), size=n, p=_shares(cat.grade_mix(), COLOURS))
-                if cat.dispute is not None else np.full(n, UNGRADED))
-            part = {
-                "t": t,
-                "grid": np.full(n, g),
-                "category": np.full(n, k),
-                "node": nodes[streams[f"location/{key}"].integers(0, len(nodes), n)],
-                "colour": colour,
-                "service": (sample_service(cat.service, streams[f"service/{key}"], n)
-                            if cat.service is not None else np.zeros(n)),
-            }
-            part.update(_channels(cat, key, streams, t))
+                if cat.dispute is not None else UNGRADED)
+            arr.service[mine] = (sample_service(cat.service, streams[f"service/{key}"], n)
+                                 if cat.service is not None else 0.0)
+            channel, arr.t_report[mine], arr.latent[mine] = _channels(cat, key, streams, t)
+            arr.channel[mine] = channel
             if repeat_rate > 0:
                 # D: the category's time limit (a dispute has none and never complains)
                 d = cat.time_limit() if cat.dispute is None else 1.0
                 repeats.add_part(streams[f"repeat/{key}"], d, n)
-            parts.append(part)
-    cols = {name: np.concatenate([p[name] for p in parts]) for name in parts[0]}
-    order = np.argsort(cols["t"], kind="stable")
-    c = {name: v[order] for name, v in cols.items()}
     repeats.finish(order)
-    return Arrivals(
-        t=c["t"].astype(float),
-        t_report=c["t_report"].astype(float),
-        latent=c["latent"].astype(bool),
-        grid=c["grid"].astype(np.int32),
-        category=c["category"].astype(np.int32),
-        node=c["node"].astype(np.int64),
-        colour=c["colour"].astype(np.int8),
-        channel=c["channel"].astype(np.int8),
-        service=np.ascontiguousarray(c["service"], dtype=float),
-        repeat_offsets=repeats,
-    )
+    return arr
 
 
 def _channels(cat: Category, key: str, streams: Streams, t: np.ndarray
-              ) -> dict[str, np.ndarray]:
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Channel and report time: from the mix, or, for latent hazards, who finds it first."""
     n = len(t)
     if cat.latent is None:
         channel = streams[f"channel/{key}"].choice(
             len(CHANNELS), size=n, p=_shares(cat.channels or {"resident": 1.0}, CHANNELS))
-        return {"channel": channel, "t_report": t, "latent": np.zeros(n, dtype=bool)}
+        return channel, t, np.zeros(n, dtype=bool)
     sensed = streams[f"sensor/{key}"].random(n) < cat.latent.sensor_share
     delay = streams[f"report-delay/{key}"].exponential(cat.latent.report_delay, n)
-    return {
-        "channel": np.where(sensed, CHANNELS.index("sensor"), CHANNELS.index("resident")),
-        "t_report": np.where(sensed, t, t + delay),
-        "latent": ~sensed,
-    }
+    return (np.where(sensed, CHANNELS.index("sensor"), CHANNELS.index("resident")),
+            np.where(sensed, t, t + delay), ~sensed)
 
 
 def more_repeat_offsets(last: float, open_for: float, deadline: float, rate_per_hour: float,
