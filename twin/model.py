@@ -126,17 +126,7 @@ def simulate(
     engine = assemble_engine(env, scenario, community, staffing, arr, issues, activity,
                              escalations, visits, streams, orders, steps, disputes, limits)
     staff = engine.staff
-    changes: list[tuple[float, int, bool]] = []
-    for w, spans in enumerate(staffing.duty):
-        staff.on_shift[w] = spans is None or (bool(spans) and spans[0][0] <= 0.0)
-        for s, e in spans or []:
-            if s > 0.0:
-                changes.append((s, w, True))
-            if e < horizon:
-                changes.append((e, w, False))
-    # At equal times shifts end before others start, so nobody is sent out as
-    # their shift ends.
-    changes.sort(key=lambda change: (change[0], change[2], change[1]))
+    changes = _shift_changes(staffing, staff, horizon)
     _start(env, engine, arr, scenario.patrols.enabled, changes,
            latent_dispute_events(scenario, arr, streams, horizon))
     env.run(until=horizon)
@@ -196,7 +186,8 @@ def order_limits(scenario: Scenario, category: np.ndarray) -> np.ndarray:
 
 
 def _start(env: simpy.Environment, engine: Engine, arr: Arrivals, patrols: bool,
-           changes: list[tuple[float, int, bool]], extra: Events | None) -> None:
+           changes: tuple[np.ndarray, np.ndarray, np.ndarray], extra: Events | None
+           ) -> None:
     """Start every process: workers, arrivals and the roster."""
     staff, router = engine.staff, engine.router
     for w in range(staff.n):
@@ -205,6 +196,25 @@ def _start(env: simpy.Environment, engine: Engine, arr: Arrivals, patrols: bool,
     env.process(arrivals(env, [router.appear, router.report, router.found, router.flared],
                          events))
     env.process(roster(env, staff, changes))
+
+
+def _shift_changes(staffing: Staffing, staff: Staff, horizon: float
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Set who is on shift at the start; return the later shift starts and ends as
+    (time, staff member, on) columns, by time; at equal times shifts end before others
+    start, so nobody is sent out as their shift ends."""
+    times, who, on = [np.zeros(0)], [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=bool)]
+    for w, spans in enumerate(staffing.duty):
+        staff.on_shift[w] = spans is None or (bool(spans) and spans[0][0] <= 0.0)
+        if spans:
+            span = np.asarray(spans, dtype=float).reshape(-1, 2)
+            starts, ends = span[span[:, 0] > 0.0, 0], span[span[:, 1] < horizon, 1]
+            times += [starts, ends]
+            who.append(np.full(len(starts) + len(ends), w, dtype=np.int64))
+            on += [np.ones(len(starts), dtype=bool), np.zeros(len(ends), dtype=bool)]
+    t, member, o = np.concatenate(times), np.concatenate(who), np.concatenate(on)
+    order = np.lexsort((member, o, t))
+    return t[order], member[order], o[order]
 
 
 def _working_deadlines(limits: TimeLimits, issues: IssueRecorder) -> None:
