@@ -136,21 +136,31 @@ def simulate(
     _working_deadlines(limits, issues)
 
     labels = labels_for(scenario, community, staffing)
+    n_events = len(arr)
     complaints = _complaints(scenario, arr, issues, streams, horizon, orders)
     issues.repeat_complaints[:] = np.bincount(complaints["issue_id"].to_numpy(),
                                               minlength=len(arr))
+    # Each table is built while the recorders of those before it are freed: the steps'
+    # rows are copied in order and released; the issue and activity tables take over
+    # their recorders' columns; the run's other state goes when this returns.
+    step_frame = steps.to_frame(labels)
+    steps.release()
+    order_frame = orders.to_frame(labels)
+    visit_issue = np.asarray(visits.issue, dtype=np.int64)
+    visit_frame = visits.to_frame(labels)
+    del engine, staff, arr
     return ReplicationRecords(
         replication=replication,
-        issues=issues.to_frame(labels),
-        activity=activity.to_frame(labels, np.asarray(visits.issue, dtype=np.int64)),
+        issues=issues.to_frame(labels, copy=False),
+        activity=activity.to_frame(labels, visit_issue, copy=False),
         escalations=escalations.to_frame(labels),
-        visits=visits.to_frame(labels),
+        visits=visit_frame,
         complaints=complaints,
-        orders=orders.to_frame(labels),
-        steps=steps.to_frame(labels),
+        orders=order_frame,
+        steps=step_frame,
         disputes=disputes.to_frame(labels),
         runtime=time.perf_counter() - started,
-        n_events=len(arr),
+        n_events=n_events,
     )
 
 

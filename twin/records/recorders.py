@@ -55,8 +55,8 @@ class IssueRecorder:
         self.escalations = np.zeros(n, dtype=np.int64)
         self.repeat_complaints = np.zeros(n, dtype=np.int64)
 
-    def to_frame(self, labels: Labels) -> pd.DataFrame:
-        """The issue table."""
+    def to_frame(self, labels: Labels, copy: bool = True) -> pd.DataFrame:
+        """The issue table (``copy=False``: it takes over the recorder's columns)."""
         handler = np.where(self.handler < 0, len(labels.kinds), self.handler)
         return build_frame(ISSUE_SPECS, {
             "issue_id": np.arange(len(self.t_occurred), dtype=np.int64),
@@ -80,7 +80,7 @@ class IssueRecorder:
             "travel": self.travel,
             "escalations": self.escalations,
             "repeat_complaints": self.repeat_complaints,
-        }, labels)
+        }, labels, copy)
 
 
 class ActivityRecorder:
@@ -142,8 +142,10 @@ class ActivityRecorder:
         return (self.worker.append, self.state.append, self.t_start.append,
                 self.t_end.append, self.task.append)
 
-    def to_frame(self, labels: Labels, visit_issue: np.ndarray) -> pd.DataFrame:
-        """The activity table; ``visit_issue`` maps visit number to its issue."""
+    def to_frame(self, labels: Labels, visit_issue: np.ndarray, copy: bool = True
+                 ) -> pd.DataFrame:
+        """The activity table; ``visit_issue`` maps visit number to its issue
+        (``copy=False``: it takes over the recorder's columns, which stay fixed)."""
         workers = np.frombuffer(self.worker, dtype=np.int32).astype(np.int64) if len(
             self.worker) else np.zeros(0, np.int64)
         states = np.frombuffer(self.state, dtype=np.int8) if len(self.state) else np.zeros(
@@ -162,7 +164,7 @@ class ActivityRecorder:
             "t_end": self.t_end,
             "issue_id": issue,
             "visit": visit,
-        }, labels)
+        }, labels, copy)
 
 
 class EventRecorder:
