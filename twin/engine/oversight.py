@@ -42,7 +42,7 @@ class OversightPorts:
 
     schedule: Schedule
     now: Callable[[], float]
-    closed: list[bool]
+    closed: bytearray
     """Per issue: the order is closed (or was answered at once)."""
     raise_rank: Callable[[int, int], None]
     unit_of: Callable[[str, int], int]
