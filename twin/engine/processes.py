@@ -52,10 +52,8 @@ class WorkPort(Protocol):
     """What a worker's loop asks of the router."""
 
     def next_for(self, worker: int, node: int) -> tuple[int, float] | None: ...
-    def on_site(self, task: int) -> None: ...
-    def service_of(self, task: int) -> float: ...
-    def finish(self, task: int) -> None: ...
-    def node_of(self, task: int) -> int: ...
+    def arrive(self, task: int) -> float: ...
+    def finish(self, task: int) -> int: ...
 
 
 def arrivals(env: simpy.Environment, handlers: list[Callable[[int], None]],
@@ -123,17 +121,18 @@ def worker(env: simpy.Environment, cw: WorkPort, staff: Staff, fast: FastPath, m
             if t_on_site[task] != t_on_site[task]:  # NaN: the first arrival
                 t_on_site[task] = start
             yield env.timeout(service[task])
-            add(me, ON_SITE, start, env.now, task)
+            if env.now > start:  # the record of ActivityRecorder.add, inline
+                a_worker(me), a_state(ON_SITE), a_start(start), a_end(env.now), a_task(task)
             t_resolved[task] = env.now
             if not static:
                 node = issue_node[task]
-        else:
-            cw.on_site(task)
-            yield env.timeout(cw.service_of(task))
-            add(me, ON_SITE, start, env.now, task)
-            cw.finish(task)
+        else:  # arrive: on site, for how long; finish: where it was
+            yield env.timeout(cw.arrive(task))
+            if env.now > start:
+                a_worker(me), a_state(ON_SITE), a_start(start), a_end(env.now), a_task(task)
+            there = cw.finish(task)
             if not static:
-                node = cw.node_of(task)
+                node = there
         if on_shift[me]:
             job = cw.next_for(me, node)
             msg = None
