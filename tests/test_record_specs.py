@@ -131,7 +131,7 @@ def test_empty_recorders_keep_the_dtypes() -> None:
     _check(EventRecorder().to_frame(labels), TABLES["escalations"], labels)
     _check(VisitRecorder().to_frame(labels), TABLES["visits"], labels)
     _check(DisputeRecorder().to_frame(labels), TABLES["disputes"], labels)
-    none = complaints_frame(np.array([0.0]), np.array([[5.0]]), np.array([1.0]), {})
+    none = complaints_frame(np.array([0.0]), (np.zeros(0, dtype=np.int64), np.zeros(0)), {})
     _check(none, TABLES["complaints"], labels)
     assert len(none) == 0
 

@@ -12,8 +12,9 @@ so scenarios that differ only in staffing or rules see the same issues.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -73,16 +74,127 @@ class Arrivals:
     service: np.ndarray
     """On-site time of a case [min] (0 for work orders and disputes, whose steps and
     visits draw their own)."""
-    repeat_offsets: np.ndarray
+    repeat_offsets: RepeatOffsets
     """Times after report of the first REPEAT_DRAWS repeat complaints if the case
-    stayed open, shape (n, REPEAT_DRAWS) [min] (shape (n, 0) when complaints are off);
-    ``more_repeat_offsets`` continues the sequence for the rare case open longer."""
+    stayed open, read as ``offsets[issue, j]`` [min] (shape (n, 0) when complaints are
+    off); ``more_repeat_offsets`` continues the sequence for the rare case open longer."""
 
     def __len__(self) -> int:
         return len(self.t)
 
 
 REPEAT_DRAWS = 20
+REPEAT_BLOCK = 512
+"""Rows of repeat-complaint draws made at once; the stream's state is kept at the start
+of each block, so a block can be drawn again."""
+
+
+class RepeatOffsets:
+    """The first REPEAT_DRAWS repeat-complaint offsets of every issue, without holding
+    them: the first of each issue is kept; the rest are drawn again, a block of
+    REPEAT_BLOCK issues of one grid and category at a time, from the state its stream
+    had before the block (the same numbers as drawing them all at once).
+
+    ``offsets[i, j]`` is issue ``i``'s ``j``-th offset [min]; ``shape`` is (n,
+    REPEAT_DRAWS), or (n, 0) when repeat complaints are off; :meth:`hits` gives the ones
+    that fell while each issue was open.
+    """
+
+    def __init__(self, rate: float) -> None:
+        self.rate = rate
+        """Repeat complaints per minute at the time limit [1/min]."""
+        self.limits: list[float] = []
+        """Per part (grid and category): the limit D of t_k = sqrt(2 D E_k / R) [min]."""
+        self.states: list[list[Mapping[str, Any]]] = []
+        """Per part: the stream's state before each block."""
+        self.starts = np.zeros(1, dtype=np.int64)
+        """Per part: its first row among all parts' rows, then the total."""
+        self.first = np.zeros(0)
+        """Per issue: its first offset [min]."""
+        self.source = np.zeros(0, dtype=np.int64)
+        """Per issue: its row among all parts' rows (parts concatenated)."""
+        self._cache: dict[tuple[int, int], np.ndarray] = {}
+        self._firsts: list[np.ndarray] = []
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return len(self.first), REPEAT_DRAWS if self.rate > 0 else 0
+
+    def add_part(self, rng: np.random.Generator, limit: float, n: int) -> None:
+        """Draw a part's offsets block by block, keeping the states and first offsets."""
+        states = []
+        for lo in range(0, n, REPEAT_BLOCK):
+            states.append(rng.bit_generator.state)
+            self._firsts.append(self._block(rng, limit, min(REPEAT_BLOCK, n - lo))[:, 0])
+        self.limits.append(limit)
+        self.states.append(states)
+        self.starts = np.append(self.starts, self.starts[-1] + n)
+
+    def finish(self, order: np.ndarray) -> None:
+        """The issues are the parts' rows taken in ``order``."""
+        first = np.concatenate(self._firsts) if self._firsts else np.zeros(0)
+        self._firsts = []
+        self.first = first[order] if self.rate > 0 else np.zeros(len(order))
+        self.source = order.astype(np.int32)
+
+    def _block(self, rng: np.random.Generator, limit: float, m: int) -> np.ndarray:
+        # rate r(t) = R t / D: Lambda(t) = R t^2 / (2 D), so t_k = sqrt(2 D E_k / R)
+        e = np.cumsum(rng.exponential(1.0, (m, REPEAT_DRAWS)), 1)
+        return np.sqrt(2.0 * limit * e / self.rate)
+
+    def _redraw(self, part: int, block: int) -> np.ndarray:
+        rng = np.random.Generator(np.random.PCG64())
+        rng.bit_generator.state = self.states[part][block]
+        n = int(self.starts[part + 1] - self.starts[part])
+        return self._block(rng, self.limits[part], min(REPEAT_BLOCK, n - block * REPEAT_BLOCK))
+
+    def __getitem__(self, at: tuple[int, int]) -> float:
+        issue, j = at
+        if j == 0:
+            return float(self.first[issue])
+        if j < 0:
+            j += REPEAT_DRAWS
+        src = int(self.source[issue])
+        part = int(np.searchsorted(self.starts, src, side="right")) - 1
+        row = src - int(self.starts[part])
+        key = (part, row // REPEAT_BLOCK)
+        block = self._cache.get(key)
+        if block is None:
+            if len(self._cache) >= 16:
+                del self._cache[next(iter(self._cache))]
+            block = self._cache[key] = self._redraw(*key)
+        return float(block[row % REPEAT_BLOCK, j])
+
+    def hits(self, open_for: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray,
+                                                  np.ndarray]:
+        """The offsets below each issue's ``open_for`` [min] (NaN: none), as (issue,
+        offset) sorted by issue and offset; and the issues open beyond their last
+        drawn offset, ascending, with that offset."""
+        if self.shape[1] == 0:
+            none = np.zeros(0, dtype=np.int64)
+            return none, np.zeros(0), none, np.zeros(0)
+        issue_of = np.empty(len(self.source), dtype=np.int64)  # row -> issue
+        issue_of[self.source] = np.arange(len(self.source))
+        limit = np.nan_to_num(open_for, nan=-1.0)
+        issues, ks, offsets, beyond, lasts = [], [], [], [], []
+        for part, states in enumerate(self.states):
+            lo = int(self.starts[part])
+            for b in range(len(states)):
+                offs = self._redraw(part, b)
+                mine = issue_of[lo + b * REPEAT_BLOCK:lo + b * REPEAT_BLOCK + len(offs)]
+                row, k = np.nonzero(offs < limit[mine][:, None])
+                issues.append(mine[row])
+                ks.append(k)
+                offsets.append(offs[row, k])
+                out = np.flatnonzero(limit[mine] > offs[:, -1])
+                beyond.append(mine[out])
+                lasts.append(offs[out, -1])
+        issue, k = np.concatenate(issues), np.concatenate(ks)
+        order = np.lexsort((k, issue))
+        late = np.concatenate(beyond)
+        late_order = np.argsort(late)
+        return (issue[order], np.concatenate(offsets)[order], late[late_order],
+                np.concatenate(lasts)[late_order])
 
 
 def weekly_profile(scenario: Scenario, category: Category) -> np.ndarray:
@@ -168,72 +280,67 @@ def generate_arrivals(
     hour_start = np.arange(n_hours) * MINUTES_PER_HOUR
     repeat_rate = scenario.repeat_complaints.rate_at_deadline / MINUTES_PER_HOUR
     surge = event_factors(scenario, n_hours)
-    parts: list[dict[str, np.ndarray]] = []
-    for g, gname in enumerate(community.grid_names):
-        nodes = community.grid_nodes[g]
-        for k, cat in enumerate(scenario.demand.categories):
-            key = f"{gname}/{cat.name}"
-            rng = streams[f"arrivals/{key}"]
+    repeats = RepeatOffsets(repeat_rate)
+    cats = scenario.demand.categories
+    times: list[np.ndarray] = []  # first the times of every grid and category
+    for g in range(len(community.grid_names)):
+        for k in range(len(cats)):
+            rng = streams[f"arrivals/{community.grid_names[g]}/{cats[k].name}"]
             counts = rng.poisson(rates[g, k, week_hour] if surge[k] is None
                                  else rates[g, k, week_hour] * surge[k])
             t = np.repeat(hour_start, counts) + rng.random(int(counts.sum())) * MINUTES_PER_HOUR
             t.sort()  # within an hour the uniform draws are unordered
-            t = t[t < horizon]
+            times.append(t[t < horizon])
+    every = np.concatenate(times)
+    order = np.argsort(every, kind="stable")
+    n_all = len(order)
+    at = np.empty(n_all, dtype=np.int64)  # each part's row -> its place in time order
+    at[order] = np.arange(n_all)
+    arr = Arrivals(t=every[order], t_report=np.empty(n_all), latent=np.empty(n_all, bool),
+                   grid=np.empty(n_all, np.int32), category=np.empty(n_all, np.int32),
+                   node=np.empty(n_all, np.int64), colour=np.empty(n_all, np.int8),
+                   channel=np.empty(n_all, np.int8), service=np.empty(n_all),
+                   repeat_offsets=repeats)
+    del every
+    lo = 0
+    for g, gname in enumerate(community.grid_names):  # then the rest, into place
+        nodes = community.grid_nodes[g]
+        for k, cat in enumerate(cats):
+            key = f"{gname}/{cat.name}"
+            t = times[g * len(cats) + k]
             n = len(t)
-            colour = (streams[f"colour/{key}"].choice(
+            mine = at[lo:lo + n]
+            lo += n
+            arr.grid[mine] = g
+            arr.category[mine] = k
+            arr.node[mine] = nodes[streams[f"location/{key}"].integers(0, len(nodes), n)]
+            arr.colour[mine] = (streams[f"colour/{key}"].choice(
                 len(COLOURS), size=n, p=_shares(cat.grade_mix(), COLOURS))
-                if cat.dispute is not None else np.full(n, UNGRADED))
-            part = {
-                "t": t,
-                "grid": np.full(n, g),
-                "category": np.full(n, k),
-                "node": nodes[streams[f"location/{key}"].integers(0, len(nodes), n)],
-                "colour": colour,
-                "service": (sample_service(cat.service, streams[f"service/{key}"], n)
-                            if cat.service is not None else np.zeros(n)),
-            }
-            part.update(_channels(cat, key, streams, t))
+                if cat.dispute is not None else UNGRADED)
+            arr.service[mine] = (sample_service(cat.service, streams[f"service/{key}"], n)
+                                 if cat.service is not None else 0.0)
+            channel, arr.t_report[mine], arr.latent[mine] = _channels(cat, key, streams, t)
+            arr.channel[mine] = channel
             if repeat_rate > 0:
-                # rate r(t) = R t / D: Lambda(t) = R t^2 / (2 D), so t_k = sqrt(2 D E_k / R)
-                e = np.cumsum(streams[f"repeat/{key}"].exponential(1.0, (n, REPEAT_DRAWS)), 1)
                 # D: the category's time limit (a dispute has none and never complains)
                 d = cat.time_limit() if cat.dispute is None else 1.0
-                part["repeat_offsets"] = np.sqrt(2.0 * d * e / repeat_rate)
-            else:  # no repeat complaints: no columns (saves memory on long runs)
-                part["repeat_offsets"] = np.zeros((n, 0))
-            parts.append(part)
-    cols = {name: np.concatenate([p[name] for p in parts]) for name in parts[0]}
-    order = np.argsort(cols["t"], kind="stable")
-    c = {name: v[order] for name, v in cols.items()}
-    return Arrivals(
-        t=c["t"].astype(float),
-        t_report=c["t_report"].astype(float),
-        latent=c["latent"].astype(bool),
-        grid=c["grid"].astype(np.int32),
-        category=c["category"].astype(np.int32),
-        node=c["node"].astype(np.int64),
-        colour=c["colour"].astype(np.int8),
-        channel=c["channel"].astype(np.int8),
-        service=np.ascontiguousarray(c["service"], dtype=float),
-        repeat_offsets=c["repeat_offsets"],
-    )
+                repeats.add_part(streams[f"repeat/{key}"], d, n)
+    repeats.finish(order)
+    return arr
 
 
 def _channels(cat: Category, key: str, streams: Streams, t: np.ndarray
-              ) -> dict[str, np.ndarray]:
+              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Channel and report time: from the mix, or, for latent hazards, who finds it first."""
     n = len(t)
     if cat.latent is None:
         channel = streams[f"channel/{key}"].choice(
             len(CHANNELS), size=n, p=_shares(cat.channels or {"resident": 1.0}, CHANNELS))
-        return {"channel": channel, "t_report": t, "latent": np.zeros(n, dtype=bool)}
+        return channel, t, np.zeros(n, dtype=bool)
     sensed = streams[f"sensor/{key}"].random(n) < cat.latent.sensor_share
     delay = streams[f"report-delay/{key}"].exponential(cat.latent.report_delay, n)
-    return {
-        "channel": np.where(sensed, CHANNELS.index("sensor"), CHANNELS.index("resident")),
-        "t_report": np.where(sensed, t, t + delay),
-        "latent": ~sensed,
-    }
+    return (np.where(sensed, CHANNELS.index("sensor"), CHANNELS.index("resident")),
+            np.where(sensed, t, t + delay), ~sensed)
 
 
 def more_repeat_offsets(last: float, open_for: float, deadline: float, rate_per_hour: float,

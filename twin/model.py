@@ -126,17 +126,7 @@ def simulate(
     engine = assemble_engine(env, scenario, community, staffing, arr, issues, activity,
                              escalations, visits, streams, orders, steps, disputes, limits)
     staff = engine.staff
-    changes: list[tuple[float, int, bool]] = []
-    for w, spans in enumerate(staffing.duty):
-        staff.on_shift[w] = spans is None or (bool(spans) and spans[0][0] <= 0.0)
-        for s, e in spans or []:
-            if s > 0.0:
-                changes.append((s, w, True))
-            if e < horizon:
-                changes.append((e, w, False))
-    # At equal times shifts end before others start, so nobody is sent out as
-    # their shift ends.
-    changes.sort(key=lambda change: (change[0], change[2], change[1]))
+    changes = _shift_changes(staffing, staff, horizon)
     _start(env, engine, arr, scenario.patrols.enabled, changes,
            latent_dispute_events(scenario, arr, streams, horizon))
     env.run(until=horizon)
@@ -146,21 +136,31 @@ def simulate(
     _working_deadlines(limits, issues)
 
     labels = labels_for(scenario, community, staffing)
+    n_events = len(arr)
     complaints = _complaints(scenario, arr, issues, streams, horizon, orders)
     issues.repeat_complaints[:] = np.bincount(complaints["issue_id"].to_numpy(),
                                               minlength=len(arr))
+    # Each table is built while the recorders of those before it are freed: the steps'
+    # rows are copied in order and released; the issue and activity tables take over
+    # their recorders' columns; the run's other state goes when this returns.
+    step_frame = steps.to_frame(labels)
+    steps.release()
+    order_frame = orders.to_frame(labels)
+    visit_issue = np.asarray(visits.issue, dtype=np.int64)
+    visit_frame = visits.to_frame(labels)
+    del engine, staff, arr
     return ReplicationRecords(
         replication=replication,
-        issues=issues.to_frame(labels),
-        activity=activity.to_frame(labels, np.asarray(visits.issue, dtype=np.int64)),
+        issues=issues.to_frame(labels, copy=False),
+        activity=activity.to_frame(labels, visit_issue, copy=False),
         escalations=escalations.to_frame(labels),
-        visits=visits.to_frame(labels),
+        visits=visit_frame,
         complaints=complaints,
-        orders=orders.to_frame(labels),
-        steps=steps.to_frame(labels),
+        orders=order_frame,
+        steps=step_frame,
         disputes=disputes.to_frame(labels),
         runtime=time.perf_counter() - started,
-        n_events=len(arr),
+        n_events=n_events,
     )
 
 
@@ -196,7 +196,8 @@ def order_limits(scenario: Scenario, category: np.ndarray) -> np.ndarray:
 
 
 def _start(env: simpy.Environment, engine: Engine, arr: Arrivals, patrols: bool,
-           changes: list[tuple[float, int, bool]], extra: Events | None) -> None:
+           changes: tuple[np.ndarray, np.ndarray, np.ndarray], extra: Events | None
+           ) -> None:
     """Start every process: workers, arrivals and the roster."""
     staff, router = engine.staff, engine.router
     for w in range(staff.n):
@@ -205,6 +206,25 @@ def _start(env: simpy.Environment, engine: Engine, arr: Arrivals, patrols: bool,
     env.process(arrivals(env, [router.appear, router.report, router.found, router.flared],
                          events))
     env.process(roster(env, staff, changes))
+
+
+def _shift_changes(staffing: Staffing, staff: Staff, horizon: float
+                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Set who is on shift at the start; return the later shift starts and ends as
+    (time, staff member, on) columns, by time; at equal times shifts end before others
+    start, so nobody is sent out as their shift ends."""
+    times, who, on = [np.zeros(0)], [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=bool)]
+    for w, spans in enumerate(staffing.duty):
+        staff.on_shift[w] = spans is None or (bool(spans) and spans[0][0] <= 0.0)
+        if spans:
+            span = np.asarray(spans, dtype=float).reshape(-1, 2)
+            starts, ends = span[span[:, 0] > 0.0, 0], span[span[:, 1] < horizon, 1]
+            times += [starts, ends]
+            who.append(np.full(len(starts) + len(ends), w, dtype=np.int64))
+            on += [np.ones(len(starts), dtype=bool), np.zeros(len(ends), dtype=bool)]
+    t, member, o = np.concatenate(times), np.concatenate(who), np.concatenate(on)
+    order = np.lexsort((member, o, t))
+    return t[order], member[order], o[order]
 
 
 def _working_deadlines(limits: TimeLimits, issues: IssueRecorder) -> None:
@@ -232,15 +252,13 @@ def _complaints(scenario: Scenario, arr: Arrivals, issues: IssueRecorder, stream
     open_for[disputed_issues(scenario, arr.category)] = np.nan  # disputes have sessions
     repeats = (np.asarray(orders.repeat_issue, dtype=np.int64),
                np.asarray(orders.repeat_received, dtype=float))
-    if arr.repeat_offsets.shape[1] == 0:  # repeat complaints are off
-        return complaints_frame(issues.t_reported, arr.repeat_offsets, open_for, {}, repeats)
-    last = arr.repeat_offsets[:, -1]
-    beyond = np.flatnonzero(np.nan_to_num(open_for, nan=-1.0) > last)
+    issue, offset, beyond, last = arr.repeat_offsets.hits(open_for)
     deadline = category_limits(scenario)[arr.category]  # the limit's length as written
     rate = scenario.repeat_complaints.rate_at_deadline
-    more = {int(i): more_repeat_offsets(float(last[i]), float(open_for[i]), float(deadline[i]),
-                                        rate, streams[f"repeat-more/{i}"]) for i in beyond}
-    return complaints_frame(issues.t_reported, arr.repeat_offsets, open_for, more, repeats)
+    more = {int(i): more_repeat_offsets(float(t), float(open_for[i]), float(deadline[i]),
+                                        rate, streams[f"repeat-more/{i}"])
+            for i, t in zip(beyond, last, strict=True)}
+    return complaints_frame(issues.t_reported, (issue, offset), more, repeats)
 
 
 def _close_open_intervals(staff: Staff, horizon: float) -> None:

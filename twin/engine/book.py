@@ -21,6 +21,7 @@ is kept here, not in its record.
 from __future__ import annotations
 
 import heapq
+from array import array
 
 BIG = 1 << 40
 ORDINARY = 2
@@ -49,11 +50,13 @@ class CaseBook:
         """Current grade of each dispute (``UNGRADED`` for any other issue)."""
         self.urgency = urgency
         """Rank of each issue by its category's time limit (see ``urgency_ranks``)."""
-        self.waiting: list[bool] = [False] * n_issues
-        self.key: list[int] = [0] * n_issues
-        self.seq_task: list[int] = []
-        self.visit_key: list[int] = []
-        self.visit_waiting: list[bool] = []
+        # Typed arrays, not lists: a long run holds one slot per issue (a list slot
+        # costs 8 bytes plus the number's own object, a bytearray's one byte).
+        self.waiting = bytearray(n_issues)
+        self.key = array("q", bytes(8 * n_issues))
+        self.seq_task = array("q")
+        self.visit_key = array("q")
+        self.visit_waiting = bytearray()
         self.heaps: list[list[int]] = []
 
     def new_queue(self) -> int:
@@ -94,15 +97,15 @@ class CaseBook:
 
     def still_waiting(self, issue: int, key: int) -> bool:
         """Whether ``issue`` waits under ``key`` (a timer set then is still current)."""
-        return self.waiting[issue] and self.key[issue] == key
+        return self.waiting[issue] == 1 and self.key[issue] == key
 
     def valid(self, key: int) -> bool:
         """Whether a heap key is its task's current key and the task still waits."""
         task = self.seq_task[key % BIG]
         if task < self.n:
-            return self.waiting[task] and self.key[task] == key
+            return self.waiting[task] == 1 and self.key[task] == key
         v = task - self.n
-        return self.visit_waiting[v] and self.visit_key[v] == key
+        return self.visit_waiting[v] == 1 and self.visit_key[v] == key
 
     def take(self, task: int) -> None:
         """``task`` no longer waits (its heap entries become stale)."""

@@ -50,7 +50,7 @@ class CallbackPorts:
     now: Callable[[], float]
     channel: IntColumn
     category: IntColumn
-    unfixed: list[bool]
+    unfixed: bytearray
     """Per issue: the last work attempt did not fix the problem."""
     reopen: Callable[[int], None]
     unit: Callable[[int], int]

@@ -22,6 +22,7 @@ residents' requests, no order) or walked through its flow:
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Callable
 
 import simpy
@@ -70,24 +71,23 @@ class OrderDesk:
         self.plan, self.units, self.p, self.env = plan, units, ports, ports.env
         self.orders, self.streams = orders, streams
         self.n = n = ports.book.n
-        self.at = [-1] * n
+        self.at = array("q", [-1]) * n
         """Current step position (FILING while filed by the desk; -1 before or after)."""
-        self.after_filing, self.queue = [0] * n, [-1] * n
+        self.after_filing, self.queue = array("q", [0]) * n, array("q", [-1]) * n
         self.rank = list(ports.book.urgency)
         """Queue rank of each order: its category's urgency, raised when chased or
         supervised."""
-        self.before = [-1] * n
+        self.before = array("q", [-1]) * n
         """ASSIGN or LEAD while a handle step waits for its signature or lead time."""
-        self.filed, self.closed, self.unfixed = [False] * n, [False] * n, [False] * n
+        self.filed, self.closed, self.unfixed = bytearray(n), bytearray(n), bytearray(n)
         self.s = StepState(n, steps, ports.env)
         self.returned: dict[tuple[int, int], int] = {}
         """Returns per (order, handle step position), when there were any."""
         cat = ports.category
         self.flow_of: list[Flow] = [plan.flows[cat[i]] for i in range(n)]  # type: ignore[misc]
         """Per issue: its category's flow (None for an issue that is no order)."""
-        self.last_work = [-1] * n
-        self.max_returns = plan.spec.max_returns
-        self.max_reworks = plan.spec.callback.max_reworks
+        self.last_work = array("q", [-1]) * n
+        self.max_returns, self.max_reworks = plan.spec.max_returns, plan.spec.callback.max_reworks
         self.on_open: list[Callable[[int], None]] = []
         """Told when an order is filed for handling (the oversight's timers)."""
         self.on_close: list[Callable[[int], None]] = []

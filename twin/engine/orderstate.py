@@ -10,6 +10,7 @@ through each step of its flow.
 
 from __future__ import annotations
 
+from array import array
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -31,16 +32,17 @@ class StepState:
         self.steps = steps
         self.env = env
         self._ints, self._floats = steps.ints.extend, steps.floats.extend
-        self.unit = [-1] * n
+        # typed arrays, not lists: 8 bytes a slot, no number objects
+        self.unit = array("q", [-1]) * n
         """Unit doing (or assigned) the current step."""
-        self.ready = [0.0] * n
-        self.worker = [-1] * n
-        self.dispatched = [_NAN] * n
-        self.travel = [0.0] * n
-        self.on_site = [_NAN] * n
-        self.tries = [1] * n
+        self.ready = array("d", [0.0]) * n
+        self.worker = array("q", [-1]) * n
+        self.dispatched = array("d", [_NAN]) * n
+        self.travel = array("d", [0.0]) * n
+        self.on_site = array("d", [_NAN]) * n
+        self.tries = array("q", [1]) * n
         """Attempt number of the current step."""
-        self.entered = [0] * n
+        self.entered = array("q", [0]) * n
         """Per order: a bit per step position it has entered."""
         self.again: dict[tuple[int, int], int] = {}
         """Attempts of steps entered more than once (rare: rework)."""

@@ -19,10 +19,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import numpy as np
 import simpy
 
-from twin.demand import sample_service
+from twin.demand import RepeatOffsets, sample_service
 from twin.engine.orderplan import Flow, OrderPlan
 from twin.engine.views import IntColumn, Schedule
 from twin.records import OrderRecorder, StepRecorder, VisitRecorder
@@ -43,7 +42,7 @@ class OversightPorts:
 
     schedule: Schedule
     now: Callable[[], float]
-    closed: list[bool]
+    closed: bytearray
     """Per issue: the order is closed (or was answered at once)."""
     raise_rank: Callable[[int, int], None]
     unit_of: Callable[[str, int], int]
@@ -61,13 +60,16 @@ class Oversight:
 
     def __init__(self, plan: OrderPlan, orders: OrderRecorder, steps: StepRecorder,
                  visits: VisitRecorder, ports: OversightPorts, centre: int,
-                 repeat_offsets: np.ndarray, repeat_rate: float, streams: Streams,
+                 repeat_offsets: RepeatOffsets, repeat_rate: float, streams: Streams,
                  horizon: float) -> None:
         self.plan, self.orders, self.steps, self.visits, self.p = plan, orders, steps, visits, ports
         self.centre = centre
         self.offsets = repeat_offsets
         """Per issue: times after receipt of its possible repeats (drawn for its flow's
         limit) [min]."""
+        self.drawn = repeat_offsets.shape[1]
+        self.first = repeat_offsets.first
+        """Per issue: the first of them (read without a call)."""
         self.streams = streams
         self.overdue = plan.spec.overdue
         self.whistle_spec = plan.spec.whistle
@@ -106,7 +108,7 @@ class Oversight:
             return  # a small request lapses instead of being chased
         now = self.p.now()
         self._next_timer(issue, now, 0)
-        if self.offsets.shape[1] and self.p.channel[issue] == RESIDENT:
+        if self.drawn and self.p.channel[issue] == RESIDENT:
             self._repeat_at(issue, 0, now)  # a patrol or sensor find has no one to call again
 
     def _next_timer(self, issue: int, received: float, j: int) -> None:
@@ -184,7 +186,9 @@ class Oversight:
     def _offset(self, issue: int, j: int) -> float:
         """Time after receipt of the ``j``-th possible repeat [min]: drawn before the run
         for the first ones, then continued (t_j^2 = t_{j-1}^2 + 2 L E / R)."""
-        drawn = self.offsets.shape[1]
+        drawn = self.drawn
+        if j == 0 < drawn:
+            return float(self.first[issue])
         if j < drawn:
             return float(self.offsets[issue, j])
         more = self.more.setdefault(issue, [float(self.offsets[issue, drawn - 1])])

@@ -7,7 +7,7 @@ on a Resource (see docs/architecture.md).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Iterator
 from typing import Any, Protocol
 
 import numpy as np
@@ -22,9 +22,20 @@ GO_OFF = -1  # message to an idle worker: your shift has ended
 GO_ON = -2  # message to an off-duty worker: your shift starts
 
 
+CHUNK = 4096
+"""Rows of a pre-sorted table turned into Python numbers at a time: a long run holds
+its events as numpy arrays, not as lists of Python objects."""
+
+
+def rows(*columns: np.ndarray) -> Iterator[tuple[Any, ...]]:
+    """The rows of equally long columns as tuples of Python numbers, a chunk at a time."""
+    for lo in range(0, len(columns[0]), CHUNK):
+        yield from zip(*(c[lo:lo + CHUNK].tolist() for c in columns), strict=True)
+
+
 def arrival_events(t: np.ndarray, t_report: np.ndarray, latent: np.ndarray, patrols: bool,
-                   extra: Events | None = None) -> tuple[list[float], list[int], list[int]]:
-    """Time-sorted (time, issue, kind) lists: latent issues appear (when patrols can
+                   extra: Events | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Time-sorted (time, issue, kind) columns: latent issues appear (when patrols can
     find them) and every issue is reported by its resident or sensor; ``extra`` adds
     the finds and flare-ups of latent disputes."""
     n = len(t)
@@ -34,25 +45,23 @@ def arrival_events(t: np.ndarray, t_report: np.ndarray, latent: np.ndarray, patr
     issue = np.concatenate([appear, np.arange(n), more[1]])
     kind = np.concatenate([np.full(len(appear), APPEAR), np.full(n, REPORT), more[2]])
     order = np.lexsort((kind, times))  # by time; at equal times appear before report
-    return times[order].tolist(), issue[order].tolist(), kind[order].tolist()
+    return times[order], issue[order], kind[order]
 
 
 class WorkPort(Protocol):
     """What a worker's loop asks of the router."""
 
     def next_for(self, worker: int, node: int) -> tuple[int, float] | None: ...
-    def on_site(self, task: int) -> None: ...
-    def service_of(self, task: int) -> float: ...
-    def finish(self, task: int) -> None: ...
-    def node_of(self, task: int) -> int: ...
+    def arrive(self, task: int) -> float: ...
+    def finish(self, task: int) -> int: ...
 
 
 def arrivals(env: simpy.Environment, handlers: list[Callable[[int], None]],
-             events: tuple[list[float], list[int], list[int]]
+             events: tuple[np.ndarray, np.ndarray, np.ndarray]
              ) -> Generator[simpy.Event, Any, None]:
     """Let the pre-drawn issues appear and be reported at their times: ``handlers``
     are the callables of each kind of event (APPEAR, REPORT, FOUND, FLARE)."""
-    for t, issue, kind in zip(*events, strict=True):
+    for t, issue, kind in rows(*events):
         if t > env.now:
             yield env.timeout(t - env.now)
         handlers[kind](issue)
@@ -112,17 +121,18 @@ def worker(env: simpy.Environment, cw: WorkPort, staff: Staff, fast: FastPath, m
             if t_on_site[task] != t_on_site[task]:  # NaN: the first arrival
                 t_on_site[task] = start
             yield env.timeout(service[task])
-            add(me, ON_SITE, start, env.now, task)
+            if env.now > start:  # the record of ActivityRecorder.add, inline
+                a_worker(me), a_state(ON_SITE), a_start(start), a_end(env.now), a_task(task)
             t_resolved[task] = env.now
             if not static:
                 node = issue_node[task]
-        else:
-            cw.on_site(task)
-            yield env.timeout(cw.service_of(task))
-            add(me, ON_SITE, start, env.now, task)
-            cw.finish(task)
+        else:  # arrive: on site, for how long; finish: where it was
+            yield env.timeout(cw.arrive(task))
+            if env.now > start:
+                a_worker(me), a_state(ON_SITE), a_start(start), a_end(env.now), a_task(task)
+            there = cw.finish(task)
             if not static:
-                node = cw.node_of(task)
+                node = there
         if on_shift[me]:
             job = cw.next_for(me, node)
             msg = None
@@ -130,10 +140,11 @@ def worker(env: simpy.Environment, cw: WorkPort, staff: Staff, fast: FastPath, m
             job, msg, off_since = None, GO_OFF, env.now
 
 
-def roster(env: simpy.Environment, staff: Staff, changes: list[tuple[float, int, bool]]
+def roster(env: simpy.Environment, staff: Staff,
+           changes: tuple[np.ndarray, np.ndarray, np.ndarray]
            ) -> Generator[simpy.Event, Any, None]:
-    """Start and end shifts: ``changes`` is a time-sorted list of (time, staff, on)."""
-    for t, me, on in changes:
+    """Start and end shifts: ``changes`` are time-sorted (time, staff, on) columns."""
+    for t, me, on in rows(*changes):
         if t > env.now:
             yield env.timeout(t - env.now)
         staff.on_shift[me] = on

@@ -361,9 +361,24 @@ class Router:
                 return
         self.log.arrived(task, self.env.now)
 
-    def finish(self, task: int) -> None:
+    def arrive(self, task: int) -> float:
+        """The handler arrived (:meth:`on_site`): the attempt's on-site time [min]
+        (:meth:`service_of`), in one call from the worker's loop."""
+        if task >= self.n:
+            self.log.arrived(task, self.env.now)
+            return self.log.visits.service[task - self.n]
+        orders = self._orders
+        if orders is not None and self._flowed[self._cat[task]]:
+            orders.arrived(task)
+            if orders.in_field(task):
+                self.log.arrived(task, self.env.now)
+            return orders.service_of(task)
+        self.log.arrived(task, self.env.now)
+        return self._service[task]
+
+    def finish(self, task: int) -> int:
         """On-site work ended: a case is settled; a visit or a work order's step is
-        handed to its desk."""
+        handed to its desk. Returns the task's node (where the worker now is)."""
         now = self.env.now
         if task >= self.n:
             v = task - self.n
@@ -371,8 +386,9 @@ class Router:
             done = self._visit_done[self.log.visits.purpose[v]]
             if done is not None:
                 done(v)
-            return
+            return self.log.visits.node[v]
         if self._orders is not None and self._flowed[self._cat[task]]:
             self._orders.finish(task)
-            return
+            return self._node[task]
         self.log.t_resolved[task] = now
+        return self._node[task]

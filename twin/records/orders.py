@@ -144,6 +144,11 @@ class StepRecorder:
     def __len__(self) -> int:
         return len(self.ints) // len(self.INTS)
 
+    def release(self) -> None:
+        """Free the rows (after :meth:`to_frame`); the recorder is empty again."""
+        del self.ints[:]
+        del self.floats[:]
+
     def to_frame(self, labels: Labels) -> pd.DataFrame:
         """The step table, rows sorted by order, then by when they became ready."""
         n = len(self)
@@ -171,4 +176,4 @@ class StepRecorder:
             "handling": (f["t_done"] - f["t_on_site"])[sort],
             "outcome": i["outcome"][sort],
             "limit": f["limit"][sort],
-        }, labels)
+        }, labels, copy=False)  # every column is a new array

@@ -55,8 +55,8 @@ class IssueRecorder:
         self.escalations = np.zeros(n, dtype=np.int64)
         self.repeat_complaints = np.zeros(n, dtype=np.int64)
 
-    def to_frame(self, labels: Labels) -> pd.DataFrame:
-        """The issue table."""
+    def to_frame(self, labels: Labels, copy: bool = True) -> pd.DataFrame:
+        """The issue table (``copy=False``: it takes over the recorder's columns)."""
         handler = np.where(self.handler < 0, len(labels.kinds), self.handler)
         return build_frame(ISSUE_SPECS, {
             "issue_id": np.arange(len(self.t_occurred), dtype=np.int64),
@@ -80,7 +80,7 @@ class IssueRecorder:
             "travel": self.travel,
             "escalations": self.escalations,
             "repeat_complaints": self.repeat_complaints,
-        }, labels)
+        }, labels, copy)
 
 
 class ActivityRecorder:
@@ -142,8 +142,10 @@ class ActivityRecorder:
         return (self.worker.append, self.state.append, self.t_start.append,
                 self.t_end.append, self.task.append)
 
-    def to_frame(self, labels: Labels, visit_issue: np.ndarray) -> pd.DataFrame:
-        """The activity table; ``visit_issue`` maps visit number to its issue."""
+    def to_frame(self, labels: Labels, visit_issue: np.ndarray, copy: bool = True
+                 ) -> pd.DataFrame:
+        """The activity table; ``visit_issue`` maps visit number to its issue
+        (``copy=False``: it takes over the recorder's columns, which stay fixed)."""
         workers = np.frombuffer(self.worker, dtype=np.int32).astype(np.int64) if len(
             self.worker) else np.zeros(0, np.int64)
         states = np.frombuffer(self.state, dtype=np.int8) if len(self.state) else np.zeros(
@@ -162,7 +164,7 @@ class ActivityRecorder:
             "t_end": self.t_end,
             "issue_id": issue,
             "visit": visit,
-        }, labels)
+        }, labels, copy)
 
 
 class EventRecorder:
@@ -252,15 +254,15 @@ class VisitRecorder:
         return np.where(outcome >= 0, outcome, np.where(done, DONE, OPEN))
 
 
-def complaints_frame(t_reported: np.ndarray, offsets: np.ndarray, open_for: np.ndarray,
+def complaints_frame(t_reported: np.ndarray, hits: tuple[np.ndarray, np.ndarray],
                      more: dict[int, np.ndarray],
                      repeats: tuple[np.ndarray, np.ndarray] | None = None) -> pd.DataFrame:
-    """Repeat complaints: the pre-drawn offsets that fall while each issue was open,
-    plus ``more`` offsets for issues open longer than the pre-drawn ones reach, plus
-    ``repeats`` (issue, time) made during the run (work orders' repeat requests)."""
-    hit = offsets < np.nan_to_num(open_for, nan=-1.0)[:, None]
-    issue, k = np.nonzero(hit)
-    t = t_reported[issue] + offsets[issue, k]
+    """Repeat complaints: ``hits``, the pre-drawn offsets that fell while each issue was
+    open (issue, offset after report [min], sorted by issue and offset), plus ``more``
+    offsets for issues open longer than the pre-drawn ones reach, plus ``repeats``
+    (issue, time) made during the run (work orders' repeat requests)."""
+    issue, offset = hits
+    t = t_reported[issue] + offset
     extra_issue = [np.full(len(v), i) for i, v in more.items()]
     extra_t = [t_reported[i] + v for i, v in more.items()]
     if repeats is not None and len(repeats[0]):

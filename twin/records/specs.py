@@ -289,9 +289,11 @@ def _cat(codes: np.ndarray, names: list[str]) -> pd.Categorical:
 
 
 def build_frame(specs: tuple[ColumnSpec, ...], values: dict[str, Any],
-                labels: Labels | None = None) -> pd.DataFrame:
+                labels: Labels | None = None, copy: bool = True) -> pd.DataFrame:
     """A record table from its columns' values (codes for a category column), with
-    exactly the columns, order and dtypes of ``specs``."""
+    exactly the columns, order and dtypes of ``specs``. With ``copy=False`` the table
+    keeps the arrays it is given (of the right dtype) instead of copying them: for a
+    recorder that hands its columns over at the end of a run."""
     if list(values) != [spec.name for spec in specs]:
         raise ValueError(f"columns {list(values)} do not match the specs "
                          f"{[spec.name for spec in specs]}")
@@ -303,7 +305,7 @@ def build_frame(specs: tuple[ColumnSpec, ...], values: dict[str, Any],
             columns[spec.name] = _cat(values[spec.name], labels.names(spec.categories))
         else:
             columns[spec.name] = np.asarray(values[spec.name], dtype=spec.dtype)
-    return pd.DataFrame(columns)
+    return pd.DataFrame(columns, copy=copy)
 
 
 # ------------------------------------------------------------- derived from the specs
