@@ -5,13 +5,12 @@ from __future__ import annotations
 
 import json
 import re
-import shutil
-import subprocess
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from browser import chromium, probe_in_chromium
 from matplotlib.image import imread
 
 import twin
@@ -24,11 +23,6 @@ ROOT = Path(__file__).resolve().parents[1]
 SCENARIO = ROOT / "scenarios/disputes_baseline.yaml"
 SHORT = {"run.horizon_days": 3, "run.warmup_days": 1,
          "demand.categories.3.rate_per_hour_per_1000_residents": 0.02}  # disputes to show
-CHROMIUM_FLAGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-    "--disable-background-networking", "--disable-component-update", "--disable-sync",
-    "--hide-scrollbars",
-]
 # Written into the page copy under test: reports what the browser rendered.
 PROBE = """<pre id="result">pending</pre>
 <script>
@@ -49,14 +43,6 @@ window.addEventListener("load", () => {
 });
 </script>
 """
-
-
-def _chromium() -> str:
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
-    if not found:
-        pytest.fail("headless Chromium is needed to check the report: run `make browser` "
-                    "(apt-get install chromium) and try again")
-    return found
 
 
 @pytest.fixture(scope="module")
@@ -158,18 +144,8 @@ def test_report_replaces_atomically(tmp_path: Path,
 
 def test_every_plot_renders_in_chromium(report: tuple[Path, Path, str],
                                         tmp_path: Path) -> None:
-    browser = _chromium()
     path, plots, _ = report
-    probe = tmp_path / "probe.html"
-    probe.write_text(path.read_text(encoding="utf-8").replace("</body>", PROBE + "</body>"),
-                     encoding="utf-8")
-    proc = subprocess.run(
-        [browser, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}",
-         "--virtual-time-budget=5000", "--dump-dom", probe.as_uri()],
-        capture_output=True, text=True, timeout=180, check=False)
-    found = re.search(r'<pre id="result">(\{.*?\})</pre>', proc.stdout)
-    assert found, f"no result from Chromium (exit {proc.returncode}): {proc.stderr[-2000:]}"
-    result = json.loads(found.group(1))
+    result = probe_in_chromium(path.read_text(encoding="utf-8"), PROBE, tmp_path)
     written = len(list(plots.glob("*.png")))
     assert result["images"] == written
     assert result["drawn"] == written
@@ -180,13 +156,9 @@ def test_every_plot_renders_in_chromium(report: tuple[Path, Path, str],
 
 def test_report_screenshot_is_not_blank(report: tuple[Path, Path, str],
                                         tmp_path: Path) -> None:
-    browser = _chromium()
     path, _, _ = report
     shot = tmp_path / "shot.png"
-    proc = subprocess.run(
-        [browser, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}",
-         "--window-size=1200,900", "--virtual-time-budget=5000", f"--screenshot={shot}",
-         path.as_uri()], capture_output=True, text=True, timeout=180, check=False)
+    proc = chromium(tmp_path, "--window-size=1200,900", f"--screenshot={shot}", path.as_uri())
     assert shot.exists(), f"no screenshot (exit {proc.returncode}): {proc.stderr[-2000:]}"
     pixels = imread(shot)
     assert pixels.shape[0] > 100 and pixels.shape[1] > 100

@@ -3,15 +3,13 @@ number format, and a report page whose verdict block fits its box in Chromium.""
 
 from __future__ import annotations
 
-import json
 import re
-import shutil
-import subprocess
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from browser import probe_in_chromium
 
 import twin
 from twin import numbers
@@ -20,9 +18,6 @@ from twin.metrics.catalogue import headline_kpis, kpi_spec
 from twin.report import write_report
 
 MMC_PATH = Path(__file__).resolve().parents[1] / "scenarios" / "validation" / "mmc.yaml"
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update",
-                  "--disable-sync", "--hide-scrollbars"]
 
 
 def mmc(workers: int, name: str) -> twin.Scenario:
@@ -31,13 +26,6 @@ def mmc(workers: int, name: str) -> twin.Scenario:
                  "demand.categories.0.service.mean": 20.0}
     return twin.load_scenario(MMC_PATH, overrides=overrides)
 
-
-def _chromium() -> str:
-    found = shutil.which("chromium") or shutil.which("chromium-browser")
-    if not found:
-        pytest.fail("headless Chromium is needed to check the report: run `make browser` "
-                    "(apt-get install chromium) and try again")
-    return found
 
 # Reports every element of the verdict block that sticks out of its parent or
 # scrolls (its content wider than its box).
@@ -180,17 +168,8 @@ def test_report_opens_with_the_verdict(compared: twin.compare.Comparison, tmp_pa
 @pytest.mark.parametrize("width", [1200, 640])
 def test_verdict_block_fits_its_box_in_chromium(compared: twin.compare.Comparison,
                                                 tmp_path: Path, width: int) -> None:
-    browser = _chromium()
     page = _page(compared, tmp_path / "report.html", "en")
-    probe = tmp_path / "probe.html"
-    probe.write_text(page.replace("</body>", PROBE + "</body>"), encoding="utf-8")
-    proc = subprocess.run(
-        [browser, *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}",
-         f"--window-size={width},900", "--virtual-time-budget=5000", "--dump-dom",
-         probe.as_uri()], capture_output=True, text=True, timeout=180, check=False)
-    found = re.search(r'<pre id="result">(\{.*?\})</pre>', proc.stdout)
-    assert found, f"no result from Chromium (exit {proc.returncode}): {proc.stderr[-2000:]}"
-    result = json.loads(found.group(1))
+    result = probe_in_chromium(page, PROBE, tmp_path, f"--window-size={width},900")
     assert result["cells"] == (len(compared.names) - 1) * len(
         [k for k in headline_kpis() if k in set(compared.table.kpi)])
     assert result["bad"] == []
