@@ -115,8 +115,33 @@ def test_cache_stays_within_its_byte_bound(bounded: None) -> None:
         assert travel.between(int(a), int(b)) == expected[a, b]
         travel.around(int(b), float(rng.uniform(0.0, 30.0)))
         assert travel.cached_bytes <= bound
-        assert travel.cached_bytes == sum(ball.nbytes for ball in travel._balls.values())
+        assert travel.cached_bytes == sum(ball.nbytes for ball in travel.cached())
     assert travel.cached_bytes > 0
+
+
+def test_pinned_balls_leave_the_cache_last(bounded: None) -> None:
+    adjacency, xy = adjacency_of(random_streets(5, n=300))
+    expected = truth(adjacency, SPEED)
+    travel = TravelTimes(adjacency, SPEED, xy, cache_bytes=6_000)
+    base = 7
+    travel.pin({base})
+    base_ball = travel.around(base, 20.0)
+    rng = np.random.default_rng(6)
+    for node in rng.integers(0, travel.n, size=200):  # other balls fill the cache
+        travel.around(int(node), float(rng.uniform(0.0, 30.0)))
+        assert travel.cached_bytes <= 6_000
+    searches = travel.searches
+    assert travel.around(base, 20.0) is base_ball  # still cached: no new search
+    assert travel.searches == searches
+    inside = np.flatnonzero(expected[base] < base_ball.radius)
+    assert all(travel.between(base, int(v)) == expected[base, v] for v in inside)
+    assert travel.searches == searches
+    # Unpinned, the same ball is pushed out by the others.
+    plain = TravelTimes(adjacency, SPEED, xy, cache_bytes=6_000)
+    first = plain.around(base, 20.0)
+    for node in rng.integers(0, plain.n, size=200):
+        plain.around(int(node), float(rng.uniform(0.0, 30.0)))
+    assert plain.around(base, 20.0) is not first
 
 
 # --------------------------------------------------------------- nearest idle

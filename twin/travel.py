@@ -13,7 +13,8 @@ no search pays for a transpose.
   (x4) until a worker lies strictly inside it or the ball covers the map; a
   point-to-point leg widens from a lower bound (the straight line, where every
   street is at least as long as its chord). Balls are kept in a cache bounded
-  by bytes, least recently used first out.
+  by bytes, least recently used first out; balls of pinned nodes (the staff's
+  bases, which every walk back to base reads) go out only when no other is left.
 
 Both ways give bit-identical times: Dijkstra's distances are the unique
 solution of ``d[v] = min over neighbours u of d[u] + w(u, v)`` in floating
@@ -74,6 +75,8 @@ class TravelTimes:
         self.cache_bytes = int(cache_bytes)
         self.cached_bytes = 0
         self._balls: OrderedDict[int, Reach] = OrderedDict()
+        self._pinned: OrderedDict[int, Reach] = OrderedDict()
+        self._pins: set[int] = set()
         self.searches = 0
         """Dijkstra searches run so far (diagnostics)."""
         self._typical = 0.0  # remembered radius of nearest-idle searches [min]
@@ -194,27 +197,45 @@ class TravelTimes:
         matrix = self.matrix
         if matrix is not None:
             return Reach(_INF, _INF, matrix[node])
-        ball = self._balls.get(node)
+        ball = self._cached(node)
         # exact either way: every node within the search limit [m] was found (the radius
         # [min] is that limit rounded down to float32, often just below the one asked)
         if ball is not None and (ball.radius >= radius or ball.limit >= radius * self._speed):
-            self._balls.move_to_end(node)
             return ball
         ball = self._search(node, radius * self._speed)
         self._keep(node, ball)
         return ball
 
+    def pin(self, nodes: set[int]) -> None:
+        """Keep the balls of ``nodes`` (bases) before any other when the cache is full."""
+        self._pins |= nodes
+        for node in nodes & self._balls.keys():
+            self._pinned[node] = self._balls.pop(node)
+
+    def _cached(self, node: int) -> Reach | None:
+        """The cached ball of ``node`` (now the most recently used), or None."""
+        balls = self._pinned if node in self._pins else self._balls
+        ball = balls.get(node)
+        if ball is not None:
+            balls.move_to_end(node)
+        return ball
+
     def _keep(self, node: int, ball: Reach) -> None:
-        old = self._balls.pop(node, None)
+        balls = self._pinned if node in self._pins else self._balls
+        old = balls.pop(node, None)
         if old is not None:
             self.cached_bytes -= old.nbytes
         if ball.nbytes > self.cache_bytes:
             return
-        self._balls[node] = ball
+        balls[node] = ball
         self.cached_bytes += ball.nbytes
         while self.cached_bytes > self.cache_bytes:
-            _node, gone = self._balls.popitem(last=False)
+            _node, gone = (self._balls or self._pinned).popitem(last=False)
             self.cached_bytes -= gone.nbytes
+
+    def cached(self) -> list[Reach]:
+        """The balls in the cache (diagnostics)."""
+        return [*self._balls.values(), *self._pinned.values()]
 
     @property
     def symmetric(self) -> bool:
@@ -228,19 +249,17 @@ class TravelTimes:
         matrix = self.matrix
         if matrix is not None:
             return float(matrix[a, b])
-        ball = self._balls.get(a)
+        ball = self._cached(a)
         if ball is not None:
             t = ball.at(b)
             if t < _INF:
-                self._balls.move_to_end(a)
                 return t
         graph = self.graph  # noqa: F841 - sets the chord bound and the typical radius
         if self._exact:  # b's ball serves too; widen the one that is already searched
-            other = self._balls.get(b)
+            other = self._cached(b)
             if other is not None:
                 t = other.at(a)
                 if t < _INF:
-                    self._balls.move_to_end(b)
                     return t
                 if ball is None or other.radius > ball.radius:
                     a, b = b, a

@@ -67,6 +67,7 @@ class Staff:
         self.kind: list[int] = staffing.kind.tolist()
         self.unit: list[int] = staffing.unit.tolist()
         self.base: list[int] = staffing.base.tolist()
+        travel.pin(set(self.base))  # every walk back to base reads a base's ball
         unit_team = staffing.unit_team.tolist()
         self.unit_team: list[int] = unit_team
         self.team: list[int] = [unit_team[u] for u in self.unit]
