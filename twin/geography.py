@@ -28,7 +28,6 @@ import networkx as nx
 import numpy as np
 from scipy.sparse import csr_matrix
 
-from twin.boundaries import BoundaryError, boundary_grids
 from twin.osm import (
     MapFileError,
     collapse_chains,
@@ -39,7 +38,6 @@ from twin.osm import (
     read_osm,
     show,
 )
-from twin.partition import partition
 from twin.scenario.community import partition_names
 from twin.scenario.limits import MAX_DISTANCE, MAX_PARTITION_CELLS
 from twin.scenario.schema import FileMap, GridSpec, LatticeMap, Scenario, known_grid_names
@@ -101,6 +99,8 @@ def build_community(scenario: Scenario) -> Community:
     adjacency = csr_matrix(
         nx.to_scipy_sparse_array(graph, nodelist=range(len(labels)), weight="length"))
     if scenario.grids.assignment == "boundaries":
+        from twin.boundaries import BoundaryError, boundary_grids  # polygons: matplotlib.path
+
         try:
             names, grid_of_node, residents, more = boundary_grids(scenario.grids, graph, xy, labels)
         except BoundaryError as exc:
@@ -278,6 +278,8 @@ def _assign_grids(scenario: Scenario, graph: nx.Graph, xy: np.ndarray, adjacency
                 f"about {spec.count * n * 8 / 1e9:,.1f} GB; grids x nodes may be at most "
                 f"{MAX_PARTITION_CELLS:,} (got {spec.count * n:,}): use fewer grids, or "
                 "grids from a node attribute or from centres"))
+        from twin.partition import partition
+
         weights = node_weights(spec, graph)
         return known_grid_names(scenario) or [], partition(adjacency, xy, spec.count, weights)
     if spec.assignment == "nearest_centre":
