@@ -101,8 +101,8 @@ def _load_staffed(file: Path, overrides: list[str], maps: MapCache, lang: str
     located like file problems, exit 2) that keeps the staffing it builds."""
     try:
         scenario, locator = load_located(str(file), overrides)
-        try:  # no travel times needed
-            staff = build_staffing(scenario, maps.get(scenario), patrols=False)
+        try:  # no travel times, nor duty times, needed: who works where
+            staff = build_staffing(scenario, maps.get(scenario), patrols=False, times=False)
         except MapError as exc:
             raise ScenarioError([locator.problem(exc.key, str(exc))]) from None
     except ScenarioError as error:
