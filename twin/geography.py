@@ -20,13 +20,13 @@ from __future__ import annotations
 
 import math
 import stat
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import networkx as nx
 import numpy as np
-from scipy.sparse import csr_matrix
+from scipy.sparse import coo_array, csr_matrix
 
 from twin.osm import (
     MapFileError,
@@ -91,13 +91,13 @@ def build_community(scenario: Scenario) -> Community:
     spec = scenario.map
     notes: list[str] = []
     if isinstance(spec, LatticeMap):
-        graph = _lattice(spec)
+        graph, labels, xy, adjacency = _lattice(spec)
     else:
         graph, notes = _read_file(spec)
-    labels = [str(graph.nodes[v].get("label", v)) for v in graph.nodes]
-    xy = np.array([[graph.nodes[v]["x"], graph.nodes[v]["y"]] for v in graph.nodes], float)
-    adjacency = csr_matrix(
-        nx.to_scipy_sparse_array(graph, nodelist=range(len(labels)), weight="length"))
+        labels = [str(graph.nodes[v].get("label", v)) for v in graph.nodes]
+        xy = np.array([[graph.nodes[v]["x"], graph.nodes[v]["y"]] for v in graph.nodes], float)
+        adjacency = csr_matrix(
+            nx.to_scipy_sparse_array(graph, nodelist=range(len(labels)), weight="length"))
     if scenario.grids.assignment == "boundaries":
         from twin.boundaries import BoundaryError, boundary_grids  # polygons: matplotlib.path
 
@@ -120,27 +120,45 @@ def build_community(scenario: Scenario) -> Community:
         ],
         dtype=np.int64,
     )
-    for v in graph.nodes:
-        graph.nodes[v]["grid"] = names[grid_of_node[v]]
+    for (_v, data), g in zip(graph.nodes(data=True), grid_of_node.tolist(), strict=True):
+        data["grid"] = names[g]  # nodes are 0..n-1 in order
     travel = TravelTimes(adjacency, spec.speed, xy)
     return Community(graph, xy, labels, grid_of_node, names, residents, grid_nodes, centre,
                      travel, notes)
 
 
-def _lattice(spec: LatticeMap) -> nx.Graph:
+def _lattice(spec: LatticeMap) -> tuple[nx.Graph, list[str], np.ndarray, csr_matrix]:
+    """The street lattice (node r * cols + c at row r, column c) with its node labels,
+    coordinates [m] and adjacency matrix of street lengths [m]: the same as reading them
+    from the graph (nodes and streets are added in the same order), built in bulk."""
+    rows, cols, block = spec.rows, spec.cols, spec.block_length
+    labels = [f"{r}-{c}" for r in range(rows) for c in range(cols)]
     graph = nx.Graph()
-    for r in range(spec.rows):
-        for c in range(spec.cols):
-            graph.add_node(r * spec.cols + c, x=c * spec.block_length, y=r * spec.block_length,
-                           label=f"{r}-{c}", row=r, col=c)
-    for r in range(spec.rows):
-        for c in range(spec.cols):
-            v = r * spec.cols + c
-            if c + 1 < spec.cols:
-                graph.add_edge(v, v + 1, length=spec.block_length)
-            if r + 1 < spec.rows:
-                graph.add_edge(v, v + spec.cols, length=spec.block_length)
-    return graph
+    graph.add_nodes_from((r * cols + c, {"x": c * block, "y": r * block, "label": labels[
+        r * cols + c], "row": r, "col": c}) for r in range(rows) for c in range(cols))
+    graph.add_edges_from(_lattice_streets(rows, cols, block))
+    v = np.arange(rows * cols, dtype=np.int64)
+    r, c = v // cols, v % cols
+    xy = np.column_stack((c * block, r * block)).astype(float)  # int x float, as c * block
+    east, north = v[c + 1 < cols], v[r + 1 < rows]
+    a = np.concatenate((east, north))
+    b = np.concatenate((east + 1, north + cols))
+    n = rows * cols
+    # both directions, summed and sorted by row and column as networkx's conversion does
+    adjacency = csr_matrix(coo_array((np.full(2 * len(a), block), (np.concatenate((a, b)),
+                                       np.concatenate((b, a)))), shape=(n, n)).asformat("csr"))
+    return graph, labels, xy, adjacency
+
+
+def _lattice_streets(rows: int, cols: int, block: float
+                     ) -> Iterator[tuple[int, int, dict[str, float]]]:
+    for r in range(rows):
+        for c in range(cols):
+            v = r * cols + c
+            if c + 1 < cols:
+                yield v, v + 1, {"length": block}
+            if r + 1 < rows:
+                yield v, v + cols, {"length": block}
 
 
 _READERS: dict[str, Callable[[Path], nx.Graph]] = {
@@ -247,8 +265,8 @@ def _read_file(spec: FileMap) -> tuple[nx.Graph, list[str]]:
 def _blocks(graph: nx.Graph, lattice: LatticeMap, blocks: tuple[int, int]) -> np.ndarray:
     """Grid index of every lattice node when the lattice is cut into rows x cols blocks."""
     br, bc = blocks
-    rows = np.array([graph.nodes[v]["row"] for v in range(graph.number_of_nodes())])
-    cols = np.array([graph.nodes[v]["col"] for v in range(graph.number_of_nodes())])
+    node = np.arange(graph.number_of_nodes())  # node r * cols + c (see _lattice)
+    rows, cols = node // lattice.cols, node % lattice.cols
     return ((rows * br // lattice.rows) * bc + (cols * bc // lattice.cols)).astype(np.int64)
 
 
