@@ -259,3 +259,16 @@ def test_validate_loads_none_of_the_run_modules() -> None:
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
                           text=True, check=True)
     assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
+def test_the_package_names_its_api_lazily_as_before() -> None:
+    code = ("import twin, twin.sweep, twin.compare, twin.workflows\n"
+            "from twin.compare import compare\nfrom twin.sweep import sweep\n"
+            "from twin.experiment import run_replications\n"
+            "assert twin.compare is compare and twin.sweep is sweep\n"
+            "assert twin.run is run_replications and twin.calibrate.__name__ == 'twin.calibrate'\n"
+            "assert all(getattr(twin, name) is not None for name in twin.__all__)\n"
+            "print(sorted(set(twin.__all__) - set(dir(twin))))\n")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                          text=True, check=True)
+    assert done.stdout.strip() == "[]"

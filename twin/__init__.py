@@ -46,7 +46,9 @@ How the code is laid out, and where to add a rule: ``docs/architecture.md``.
 
 from __future__ import annotations
 
+import sys
 from importlib import import_module
+from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -95,6 +97,20 @@ def __getattr__(name: str) -> Any:
 
 def __dir__() -> list[str]:
     return sorted(set(globals()) | set(__all__))
+
+
+class _Package(ModuleType):
+    """``twin.compare`` and ``twin.sweep`` are the functions, as when they were imported
+    here eagerly: importing their modules later must not put the modules in their place."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        home = _HOMES.get(name)
+        if isinstance(value, ModuleType) and home is not None and home[1] is not None:
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
 
 
 __all__ = [
