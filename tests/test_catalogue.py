@@ -11,7 +11,7 @@ import pytest
 from test_order_metrics import work_order_tables
 
 import twin
-from twin.cli import common, tables
+from twin.cli import tables
 from twin.cli.experiments import SWEEP_KPIS
 from twin.engine.triggers import TRIGGERS
 from twin.geography import build_community
@@ -122,7 +122,7 @@ def test_one_headline_list() -> None:
     headline = headline_kpis()
     assert headline[:3] == ("arrived", "resolved", "open_at_end")
     assert all(kpi_spec(k) is not None and kpi_spec(k).headline for k in headline)
-    assert tuple(common.HEADLINE) == headline
+    assert tuple(tables.HEADLINE) == headline
     assert tables.shown(["satisfaction_rate", "patrol_share", "arrived"], False) == [
         "arrived", "satisfaction_rate"]
     # the short views pick from the headline list

@@ -44,19 +44,74 @@ Past cases calibrate the demand: :mod:`twin.calibrate` (``read_tickets``,
 How the code is laid out, and where to add a rule: ``docs/architecture.md``.
 """
 
-from twin import calibrate
-from twin.calibrate import GridMap, demand_yaml, find_events, fit_demand, read_tickets
-from twin.compare import Comparison, compare
-from twin.experiment import Execution, RunResult, load_checked, run_many, run_replications
-from twin.geography import MapCache
-from twin.metrics import confidence_interval, replication_kpis, summarise
-from twin.model import simulate
-from twin.output import write_results
-from twin.precision import run_to_precision
-from twin.scenario import Scenario, ScenarioError, apply_overrides, load_scenario
-from twin.sweep import SweepResult, sweep
+from __future__ import annotations
 
-run = run_replications
+import sys
+from importlib import import_module
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from twin import calibrate
+    from twin.calibrate import GridMap, demand_yaml, find_events, fit_demand, read_tickets
+    from twin.compare import Comparison, compare
+    from twin.experiment import Execution, RunResult, load_checked, run_many, run_replications
+    from twin.experiment import run_replications as run
+    from twin.geography import MapCache
+    from twin.metrics import confidence_interval, replication_kpis, summarise
+    from twin.model import simulate
+    from twin.output import write_results
+    from twin.precision import run_to_precision
+    from twin.scenario import Scenario, ScenarioError, apply_overrides, load_scenario
+    from twin.sweep import SweepResult, sweep
+
+# Where each public name lives, imported on first use: the command line's quick
+# commands (validate, schema) need no simulation, tables or plots.
+_HOMES = {
+    "calibrate": ("twin.calibrate", None),
+    **{name: ("twin.calibrate", name) for name in (
+        "GridMap", "demand_yaml", "find_events", "fit_demand", "read_tickets")},
+    **{name: ("twin.compare", name) for name in ("Comparison", "compare")},
+    **{name: ("twin.experiment", name) for name in (
+        "Execution", "RunResult", "load_checked", "run_many", "run_replications")},
+    "run": ("twin.experiment", "run_replications"),
+    "MapCache": ("twin.geography", "MapCache"),
+    **{name: ("twin.metrics", name) for name in (
+        "confidence_interval", "replication_kpis", "summarise")},
+    "simulate": ("twin.model", "simulate"),
+    "write_results": ("twin.output", "write_results"),
+    "run_to_precision": ("twin.precision", "run_to_precision"),
+    **{name: ("twin.scenario", name) for name in (
+        "Scenario", "ScenarioError", "apply_overrides", "load_scenario")},
+    **{name: ("twin.sweep", name) for name in ("SweepResult", "sweep")},
+}
+
+
+def __getattr__(name: str) -> Any:
+    home = _HOMES.get(name)
+    if home is None:
+        raise AttributeError(f"module 'twin' has no attribute {name!r}")
+    module = import_module(home[0])
+    return module if home[1] is None else getattr(module, home[1])
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
+class _Package(ModuleType):
+    """``twin.compare`` and ``twin.sweep`` are the functions, as when they were imported
+    here eagerly: importing their modules later must not put the modules in their place."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        home = _HOMES.get(name)
+        if isinstance(value, ModuleType) and home is not None and home[1] is not None:
+            return
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
+
 
 __all__ = [
     "Comparison",

@@ -18,6 +18,7 @@ nearest the centroid of the grid's nodes.
 
 from __future__ import annotations
 
+import functools
 import math
 import stat
 from collections.abc import Callable
@@ -28,7 +29,7 @@ import networkx as nx
 import numpy as np
 from scipy.sparse import csr_matrix
 
-from twin.boundaries import BoundaryError, boundary_grids
+from twin.lattice import lattice_arrays, lattice_blocks, lattice_graph
 from twin.osm import (
     MapFileError,
     collapse_chains,
@@ -39,7 +40,6 @@ from twin.osm import (
     read_osm,
     show,
 )
-from twin.partition import partition
 from twin.scenario.community import partition_names
 from twin.scenario.limits import MAX_DISTANCE, MAX_PARTITION_CELLS
 from twin.scenario.schema import FileMap, GridSpec, LatticeMap, Scenario, known_grid_names
@@ -58,8 +58,9 @@ class MapError(ValueError):
 class Community:
     """The map and its grids, ready for the model."""
 
-    graph: nx.Graph
-    """Street network with integer nodes 0..n-1 (attributes: x, y, grid, label)."""
+    streets: nx.Graph | LatticeMap
+    """The street network (:attr:`graph`), or the lattice it is built from on first use
+    (checking a scenario needs none)."""
     xy: np.ndarray
     """Node coordinates [m], shape (n, 2)."""
     node_labels: list[str]
@@ -79,6 +80,15 @@ class Community:
     notes: list[str] = field(default_factory=list)
     """Warnings about the map (e.g. disconnected parts dropped)."""
 
+    @functools.cached_property
+    def graph(self) -> nx.Graph:
+        """Street network with integer nodes 0..n-1 (attributes: x, y, grid, label)."""
+        if isinstance(self.streets, nx.Graph):
+            return self.streets
+        graph = lattice_graph(self.streets)
+        _name_grids(graph, self.grid_names, self.grid_of_node)
+        return graph
+
     def node_index(self, label: str | int) -> int | None:
         """Index of the node whose original id is ``label``, if any."""
         text = str(label)
@@ -92,15 +102,22 @@ def build_community(scenario: Scenario) -> Community:
     """Build the map and grids of a scenario; raise MapError on a bad map."""
     spec = scenario.map
     notes: list[str] = []
+    graph: nx.Graph | None = None
     if isinstance(spec, LatticeMap):
-        graph = _lattice(spec)
+        labels, xy, adjacency = lattice_arrays(spec)
+        if scenario.grids.assignment not in ("blocks", "nearest_centre") or (
+                scenario.grids.total_residents is not None):
+            graph = lattice_graph(spec)  # grids or residents read from it
     else:
         graph, notes = _read_file(spec)
-    labels = [str(graph.nodes[v].get("label", v)) for v in graph.nodes]
-    xy = np.array([[graph.nodes[v]["x"], graph.nodes[v]["y"]] for v in graph.nodes], float)
-    adjacency = csr_matrix(
-        nx.to_scipy_sparse_array(graph, nodelist=range(len(labels)), weight="length"))
+        labels = [str(graph.nodes[v].get("label", v)) for v in graph.nodes]
+        xy = np.array([[graph.nodes[v]["x"], graph.nodes[v]["y"]] for v in graph.nodes], float)
+        adjacency = csr_matrix(
+            nx.to_scipy_sparse_array(graph, nodelist=range(len(labels)), weight="length"))
     if scenario.grids.assignment == "boundaries":
+        assert graph is not None
+        from twin.boundaries import BoundaryError, boundary_grids  # polygons: matplotlib.path
+
         try:
             names, grid_of_node, residents, more = boundary_grids(scenario.grids, graph, xy, labels)
         except BoundaryError as exc:
@@ -120,27 +137,16 @@ def build_community(scenario: Scenario) -> Community:
         ],
         dtype=np.int64,
     )
-    for v in graph.nodes:
-        graph.nodes[v]["grid"] = names[grid_of_node[v]]
+    if graph is not None:
+        _name_grids(graph, names, grid_of_node)
     travel = TravelTimes(adjacency, spec.speed, xy)
-    return Community(graph, xy, labels, grid_of_node, names, residents, grid_nodes, centre,
-                     travel, notes)
+    return Community(graph if graph is not None else spec, xy, labels, grid_of_node, names,
+                     residents, grid_nodes, centre, travel, notes)
 
 
-def _lattice(spec: LatticeMap) -> nx.Graph:
-    graph = nx.Graph()
-    for r in range(spec.rows):
-        for c in range(spec.cols):
-            graph.add_node(r * spec.cols + c, x=c * spec.block_length, y=r * spec.block_length,
-                           label=f"{r}-{c}", row=r, col=c)
-    for r in range(spec.rows):
-        for c in range(spec.cols):
-            v = r * spec.cols + c
-            if c + 1 < spec.cols:
-                graph.add_edge(v, v + 1, length=spec.block_length)
-            if r + 1 < spec.rows:
-                graph.add_edge(v, v + spec.cols, length=spec.block_length)
-    return graph
+def _name_grids(graph: nx.Graph, names: list[str], grid_of_node: np.ndarray) -> None:
+    for (_v, data), g in zip(graph.nodes(data=True), grid_of_node.tolist(), strict=True):
+        data["grid"] = names[g]  # nodes are 0..n-1 in order
 
 
 _READERS: dict[str, Callable[[Path], nx.Graph]] = {
@@ -244,29 +250,23 @@ def _read_file(spec: FileMap) -> tuple[nx.Graph, list[str]]:
     return nx.relabel_nodes(und, mapping), notes
 
 
-def _blocks(graph: nx.Graph, lattice: LatticeMap, blocks: tuple[int, int]) -> np.ndarray:
-    """Grid index of every lattice node when the lattice is cut into rows x cols blocks."""
-    br, bc = blocks
-    rows = np.array([graph.nodes[v]["row"] for v in range(graph.number_of_nodes())])
-    cols = np.array([graph.nodes[v]["col"] for v in range(graph.number_of_nodes())])
-    return ((rows * br // lattice.rows) * bc + (cols * bc // lattice.cols)).astype(np.int64)
-
-
 def block_grids(community: Community, scenario: Scenario, blocks: tuple[int, int]
                 ) -> tuple[np.ndarray, list[str]]:
     """Another cut of a lattice map into blocks (a team's own grids): (grid of node, names)."""
     assert isinstance(scenario.map, LatticeMap)
     names = partition_names(blocks[0] * blocks[1])
-    return _blocks(community.graph, scenario.map, blocks), names
+    return lattice_blocks(scenario.map, blocks), names
 
 
-def _assign_grids(scenario: Scenario, graph: nx.Graph, xy: np.ndarray, adjacency: csr_matrix
-                  ) -> tuple[list[str], np.ndarray]:
+def _assign_grids(scenario: Scenario, graph: nx.Graph | None, xy: np.ndarray,
+                  adjacency: csr_matrix) -> tuple[list[str], np.ndarray]:
+    """Grid names and the grid of every node (``graph`` None: a lattice not yet built, cut
+    into blocks or by the nearest centre)."""
     spec = scenario.grids
-    n = graph.number_of_nodes()
+    n = len(xy)
     if spec.assignment == "blocks":
         assert isinstance(scenario.map, LatticeMap)
-        return known_grid_names(scenario) or [], _blocks(graph, scenario.map, spec.blocks)
+        return known_grid_names(scenario) or [], lattice_blocks(scenario.map, spec.blocks)
     if spec.assignment == "partition":
         assert spec.count is not None
         if spec.count > n:
@@ -278,6 +278,9 @@ def _assign_grids(scenario: Scenario, graph: nx.Graph, xy: np.ndarray, adjacency
                 f"about {spec.count * n * 8 / 1e9:,.1f} GB; grids x nodes may be at most "
                 f"{MAX_PARTITION_CELLS:,} (got {spec.count * n:,}): use fewer grids, or "
                 "grids from a node attribute or from centres"))
+        from twin.partition import partition
+
+        assert graph is not None
         weights = node_weights(spec, graph)
         return known_grid_names(scenario) or [], partition(adjacency, xy, spec.count, weights)
     if spec.assignment == "nearest_centre":
@@ -285,6 +288,7 @@ def _assign_grids(scenario: Scenario, graph: nx.Graph, xy: np.ndarray, adjacency
         centres = np.array([g.centre for g in spec.items], dtype=float)
         d2 = ((xy[:, None, :] - centres[None, :, :]) ** 2).sum(axis=2)
         return names, d2.argmin(axis=1)
+    assert graph is not None  # built for every other assignment
     values = [graph.nodes[v].get(spec.attribute) for v in range(n)]
     if any(v is None for v in values):
         count = sum(v is None for v in values)
@@ -328,13 +332,14 @@ def node_weights(spec: GridSpec, graph: nx.Graph) -> np.ndarray:
     return weights
 
 
-def _residents(spec: GridSpec, graph: nx.Graph, names: list[str], grid_of_node: np.ndarray
-               ) -> np.ndarray:
+def _residents(spec: GridSpec, graph: nx.Graph | None, names: list[str],
+               grid_of_node: np.ndarray) -> np.ndarray:
     """Residents per grid: listed items, else ``residents``; or ``total_residents``
     shared by ``balance`` weight (largest remainders, so the shares add up)."""
     if spec.total_residents is None:
         by_name = {g.name: g.residents for g in spec.items}
         return np.array([by_name.get(n, spec.residents) for n in names], dtype=float)
+    assert graph is not None  # built when residents are shared by weight
     load = np.bincount(grid_of_node, weights=node_weights(spec, graph), minlength=len(names))
     exact = spec.total_residents * load / load.sum()
     whole = np.floor(exact)

@@ -17,12 +17,15 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, replace
 
+import numpy as np
+
 from twin.geography import Community, build_community
+from twin.scenario.duty import duty_intervals, rota_plans, working_days
 from twin.scenario.orders import CENTRE_UNIT
 from twin.scenario.people import RotaSpec, clock_minutes
-from twin.scenario.rotaplan import PersonTime, Span, grouped_people, total
+from twin.scenario.rotaplan import PersonTime, RotaPlans, Span, total
 from twin.scenario.schema import Scenario, Shift, known_grid_names
-from twin.staffing import duty_intervals, working_days
+from twin.scenario.spanarrays import as_array
 from twin.vocab import GRID_WORKER, KINDS, MINUTES_PER_DAY, MINUTES_PER_WEEK
 
 STANDARD_WEEK = 40.0
@@ -84,6 +87,17 @@ def _weeks(spans: list[Span], horizon: float) -> tuple[list[float], list[int]]:
     the same order, as ``total(intersect(spans, [week]))``) [min], and how many of them
     start in it; in one pass, linear in the spans."""
     n_weeks = math.ceil(horizon / MINUTES_PER_WEEK)
+    rows = as_array(spans)
+    week = rows[:, 0] // MINUTES_PER_WEEK  # numpy's floor division is Python's
+    if len(rows) and (week >= 0).all() and (rows[:, 1] <= (week + 1) * MINUTES_PER_WEEK).all():
+        # each span inside one week: its whole length there, summed in order (bincount
+        # adds its weights one by one, in order), as the loop below does
+        inside = week < n_weeks
+        filled = inside & (rows[:, 1] > rows[:, 0])
+        worked_in = np.bincount(week[filled].astype(np.int64),
+                                weights=rows[filled, 1] - rows[filled, 0], minlength=n_weeks)
+        return (worked_in.tolist(),
+                np.bincount(week[inside].astype(np.int64), minlength=n_weeks).tolist())
     worked: list[float] = [0] * n_weeks
     starts = [0] * n_weeks
     for s, e in spans:
@@ -134,12 +148,12 @@ def _hours(label: str, per_week: list[float], work: float, horizon: float, day: 
 
 
 def _persons(scenario: Scenario, groups: list[tuple[str, int]], shifts: list[Shift],
-             rota: RotaSpec | None) -> list[PersonHours]:
+             rota: RotaSpec | None, plans: RotaPlans) -> list[PersonHours]:
     """The people of ``groups`` (label, staff), each group with its own people or posts."""
     horizon = scenario.run.horizon_days * MINUTES_PER_DAY
     persons: list[PersonHours] = []
     if rota is not None:
-        planned = grouped_people(rota, [c for _, c in groups], horizon, working_days(scenario))
+        planned = plans.grouped(rota, [c for _, c in groups])
         done: dict[int, PersonHours] = {}  # groups of the same size share their people
         for (label, _), people in zip(groups, planned, strict=True):
             for k, p in enumerate(people):
@@ -172,12 +186,14 @@ def _grid_names(scenario: Scenario, community: Community | None) -> list[str]:
     return names
 
 
-def headcount(scenario: Scenario, community: Community | None = None
-              ) -> dict[str, PoolHeadcount]:
+def headcount(scenario: Scenario, community: Community | None = None,
+              plans: RotaPlans | None = None) -> dict[str, PoolHeadcount]:
     """People, hours, FTE and cost per staff pool: `grid_worker`, each handling unit (all
     its grids' units together with `per_grid`) and `command_centre`. ``community`` is
-    needed only when the grid names depend on the map (built if not given)."""
+    needed only when the grid names depend on the map (built if not given); ``plans``
+    holds the rotas already planned (:func:`twin.staffing.rota_plans`)."""
     grids = _grid_names(scenario, community)
+    plans = plans if plans is not None else rota_plans(scenario)
     out: dict[str, PoolHeadcount] = {}
     wf = scenario.workforce
     grid_worker = KINDS[GRID_WORKER]
@@ -186,7 +202,7 @@ def headcount(scenario: Scenario, community: Community | None = None
         for team in scenario.teams:
             n = team.blocks[0] * team.blocks[1] if team.blocks is not None else len(grids)
             persons += _persons(scenario, [(f"{team.name} grid {g + 1}", team.per_grid)
-                                           for g in range(n)], team.shifts, None)
+                                           for g in range(n)], team.shifts, None, plans)
         out[grid_worker] = _pool(grid_worker, persons, True, wf.cost_per_fte)
     else:
         groups = []
@@ -194,18 +210,18 @@ def headcount(scenario: Scenario, community: Community | None = None
             staff = wf.grids.get(g)
             n = wf.per_grid if staff is None or staff.workers is None else staff.workers
             groups.append((f"{grid_worker} {g}", n))
-        out[grid_worker] = _pool(grid_worker, _persons(scenario, groups, wf.shifts, wf.rota),
+        out[grid_worker] = _pool(grid_worker, _persons(scenario, groups, wf.shifts, wf.rota, plans),
                                  wf.rota is None, wf.cost_per_fte)
     orders = scenario.work_orders
     for unit in orders.units if orders is not None else []:
         groups = ([(f"{unit.name} {g}", unit.staff) for g in grids] if unit.per_grid
                   else [(unit.name, unit.staff)])
-        out[unit.name] = _pool(unit.name, _persons(scenario, groups, unit.shifts, unit.rota),
+        out[unit.name] = _pool(unit.name, _persons(scenario, groups, unit.shifts, unit.rota, plans),
                                unit.rota is None, unit.cost_per_fte)
     if orders is not None and orders.centre is not None:
         c = orders.centre
         out[CENTRE_UNIT] = _pool(CENTRE_UNIT, _persons(scenario, [(CENTRE_UNIT, c.staff)],
-                                                       c.shifts, c.rota),
+                                                       c.shifts, c.rota, plans),
                                  c.rota is None, c.cost_per_fte)
     return out
 
@@ -252,10 +268,11 @@ def posts_note(pools: dict[str, PoolHeadcount]) -> str | None:
             "hours against the Labour Law")
 
 
-def headcount_lines(scenario: Scenario, community: Community | None = None) -> list[str]:
+def headcount_lines(scenario: Scenario, community: Community | None = None,
+                    plans: RotaPlans | None = None) -> list[str]:
     """One line per pool (people, hours a week, FTE, cost a day), the note on posts, then
     the hours warnings (each starting with ``warning:``), for `twin validate`."""
-    pools = headcount(scenario, community)
+    pools = headcount(scenario, community, plans)
     lines = []
     for name, p in pools.items():
         cost = "" if p.cost_per_day is None else f", {p.cost_per_day:,.0f} yuan a day"

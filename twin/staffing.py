@@ -14,7 +14,6 @@ owns the volunteer-eligible categories (the first such team, if several).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -22,20 +21,23 @@ import numpy as np
 from twin.geography import Community, MapError, block_grids
 from twin.patrol import patrol_routes
 from twin.rng import Streams
-from twin.scenario.calendar import run_calendar
+from twin.scenario.duty import (  # noqa: F401 - duty_intervals, working_days: older imports
+    duty_intervals,
+    rota_plans,
+    working_days,
+)
 from twin.scenario.orders import CENTRE_UNIT
 from twin.scenario.people import NonCaseSpec, RotaSpec
 from twin.scenario.rotaplan import (
     PersonTime,
+    RotaPlans,
     block_spans,
-    grouped_people,
     intersect,
-    merge,
-    rota_people,
-    share_spans,
+    split_non_case,
     subtract,
 )
-from twin.scenario.schema import WEEKDAYS, Scenario, Shift
+from twin.scenario.schema import Scenario, Shift
+from twin.scenario.spanarrays import as_array
 from twin.vocab import (  # noqa: F401 - re-exported for older imports
     GRID_WORKER,
     HANDLER,
@@ -81,49 +83,15 @@ class Staffing:
     taking no new case (cut out of ``duty``); empty lists when none are scheduled."""
 
 
-def _clock(text: str) -> float:
-    h, m = text.split(":")
-    return int(h) * 60.0 + int(m)
-
-
-def duty_intervals(shifts: list[Shift], horizon: float,
-                   working_day: Callable[[int], bool] | None = None
-                   ) -> list[tuple[float, float]]:
-    """On-duty intervals over [0, horizon] of someone working ``shifts``, merged.
-    ``working_day(d)`` says whether day d is a working day of the calendar (for shifts
-    on `workdays` or `restdays`; the day before the run counts as a weekday)."""
-    spans: list[tuple[float, float]] = []
-    n_days = int(np.ceil(horizon / MINUTES_PER_DAY)) + 1
-    for day in range(-1, n_days):
-        weekday = WEEKDAYS[day % 7]
-        works = (working_day(day) if working_day is not None and day >= 0
-                 else day % 7 < 5)
-        for shift in shifts:
-            if not (weekday in shift.days or ("workdays" if works else "restdays")
-                    in shift.days):
-                continue
-            start, end = _clock(shift.start), _clock(shift.end)
-            if end <= start:
-                end += MINUTES_PER_DAY
-            s, e = day * MINUTES_PER_DAY + start, day * MINUTES_PER_DAY + end
-            if e > 0 and s < horizon:
-                spans.append((max(s, 0.0), min(e, horizon)))
-    spans.sort()
-    merged: list[tuple[float, float]] = []
-    for s, e in spans:
-        if merged and s <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], e))
-        else:
-            merged.append((s, e))
-    return merged
-
-
 class _Roll:
     """Staff being listed, one column per attribute."""
 
-    def __init__(self, horizon: float, working_day: Callable[[int], bool] | None) -> None:
-        self.horizon = horizon
-        self.working_day = working_day
+    def __init__(self, plans: RotaPlans, times: bool = True) -> None:
+        self.plans = plans
+        self.times = times
+        self.horizon = plans.horizon
+        self.working_day = plans.working_day
+        self._posts: dict[tuple[str, str, tuple[str, ...]], list[tuple[float, float]]] = {}
         self.kind: list[int] = []
         self.unit: list[int] = []
         self.base: list[int] = []
@@ -138,41 +106,39 @@ class _Roll:
         """``count`` staff on ``shifts`` (posts: k gets shift k mod n) or on ``rota``
         (people: ``people`` when planned for a larger pool), with ``non_case`` work cut
         out of their duty."""
+        if not self.times:  # who, where, not when
+            rota = non_case = None
+            shifts, people = [], None
         if people is None:
-            people = rota_people(rota, count, self.horizon, self.working_day) if rota else []
-        blocks = (block_spans(non_case.blocks, self.horizon, self.working_day)
-                  if non_case is not None else [])
+            people = self.plans.people(rota, count) if rota else []
+        blocks = as_array(block_spans(non_case.blocks, self.horizon, self.working_day)
+                          if non_case is not None else [])
         for k in range(count):
             self.travels.append(travels)
             self.kind.append(kind)
             self.unit.append(unit)
             self.base.append(bases[k % len(bases)])
-            chosen = [shifts[k % len(shifts)]] if shifts else []
+            # the lists of duty are shared by the staff with the same time (never changed)
             duty = (people[k].on_duty() if people else
-                    duty_intervals(chosen, self.horizon, self.working_day) if chosen else None)
+                    self._post(shifts[k % len(shifts)]) if shifts else None)
             away: list[tuple[float, float]] = []
             if non_case is not None:
                 on = duty if duty is not None else [(0.0, self.horizon)]
-                away = merge(intersect(on, blocks) + share_spans(non_case.share, k, count, on))
-                duty = subtract(on, away) if away else duty
+                away, rest = split_non_case(on, blocks, non_case.share, k, count)
+                duty = rest if away else duty
             self.duty.append(duty)
             self.noncase.append(away)
 
+    def _post(self, shift: Shift) -> list[tuple[float, float]]:
+        """:func:`duty_intervals` of one shift, worked out once per staffing."""
+        key = (shift.start, shift.end, tuple(shift.days))
+        if key not in self._posts:
+            self._posts[key] = duty_intervals([shift], self.horizon, self.working_day)
+        return self._posts[key]
+
     def grouped(self, rota: RotaSpec | None, counts: list[int]) -> list[list[PersonTime]]:
         """The people of each grid's staff on ``rota`` (:func:`grouped_people`); [] without."""
-        return grouped_people(rota, counts, self.horizon, self.working_day) if rota else []
-
-
-def working_days(scenario: Scenario) -> Callable[[int], bool] | None:
-    """Whether day d of the run is a working day of its calendar (after the run: Monday to
-    Friday), or None without a calendar."""
-    if scenario.calendar is None:
-        return None
-    calendar = run_calendar(scenario.calendar, scenario.run.horizon_days, [])
-
-    def working(day: int) -> bool:
-        return calendar.is_working_day(day) if day < calendar.total_days else day % 7 < 5
-    return working
+        return self.plans.grouped(rota, counts) if rota else []
 
 
 def _node(community: Community, label: str | int | None, key: str) -> int:
@@ -188,14 +154,17 @@ def _node(community: Community, label: str | int | None, key: str) -> int:
 
 
 def build_staffing(scenario: Scenario, community: Community, streams: Streams | None = None,
-                   patrols: bool = True) -> Staffing:
+                   patrols: bool = True, plans: RotaPlans | None = None, times: bool = True
+                   ) -> Staffing:
     """Units and staff of ``scenario``; raises MapError for an unknown node, or for
     `grid_work` settings that do not fit the teams. ``patrols=False`` leaves the patrol
-    routes empty (checks need no travel times)."""
+    routes empty (checks need no travel times); ``plans`` (:func:`rota_plans`) keeps the
+    rotas planned for later use. ``times=False`` lists the staff without their times
+    (every ``duty`` None, every ``noncase`` empty): the check of a scenario needs only
+    who works where, and a district's year of duty spans is millions of them."""
     check_grid_work(scenario)
-    horizon = scenario.run.horizon_days * MINUTES_PER_DAY
     cats = [c.name for c in scenario.demand.categories]
-    roll = _Roll(horizon, working_days(scenario))
+    roll = _Roll(plans if plans is not None else rota_plans(scenario), times)
     unit_names: list[str] = []
     unit_team: list[int] = []
     unit_grids: list[tuple[np.ndarray, int, int]] = []  # per team: (grid of node, first, n)
@@ -282,7 +251,7 @@ def _event_staff(scenario: Scenario, roll: _Roll, pools: dict[str, list[int]],
         for pool, change in event.staff.items():
             for unit in pools.get(pool, []):
                 staff = listed[(pool, unit)]
-                for w in staff[len(staff) + change:] if change < 0 else []:
+                for w in staff[len(staff) + change:] if change < 0 and roll.times else []:
                     on = roll.duty[w]
                     roll.duty[w] = subtract([(0.0, roll.horizon)] if on is None else on, window)
                     roll.noncase[w] = subtract(roll.noncase[w], window)
@@ -295,7 +264,8 @@ def _event_staff(scenario: Scenario, roll: _Roll, pools: dict[str, list[int]],
                         else _node(community, None, ""))
                     roll.travels.append(roll.travels[model] if model is not None else True)
                     like = roll.duty[model] if model is not None else None
-                    roll.duty.append(intersect(like, window) if like is not None else window)
+                    roll.duty.append(None if not roll.times else intersect(like, window)
+                                     if like is not None else window)
                     roll.noncase.append([])
 
 

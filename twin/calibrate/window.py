@@ -23,9 +23,8 @@ from datetime import datetime, timedelta
 import numpy as np
 
 from twin.scenario import Problem
+from twin.scenario.limits import MAX_WINDOW_YEARS
 
-MAX_WINDOW_YEARS = 20
-"""Longest observation window calibrated at once [years]."""
 HOURS_PER_YEAR = 365.25 * 24
 MAX_WINDOW_HOURS = MAX_WINDOW_YEARS * HOURS_PER_YEAR
 MIN_GAP_DAYS = 30.0

@@ -5,28 +5,12 @@ from __future__ import annotations
 import os
 import stat
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from ruamel.yaml import YAML
 from ruamel.yaml.error import YAMLError
 
-from twin.calibrate import (
-    Calibration,
-    EventScan,
-    GridMap,
-    TicketsError,
-    demand_yaml,
-    find_events,
-    fit_demand,
-    parse_time,
-    read_tickets,
-)
-from twin.calibrate import diagnostics as diag
-from twin.calibrate.carry import Carried, carry, parse_like
-from twin.calibrate.gaps import Gaps, parse_gaps
-from twin.calibrate.window import MAX_WINDOW_YEARS, TIME_FORMS, span_problem
-from twin.calibrate.writer import check_demand
 from twin.cli.common import (
     LangChoice,
     check_lang,
@@ -40,6 +24,12 @@ from twin.cli.common import (
 from twin.cli.say import say
 from twin.outdir import atomic_write
 from twin.scenario import Problem, Scenario
+from twin.scenario.limits import MAX_WINDOW_YEARS
+
+if TYPE_CHECKING:  # the fitting modules (pandas, scipy.stats) load when the command runs
+    from twin.calibrate import Calibration, EventScan
+    from twin.calibrate.carry import Carried
+    from twin.calibrate.gaps import Gaps
 
 TicketsArg = Annotated[Path, typer.Argument(
     help="Tickets CSV (UTF-8 or GBK) or .xlsx: timestamp, category and grid (or node, or x "
@@ -75,6 +65,17 @@ def calibrate(
     lang: LangChoice = None,
 ) -> None:
     """Fit arrival rates, profiles, colour mix and on-site times to a tickets file."""
+    from twin.calibrate import (
+        GridMap,
+        TicketsError,
+        demand_yaml,
+        find_events,
+        fit_demand,
+        read_tickets,
+    )
+    from twin.calibrate.carry import carry, parse_like
+    from twin.calibrate.writer import check_demand
+
     lang = resolve_lang(lang)
     check_lang(lang)
     window, gaps_ = _check_options(tickets, out, grids_from, min_count, start, end, gaps or [],
@@ -127,6 +128,10 @@ def _check_options(tickets: Path, out: Path, grids_from: Path | None, min_count:
                    start: str | None, end: str | None, gaps: list[str], lang: str = "en"
                    ) -> tuple[tuple[float | None, float | None], Gaps]:
     """Exit 2 on bad options, all reported together; the window in hours and the gaps."""
+    from twin.calibrate import parse_time
+    from twin.calibrate.gaps import parse_gaps
+    from twin.calibrate.window import TIME_FORMS, span_problem
+
     declared, problems = parse_gaps(gaps)
     if min_count < 1:
         problems.append(cli_problem("--min-count", f"must be >= 1 (got {min_count})"))
@@ -188,6 +193,8 @@ def _scenario_files(path: Path, base: Path | None = None,
 
 
 def _show(cal: Calibration, scan: EventScan, carried: Carried, lang: str = "en") -> None:
+    from twin.calibrate import diagnostics as diag
+
     out_console.print(diag.summary(cal, lang), markup=False, highlight=False, soft_wrap=True)
     out_console.print(diag.rate_table(cal, lang))
     out_console.print(diag.profile_table(cal, lang))

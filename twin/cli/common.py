@@ -13,7 +13,7 @@ import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 from urllib.parse import urlsplit
 
 import typer
@@ -22,19 +22,17 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from twin.cli.say import LANGS, line, problem_line, problems_found, say
-from twin.experiment import RunResult, load_checked
 from twin.geography import MapCache
-from twin.metrics.catalogue import headline_kpis
 from twin.outdir import out_problems
 from twin.scenario import Problem, Scenario, ScenarioError
 from twin.vocab import MINUTES_PER_DAY
 
+if TYPE_CHECKING:  # the run's modules load only for the commands that run
+    from twin.experiment import RunResult
+
 # Tables keep their full width when written to a file or pipe (rich assumes 80 columns).
 out_console = Console(width=None if sys.stdout.isatty() else 200)
 err_console = Console(stderr=True)
-
-HEADLINE = headline_kpis()
-"""KPIs the tables show without --all: the KPI catalogue's headline list."""
 
 SetOption = Annotated[
     list[str] | None,
@@ -133,6 +131,8 @@ def load(path: Path, overrides: list[str], options: dict[str, str] | None = None
     """Load and check a scenario (its map built into ``maps``); ``options`` maps a key
     set by an option (not by ``--set``) to that option's name, so its problems name
     the option."""
+    from twin.experiment import load_checked
+
     try:
         return load_checked(str(path), overrides, maps)
     except ScenarioError as error:
@@ -170,10 +170,10 @@ def check_target(target: Path, force: bool, option: str = "--out", lang: str = "
 def warn_size(scenario: Scenario, jobs: int, replications: int | None = None,
               always: bool = False, maps: MapCache | None = None, lang: str = "en") -> None:
     """The expected size of a run; a warning when it will probably not fit in memory."""
-    from twin.executors import community_for
     from twin.sizing import estimate
 
-    size = estimate(scenario, community_for(scenario, maps), jobs, replications)
+    community = (maps if maps is not None else MapCache(1)).get(scenario)
+    size = estimate(scenario, community, jobs, replications)
     if not size.fits:
         err_console.print(say("named_warning", lang, name=scenario.name,
                               text=line(size.message(), lang)),

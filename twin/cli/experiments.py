@@ -13,9 +13,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
-import pandas as pd
 import typer
 from rich.markup import escape
 from rich.table import Table
@@ -51,17 +50,15 @@ from twin.cli.common import (
 )
 from twin.cli.say import line, say
 from twin.cli.single import run_overrides
-from twin.cli.tables import fmt, print_comparison, shown
-from twin.compare import unique_names
-from twin.experiment import Execution, RunResult, load_checked
 from twin.folders import unique_folder_names
 from twin.geography import MapCache
-from twin.plots.labels import kpi_label
-from twin.precision import PrecisionTarget
-from twin.report_sweep import effect_notes
 from twin.scenario import Problem, Scenario, ScenarioError
-from twin.sweep import SweepResult, parse_values, sweep_points
-from twin.workflows import REPLICATIONS, compare_workflow, sweep_workflow
+
+if TYPE_CHECKING:  # the runs' modules (experiment, tables, plots) load when a command runs
+    import pandas as pd
+
+    from twin.experiment import RunResult
+    from twin.sweep import SweepResult
 
 
 @contextmanager
@@ -70,6 +67,8 @@ def _resumable(target: Path, lang: str = "en") -> Iterator[None]:
     try:
         yield
     except KeyboardInterrupt:
+        from twin.workflows import REPLICATIONS
+
         err_console.print(say("interrupted", lang, path=target / REPLICATIONS),
                           style="yellow", highlight=False, markup=False)
         raise typer.Exit(code=130) from None
@@ -109,6 +108,12 @@ def compare(
     force: ForceOption = False,
 ) -> None:
     """Compare scenarios on common random numbers: each against the first, paired."""
+    from twin.cli.tables import print_comparison
+    from twin.compare import unique_names
+    from twin.experiment import Execution
+    from twin.precision import PrecisionTarget
+    from twin.workflows import compare_workflow
+
     lang = resolve_lang(lang)
     check_common(jobs, out, precision, max_replications, lang, force)
     overrides, _options = run_overrides(set_, None, None)
@@ -163,6 +168,8 @@ def compare(
 
 def load_quiet(file: Path, overrides: list[str], maps: MapCache | None = None) -> Scenario:
     """Load a scenario, raising ScenarioError (so several files report together)."""
+    from twin.experiment import load_checked
+
     return load_checked(str(file), overrides, maps)
 
 
@@ -188,6 +195,10 @@ def sweep(
 ) -> None:
     """Run a grid of variants of one scenario (e.g. workers per grid x deadline); with
     --against, compare every point with another scenario and find the break-even."""
+    from twin.experiment import Execution
+    from twin.sweep import parse_values, sweep_points
+    from twin.workflows import sweep_workflow
+
     lang = resolve_lang(lang)
     check_common(jobs, out, None, 2, lang, force)
     overrides, options = run_overrides(set_, replications, seed)
@@ -251,6 +262,10 @@ SWEEP_KPIS = ("response_mean", "response_p90", "within_deadline", "utilisation")
 def _print_sweep(result: SweepResult, everything: bool, lang: str = "en") -> None:
     """The points' means, one row per point named by its label; a warning per collapsed
     point; a note per varied key that changes nothing (or only a few KPIs)."""
+    from twin.cli.tables import fmt, shown
+    from twin.plots.labels import kpi_label
+    from twin.report_sweep import effect_notes
+
     summary = result.summary
     available = list(dict.fromkeys(summary["kpi"]))
     kpis = shown(available, True) if everything else [k for k in SWEEP_KPIS if k in available]
@@ -296,6 +311,8 @@ def against_problems(grid: dict[str, list[object]], against: Path | None,
 
 
 def _print_break_even(table: pd.DataFrame, lang: str = "en") -> None:
+    from twin.plots.labels import kpi_label
+
     for row in table.to_dict("records"):
         lo, hi, value = float(row["x_min"]), float(row["x_max"]), float(row["break_even"])
 

@@ -6,13 +6,12 @@ import json
 import sys
 from dataclasses import replace
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.markup import escape
 from rich.table import Table
 
-from twin import numbers
 from twin.cli.common import (
     AllOption,
     ClusterOption,
@@ -45,19 +44,13 @@ from twin.cli.common import (
     warn_size,
 )
 from twin.cli.say import line, say
-from twin.cli.tables import kpi_cells, kpi_columns, print_order_times, print_summary
-from twin.experiment import Execution, RunResult
 from twin.geography import Community, MapCache, MapError
 from twin.headcount import headcount, headcount_lines, hours_warnings
-from twin.metrics.assessment import FIGURES
-from twin.metrics.catalogue import kpi_spec
-from twin.metrics.warmup import warmup_check
-from twin.plots.labels import kpi_label, unit_label
-from twin.precision import PrecisionTarget
-from twin.report_assessment import figure_value, measured_window
 from twin.scenario import Scenario, ScenarioError, load_located
 from twin.staffing import KINDS, MINUTES_PER_DAY, Staffing, build_staffing
-from twin.workflows import run_target, run_workflow
+
+if TYPE_CHECKING:  # `run`'s modules (tables, metrics, plots) load when it runs
+    from twin.experiment import RunResult
 
 
 def validate(file: FileArg, set_: SetOption = None, lang: LangChoice = None) -> None:
@@ -73,7 +66,7 @@ def validate(file: FileArg, set_: SetOption = None, lang: LangChoice = None) -> 
     community = maps.get(scenario)
     kinds = ("，" if lang == "zh" else ", ").join(
         say("staff_kind", lang, count=int((staff.kind == k).sum()),
-            kind=name.replace("_", " ") if lang == "en" else unit_label(name, lang))
+            kind=_kind_name(name, lang))
         for k, name in enumerate(KINDS) if (staff.kind == k).any())
     out_console.print(say("map_staff", lang, nodes=len(community.xy),
                           grids=len(community.grid_names),
@@ -93,14 +86,23 @@ def validate(file: FileArg, set_: SetOption = None, lang: LangChoice = None) -> 
                           markup=False)
 
 
+def _kind_name(name: str, lang: str) -> str:
+    """A staff kind's name in ``lang`` (the plots' labels load only when not English)."""
+    if lang == "en":
+        return name.replace("_", " ")
+    from twin.plots.labels import unit_label
+
+    return unit_label(name, lang)
+
+
 def _load_staffed(file: Path, overrides: list[str], maps: MapCache, lang: str
                   ) -> tuple[Scenario, Staffing]:
     """The scenario and its staff, built once: the check of :func:`load` (map problems
     located like file problems, exit 2) that keeps the staffing it builds."""
     try:
         scenario, locator = load_located(str(file), overrides)
-        try:  # no travel times needed
-            staff = build_staffing(scenario, maps.get(scenario), patrols=False)
+        try:  # no travel times, nor duty times, needed: who works where
+            staff = build_staffing(scenario, maps.get(scenario), patrols=False, times=False)
         except MapError as exc:
             raise ScenarioError([locator.problem(exc.key, str(exc))]) from None
     except ScenarioError as error:
@@ -157,6 +159,11 @@ def run(
     force: ForceOption = False,
 ) -> None:
     """Run replications of a scenario; print KPIs with 95% confidence intervals."""
+    from twin.cli.tables import print_order_times, print_summary
+    from twin.experiment import Execution
+    from twin.precision import PrecisionTarget
+    from twin.workflows import run_target, run_workflow
+
     lang = resolve_lang(lang)
     overrides, options = run_overrides(set_, replications, seed)
     check_common(jobs, out, precision, max_replications, lang, force)
@@ -207,6 +214,10 @@ def run(
 def print_assessment(result: RunResult, lang: str = "en") -> None:
     """The assessment figures (考核) in total, with their English and Chinese names, mean
     and 95% CI (nothing when the run has no work orders)."""
+    from twin.metrics.assessment import FIGURES
+    from twin.metrics.catalogue import kpi_spec
+    from twin.report_assessment import figure_value, measured_window
+
     summary = result.summary
     figures = [f for f in FIGURES if f in summary.index]
     if not figures:
@@ -231,6 +242,10 @@ def print_assessment(result: RunResult, lang: str = "en") -> None:
 
 def print_people(result: RunResult, lang: str = "en") -> None:
     """FTE per staff pool and, with costs, the total cost and the cost per closed order."""
+    from twin import numbers
+    from twin.cli.tables import kpi_cells, kpi_columns
+    from twin.plots.labels import kpi_label
+
     summary = result.summary
     rows = [k for k in summary.index if k.startswith("fte[")] + [
         k for k in ("cost_total", "cost_per_closed_order") if k in summary.index]
@@ -253,6 +268,8 @@ def print_people(result: RunResult, lang: str = "en") -> None:
 
 
 def _warn_warmup(result: RunResult, lang: str = "en") -> None:
+    from twin.metrics.warmup import warmup_check
+
     spec = result.scenario
     daily = bool(spec.workforce.shifts) or len(set(spec.demand.hour_of_day)) > 1
     check = warmup_check(result.issues, spec.run.horizon_days * MINUTES_PER_DAY,

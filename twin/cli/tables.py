@@ -11,14 +11,17 @@ from rich.markup import escape
 from rich.table import Table
 
 from twin import numbers
-from twin.cli.common import HEADLINE, err_console, out_console
+from twin.cli.common import err_console, out_console
 from twin.cli.say import say, unit_name
 from twin.compare import with_verdicts
 from twin.experiment import RunResult
-from twin.metrics.catalogue import kpi_spec
+from twin.metrics.catalogue import headline_kpis, kpi_spec
 from twin.plots.labels import kpi_label, text, unit_label
 from twin.report_verdict import differing_settings, setting_unit
 from twin.vocab import MINUTES_PER_DAY
+
+HEADLINE = headline_kpis()
+"""KPIs the tables show without --all: the KPI catalogue's headline list."""
 
 
 def fmt(x: Any, kpi: str = "", lang: str = "en") -> str:

@@ -8,6 +8,8 @@ memory, which :func:`twin.sizing.estimate` warns about before running.
 
 from __future__ import annotations
 
+MAX_WINDOW_YEARS = 20
+"""Longest observation window `twin calibrate` fits at once [years]."""
 MAX_HORIZON_DAYS = 3660.0
 """Longest run: ten years [days]."""
 MAX_REPLICATIONS = 10_000

@@ -21,6 +21,7 @@ the same people at work: the planner's rota, not a draw.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import math
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -39,10 +40,13 @@ from twin.scenario.people import (
 from twin.scenario.spanarrays import (
     Span,
     as_array,
-    intersect_arrays,
+    intersect_columns,
     merge_arrays,
+    merge_columns,
     merged_columns,
+    pairs,
     subtract_arrays,
+    subtract_rows,
 )
 from twin.vocab import MINUTES_PER_DAY, WEEKDAYS
 
@@ -76,8 +80,33 @@ class PersonTime:
     """Rest-day turns."""
 
     def on_duty(self) -> list[Span]:
-        """Work and duty turns merged."""
-        return merge([*self.work, *self.duty])
+        """Work and duty turns merged: one list, worked out once and shared by every
+        staff member this person stands for (read it, never change it)."""
+        return self._on_duty
+
+    @functools.cached_property
+    def _on_duty(self) -> list[Span]:
+        return union(self.work, self.duty) if self.duty else self.work
+
+
+def union(a: Sequence[Span], b: Sequence[Span]) -> list[Span]:
+    """``merge([*a, *b])`` of sorted ``a`` and ``b``, in one pass over both."""
+    out: list[Span] = []
+    i = j = 0
+    while i < len(a) or j < len(b):
+        if j >= len(b) or (i < len(a) and a[i] <= b[j]):
+            s, e = a[i]
+            i += 1
+        else:
+            s, e = b[j]
+            j += 1
+        if e <= s:
+            continue
+        if out and s <= out[-1][1]:
+            out[-1] = (out[-1][0], max(out[-1][1], e))
+        else:
+            out.append((s, e))
+    return out
 
 
 def merge(spans: Sequence[Span]) -> list[Span]:
@@ -176,10 +205,14 @@ def _days_of_person(pool: list[int], k: int, rota: RotaSpec) -> list[int]:
 
 
 def leave_days(days: list[int], share: float, k: int, n: int) -> set[int]:
-    """Person k's (of n) days on leave among their working ``days``, spread evenly."""
+    """Person k's (of n) days on leave among their working ``days``, spread evenly: day j
+    when ``floor((j + 1) share + f) > floor(j share + f)`` (numpy's floats are Python's)."""
+    if share <= 0.0:
+        return set()
     phase = (k + 0.5) / n
-    return {d for j, d in enumerate(days)
-            if math.floor((j + 1) * share + phase) > math.floor(j * share + phase)}
+    j = np.arange(len(days), dtype=np.float64)
+    taken = np.floor((j + 1) * share + phase) > np.floor(j * share + phase)
+    return {days[i] for i in np.flatnonzero(taken).tolist()}
 
 
 def _turns(days: Iterable[int], turn: DutyTurn, n: int, horizon: float
@@ -221,14 +254,19 @@ def rota_people(rota: RotaSpec, n: int, horizon: float,
             if span is not None:
                 duty[p].append(span)
             if spec.time_off:  # 补休: the next working day not already off
-                later = next((x for x in days[p] if x > d and x not in off[p]), None)
+                mine = days[p]
+                later = next((mine[i] for i in range(bisect.bisect_right(mine, d), len(mine))
+                              if mine[i] not in off[p]), None)
                 if later is not None:
                     off[p].add(later)
+    day_span = {d: _span(d, rota.day, horizon) for d in pool}  # each day's hours, once
+    start, end = _clock_span(rota.day.start, rota.day.end)
+    join = end - start >= MINUTES_PER_DAY  # else days' spans neither overlap nor touch
     out = []
     for k in range(n):
         worked = [d for d in days[k] if d not in off[k]]
-        spans = [_span(d, rota.day, horizon) for d in worked]
-        out.append(PersonTime(work=merge([x for x in spans if x is not None]),
+        spans = [x for x in map(day_span.__getitem__, worked) if x is not None]
+        out.append(PersonTime(work=merge(spans) if join else spans,
                               duty=merge(duty[k]), days_worked=len(worked),
                               leave_days=on_leave[k], nights=nights[k],
                               restdays=restdays[k]))
@@ -240,15 +278,33 @@ def grouped_people(rota: RotaSpec, counts: Sequence[int], horizon: float,
     """The people of groups of ``counts`` staff on one ``rota`` (a grid's staff each): each
     group on its own, or, with a shared duty roster, all planned as one pool and cut into
     the groups in order."""
-    if rota.duty is not None and rota.duty.shared:
-        people = rota_people(rota, sum(counts), horizon, working_day)
-        starts = [sum(counts[:g]) for g in range(len(counts) + 1)]
-        return [people[a:b] for a, b in zip(starts[:-1], starts[1:], strict=True)]
-    planned: dict[int, list[PersonTime]] = {}  # the same for groups of the same size
-    for count in counts:
-        if count not in planned:
-            planned[count] = rota_people(rota, count, horizon, working_day)
-    return [planned[count] for count in counts]
+    return RotaPlans(horizon, working_day).grouped(rota, counts)
+
+
+class RotaPlans:
+    """The people of each rota and pool size, planned once for one horizon [min] and
+    calendar (``working_day``), so that the staffing and the headcount of a scenario
+    share them. The people are shared: read them, never change them."""
+
+    def __init__(self, horizon: float, working_day: WorkingDay | None = None) -> None:
+        self.horizon = horizon
+        self.working_day = working_day
+        self._planned: dict[tuple[str, int], list[PersonTime]] = {}
+
+    def people(self, rota: RotaSpec, n: int) -> list[PersonTime]:
+        """:func:`rota_people` of ``n`` people on ``rota``."""
+        key = (rota.model_dump_json(), n)
+        if key not in self._planned:
+            self._planned[key] = rota_people(rota, n, self.horizon, self.working_day)
+        return self._planned[key]
+
+    def grouped(self, rota: RotaSpec, counts: Sequence[int]) -> list[list[PersonTime]]:
+        """:func:`grouped_people`: groups of the same size get the same people."""
+        if rota.duty is not None and rota.duty.shared:
+            people = self.people(rota, sum(counts))
+            starts = [sum(counts[:g]) for g in range(len(counts) + 1)]
+            return [people[a:b] for a, b in zip(starts[:-1], starts[1:], strict=True)]
+        return [self.people(rota, count) for count in counts]
 
 
 def block_spans(blocks: Sequence[NonCaseBlock], horizon: float,
@@ -278,6 +334,15 @@ def share_spans(share: float, k: int, n: int, on_duty: Sequence[Span],
     grid's workers are not all away at once; only inside ``on_duty`` [min]."""
     if share <= 0.0 or not on_duty:
         return []
+    return pairs(*_share_columns(share, k, n, on_duty, as_array(on_duty), period))
+
+
+def _share_columns(share: float, k: int, n: int, on_duty: Sequence[Span], rows: np.ndarray,
+                   period: float = 60.0) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`share_spans` as columns of starts and ends (``rows``: ``on_duty`` in numpy)."""
+    empty = np.zeros(0)
+    if share <= 0.0 or not on_duty:
+        return empty, empty
     offset, length = period * k / n, period * share
     first = math.floor(on_duty[0][0] / period) - 1
     last = math.ceil(on_duty[-1][1] / period)
@@ -287,6 +352,20 @@ def share_spans(share: float, k: int, n: int, on_duty: Sequence[Span],
     keep = ends > starts
     starts, ends = starts[keep], ends[keep]
     if not len(starts):
-        return []
+        return empty, empty
     c_start, c_end = merged_columns(starts, ends)
-    return intersect_arrays(as_array(on_duty), c_start, c_end)
+    return intersect_columns(rows, c_start, c_end)
+
+
+def split_non_case(on: Sequence[Span], blocks: np.ndarray, share: float, k: int, n: int
+                   ) -> tuple[list[Span], list[Span]]:
+    """Person k of n's non-case time within sorted disjoint ``on`` and the rest of ``on``:
+    ``away = merge(intersect(on, blocks) + share_spans(share, k, n, on))`` and
+    ``subtract(on, away)``, the same pieces, in numpy (``blocks``: rows of sorted disjoint
+    spans, from :func:`block_spans`)."""
+    rows = as_array(on)
+    in_blocks = intersect_columns(rows, blocks[:, 0], blocks[:, 1])
+    shares = _share_columns(share, k, n, on, rows)
+    starts, ends = merge_columns(np.concatenate((in_blocks[0], shares[0])),
+                                 np.concatenate((in_blocks[1], shares[1])))
+    return pairs(starts, ends), subtract_rows(rows, np.column_stack((starts, ends)))

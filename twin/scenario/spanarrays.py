@@ -21,18 +21,25 @@ def as_array(spans: Sequence[Span]) -> np.ndarray:
     return flat.reshape(-1, 2)
 
 
-def _pairs(s: np.ndarray, e: np.ndarray) -> list[Span]:
+def pairs(s: np.ndarray, e: np.ndarray) -> list[Span]:
+    """Columns of starts and ends as a list of (start, end)."""
     return list(zip(s.tolist(), e.tolist(), strict=True))
 
 
 def merge_arrays(spans: Sequence[Span]) -> list[Span]:
     """Sorted spans with overlapping or touching ones joined; empty ones dropped."""
     arr = as_array(spans)
-    arr = arr[arr[:, 1] > arr[:, 0]]
-    if not len(arr):
-        return []
-    arr = arr[np.lexsort((arr[:, 1], arr[:, 0]))]
-    return _pairs(*merged_columns(arr[:, 0], arr[:, 1]))
+    return pairs(*merge_columns(arr[:, 0], arr[:, 1]))
+
+
+def merge_columns(starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`merge_arrays` on columns, in any order: starts and ends of the joined spans."""
+    keep = ends > starts
+    starts, ends = starts[keep], ends[keep]
+    if not len(starts):
+        return starts, ends
+    order = np.lexsort((ends, starts))
+    return merged_columns(starts[order], ends[order])
 
 
 def merged_columns(starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -46,6 +53,12 @@ def merged_columns(starts: np.ndarray, ends: np.ndarray) -> tuple[np.ndarray, np
 def intersect_arrays(a: np.ndarray, c_start: np.ndarray, c_end: np.ndarray) -> list[Span]:
     """The parts of sorted disjoint spans ``a`` (rows of start, end) inside the sorted
     disjoint spans (``c_start``, ``c_end``): every pair that overlaps, in order."""
+    return pairs(*intersect_columns(a, c_start, c_end))
+
+
+def intersect_columns(a: np.ndarray, c_start: np.ndarray, c_end: np.ndarray
+                      ) -> tuple[np.ndarray, np.ndarray]:
+    """:func:`intersect_arrays` as columns of starts and ends."""
     lo = np.searchsorted(c_end, a[:, 0], side="right")  # first span ending after the start
     hi = np.searchsorted(c_start, a[:, 1], side="left")  # spans starting before the end
     count = np.maximum(hi - lo, 0)
@@ -55,17 +68,20 @@ def intersect_arrays(a: np.ndarray, c_start: np.ndarray, c_end: np.ndarray) -> l
     s = np.maximum(a[row, 0], c_start[col])
     e = np.minimum(a[row, 1], c_end[col])
     keep = e > s
-    return _pairs(s[keep], e[keep])
+    return s[keep], e[keep]
 
 
 def subtract_arrays(spans: Sequence[Span], cut: Sequence[Span]) -> list[Span]:
     """The parts of sorted disjoint ``spans`` outside sorted disjoint ``cut``: each span
     split at the cuts inside it (start, then each cut's end; each cut's start, then the
     span's end), the empty pieces dropped."""
-    a = as_array(spans)
-    c = as_array(cut)
+    return subtract_rows(as_array(spans), as_array(cut))
+
+
+def subtract_rows(a: np.ndarray, c: np.ndarray) -> list[Span]:
+    """:func:`subtract_arrays` of rows of (start, end)."""
     if not len(c):
-        return _pairs(a[:, 0], a[:, 1])
+        return pairs(a[:, 0], a[:, 1])
     lo = np.searchsorted(c[:, 1], a[:, 0], side="right")  # first cut ending after the start
     hi = np.searchsorted(c[:, 0], a[:, 1], side="left")  # cuts starting before the end
     count = np.maximum(hi - lo, 0)
@@ -76,4 +92,4 @@ def subtract_arrays(spans: Sequence[Span], cut: Sequence[Span]) -> list[Span]:
     s = np.where(pos == 0, a[row, 0], c[np.clip(at - 1, 0, last), 1])
     e = np.where(pos == count[row], a[row, 1], c[np.clip(at, 0, last), 0])
     keep = e > s
-    return _pairs(s[keep], e[keep])
+    return pairs(s[keep], e[keep])
