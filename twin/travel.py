@@ -45,7 +45,7 @@ CACHE_BYTES = 64 * 2**20
 _BLOCK_BYTES = 32 * 2**20  # float64 scratch per block of matrix rows or subset searches
 _WIDEN = 4.0
 _INF = float("inf")
-_SMALL_BALL = 1_500  # nodes a Python search may settle before scipy takes over
+_SMALL_BALL = 150  # nodes a Python search may settle before scipy takes over
 
 class TravelTimes:
     """Shortest travel times between node indices [min].
