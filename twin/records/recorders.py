@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from array import array
+from bisect import bisect_right
 from typing import Any
 
 import numpy as np
@@ -18,6 +19,10 @@ from twin.records.specs import (
     build_frame,
 )
 from twin.vocab import DONE, NONCASE, OFF_SHIFT, OPEN
+
+
+def _block_end(block: tuple[float, float]) -> float:
+    return block[1]
 
 
 class IssueRecorder:
@@ -96,11 +101,15 @@ class ActivityRecorder:
         self.t_end = array("d")
         self.task = array("q")
         self.noncase: list[list[tuple[float, float]]] = []
+        self._next_block: list[int] = []
+        """Per staff member: its first non-case block that may end after the next
+        off-shift interval (the intervals come in time order, so the scan resumes)."""
 
     def set_noncase(self, spans: list[list[tuple[float, float]]]) -> None:
         """Per staff member, the sorted disjoint non-case blocks [min]: the parts of an
         off-shift interval inside them are recorded as NONCASE."""
         self.noncase = spans if any(spans) else []
+        self._next_block = [0] * len(self.noncase)
 
     def add(self, worker: int, state: int, t_start: float, t_end: float, task: int = -1) -> None:
         """Append one interval; empty intervals are dropped."""
@@ -115,8 +124,18 @@ class ActivityRecorder:
 
     def _add_off(self, worker: int, t_start: float, t_end: float) -> None:
         """An off-shift interval, with its parts inside non-case blocks as NONCASE."""
+        blocks = self.noncase[worker]
+        k = self._next_block[worker]
+        if k and blocks[k - 1][1] > t_start:  # out of time order: search from the start
+            k = bisect_right(blocks, t_start, key=_block_end)
+        n = len(blocks)
+        while k < n and blocks[k][1] <= t_start:  # blocks that ended before
+            k += 1
+        self._next_block[worker] = k
         t = t_start
-        for s, e in self.noncase[worker]:
+        while k < n:
+            s, e = blocks[k]
+            k += 1
             if e <= t:
                 continue
             if s >= t_end:
