@@ -203,9 +203,8 @@ def _start(env: simpy.Environment, engine: Engine, arr: Arrivals, patrols: bool,
     for w in range(staff.n):
         env.process(worker(env, router, staff, engine.fast, w, bool(staff.on_shift[w])))
     events = arrival_events(arr.t, arr.t_report, arr.latent, patrols, extra)
-    env.process(arrivals(env, [router.appear, router.report, router.found, router.flared],
-                         events))
-    env.process(roster(env, staff, changes))
+    arrivals(env, [router.appear, router.report, router.found, router.flared], events)
+    roster(env, staff, changes)
 
 
 def _shift_changes(staffing: Staffing, staff: Staff, horizon: float

@@ -12,10 +12,11 @@ from typing import Any, Protocol
 
 import numpy as np
 import simpy
+from simpy.events import URGENT
 
 from twin.engine.log import FastPath
 from twin.engine.staff import Staff
-from twin.engine.views import APPEAR, REPORT, Events
+from twin.engine.views import APPEAR, REPORT, Events, items
 from twin.vocab import OFF_SHIFT, ON_SITE, TRAVEL
 
 GO_OFF = -1  # message to an idle worker: your shift has ended
@@ -56,15 +57,58 @@ class WorkPort(Protocol):
     def finish(self, task: int) -> int: ...
 
 
+class _Begin(simpy.events.Event):
+    """An event that fires now, before the others of its time: SimPy's ``Initialize``
+    without a process, so a chain of callbacks starts where a process would."""
+
+    def __init__(self, env: simpy.Environment, callback: Callable[[simpy.Event], None]
+                 ) -> None:
+        super().__init__(env)
+        self.callbacks.append(callback)
+        self._ok = True
+        self._value = None
+        env.schedule(self, URGENT)
+
+
+class Timeline:
+    """Call ``handlers[kind](subject)`` for each row (time, subject, kind) of
+    time-sorted columns, at its time.
+
+    One timer per distinct time, chained by its callback: what a process looping over
+    the rows (``if t > now: yield timeout(t - now)``) does, in the same order of events
+    and with the same clock, without a generator to resume per event.
+    """
+
+    def __init__(self, env: simpy.Environment,
+                 columns: tuple[np.ndarray, np.ndarray, np.ndarray],
+                 handlers: list[Callable[[int], None]]) -> None:
+        self.env = env
+        self.rows = rows(*columns)
+        self.handlers = handlers
+        self.row: tuple[Any, ...] | None = None
+        """The row its timer waits for."""
+        _Begin(env, self._fire)
+
+    def _fire(self, _event: simpy.Event) -> None:
+        env, handlers = self.env, self.handlers
+        if self.row is not None:
+            _t, subject, kind = self.row
+            handlers[kind](subject)
+        for row in self.rows:
+            t, subject, kind = row
+            if t > env.now:
+                self.row = row
+                env.timeout(t - env.now).callbacks.append(self._fire)
+                return
+            handlers[kind](subject)
+        self.row = None
+
+
 def arrivals(env: simpy.Environment, handlers: list[Callable[[int], None]],
-             events: tuple[np.ndarray, np.ndarray, np.ndarray]
-             ) -> Generator[simpy.Event, Any, None]:
+             events: tuple[np.ndarray, np.ndarray, np.ndarray]) -> Timeline:
     """Let the pre-drawn issues appear and be reported at their times: ``handlers``
     are the callables of each kind of event (APPEAR, REPORT, FOUND, FLARE)."""
-    for t, issue, kind in rows(*events):
-        if t > env.now:
-            yield env.timeout(t - env.now)
-        handlers[kind](issue)
+    return Timeline(env, events, handlers)
 
 
 def worker(env: simpy.Environment, cw: WorkPort, staff: Staff, fast: FastPath, me: int,
@@ -141,22 +185,24 @@ def worker(env: simpy.Environment, cw: WorkPort, staff: Staff, fast: FastPath, m
 
 
 def roster(env: simpy.Environment, staff: Staff,
-           changes: tuple[np.ndarray, np.ndarray, np.ndarray]
-           ) -> Generator[simpy.Event, Any, None]:
+           changes: tuple[np.ndarray, np.ndarray, np.ndarray]) -> Timeline:
     """Start and end shifts: ``changes`` are time-sorted (time, staff, on) columns."""
-    for t, me, on in rows(*changes):
-        if t > env.now:
-            yield env.timeout(t - env.now)
-        staff.on_shift[me] = on
-        if on:
-            wake = staff.wake[me]
-            if wake is not None and not staff.idle[me]:  # off duty, waiting for this
-                staff.wake[me] = None
-                wake.succeed(GO_ON)
-        elif staff.idle[me]:
-            staff.clear_idle(me)  # an idle worker goes off where it stands
-            wake = staff.wake[me]
-            assert wake is not None
-            staff.wake[me] = None
-            wake.succeed(GO_OFF)
+    on_shift, wake, idle = staff.on_shift_view, staff.wake, items(staff.idle)
 
+    def start(me: int) -> None:
+        on_shift[me] = True
+        event = wake[me]
+        if event is not None and not idle[me]:  # off duty, waiting for this
+            wake[me] = None
+            event.succeed(GO_ON)
+
+    def end(me: int) -> None:
+        on_shift[me] = False
+        if idle[me]:
+            staff.clear_idle(me)  # an idle worker goes off where it stands
+            event = wake[me]
+            assert event is not None
+            wake[me] = None
+            event.succeed(GO_OFF)
+
+    return Timeline(env, changes, [end, start])  # on: False (0) ends, True (1) starts
