@@ -121,7 +121,8 @@ def worker(env: simpy.Environment, cw: WorkPort, staff: Staff, fast: FastPath, m
     n, t_on_site, t_resolved = fast.n, fast.t_on_site, fast.t_resolved
     service, issue_node, static = fast.service, fast.node, staff.static[me]
     a_worker, a_state, a_start, a_end, a_task = staff.activity.appenders()
-    phase = staff.phase
+    phase, wakes, set_idle = staff.phase, staff.wake, staff.set_idle
+    event, timeout = env.event, env.timeout  # bound once, not at every use
     base = staff.base[me]
     node = base
     job: tuple[int, float] | None = None
@@ -136,17 +137,18 @@ def worker(env: simpy.Environment, cw: WorkPort, staff: Staff, fast: FastPath, m
         if msg == GO_OFF:
             # Off duty until the roster calls; the next shift starts at base.
             phase[me] = (OFF_SHIFT, off_since, -1)
-            wake = env.event()
-            staff.wake[me] = wake
+            wake = event()
+            wakes[me] = wake
             msg = yield wake
-            add(me, OFF_SHIFT, off_since, env.now)
-            if env.now not in staff.resume_here[me]:  # back from non-case work: where it was
+            now = env.now
+            add(me, OFF_SHIFT, off_since, now)
+            if now not in staff.resume_here[me]:  # back from non-case work: where it was
                 node = base
             job = cw.next_for(me, node)
         if job is None:
-            staff.set_idle(me, node)
-            wake = env.event()
-            staff.wake[me] = wake
+            set_idle(me, node)
+            wake = event()
+            wakes[me] = wake
             msg = yield wake
             if msg == GO_OFF:
                 off_since = env.now
@@ -154,26 +156,29 @@ def worker(env: simpy.Environment, cw: WorkPort, staff: Staff, fast: FastPath, m
             task, travel = msg
         else:
             task, travel = job
-        if travel > 0:
-            start = env.now
-            phase[me] = (TRAVEL, start, task)
-            yield env.timeout(travel)
-            a_worker(me), a_state(TRAVEL), a_start(start), a_end(env.now), a_task(task)
         start = env.now
+        if travel > 0:
+            phase[me] = (TRAVEL, start, task)
+            yield timeout(travel)
+            now = env.now
+            a_worker(me), a_state(TRAVEL), a_start(start), a_end(now), a_task(task)
+            start = now
         phase[me] = (ON_SITE, start, task)
         if task < n:  # a case: settled when its one visit ends
             if t_on_site[task] != t_on_site[task]:  # NaN: the first arrival
                 t_on_site[task] = start
-            yield env.timeout(service[task])
-            if env.now > start:  # the record of ActivityRecorder.add, inline
-                a_worker(me), a_state(ON_SITE), a_start(start), a_end(env.now), a_task(task)
-            t_resolved[task] = env.now
+            yield timeout(service[task])
+            now = env.now
+            if now > start:  # the record of ActivityRecorder.add, inline
+                a_worker(me), a_state(ON_SITE), a_start(start), a_end(now), a_task(task)
+            t_resolved[task] = now
             if not static:
                 node = issue_node[task]
         else:  # arrive: on site, for how long; finish: where it was
-            yield env.timeout(cw.arrive(task))
-            if env.now > start:
-                a_worker(me), a_state(ON_SITE), a_start(start), a_end(env.now), a_task(task)
+            yield timeout(cw.arrive(task))
+            now = env.now
+            if now > start:
+                a_worker(me), a_state(ON_SITE), a_start(start), a_end(now), a_task(task)
             there = cw.finish(task)
             if not static:
                 node = there
@@ -181,7 +186,7 @@ def worker(env: simpy.Environment, cw: WorkPort, staff: Staff, fast: FastPath, m
             job = cw.next_for(me, node)
             msg = None
         else:
-            job, msg, off_since = None, GO_OFF, env.now
+            job, msg, off_since = None, GO_OFF, now
 
 
 def roster(env: simpy.Environment, staff: Staff,
