@@ -24,8 +24,10 @@ sides' throughput and reported separately.
 from __future__ import annotations
 
 import argparse
+import cProfile
 import json
 import math
+import pstats
 import resource
 import subprocess
 import sys
@@ -85,6 +87,27 @@ def best_of(repeat: int, fn: Callable[[], Any]) -> tuple[float, Any]:
         out = fn()
         best = min(best, time.perf_counter() - t0)
     return best, out
+
+
+def built_map(scenario: twin.Scenario) -> Community:
+    """The community with its travel-time matrix built: a small map's matrix is built on
+    first use, which would otherwise fall inside the first timed run."""
+    community = build_community(scenario)
+    _ = community.travel.matrix
+    return community
+
+
+def profile_twin(scenario: twin.Scenario, community: Community, top: int) -> None:
+    """Print the ``top`` functions with the most own time in one twin run, and the
+    Python calls per issue (deterministic, unlike the timings)."""
+    prof = cProfile.Profile()
+    prof.enable()
+    rec = twin.simulate(scenario, 0, community=community)
+    prof.disable()
+    stats = pstats.Stats(prof, stream=sys.stdout)
+    print(f"{scenario.name}: {rec.n_events:,d} issues, "
+          f"{stats.total_calls / rec.n_events:.1f} Python calls per issue")  # type: ignore[attr-defined]
+    stats.sort_stats("tottime").print_stats(top)
 
 
 def mmc_scenario(c: int, horizon_days: float) -> twin.Scenario:
@@ -157,7 +180,7 @@ def twin_wait_mean(issues: Any) -> float:
 def case_mmc(quick: bool, repeat: int) -> list[dict[str, Any]]:
     days = 20.0 if quick else 200.0
     scenario = mmc_scenario(MMC_C, days)
-    community = build_community(scenario)
+    community = built_map(scenario)
     horizon = days * MINUTES_PER_DAY
     lam = MMC_BASE_RATE * MMC_C / 2 / 60.0
     t_twin, rec = best_of(repeat, lambda: twin.simulate(scenario, 0, community=community))
@@ -281,7 +304,7 @@ def case_spatial(quick: bool, repeat: int) -> list[dict[str, Any]]:
         days = (120_000 if not quick else 12_000) / (rate * 24)
         scenario = spatial_scenario(workers, blocks, rate, days)
         t0 = time.perf_counter()
-        community = build_community(scenario)
+        community = built_map(scenario)
         t_build = time.perf_counter() - t0
         horizon = days * MINUTES_PER_DAY
         bases = build_staffing(scenario, community).base
@@ -312,7 +335,7 @@ def memory_child(n_issues: int) -> None:
     workers, blocks, rate = SPATIAL_CASES[1]
     days = n_issues / (rate * 24)
     scenario = spatial_scenario(workers, blocks, rate, days)
-    community = build_community(scenario)
+    community = built_map(scenario)
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     t0 = time.perf_counter()
     rec = twin.simulate(scenario, 0, community=community)
@@ -342,10 +365,20 @@ def main() -> None:
     parser.add_argument("--skip-memory", action="store_true", help="leave out case (c)")
     parser.add_argument("--skip-orders", action="store_true", help="leave out case (d)")
     parser.add_argument("--skip-disputes", action="store_true", help="leave out case (e)")
+    parser.add_argument("--profile", type=int, default=0, metavar="N",
+                        help="instead of timing, print the N functions with the most own "
+                             "time in one twin run of cases (a) and (b) (cProfile)")
     parser.add_argument("--memory-child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.memory_child:
         memory_child(args.memory_child)
+        return
+    if args.profile:
+        scale = 0.1 if args.quick else 1.0
+        cases = [mmc_scenario(MMC_C, 200.0 * scale)] + [
+            spatial_scenario(w, b, r, scale * 120_000 / (r * 24)) for w, b, r in SPATIAL_CASES]
+        for scenario in cases:
+            profile_twin(scenario, built_map(scenario), args.profile)
         return
 
     # The child runs first, so that RUSAGE_CHILDREN holds only its peak.
