@@ -1,9 +1,6 @@
 """Throughput and memory benchmarks of twin against minimal hand-written SimPy models.
 
-Run from the project root::
-
-    .venv/bin/python benchmarks/run_benchmarks.py            # full sizes
-    .venv/bin/python benchmarks/run_benchmarks.py --quick    # smaller, ~1 minute
+Run from the project root (``--quick``: a tenth of the sizes; ``--profile N``: cProfile).
 
 Cases (see benchmarks/README.md):
 
@@ -13,12 +10,10 @@ Cases (see benchmarks/README.md):
 (b) spatial - a 50 x 50 lattice, nearest idle worker anywhere, 50 and 1,000
     workers, against a minimal dispatcher: long-lived worker processes, FIFO
     backlog, float32 travel-time matrix, numpy masked argmin.
-(c) memory - peak RSS of a one-million-issue twin run (records and DataFrames
-    included), measured in a child process.
+(c) memory - peak RSS of a one-million-issue twin run, DataFrames included, in a child.
 
-Throughput is issues reported per second of wall-clock time, best of
-``--repeat`` runs. Map building (all-pairs Dijkstra) is excluded from both
-sides' throughput and reported separately.
+Throughput: issues reported per wall-clock second, best of ``--repeat`` runs. Map building
+(Dijkstra, the travel matrix) is excluded from both sides and reported separately.
 """
 
 from __future__ import annotations
@@ -90,24 +85,10 @@ def best_of(repeat: int, fn: Callable[[], Any]) -> tuple[float, Any]:
 
 
 def built_map(scenario: twin.Scenario) -> Community:
-    """The community with its travel-time matrix built: a small map's matrix is built on
-    first use, which would otherwise fall inside the first timed run."""
+    """The community with a small map's travel matrix built (else: at its first use)."""
     community = build_community(scenario)
     _ = community.travel.matrix
     return community
-
-
-def profile_twin(scenario: twin.Scenario, community: Community, top: int) -> None:
-    """Print the ``top`` functions with the most own time in one twin run, and the
-    Python calls per issue (deterministic, unlike the timings)."""
-    prof = cProfile.Profile()
-    prof.enable()
-    rec = twin.simulate(scenario, 0, community=community)
-    prof.disable()
-    stats = pstats.Stats(prof, stream=sys.stdout)
-    print(f"{scenario.name}: {rec.n_events:,d} issues, "
-          f"{stats.total_calls / rec.n_events:.1f} Python calls per issue")  # type: ignore[attr-defined]
-    stats.sort_stats("tottime").print_stats(top)
 
 
 def mmc_scenario(c: int, horizon_days: float) -> twin.Scenario:
@@ -365,20 +346,23 @@ def main() -> None:
     parser.add_argument("--skip-memory", action="store_true", help="leave out case (c)")
     parser.add_argument("--skip-orders", action="store_true", help="leave out case (d)")
     parser.add_argument("--skip-disputes", action="store_true", help="leave out case (e)")
-    parser.add_argument("--profile", type=int, default=0, metavar="N",
-                        help="instead of timing, print the N functions with the most own "
-                             "time in one twin run of cases (a) and (b) (cProfile)")
+    parser.add_argument("--profile", type=int, default=0, metavar="N", help="instead of "
+                        "timing: the N costliest functions of twin in (a) and (b)")
     parser.add_argument("--memory-child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.memory_child:
         memory_child(args.memory_child)
         return
-    if args.profile:
+    if args.profile:  # one twin run per case of (a) and (b), under cProfile
         scale = 0.1 if args.quick else 1.0
-        cases = [mmc_scenario(MMC_C, 200.0 * scale)] + [
-            spatial_scenario(w, b, r, scale * 120_000 / (r * 24)) for w, b, r in SPATIAL_CASES]
-        for scenario in cases:
-            profile_twin(scenario, built_map(scenario), args.profile)
+        for scenario in [mmc_scenario(MMC_C, 200.0 * scale)] + [spatial_scenario(
+                w, b, r, scale * 120_000 / (r * 24)) for w, b, r in SPATIAL_CASES]:
+            community, prof = built_map(scenario), cProfile.Profile()
+            rec = prof.runcall(twin.simulate, scenario, 0, community=community)
+            stats = pstats.Stats(prof, stream=sys.stdout)
+            calls = stats.total_calls / rec.n_events  # type: ignore[attr-defined]
+            print(f"{scenario.name}: {rec.n_events:,d} issues, {calls:.1f} calls each")
+            stats.sort_stats("tottime").print_stats(args.profile)
         return
 
     # The child runs first, so that RUSAGE_CHILDREN holds only its peak.
