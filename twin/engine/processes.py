@@ -1,4 +1,4 @@
-"""SimPy processes: arrivals, the worker's loop and the duty roster.
+"""SimPy processes: the worker's loop; arrivals and the duty roster as timer chains.
 
 Staff (grid workers, volunteers, the staff of handling units) are long-lived
 processes that pull from the router's queues, not one process per issue waiting
