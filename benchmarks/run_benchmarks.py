@@ -1,9 +1,6 @@
 """Throughput and memory benchmarks of twin against minimal hand-written SimPy models.
 
-Run from the project root::
-
-    .venv/bin/python benchmarks/run_benchmarks.py            # full sizes
-    .venv/bin/python benchmarks/run_benchmarks.py --quick    # smaller, ~1 minute
+Run from the project root (``--quick``: a tenth of the sizes; ``--profile N``: cProfile).
 
 Cases (see benchmarks/README.md):
 
@@ -13,19 +10,19 @@ Cases (see benchmarks/README.md):
 (b) spatial - a 50 x 50 lattice, nearest idle worker anywhere, 50 and 1,000
     workers, against a minimal dispatcher: long-lived worker processes, FIFO
     backlog, float32 travel-time matrix, numpy masked argmin.
-(c) memory - peak RSS of a one-million-issue twin run (records and DataFrames
-    included), measured in a child process.
+(c) memory - peak RSS of a one-million-issue twin run, DataFrames included, in a child.
 
-Throughput is issues reported per second of wall-clock time, best of
-``--repeat`` runs. Map building (all-pairs Dijkstra) is excluded from both
-sides' throughput and reported separately.
+Throughput: issues reported per wall-clock second, best of ``--repeat`` runs. Map building
+(Dijkstra, the travel matrix) is excluded from both sides and reported separately.
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import json
 import math
+import pstats
 import resource
 import subprocess
 import sys
@@ -85,6 +82,13 @@ def best_of(repeat: int, fn: Callable[[], Any]) -> tuple[float, Any]:
         out = fn()
         best = min(best, time.perf_counter() - t0)
     return best, out
+
+
+def built_map(scenario: twin.Scenario) -> Community:
+    """The community with a small map's travel matrix built (else: at its first use)."""
+    community = build_community(scenario)
+    _ = community.travel.matrix
+    return community
 
 
 def mmc_scenario(c: int, horizon_days: float) -> twin.Scenario:
@@ -157,7 +161,7 @@ def twin_wait_mean(issues: Any) -> float:
 def case_mmc(quick: bool, repeat: int) -> list[dict[str, Any]]:
     days = 20.0 if quick else 200.0
     scenario = mmc_scenario(MMC_C, days)
-    community = build_community(scenario)
+    community = built_map(scenario)
     horizon = days * MINUTES_PER_DAY
     lam = MMC_BASE_RATE * MMC_C / 2 / 60.0
     t_twin, rec = best_of(repeat, lambda: twin.simulate(scenario, 0, community=community))
@@ -281,7 +285,7 @@ def case_spatial(quick: bool, repeat: int) -> list[dict[str, Any]]:
         days = (120_000 if not quick else 12_000) / (rate * 24)
         scenario = spatial_scenario(workers, blocks, rate, days)
         t0 = time.perf_counter()
-        community = build_community(scenario)
+        community = built_map(scenario)
         t_build = time.perf_counter() - t0
         horizon = days * MINUTES_PER_DAY
         bases = build_staffing(scenario, community).base
@@ -312,7 +316,7 @@ def memory_child(n_issues: int) -> None:
     workers, blocks, rate = SPATIAL_CASES[1]
     days = n_issues / (rate * 24)
     scenario = spatial_scenario(workers, blocks, rate, days)
-    community = build_community(scenario)
+    community = built_map(scenario)
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     t0 = time.perf_counter()
     rec = twin.simulate(scenario, 0, community=community)
@@ -342,10 +346,23 @@ def main() -> None:
     parser.add_argument("--skip-memory", action="store_true", help="leave out case (c)")
     parser.add_argument("--skip-orders", action="store_true", help="leave out case (d)")
     parser.add_argument("--skip-disputes", action="store_true", help="leave out case (e)")
+    parser.add_argument("--profile", type=int, default=0, metavar="N", help="instead of "
+                        "timing: the N costliest functions of twin in (a) and (b)")
     parser.add_argument("--memory-child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.memory_child:
         memory_child(args.memory_child)
+        return
+    if args.profile:  # one twin run per case of (a) and (b), under cProfile
+        scale = 0.1 if args.quick else 1.0
+        for scenario in [mmc_scenario(MMC_C, 200.0 * scale)] + [spatial_scenario(
+                w, b, r, scale * 120_000 / (r * 24)) for w, b, r in SPATIAL_CASES]:
+            community, prof = built_map(scenario), cProfile.Profile()
+            rec = prof.runcall(twin.simulate, scenario, 0, community=community)
+            stats = pstats.Stats(prof, stream=sys.stdout)
+            calls = stats.total_calls / rec.n_events  # type: ignore[attr-defined]
+            print(f"{scenario.name}: {rec.n_events:,d} issues, {calls:.1f} calls each")
+            stats.sort_stats("tottime").print_stats(args.profile)
         return
 
     # The child runs first, so that RUSAGE_CHILDREN holds only its peak.

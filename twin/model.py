@@ -61,9 +61,13 @@ class ReplicationRecords:
 
 def labels_for(scenario: Scenario, community: Community, staffing: Staffing) -> Labels:
     """Names behind the integer codes of the record tables."""
+    return _labels(scenario, community, staffing.unit_names)
+
+
+def _labels(scenario: Scenario, community: Community, unit_names: list[str]) -> Labels:
     return Labels(
         grids=list(community.grid_names),
-        units=list(staffing.unit_names),
+        units=list(unit_names),
         categories=[c.name for c in scenario.demand.categories],
         channels=list(CHANNELS),
         colours=list(COLOURS),
@@ -127,6 +131,8 @@ def simulate(
                              escalations, visits, streams, orders, steps, disputes, limits)
     staff = engine.staff
     changes = _shift_changes(staffing, staff, horizon)
+    unit_names = staffing.unit_names  # read after the run (the engine may add units)
+    del staffing  # its duty and non-case span lists (Python tuples) are not needed now
     _start(env, engine, arr, scenario.patrols.enabled, changes,
            latent_dispute_events(scenario, arr, streams, horizon))
     env.run(until=horizon)
@@ -135,7 +141,7 @@ def simulate(
     issues.colour_closed[:] = engine.book.colour  # the colour each case ended with
     _working_deadlines(limits, issues)
 
-    labels = labels_for(scenario, community, staffing)
+    labels = _labels(scenario, community, unit_names)
     n_events = len(arr)
     complaints = _complaints(scenario, arr, issues, streams, horizon, orders)
     issues.repeat_complaints[:] = np.bincount(complaints["issue_id"].to_numpy(),
@@ -203,9 +209,8 @@ def _start(env: simpy.Environment, engine: Engine, arr: Arrivals, patrols: bool,
     for w in range(staff.n):
         env.process(worker(env, router, staff, engine.fast, w, bool(staff.on_shift[w])))
     events = arrival_events(arr.t, arr.t_report, arr.latent, patrols, extra)
-    env.process(arrivals(env, [router.appear, router.report, router.found, router.flared],
-                         events))
-    env.process(roster(env, staff, changes))
+    arrivals(env, [router.appear, router.report, router.found, router.flared], events)
+    roster(env, staff, changes)
 
 
 def _shift_changes(staffing: Staffing, staff: Staff, horizon: float

@@ -138,10 +138,11 @@ def assemble_engine(env: simpy.Environment, scenario: Scenario, community: Commu
                                     stage=limits.stage if limits.staged else None),
                          orders, steps, streams)
         desks_of_orders.append(desk)
+        centre_unit = staffing.centre_unit  # not the staffing: its span lists go after the start
         callback = CallbackDesk(plan, orders, steps, CallbackPorts(
             schedule=schedule, now=now, channel=log.channel, category=cat_view,
             unfixed=desk.unfixed, reopen=desk.reopen,
-            unit=lambda i: staffing.centre_unit if staffing.centre_unit >= 0 else (
+            unit=lambda i: centre_unit if centre_unit >= 0 else (
                 int(orders.unit[i]) if orders.unit[i] >= 0 else unit_view[i])), streams)
         oversight = Oversight(plan, orders, steps, visits, OversightPorts(
             schedule=schedule, now=now, closed=desk.closed, raise_rank=desk.raise_rank,

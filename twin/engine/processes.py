@@ -1,4 +1,4 @@
-"""SimPy processes: arrivals, the worker's loop and the duty roster.
+"""SimPy processes: the worker's loop; arrivals and the duty roster as timer chains.
 
 Staff (grid workers, volunteers, the staff of handling units) are long-lived
 processes that pull from the router's queues, not one process per issue waiting
@@ -12,10 +12,11 @@ from typing import Any, Protocol
 
 import numpy as np
 import simpy
+from simpy.events import URGENT
 
 from twin.engine.log import FastPath
 from twin.engine.staff import Staff
-from twin.engine.views import APPEAR, REPORT, Events
+from twin.engine.views import APPEAR, REPORT, Events, items
 from twin.vocab import OFF_SHIFT, ON_SITE, TRAVEL
 
 GO_OFF = -1  # message to an idle worker: your shift has ended
@@ -56,15 +57,58 @@ class WorkPort(Protocol):
     def finish(self, task: int) -> int: ...
 
 
+class _Begin(simpy.events.Event):
+    """An event that fires now, before the others of its time: SimPy's ``Initialize``
+    without a process, so a chain of callbacks starts where a process would."""
+
+    def __init__(self, env: simpy.Environment, callback: Callable[[simpy.Event], None]
+                 ) -> None:
+        super().__init__(env)
+        self.callbacks.append(callback)
+        self._ok = True
+        self._value = None
+        env.schedule(self, URGENT)
+
+
+class Timeline:
+    """Call ``handlers[kind](subject)`` for each row (time, subject, kind) of
+    time-sorted columns, at its time.
+
+    One timer per distinct time, chained by its callback: what a process looping over
+    the rows (``if t > now: yield timeout(t - now)``) does, in the same order of events
+    and with the same clock, without a generator to resume per event.
+    """
+
+    def __init__(self, env: simpy.Environment,
+                 columns: tuple[np.ndarray, np.ndarray, np.ndarray],
+                 handlers: list[Callable[[int], None]]) -> None:
+        self.env = env
+        self.rows = rows(*columns)
+        self.handlers = handlers
+        self.row: tuple[Any, ...] | None = None
+        """The row its timer waits for."""
+        _Begin(env, self._fire)
+
+    def _fire(self, _event: simpy.Event) -> None:
+        env, handlers = self.env, self.handlers
+        if self.row is not None:
+            _t, subject, kind = self.row
+            handlers[kind](subject)
+        for row in self.rows:
+            t, subject, kind = row
+            if t > env.now:
+                self.row = row
+                env.timeout(t - env.now).callbacks.append(self._fire)
+                return
+            handlers[kind](subject)
+        self.row = None
+
+
 def arrivals(env: simpy.Environment, handlers: list[Callable[[int], None]],
-             events: tuple[np.ndarray, np.ndarray, np.ndarray]
-             ) -> Generator[simpy.Event, Any, None]:
+             events: tuple[np.ndarray, np.ndarray, np.ndarray]) -> Timeline:
     """Let the pre-drawn issues appear and be reported at their times: ``handlers``
     are the callables of each kind of event (APPEAR, REPORT, FOUND, FLARE)."""
-    for t, issue, kind in rows(*events):
-        if t > env.now:
-            yield env.timeout(t - env.now)
-        handlers[kind](issue)
+    return Timeline(env, events, handlers)
 
 
 def worker(env: simpy.Environment, cw: WorkPort, staff: Staff, fast: FastPath, me: int,
@@ -77,7 +121,8 @@ def worker(env: simpy.Environment, cw: WorkPort, staff: Staff, fast: FastPath, m
     n, t_on_site, t_resolved = fast.n, fast.t_on_site, fast.t_resolved
     service, issue_node, static = fast.service, fast.node, staff.static[me]
     a_worker, a_state, a_start, a_end, a_task = staff.activity.appenders()
-    phase = staff.phase
+    phase, wakes, set_idle = staff.phase, staff.wake, staff.set_idle
+    event, timeout = env.event, env.timeout  # bound once, not at every use
     base = staff.base[me]
     node = base
     job: tuple[int, float] | None = None
@@ -92,17 +137,18 @@ def worker(env: simpy.Environment, cw: WorkPort, staff: Staff, fast: FastPath, m
         if msg == GO_OFF:
             # Off duty until the roster calls; the next shift starts at base.
             phase[me] = (OFF_SHIFT, off_since, -1)
-            wake = env.event()
-            staff.wake[me] = wake
+            wake = event()
+            wakes[me] = wake
             msg = yield wake
-            add(me, OFF_SHIFT, off_since, env.now)
-            if env.now not in staff.resume_here[me]:  # back from non-case work: where it was
+            now = env.now
+            add(me, OFF_SHIFT, off_since, now)
+            if now not in staff.resume_here[me]:  # back from non-case work: where it was
                 node = base
             job = cw.next_for(me, node)
         if job is None:
-            staff.set_idle(me, node)
-            wake = env.event()
-            staff.wake[me] = wake
+            set_idle(me, node)
+            wake = event()
+            wakes[me] = wake
             msg = yield wake
             if msg == GO_OFF:
                 off_since = env.now
@@ -110,26 +156,29 @@ def worker(env: simpy.Environment, cw: WorkPort, staff: Staff, fast: FastPath, m
             task, travel = msg
         else:
             task, travel = job
-        if travel > 0:
-            start = env.now
-            phase[me] = (TRAVEL, start, task)
-            yield env.timeout(travel)
-            a_worker(me), a_state(TRAVEL), a_start(start), a_end(env.now), a_task(task)
         start = env.now
+        if travel > 0:
+            phase[me] = (TRAVEL, start, task)
+            yield timeout(travel)
+            now = env.now
+            a_worker(me), a_state(TRAVEL), a_start(start), a_end(now), a_task(task)
+            start = now
         phase[me] = (ON_SITE, start, task)
         if task < n:  # a case: settled when its one visit ends
             if t_on_site[task] != t_on_site[task]:  # NaN: the first arrival
                 t_on_site[task] = start
-            yield env.timeout(service[task])
-            if env.now > start:  # the record of ActivityRecorder.add, inline
-                a_worker(me), a_state(ON_SITE), a_start(start), a_end(env.now), a_task(task)
-            t_resolved[task] = env.now
+            yield timeout(service[task])
+            now = env.now
+            if now > start:  # the record of ActivityRecorder.add, inline
+                a_worker(me), a_state(ON_SITE), a_start(start), a_end(now), a_task(task)
+            t_resolved[task] = now
             if not static:
                 node = issue_node[task]
         else:  # arrive: on site, for how long; finish: where it was
-            yield env.timeout(cw.arrive(task))
-            if env.now > start:
-                a_worker(me), a_state(ON_SITE), a_start(start), a_end(env.now), a_task(task)
+            yield timeout(cw.arrive(task))
+            now = env.now
+            if now > start:
+                a_worker(me), a_state(ON_SITE), a_start(start), a_end(now), a_task(task)
             there = cw.finish(task)
             if not static:
                 node = there
@@ -137,26 +186,28 @@ def worker(env: simpy.Environment, cw: WorkPort, staff: Staff, fast: FastPath, m
             job = cw.next_for(me, node)
             msg = None
         else:
-            job, msg, off_since = None, GO_OFF, env.now
+            job, msg, off_since = None, GO_OFF, now
 
 
 def roster(env: simpy.Environment, staff: Staff,
-           changes: tuple[np.ndarray, np.ndarray, np.ndarray]
-           ) -> Generator[simpy.Event, Any, None]:
+           changes: tuple[np.ndarray, np.ndarray, np.ndarray]) -> Timeline:
     """Start and end shifts: ``changes`` are time-sorted (time, staff, on) columns."""
-    for t, me, on in rows(*changes):
-        if t > env.now:
-            yield env.timeout(t - env.now)
-        staff.on_shift[me] = on
-        if on:
-            wake = staff.wake[me]
-            if wake is not None and not staff.idle[me]:  # off duty, waiting for this
-                staff.wake[me] = None
-                wake.succeed(GO_ON)
-        elif staff.idle[me]:
-            staff.clear_idle(me)  # an idle worker goes off where it stands
-            wake = staff.wake[me]
-            assert wake is not None
-            staff.wake[me] = None
-            wake.succeed(GO_OFF)
+    on_shift, wake, idle = staff.on_shift_view, staff.wake, items(staff.idle)
 
+    def start(me: int) -> None:
+        on_shift[me] = True
+        event = wake[me]
+        if event is not None and not idle[me]:  # off duty, waiting for this
+            wake[me] = None
+            event.succeed(GO_ON)
+
+    def end(me: int) -> None:
+        on_shift[me] = False
+        if idle[me]:
+            staff.clear_idle(me)  # an idle worker goes off where it stands
+            event = wake[me]
+            assert event is not None
+            wake[me] = None
+            event.succeed(GO_OFF)
+
+    return Timeline(env, changes, [end, start])  # on: False (0) ends, True (1) starts

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from array import array
+from bisect import bisect_right
 from typing import Any
 
 import numpy as np
@@ -95,12 +96,19 @@ class ActivityRecorder:
         self.t_start = array("d")
         self.t_end = array("d")
         self.task = array("q")
-        self.noncase: list[list[tuple[float, float]]] = []
+        self.noncase: list[array[float]] = []
+        """Per staff member, its non-case blocks as flat (start, end, start, end, ...)
+        arrays [min]: 16 bytes a block instead of a tuple of two floats."""
+        self._next_block: list[int] = []
+        """Per staff member: its first non-case block that may end after the next
+        off-shift interval (the intervals come in time order, so the scan resumes)."""
 
     def set_noncase(self, spans: list[list[tuple[float, float]]]) -> None:
         """Per staff member, the sorted disjoint non-case blocks [min]: the parts of an
         off-shift interval inside them are recorded as NONCASE."""
-        self.noncase = spans if any(spans) else []
+        self.noncase = ([array("d", [t for span in blocks for t in span]) for blocks in spans]
+                        if any(spans) else [])
+        self._next_block = [0] * len(self.noncase)
 
     def add(self, worker: int, state: int, t_start: float, t_end: float, task: int = -1) -> None:
         """Append one interval; empty intervals are dropped."""
@@ -115,8 +123,18 @@ class ActivityRecorder:
 
     def _add_off(self, worker: int, t_start: float, t_end: float) -> None:
         """An off-shift interval, with its parts inside non-case blocks as NONCASE."""
+        flat = self.noncase[worker]
+        k = self._next_block[worker]
+        if k and flat[2 * k - 1] > t_start:  # out of time order: search from the start
+            k = bisect_right(flat[1::2], t_start)  # the ends, sorted
+        n = len(flat) // 2
+        while k < n and flat[2 * k + 1] <= t_start:  # blocks that ended before
+            k += 1
+        self._next_block[worker] = k
         t = t_start
-        for s, e in self.noncase[worker]:
+        while k < n:
+            s, e = flat[2 * k], flat[2 * k + 1]
+            k += 1
             if e <= t:
                 continue
             if s >= t_end:
