@@ -18,7 +18,9 @@ from typing import Protocol
 import numpy as np
 
 from twin.poisson import hourly_draws
-from twin.repeats import REPEAT_BLOCK, REPEAT_DRAWS, RepeatOffsets
+from twin.repeats import REPEAT_BLOCK as REPEAT_BLOCK  # re-exported
+from twin.repeats import REPEAT_DRAWS as REPEAT_DRAWS  # re-exported
+from twin.repeats import RepeatOffsets
 from twin.rng import Streams
 from twin.scenario.schema import (
     CHANNELS,
@@ -165,12 +167,6 @@ def _cdf(p: np.ndarray) -> np.ndarray:
     return cdf
 
 
-def _hourly_rates(rates: np.ndarray, n_hours: int) -> np.ndarray:
-    """A week of hourly rates repeated over the run's hours."""
-    reps = -(-n_hours // HOURS_PER_WEEK)
-    return np.tile(rates, reps)[:n_hours] if reps > 1 else rates[:n_hours].copy()
-
-
 def generate_arrivals(
     scenario: Scenario, community: Grids, streams: Streams, horizon: float
 ) -> Arrivals:
@@ -179,38 +175,45 @@ def generate_arrivals(
     Every grid and category draws from its own streams (``arrivals/<grid>/<category>``,
     ``location/...``, ``channel/...``), each once; see :meth:`Streams.starts`.
     """
-    rates = rate_table(scenario, community)
+    week = rate_table(scenario, community)
     n_hours = int(np.ceil(horizon / MINUTES_PER_HOUR))
-    hour_start = np.arange(n_hours) * MINUTES_PER_HOUR
+    week_hour = np.arange(n_hours) % HOURS_PER_WEEK
     repeat_rate = scenario.repeat_complaints.rate_at_deadline / MINUTES_PER_HOUR
     surge = event_factors(scenario, n_hours)
     cats = scenario.demand.categories
     grids = community.grid_names
     n_cats = len(cats)
-    starts = streams.starts([f"arrivals/{g}/{c.name}" for g in grids for c in cats])
-    times: list[np.ndarray] = []  # first the times of every grid and category
-    for g in range(len(grids)):
-        for k in range(n_cats):
-            lam = _hourly_rates(rates[g, k], n_hours)
-            factor = surge[k]
-            if factor is not None:
-                lam *= factor
-            counts, u = hourly_draws(starts.at(g * n_cats + k), lam)
-            t = np.repeat(hour_start, counts) + u * MINUTES_PER_HOUR
-            t.sort()  # within an hour the uniform draws are unordered
-            times.append(t[t < horizon])
-    del rates, starts
-    return _place(scenario, community, streams, times, repeat_rate)
+    # rows by category, then grid, so rows of like rates walk through their draws together
+    starts = streams.starts([f"arrivals/{g}/{c.name}" for c in cats for g in grids])
+    by_row = week.transpose(1, 0, 2).reshape(n_cats * len(grids), HOURS_PER_WEEK)
+    factors = np.stack([np.ones(n_hours) if f is None else f for f in surge]) if any(
+        f is not None for f in surge) else None
+
+    def rates(rows: np.ndarray) -> np.ndarray:
+        lam = by_row[rows][:, week_hour]
+        if factors is not None:
+            lam *= factors[rows // len(grids)]
+        return lam
+
+    row, hour, uniform = hourly_draws(starts.at, len(by_row), n_hours, rates)
+    del starts
+    t = hour * MINUTES_PER_HOUR + uniform * MINUTES_PER_HOUR
+    del hour, uniform
+    part = (row % len(grids)) * n_cats + row // len(grids)  # grid * n_cats + category
+    by = np.lexsort((t, part))  # each part's times in order
+    part, t = part[by], t[by]
+    keep = t < horizon
+    part, t = part[keep], t[keep]
+    sizes = np.bincount(part, minlength=len(by_row))
+    return _place(scenario, community, streams, t, sizes, repeat_rate)
 
 
-def _place(scenario: Scenario, community: Grids, streams: Streams, times: list[np.ndarray],
-           repeat_rate: float) -> Arrivals:
+def _place(scenario: Scenario, community: Grids, streams: Streams, every: np.ndarray,
+           sizes: np.ndarray, repeat_rate: float) -> Arrivals:
     """Put every grid and category's issues in time order and draw the rest of them
     (node, grade, on-site time, channel, report time, repeat complaints)."""
     cats = scenario.demand.categories
     n_cats = len(cats)
-    sizes = np.array([len(t) for t in times], dtype=np.int64)
-    every = np.concatenate(times)
     order = np.argsort(every, kind="stable")  # a part's row -> its place in time order
     parts = np.flatnonzero(sizes)  # grid * n_cats + category of the parts with issues
     keys = [f"{community.grid_names[p // n_cats]}/{cats[p % n_cats].name}"
@@ -244,7 +247,7 @@ def _place(scenario: Scenario, community: Grids, streams: Streams, times: list[n
     sensor, resident = CHANNELS.index("sensor"), CHANNELS.index("resident")
     row = np.concatenate([[0], np.cumsum(sizes)])
     j = 0  # index of the part among those with issues
-    for p in range(len(times)):
+    for p in range(len(sizes)):
         n = int(sizes[p])
         k = p % n_cats
         if n == 0:
@@ -280,7 +283,7 @@ def _place(scenario: Scenario, community: Grids, streams: Streams, times: list[n
     # into time order one column at a time, so a single row-order copy is alive at once
     node, colour, channel, service = node[order], colour[order], channel[order], service[order]
     t_report, latent = t_report[order], latent[order]
-    part_of = np.repeat(np.arange(len(times), dtype=np.int32), sizes)[order]
+    part_of = np.repeat(np.arange(len(sizes), dtype=np.int32), sizes)[order]
     return Arrivals(t=every[order], t_report=t_report, latent=latent,
                     grid=part_of // n_cats, category=part_of % n_cats, node=node,
                     colour=colour, channel=channel, service=service, repeat_offsets=repeats)
