@@ -17,7 +17,7 @@ from typing import Protocol
 
 import numpy as np
 
-from twin.poisson import hourly_draws
+from twin.poisson import HourlyRates, hourly_draws
 from twin.repeats import REPEAT_BLOCK as REPEAT_BLOCK  # re-exported
 from twin.repeats import REPEAT_DRAWS as REPEAT_DRAWS  # re-exported
 from twin.repeats import RepeatOffsets
@@ -177,7 +177,6 @@ def generate_arrivals(
     """
     week = rate_table(scenario, community)
     n_hours = int(np.ceil(horizon / MINUTES_PER_HOUR))
-    week_hour = np.arange(n_hours) % HOURS_PER_WEEK
     repeat_rate = scenario.repeat_complaints.rate_at_deadline / MINUTES_PER_HOUR
     surge = event_factors(scenario, n_hours)
     cats = scenario.demand.categories
@@ -185,18 +184,15 @@ def generate_arrivals(
     n_cats = len(cats)
     # rows by category, then grid, so rows of like rates walk through their draws together
     starts = streams.starts([f"arrivals/{g}/{c.name}" for c in cats for g in grids])
-    by_row = week.transpose(1, 0, 2).reshape(n_cats * len(grids), HOURS_PER_WEEK)
-    factors = np.stack([np.ones(n_hours) if f is None else f for f in surge]) if any(
-        f is not None for f in surge) else None
-
-    def rates(rows: np.ndarray) -> np.ndarray:
-        lam = by_row[rows][:, week_hour]
-        if factors is not None:
-            lam *= factors[rows // len(grids)]
-        return lam
-
-    row, hour, uniform = hourly_draws(starts.at, len(by_row), n_hours, rates)
-    del starts
+    rates = HourlyRates(week.transpose(1, 0, 2).reshape(n_cats * len(grids), HOURS_PER_WEEK),
+                        n_hours)
+    if any(f is not None for f in surge):
+        rates = HourlyRates(rates.week, n_hours,
+                            np.stack([np.ones(n_hours) if f is None else f for f in surge]),
+                            np.arange(len(rates.week)) // len(grids))
+    del week
+    row, hour, uniform = hourly_draws(starts.at, rates)
+    del starts, rates
     t = hour * MINUTES_PER_HOUR + uniform * MINUTES_PER_HOUR
     del hour, uniform
     part = (row % len(grids)) * n_cats + row // len(grids)  # grid * n_cats + category
@@ -204,7 +200,7 @@ def generate_arrivals(
     part, t = part[by], t[by]
     keep = t < horizon
     part, t = part[keep], t[keep]
-    sizes = np.bincount(part, minlength=len(by_row))
+    sizes = np.bincount(part, minlength=n_cats * len(grids))
     return _place(scenario, community, streams, t, sizes, repeat_rate)
 
 
