@@ -63,6 +63,15 @@ class HourlyRates:
             lam *= self.factor[self.group[rows]]
         return lam
 
+    def extremes(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The rows' least and greatest rate, and about their sum over the hours."""
+        if self.factor is not None:
+            lam = self.lam(rows)
+            return lam.min(axis=1), lam.max(axis=1), lam.sum(axis=1)
+        week = self.week[rows][:, :self.hours]  # the hours of the week the run has
+        times = np.bincount(np.arange(self.hours) % HOURS_PER_WEEK)
+        return week.min(axis=1), week.max(axis=1), self.week[rows][:, :len(times)] @ times
+
     def at(self, rows: np.ndarray, hours: np.ndarray) -> np.ndarray:
         """The rates of ``rows`` at ``hours`` (broadcast together)."""
         lam = self.week[rows, hours % HOURS_PER_WEEK]
@@ -101,14 +110,14 @@ def hourly_draws(gens: Callable[[int], np.random.Generator], rates: HourlyRates)
     step = max(1, CHUNK // (hours + 64))
     for lo in range(0, len(rates.week) if hours else 0, step):
         rows = np.arange(lo, min(len(rates.week), lo + step))
-        lam = rates.lam(rows)
-        top = lam.max(axis=1)
-        fast = (lam.min(axis=1) > 0) & (top < WALK_BELOW)
-        for j in np.flatnonzero(~fast).tolist():
-            parts.append(_numpy_draws(gens(int(rows[j])), lam[j], int(rows[j])))
+        low, top, expected = rates.extremes(rows)
+        fast = (low > 0) & (top < WALK_BELOW)
+        if not fast.all():
+            slow = rows[~fast]
+            for s, lam in zip(slow.tolist(), rates.lam(slow), strict=True):
+                parts.append(_numpy_draws(gens(s), lam, s))
         if fast.any():
-            walk.add(gens, rows[fast], lam[fast], top[fast])
-        del lam
+            walk.add(gens, rows[fast], top[fast], float(expected[fast].max()))
         if walk.candidates >= WALKERS:
             parts += walk.finish(gens, rates)
             walk = _Walk(hours)
@@ -131,10 +140,10 @@ class _Walk:
         self.found: list[tuple[np.ndarray, ...]] = []  # row, position, value, ahead, overrun
 
     def add(self, gens: Callable[[int], np.random.Generator], rows: np.ndarray,
-            lam: np.ndarray, top: np.ndarray) -> None:
-        """Draw the rows' uniforms and keep the candidates among them."""
-        n, hours = lam.shape
-        expected = float(lam.sum(axis=1).max())
+            top: np.ndarray, expected: float) -> None:
+        """Draw the rows' uniforms and keep the candidates among them (``top``: each
+        row's greatest rate; ``expected``: the most issues a row expects)."""
+        n, hours = len(rows), self.hours
         width = hours + int(2 * expected + 8 * math.sqrt(expected)) + 16
         u = np.empty((n, width))
         for j, s in enumerate(rows.tolist()):

@@ -54,7 +54,7 @@ class RepeatOffsets:
         for lo in range(0, n, REPEAT_BLOCK):
             assert rng is not None
             states.append(rng.bit_generator.state)
-            self._firsts.append(self._block(rng, limit, min(REPEAT_BLOCK, n - lo))[:, 0])
+            self._firsts.append(self._first(rng, limit, min(REPEAT_BLOCK, n - lo)))
         self.limits.append(limit)
         self.states.append(states)
         self._sizes.append(n)
@@ -71,6 +71,11 @@ class RepeatOffsets:
     def _block(self, rng: np.random.Generator, limit: float, m: int) -> np.ndarray:
         # rate r(t) = R t / D: Lambda(t) = R t^2 / (2 D), so t_k = sqrt(2 D E_k / R)
         e = np.cumsum(rng.exponential(1.0, (m, REPEAT_DRAWS)), 1)
+        return np.sqrt(2.0 * limit * e / self.rate)
+
+    def _first(self, rng: np.random.Generator, limit: float, m: int) -> np.ndarray:
+        # _block(...)[:, 0], the same numbers without summing and rooting the rest
+        e = rng.exponential(1.0, (m, REPEAT_DRAWS))[:, 0]
         return np.sqrt(2.0 * limit * e / self.rate)
 
     def _redraw(self, part: int, block: int) -> np.ndarray:
