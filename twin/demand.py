@@ -222,14 +222,14 @@ def _place(scenario: Scenario, community: Grids, streams: Streams, every: np.nda
               "channel": np.array([cats[k].latent is None for k in range(n_cats)])[k_of],
               "repeat": np.full(len(parts), repeat_rate > 0)}
     wanted["sensor"] = wanted["report-delay"] = ~wanted["channel"]
-    start_of: dict[str, np.ndarray] = {}  # purpose -> part's index among that purpose's
+    start_of: dict[str, list[int]] = {}  # purpose -> part's index among that purpose's
     starts = {}
     for purpose in purposes:
         mine = np.flatnonzero(wanted[purpose])
         starts[purpose] = streams.starts([f"{purpose}/{keys[i]}" for i in mine.tolist()])
-        start_of[purpose] = np.cumsum(wanted[purpose]) - 1
-    colour_cdf = [_cdf(_shares(c.grade_mix(), COLOURS)) if c.dispute is not None else None
-                  for c in cats]
+        start_of[purpose] = (np.cumsum(wanted[purpose]) - 1).tolist()
+    colour_cdf = [_cdf(_shares(c.grade_mix(), COLOURS)) if c.dispute is not None else
+                  np.ones(1) for c in cats]
     channel_cdf = [_cdf(_shares(c.channels or {"resident": 1.0}, CHANNELS)) for c in cats]
     limits = [c.time_limit() if c.dispute is None else 1.0 for c in cats]  # D of the repeats
     n_all = len(every)
@@ -252,27 +252,27 @@ def _place(scenario: Scenario, community: Grids, streams: Streams, every: np.nda
             continue
         cat, lo, hi = cats[k], int(row[p]), int(row[p + 1])
         nodes = community.grid_nodes[p // n_cats]
-        at = starts["location"].at(int(start_of["location"][j]))
+        at = starts["location"].at(start_of["location"][j])
         node[lo:hi] = nodes[at.integers(0, len(nodes), n)]
         if cat.dispute is not None:
-            at = starts["colour"].at(int(start_of["colour"][j]))
+            at = starts["colour"].at(start_of["colour"][j])
             colour[lo:hi] = colour_cdf[k].searchsorted(at.random(n), "right")
         if cat.service is not None:
-            at = starts["service"].at(int(start_of["service"][j]))
+            at = starts["service"].at(start_of["service"][j])
             service[lo:hi] = sample_service(cat.service, at, n)
         if cat.latent is None:
-            at = starts["channel"].at(int(start_of["channel"][j]))
+            at = starts["channel"].at(start_of["channel"][j])
             channel[lo:hi] = channel_cdf[k].searchsorted(at.random(n), "right")
         else:  # a latent hazard: reported by a sensor at once, or by a resident later
-            sensed = starts["sensor"].at(int(start_of["sensor"][j])).random(n) < (
+            sensed = starts["sensor"].at(start_of["sensor"][j]).random(n) < (
                 cat.latent.sensor_share)
-            delay = starts["report-delay"].at(int(start_of["report-delay"][j])).exponential(
+            delay = starts["report-delay"].at(start_of["report-delay"][j]).exponential(
                 cat.latent.report_delay, n)
             channel[lo:hi] = np.where(sensed, sensor, resident)
             t_report[lo:hi] = np.where(sensed, every[lo:hi], every[lo:hi] + delay)
             latent[lo:hi] = ~sensed
         if repeat_rate > 0:
-            repeats.add_part(starts["repeat"].at(int(start_of["repeat"][j])), limits[k], n)
+            repeats.add_part(starts["repeat"].at(start_of["repeat"][j]), limits[k], n)
         j += 1
     repeats.finish(order)
     del row

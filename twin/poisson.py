@@ -33,7 +33,7 @@ WALK_BELOW = 0.25
 has more candidates than the walk saves)."""
 AHEAD = 5
 """Uniforms kept after each candidate: a count above AHEAD is drawn by numpy."""
-BLOCK = 8
+BLOCK = 4
 """Candidates of a row looked at in one step (a step goes up to the row's first count)."""
 CHUNK = 1 << 21
 """Uniforms drawn at once (rows x hours): 16 MB."""

@@ -114,7 +114,7 @@ def _seed_pool(entropy: list[np.ndarray]) -> list[np.ndarray]:
         return value ^ (value >> np.uint32(16))
 
     def mix(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-        result = np.uint32(_MIX_L) * x - np.uint32(_MIX_R) * y
+        result: np.ndarray = x * np.uint32(_MIX_L) - y * np.uint32(_MIX_R)
         return result ^ (result >> np.uint32(16))
 
     zero = np.zeros_like(entropy[0])
