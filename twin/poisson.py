@@ -40,6 +40,10 @@ CHUNK = 1 << 21
 WALKERS = 1 << 19
 """Candidates held at once by the rows walking together: about 30 MB."""
 
+NEAR = 1e-15
+"""Values this close to ``np.exp``'s are compared with ``math.exp``'s (at least 8 units
+in the last place below 1)."""
+
 Draws = tuple[np.ndarray, np.ndarray, np.ndarray]
 
 
@@ -84,8 +88,9 @@ def _above(values: np.ndarray, rates: np.ndarray) -> np.ndarray:
     """``values > exp(-rates)`` with the C library's ``exp``."""
     enlam = np.exp(-rates)
     out = values > enlam
-    near = np.abs(values - enlam) <= 1e-15  # at least 8 units in the last place below 1
+    near = np.abs(values - enlam) <= NEAR
     if near.any():
+        rates = np.broadcast_to(rates, values.shape)
         for at in zip(*np.nonzero(near), strict=True):
             out[at] = values[at] > math.exp(-float(rates[at]))
     return out
