@@ -12,12 +12,15 @@ so scenarios that differ only in staffing or rules see the same issues.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Protocol
 
 import numpy as np
 
+from twin.poisson import HourlyRates, hourly_draws
+from twin.repeats import REPEAT_BLOCK as REPEAT_BLOCK  # re-exported
+from twin.repeats import REPEAT_DRAWS as REPEAT_DRAWS  # re-exported
+from twin.repeats import RepeatOffsets
 from twin.rng import Streams
 from twin.scenario.schema import (
     CHANNELS,
@@ -81,120 +84,6 @@ class Arrivals:
 
     def __len__(self) -> int:
         return len(self.t)
-
-
-REPEAT_DRAWS = 20
-REPEAT_BLOCK = 512
-"""Rows of repeat-complaint draws made at once; the stream's state is kept at the start
-of each block, so a block can be drawn again."""
-
-
-class RepeatOffsets:
-    """The first REPEAT_DRAWS repeat-complaint offsets of every issue, without holding
-    them: the first of each issue is kept; the rest are drawn again, a block of
-    REPEAT_BLOCK issues of one grid and category at a time, from the state its stream
-    had before the block (the same numbers as drawing them all at once).
-
-    ``offsets[i, j]`` is issue ``i``'s ``j``-th offset [min]; ``shape`` is (n,
-    REPEAT_DRAWS), or (n, 0) when repeat complaints are off; :meth:`hits` gives the ones
-    that fell while each issue was open.
-    """
-
-    def __init__(self, rate: float) -> None:
-        self.rate = rate
-        """Repeat complaints per minute at the time limit [1/min]."""
-        self.limits: list[float] = []
-        """Per part (grid and category): the limit D of t_k = sqrt(2 D E_k / R) [min]."""
-        self.states: list[list[Mapping[str, Any]]] = []
-        """Per part: the stream's state before each block."""
-        self.starts = np.zeros(1, dtype=np.int64)
-        """Per part: its first row among all parts' rows, then the total."""
-        self.first = np.zeros(0)
-        """Per issue: its first offset [min]."""
-        self.source = np.zeros(0, dtype=np.int64)
-        """Per issue: its row among all parts' rows (parts concatenated)."""
-        self._cache: dict[tuple[int, int], np.ndarray] = {}
-        self._firsts: list[np.ndarray] = []
-
-    @property
-    def shape(self) -> tuple[int, int]:
-        return len(self.first), REPEAT_DRAWS if self.rate > 0 else 0
-
-    def add_part(self, rng: np.random.Generator, limit: float, n: int) -> None:
-        """Draw a part's offsets block by block, keeping the states and first offsets."""
-        states = []
-        for lo in range(0, n, REPEAT_BLOCK):
-            states.append(rng.bit_generator.state)
-            self._firsts.append(self._block(rng, limit, min(REPEAT_BLOCK, n - lo))[:, 0])
-        self.limits.append(limit)
-        self.states.append(states)
-        self.starts = np.append(self.starts, self.starts[-1] + n)
-
-    def finish(self, order: np.ndarray) -> None:
-        """The issues are the parts' rows taken in ``order``."""
-        first = np.concatenate(self._firsts) if self._firsts else np.zeros(0)
-        self._firsts = []
-        self.first = first[order] if self.rate > 0 else np.zeros(len(order))
-        self.source = order.astype(np.int32)
-
-    def _block(self, rng: np.random.Generator, limit: float, m: int) -> np.ndarray:
-        # rate r(t) = R t / D: Lambda(t) = R t^2 / (2 D), so t_k = sqrt(2 D E_k / R)
-        e = np.cumsum(rng.exponential(1.0, (m, REPEAT_DRAWS)), 1)
-        return np.sqrt(2.0 * limit * e / self.rate)
-
-    def _redraw(self, part: int, block: int) -> np.ndarray:
-        rng = np.random.Generator(np.random.PCG64())
-        rng.bit_generator.state = self.states[part][block]
-        n = int(self.starts[part + 1] - self.starts[part])
-        return self._block(rng, self.limits[part], min(REPEAT_BLOCK, n - block * REPEAT_BLOCK))
-
-    def __getitem__(self, at: tuple[int, int]) -> float:
-        issue, j = at
-        if j == 0:
-            return float(self.first[issue])
-        if j < 0:
-            j += REPEAT_DRAWS
-        src = int(self.source[issue])
-        part = int(np.searchsorted(self.starts, src, side="right")) - 1
-        row = src - int(self.starts[part])
-        key = (part, row // REPEAT_BLOCK)
-        block = self._cache.get(key)
-        if block is None:
-            if len(self._cache) >= 16:
-                del self._cache[next(iter(self._cache))]
-            block = self._cache[key] = self._redraw(*key)
-        return float(block[row % REPEAT_BLOCK, j])
-
-    def hits(self, open_for: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray,
-                                                  np.ndarray]:
-        """The offsets below each issue's ``open_for`` [min] (NaN: none), as (issue,
-        offset) sorted by issue and offset; and the issues open beyond their last
-        drawn offset, ascending, with that offset."""
-        if self.shape[1] == 0:
-            none = np.zeros(0, dtype=np.int64)
-            return none, np.zeros(0), none, np.zeros(0)
-        issue_of = np.empty(len(self.source), dtype=np.int64)  # row -> issue
-        issue_of[self.source] = np.arange(len(self.source))
-        limit = np.nan_to_num(open_for, nan=-1.0)
-        issues, ks, offsets, beyond, lasts = [], [], [], [], []
-        for part, states in enumerate(self.states):
-            lo = int(self.starts[part])
-            for b in range(len(states)):
-                offs = self._redraw(part, b)
-                mine = issue_of[lo + b * REPEAT_BLOCK:lo + b * REPEAT_BLOCK + len(offs)]
-                row, k = np.nonzero(offs < limit[mine][:, None])
-                issues.append(mine[row])
-                ks.append(k)
-                offsets.append(offs[row, k])
-                out = np.flatnonzero(limit[mine] > offs[:, -1])
-                beyond.append(mine[out])
-                lasts.append(offs[out, -1])
-        issue, k = np.concatenate(issues), np.concatenate(ks)
-        order = np.lexsort((k, issue))
-        late = np.concatenate(beyond)
-        late_order = np.argsort(late)
-        return (issue[order], np.concatenate(offsets)[order], late[late_order],
-                np.concatenate(lasts)[late_order])
 
 
 def weekly_profile(scenario: Scenario, category: Category) -> np.ndarray:
@@ -270,77 +159,130 @@ def _shares(mapping: dict[str, float], names: tuple[str, ...]) -> np.ndarray:
     return p / p.sum()
 
 
+def _cdf(p: np.ndarray) -> np.ndarray:
+    """``Generator.choice(len(p), n, p=p)`` is ``_cdf(p).searchsorted(random(n),
+    "right")``: the same numbers without choice's checks on every call."""
+    cdf = p.cumsum()
+    cdf /= cdf[-1]
+    return cdf
+
+
 def generate_arrivals(
     scenario: Scenario, community: Grids, streams: Streams, horizon: float
 ) -> Arrivals:
-    """Draw every issue occurring in [0, horizon) minutes."""
-    rates = rate_table(scenario, community)
+    """Draw every issue occurring in [0, horizon) minutes.
+
+    Every grid and category draws from its own streams (``arrivals/<grid>/<category>``,
+    ``location/...``, ``channel/...``), each once; see :meth:`Streams.starts`.
+    """
+    week = rate_table(scenario, community)
     n_hours = int(np.ceil(horizon / MINUTES_PER_HOUR))
-    week_hour = np.arange(n_hours) % HOURS_PER_WEEK
-    hour_start = np.arange(n_hours) * MINUTES_PER_HOUR
     repeat_rate = scenario.repeat_complaints.rate_at_deadline / MINUTES_PER_HOUR
     surge = event_factors(scenario, n_hours)
-    repeats = RepeatOffsets(repeat_rate)
     cats = scenario.demand.categories
-    times: list[np.ndarray] = []  # first the times of every grid and category
-    for g in range(len(community.grid_names)):
-        for k in range(len(cats)):
-            rng = streams[f"arrivals/{community.grid_names[g]}/{cats[k].name}"]
-            counts = rng.poisson(rates[g, k, week_hour] if surge[k] is None
-                                 else rates[g, k, week_hour] * surge[k])
-            t = np.repeat(hour_start, counts) + rng.random(int(counts.sum())) * MINUTES_PER_HOUR
-            t.sort()  # within an hour the uniform draws are unordered
-            times.append(t[t < horizon])
-    every = np.concatenate(times)
-    order = np.argsort(every, kind="stable")
-    n_all = len(order)
-    at = np.empty(n_all, dtype=np.int64)  # each part's row -> its place in time order
-    at[order] = np.arange(n_all)
-    arr = Arrivals(t=every[order], t_report=np.empty(n_all), latent=np.empty(n_all, bool),
-                   grid=np.empty(n_all, np.int32), category=np.empty(n_all, np.int32),
-                   node=np.empty(n_all, np.int64), colour=np.empty(n_all, np.int8),
-                   channel=np.empty(n_all, np.int8), service=np.empty(n_all),
-                   repeat_offsets=repeats)
-    del every
-    lo = 0
-    for g, gname in enumerate(community.grid_names):  # then the rest, into place
-        nodes = community.grid_nodes[g]
-        for k, cat in enumerate(cats):
-            key = f"{gname}/{cat.name}"
-            t = times[g * len(cats) + k]
-            n = len(t)
-            mine = at[lo:lo + n]
-            lo += n
-            arr.grid[mine] = g
-            arr.category[mine] = k
-            arr.node[mine] = nodes[streams[f"location/{key}"].integers(0, len(nodes), n)]
-            arr.colour[mine] = (streams[f"colour/{key}"].choice(
-                len(COLOURS), size=n, p=_shares(cat.grade_mix(), COLOURS))
-                if cat.dispute is not None else UNGRADED)
-            arr.service[mine] = (sample_service(cat.service, streams[f"service/{key}"], n)
-                                 if cat.service is not None else 0.0)
-            channel, arr.t_report[mine], arr.latent[mine] = _channels(cat, key, streams, t)
-            arr.channel[mine] = channel
+    grids = community.grid_names
+    n_cats = len(cats)
+    # rows by category, then grid, so rows of like rates walk through their draws together
+    starts = streams.starts([f"arrivals/{g}/{c.name}" for c in cats for g in grids])
+    rates = HourlyRates(week.transpose(1, 0, 2).reshape(n_cats * len(grids), HOURS_PER_WEEK),
+                        n_hours)
+    if any(f is not None for f in surge):
+        rates = HourlyRates(rates.week, n_hours,
+                            np.stack([np.ones(n_hours) if f is None else f for f in surge]),
+                            np.arange(len(rates.week)) // len(grids))
+    del week
+    row, hour, uniform = hourly_draws(starts.at, rates)
+    del starts, rates
+    t = hour * MINUTES_PER_HOUR + uniform * MINUTES_PER_HOUR
+    del hour, uniform
+    part = (row % len(grids)) * n_cats + row // len(grids)  # grid * n_cats + category
+    by = np.lexsort((t, part))  # each part's times in order
+    part, t = part[by], t[by]
+    keep = t < horizon
+    part, t = part[keep], t[keep]
+    sizes = np.bincount(part, minlength=n_cats * len(grids))
+    return _place(scenario, community, streams, t, sizes, repeat_rate)
+
+
+def _place(scenario: Scenario, community: Grids, streams: Streams, every: np.ndarray,
+           sizes: np.ndarray, repeat_rate: float) -> Arrivals:
+    """Put every grid and category's issues in time order and draw the rest of them
+    (node, grade, on-site time, channel, report time, repeat complaints)."""
+    cats = scenario.demand.categories
+    n_cats = len(cats)
+    order = np.argsort(every, kind="stable")  # a part's row -> its place in time order
+    parts = np.flatnonzero(sizes)  # grid * n_cats + category of the parts with issues
+    keys = [f"{community.grid_names[p // n_cats]}/{cats[p % n_cats].name}"
+            for p in parts.tolist()]
+    k_of = parts % n_cats
+    purposes = ["location", "colour", "service", "channel", "sensor", "report-delay", "repeat"]
+    wanted = {"location": np.ones(len(parts), bool),
+              "colour": np.array([cats[k].dispute is not None for k in range(n_cats)])[k_of],
+              "service": np.array([cats[k].service is not None for k in range(n_cats)])[k_of],
+              "channel": np.array([cats[k].latent is None for k in range(n_cats)])[k_of],
+              "repeat": np.full(len(parts), repeat_rate > 0)}
+    wanted["sensor"] = wanted["report-delay"] = ~wanted["channel"]
+    start_of: dict[str, list[int]] = {}  # purpose -> part's index among that purpose's
+    starts = {}
+    for purpose in purposes:
+        mine = np.flatnonzero(wanted[purpose])
+        starts[purpose] = streams.starts([f"{purpose}/{keys[i]}" for i in mine.tolist()])
+        start_of[purpose] = (np.cumsum(wanted[purpose]) - 1).tolist()
+    colour_cdf = [_cdf(_shares(c.grade_mix(), COLOURS)) if c.dispute is not None else
+                  np.ones(1) for c in cats]
+    channel_cdf = [_cdf(_shares(c.channels or {"resident": 1.0}, CHANNELS)) for c in cats]
+    limits = [c.time_limit() if c.dispute is None else 1.0 for c in cats]  # D of the repeats
+    n_all = len(every)
+    node = np.empty(n_all, np.int64)
+    colour = np.full(n_all, UNGRADED, np.int8)
+    service = np.zeros(n_all)
+    channel = np.empty(n_all, np.int8)
+    t_report = every.copy()
+    latent = np.zeros(n_all, bool)
+    repeats = RepeatOffsets(repeat_rate)
+    sensor, resident = CHANNELS.index("sensor"), CHANNELS.index("resident")
+    row = np.concatenate([[0], np.cumsum(sizes)])
+    j = 0  # index of the part among those with issues
+    for p in range(len(sizes)):
+        n = int(sizes[p])
+        k = p % n_cats
+        if n == 0:
             if repeat_rate > 0:
-                # D: the category's time limit (a dispute has none and never complains)
-                d = cat.time_limit() if cat.dispute is None else 1.0
-                repeats.add_part(streams[f"repeat/{key}"], d, n)
+                repeats.add_part(None, limits[k], 0)
+            continue
+        cat, lo, hi = cats[k], int(row[p]), int(row[p + 1])
+        nodes = community.grid_nodes[p // n_cats]
+        at = starts["location"].at(start_of["location"][j])
+        node[lo:hi] = nodes[at.integers(0, len(nodes), n)]
+        if cat.dispute is not None:
+            at = starts["colour"].at(start_of["colour"][j])
+            colour[lo:hi] = colour_cdf[k].searchsorted(at.random(n), "right")
+        if cat.service is not None:
+            at = starts["service"].at(start_of["service"][j])
+            service[lo:hi] = sample_service(cat.service, at, n)
+        if cat.latent is None:
+            at = starts["channel"].at(start_of["channel"][j])
+            channel[lo:hi] = channel_cdf[k].searchsorted(at.random(n), "right")
+        else:  # a latent hazard: reported by a sensor at once, or by a resident later
+            sensed = starts["sensor"].at(start_of["sensor"][j]).random(n) < (
+                cat.latent.sensor_share)
+            delay = starts["report-delay"].at(start_of["report-delay"][j]).exponential(
+                cat.latent.report_delay, n)
+            channel[lo:hi] = np.where(sensed, sensor, resident)
+            t_report[lo:hi] = np.where(sensed, every[lo:hi], every[lo:hi] + delay)
+            latent[lo:hi] = ~sensed
+        if repeat_rate > 0:
+            repeats.add_part(starts["repeat"].at(start_of["repeat"][j]), limits[k], n)
+        j += 1
     repeats.finish(order)
-    return arr
-
-
-def _channels(cat: Category, key: str, streams: Streams, t: np.ndarray
-              ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Channel and report time: from the mix, or, for latent hazards, who finds it first."""
-    n = len(t)
-    if cat.latent is None:
-        channel = streams[f"channel/{key}"].choice(
-            len(CHANNELS), size=n, p=_shares(cat.channels or {"resident": 1.0}, CHANNELS))
-        return channel, t, np.zeros(n, dtype=bool)
-    sensed = streams[f"sensor/{key}"].random(n) < cat.latent.sensor_share
-    delay = streams[f"report-delay/{key}"].exponential(cat.latent.report_delay, n)
-    return (np.where(sensed, CHANNELS.index("sensor"), CHANNELS.index("resident")),
-            np.where(sensed, t, t + delay), ~sensed)
+    del row
+    # into time order one column at a time, so a single row-order copy is alive at once
+    node, colour, channel, service = node[order], colour[order], channel[order], service[order]
+    t_report, latent = t_report[order], latent[order]
+    part_of = np.repeat(np.arange(len(sizes), dtype=np.int32), sizes)[order]
+    return Arrivals(t=every[order], t_report=t_report, latent=latent,
+                    grid=part_of // n_cats, category=part_of % n_cats, node=node,
+                    colour=colour, channel=channel, service=service, repeat_offsets=repeats)
 
 
 def more_repeat_offsets(last: float, open_for: float, deadline: float, rate_per_hour: float,
