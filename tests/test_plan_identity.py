@@ -272,3 +272,33 @@ def test_the_package_names_its_api_lazily_as_before() -> None:
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
                           text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_submodules_are_attributes_of_the_package_after_a_plain_import() -> None:
+    """As when ``import twin`` loaded them eagerly (docs/people.md, docs/plots.md)."""
+    code = ("import twin\n"
+            "from twin.headcount import headcount\nfrom twin.report import save_plots\n"
+            "assert twin.headcount.headcount is headcount\n"
+            "assert twin.report.save_plots is save_plots\n"
+            "assert callable(twin.staffing.rota_plans) and callable(twin.plots.report_plots)\n"
+            "assert twin.compare.__module__ == 'twin.compare'  # still the function\n"
+            "try:\n    twin.no_such_part\nexcept AttributeError as error:\n    print(error)\n")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
+                          text=True, check=True)
+    assert done.stdout.strip() == "module 'twin' has no attribute 'no_such_part'"
+
+
+def test_rota_plans_of_another_run_are_refused() -> None:
+    import twin
+    from twin.headcount import headcount
+    from twin.scenario.duty import rota_plans
+    from twin.staffing import build_staffing
+
+    path = ROOT / "scenarios" / "baseline.yaml"
+    year = twin.load_scenario(path)
+    week = twin.load_scenario(path, overrides={"run.horizon_days": 7, "run.warmup_days": 1})
+    with pytest.raises(ValueError, match="made for another horizon or calendar"):
+        headcount(week, plans=rota_plans(year))
+    with pytest.raises(ValueError, match="made for another horizon or calendar"):
+        build_staffing(week, None, plans=rota_plans(year))  # type: ignore[arg-type]
+    assert headcount(week, plans=rota_plans(week)) == headcount(week)

@@ -136,6 +136,11 @@ def test_pinned_balls_leave_the_cache_last(bounded: None) -> None:
     inside = np.flatnonzero(expected[base] < base_ball.radius)
     assert all(travel.between(base, int(v)) == expected[base, v] for v in inside)
     assert travel.searches == searches
+    travel.pin({base + 1})  # another run's bases: this one is pinned no more
+    for node in rng.integers(0, travel.n, size=200):
+        travel.around(int(node), float(rng.uniform(0.0, 30.0)))
+    assert travel.around(base, 20.0) is not base_ball
+    assert travel.cached_bytes == sum(ball.nbytes for ball in travel.cached())
     # Unpinned, the same ball is pushed out by the others.
     plain = TravelTimes(adjacency, SPEED, xy, cache_bytes=6_000)
     first = plain.around(base, 20.0)

@@ -89,8 +89,15 @@ _HOMES = {
 
 def __getattr__(name: str) -> Any:
     home = _HOMES.get(name)
-    if home is None:
-        raise AttributeError(f"module 'twin' has no attribute {name!r}")
+    if home is None:  # a submodule (``twin.headcount``), imported on first use
+        if name.startswith("_"):
+            raise AttributeError(f"module 'twin' has no attribute {name!r}")
+        try:
+            return import_module(f"twin.{name}")
+        except ModuleNotFoundError as missing:
+            if missing.name != f"twin.{name}":
+                raise
+            raise AttributeError(f"module 'twin' has no attribute {name!r}") from None
     module = import_module(home[0])
     return module if home[1] is None else getattr(module, home[1])
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from twin.geography import Community, build_community
-from twin.scenario.duty import duty_intervals, rota_plans, working_days
+from twin.scenario.duty import checked_plans, duty_intervals, working_days
 from twin.scenario.orders import CENTRE_UNIT
 from twin.scenario.people import RotaSpec, clock_minutes
 from twin.scenario.rotaplan import PersonTime, RotaPlans, Span, total
@@ -193,7 +193,7 @@ def headcount(scenario: Scenario, community: Community | None = None,
     needed only when the grid names depend on the map (built if not given); ``plans``
     holds the rotas already planned (:func:`twin.staffing.rota_plans`)."""
     grids = _grid_names(scenario, community)
-    plans = plans if plans is not None else rota_plans(scenario)
+    plans = checked_plans(plans, scenario)
     out: dict[str, PoolHeadcount] = {}
     wf = scenario.workforce
     grid_worker = KINDS[GRID_WORKER]

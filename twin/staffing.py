@@ -22,6 +22,7 @@ from twin.geography import Community, MapError, block_grids
 from twin.patrol import patrol_routes
 from twin.rng import Streams
 from twin.scenario.duty import (  # noqa: F401 - duty_intervals, working_days: older imports
+    checked_plans,
     duty_intervals,
     rota_plans,
     working_days,
@@ -164,7 +165,7 @@ def build_staffing(scenario: Scenario, community: Community, streams: Streams | 
     who works where, and a district's year of duty spans is millions of them."""
     check_grid_work(scenario)
     cats = [c.name for c in scenario.demand.categories]
-    roll = _Roll(plans if plans is not None else rota_plans(scenario), times)
+    roll = _Roll(checked_plans(plans, scenario), times)
     unit_names: list[str] = []
     unit_team: list[int] = []
     unit_grids: list[tuple[np.ndarray, int, int]] = []  # per team: (grid of node, first, n)

@@ -207,8 +207,13 @@ class TravelTimes:
         return ball
 
     def pin(self, nodes: set[int]) -> None:
-        """Keep the balls of ``nodes`` (bases) before any other when the cache is full."""
-        self._pins |= nodes
+        """Keep the balls of ``nodes`` (a run's bases) before any other when the cache
+        is full; nodes pinned before (another run on the same map) are pinned no more."""
+        for node in self._pins - nodes:
+            ball = self._pinned.pop(node, None)
+            if ball is not None:
+                self._balls[node] = ball
+        self._pins = set(nodes)
         for node in nodes & self._balls.keys():
             self._pinned[node] = self._balls.pop(node)
 

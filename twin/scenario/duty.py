@@ -65,4 +65,22 @@ def working_days(scenario: Scenario) -> Callable[[int], bool] | None:
 def rota_plans(scenario: Scenario) -> RotaPlans:
     """An empty store of the rota plans of ``scenario`` (its horizon and calendar), to
     share between :func:`build_staffing` and :func:`twin.headcount.headcount`."""
-    return RotaPlans(scenario.run.horizon_days * MINUTES_PER_DAY, working_days(scenario))
+    plans = RotaPlans(scenario.run.horizon_days * MINUTES_PER_DAY, working_days(scenario))
+    plans.made_for = _plan_key(scenario)
+    return plans
+
+
+def checked_plans(plans: RotaPlans | None, scenario: Scenario) -> RotaPlans:
+    """``plans`` if they were made for ``scenario``'s horizon and calendar (new ones if
+    None); a ValueError if not, rather than people planned for another run."""
+    if plans is None:
+        return rota_plans(scenario)
+    if plans.made_for != _plan_key(scenario):
+        raise ValueError("these rota plans were made for another horizon or calendar: "
+                         "make them with rota_plans(scenario) of this scenario")
+    return plans
+
+
+def _plan_key(scenario: Scenario) -> str:
+    calendar = scenario.calendar.model_dump_json() if scenario.calendar is not None else ""
+    return f"{scenario.run.horizon_days!r}|{calendar}"

@@ -289,6 +289,8 @@ class RotaPlans:
     def __init__(self, horizon: float, working_day: WorkingDay | None = None) -> None:
         self.horizon = horizon
         self.working_day = working_day
+        self.made_for = ""
+        """The horizon and calendar of the scenario they were made for (a key)."""
         self._planned: dict[tuple[str, int], list[PersonTime]] = {}
 
     def people(self, rota: RotaSpec, n: int) -> list[PersonTime]:
