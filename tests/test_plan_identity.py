@@ -16,7 +16,7 @@ import pytest
 
 from twin.geography import build_community
 from twin.headcount import headcount
-from twin.lattice import lattice_arrays, lattice_blocks, lattice_graph
+from twin.lattice import lattice_arrays, lattice_blocks, lattice_edges, lattice_graph
 from twin.scenario import load_scenario, rotaplan
 from twin.scenario.duty import working_days
 from twin.scenario.people import WORKDAYS, RotaSpec
@@ -194,6 +194,7 @@ def test_lattice_arrays_are_read_from_its_graph(rows: int, cols: int) -> None:
     for part in ("indptr", "indices", "data"):
         mine, theirs = getattr(adjacency, part), getattr(expected, part)
         assert mine.dtype == theirs.dtype and np.array_equal(mine, theirs)
+    assert sorted(map(tuple, lattice_edges(spec).tolist())) == sorted(graph.edges())
     blocks = (min(rows, 2), min(cols, 3))
     by_attribute = np.array([(graph.nodes[v]["row"] * blocks[0] // rows) * blocks[1]
                              + graph.nodes[v]["col"] * blocks[1] // cols for v in graph.nodes])
@@ -302,3 +303,23 @@ def test_rota_plans_of_another_run_are_refused() -> None:
     with pytest.raises(ValueError, match="made for another horizon or calendar"):
         build_staffing(week, None, plans=rota_plans(year))  # type: ignore[arg-type]
     assert headcount(week, plans=rota_plans(week)) == headcount(week)
+
+
+def test_neighbouring_grids_of_a_lattice_need_no_graph() -> None:
+    from twin.staffing import unit_neighbours
+
+    scenario = load_scenario(ROOT / "scenarios" / "baseline.yaml")
+    community = build_community(scenario)
+    staffing = build_staffing(scenario, community, patrols=False)
+    from_lattice = unit_neighbours(staffing, community)
+    assert "graph" not in community.__dict__  # the lattice's own streets served
+    graph = community.graph
+    edges = np.array(list(graph.edges()), dtype=np.int64)
+    expected: list[set[int]] = [set() for _ in staffing.unit_names]
+    for unit_of in staffing.unit_of_node:
+        for a, b in edges.tolist():
+            if unit_of[a] != unit_of[b]:
+                expected[unit_of[a]].add(int(unit_of[b]))
+                expected[unit_of[b]].add(int(unit_of[a]))
+    assert from_lattice == [sorted(s) for s in expected]
+    assert sum(map(len, from_lattice)) > 0

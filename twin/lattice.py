@@ -24,6 +24,16 @@ def lattice_graph(spec: LatticeMap) -> nx.Graph:
     return graph
 
 
+def lattice_edges(spec: LatticeMap) -> np.ndarray:
+    """The lattice's streets as node pairs, shape (k, 2): east-west ones, then north-south."""
+    rows, cols = spec.rows, spec.cols
+    v = np.arange(rows * cols, dtype=np.int64)
+    r, c = v // cols, v % cols
+    east, north = v[c + 1 < cols], v[r + 1 < rows]
+    return np.column_stack((np.concatenate((east, north)),
+                            np.concatenate((east + 1, north + cols))))
+
+
 def lattice_arrays(spec: LatticeMap) -> tuple[list[str], np.ndarray, csr_matrix]:
     """The lattice's node labels, coordinates [m] and adjacency matrix of street lengths
     [m], from its numbers: the same as reading them from :func:`lattice_graph`."""
@@ -32,9 +42,7 @@ def lattice_arrays(spec: LatticeMap) -> tuple[list[str], np.ndarray, csr_matrix]
     v = np.arange(rows * cols, dtype=np.int64)
     r, c = v // cols, v % cols
     xy = np.column_stack((c * block, r * block)).astype(float)  # int x float, as c * block
-    east, north = v[c + 1 < cols], v[r + 1 < rows]
-    a = np.concatenate((east, north))
-    b = np.concatenate((east + 1, north + cols))
+    a, b = lattice_edges(spec).T
     n = rows * cols
     # both directions, summed and sorted by row and column as networkx's conversion does
     adjacency = csr_matrix(coo_array((np.full(2 * len(a), block), (np.concatenate((a, b)),

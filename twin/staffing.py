@@ -19,8 +19,10 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from twin.geography import Community, MapError, block_grids
+from twin.lattice import lattice_edges
 from twin.patrol import patrol_routes
 from twin.rng import Streams
+from twin.scenario.community import LatticeMap
 from twin.scenario.duty import (  # noqa: F401 - duty_intervals, working_days: older imports
     checked_plans,
     duty_intervals,
@@ -359,7 +361,8 @@ def unit_neighbours(staffing: Staffing, community: Community) -> list[list[int]]
     """Per unit, the units of the same team whose grids share a boundary with its grid
     (a street joins them); empty for units that are not grid-worker units."""
     out: list[set[int]] = [set() for _ in staffing.unit_names]
-    edges = np.array(list(community.graph.edges()), dtype=np.int64).reshape(-1, 2)
+    edges = (lattice_edges(community.streets) if isinstance(community.streets, LatticeMap)
+             else np.array(list(community.graph.edges()), dtype=np.int64).reshape(-1, 2))
     for unit_of in staffing.unit_of_node:
         a, b = unit_of[edges[:, 0]], unit_of[edges[:, 1]]
         for u, v in set(zip(a[a != b].tolist(), b[a != b].tolist(), strict=True)):
