@@ -54,3 +54,21 @@ def test_off_means_no_columns_and_no_hits() -> None:
     offsets.finish(np.arange(4))
     assert offsets.shape == (4, 0)
     assert all(len(a) == 0 for a in offsets.hits(np.full(4, 1e9)))
+
+
+def test_a_run_with_no_issues_has_no_repeat_complaints() -> None:
+    """Repeat complaints on, but the run too short for any issue: an empty table."""
+    from pathlib import Path
+
+    import twin
+
+    path = Path(__file__).resolve().parents[1] / "scenarios" / "baseline.yaml"
+    scenario = twin.load_scenario(path, overrides={"run.horizon_days": 0.0003,
+                                                   "run.warmup_days": 0})
+    assert scenario.repeat_complaints.rate_at_deadline > 0
+    records = twin.simulate(scenario, 0)
+    assert len(records.issues) == 0 and len(records.complaints) == 0
+    offsets = RepeatOffsets(0.5)
+    offsets.finish(np.zeros(0, dtype=np.int64))
+    issue, offset, late, last = offsets.hits(np.zeros(0))
+    assert len(issue) == len(offset) == len(late) == len(last) == 0

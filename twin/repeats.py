@@ -106,7 +106,7 @@ class RepeatOffsets:
         """The offsets below each issue's ``open_for`` [min] (NaN: none), as (issue,
         offset) sorted by issue and offset; and the issues open beyond their last
         drawn offset, ascending, with that offset."""
-        if self.shape[1] == 0:
+        if self.shape[0] == 0 or self.shape[1] == 0:  # no issues, or no repeats drawn
             none = np.zeros(0, dtype=np.int64)
             return none, np.zeros(0), none, np.zeros(0)
         issue_of = np.empty(len(self.source), dtype=np.int64)  # row -> issue
