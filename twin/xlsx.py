@@ -108,7 +108,10 @@ def _workbook(sheet: str, columns: Sequence[str], rows: Sequence[dict[str, Any]]
     ws.append([HEADERS[c][i] for c in columns])
     for cell in ws[1]:
         cell.font = Font(bold=True)
-    for row in rows:
+    widest = [len(HEADERS[c][i]) for c in columns]
+    formats = [(k, column) for k, column in enumerate(columns, start=1)
+               if column in (*_NUMBERS, *_RATIOS, *_P_VALUES)]
+    for r, row in enumerate(rows, start=2):
         kpi = str(row["kpi"])
         cells: list[Any] = []
         for column in columns:
@@ -131,18 +134,18 @@ def _workbook(sheet: str, columns: Sequence[str], rows: Sequence[dict[str, Any]]
             else:
                 cells.append(str(value))
         ws.append(cells)
+        widest = [max(w, len(str(v or ""))) for w, v in zip(widest, cells, strict=True)]
         fmt = PERCENT if is_share(kpi) else COUNT if is_count(kpi) else NUMBER
-        for cell, column in zip(ws[ws.max_row], columns, strict=True):
+        for k, column in formats:  # cells by position: ws[max_row] rescans the sheet
+            cell = ws.cell(row=r, column=k)
             if column in _NUMBERS:
                 cell.number_format = fmt
             elif column in _RATIOS:
                 cell.number_format = PERCENT
-            elif column in _P_VALUES:
+            else:
                 cell.number_format = P_VALUE
-    for k, column in enumerate(columns, start=1):
-        widest = max([len(HEADERS[column][i])] + [len(str(c.value or "")) for c in
-                                                  ws[get_column_letter(k)][1:]])
-        ws.column_dimensions[get_column_letter(k)].width = min(60, 2 + widest * (2 if i else 1))
+    for k, wide in enumerate(widest, start=1):
+        ws.column_dimensions[get_column_letter(k)].width = min(60, 2 + wide * (2 if i else 1))
     ws.freeze_panes = "C2"  # label and name stay in view
     buffer = io.BytesIO()
     book.save(buffer)
