@@ -117,6 +117,20 @@ def test_legal_hours_warn_at_45_and_not_at_40(tmp_path: Path) -> None:
                        "average; grid_worker grid-01 #1 works 45.0 h a week (week 1: 45.0 h)")
 
 
+def test_a_run_shorter_than_a_week_is_not_judged_by_the_week(tmp_path: Path) -> None:
+    """Three working days of 8 h are 24 h, not 56 h scaled to a week: no Labour Law
+    warning, but one line saying the weekly hours were not checked."""
+    rota_8h = "  rota: {day: {start: '08:00', end: '17:00'}, unpaid_break: 60}\n"
+    short = load(tmp_path, rota_8h, days=3)
+    assert hours_warnings(headcount(short)) == [
+        "the run is shorter than a week: weekly hours are not checked against the Labour "
+        "Law's 44 hours; run 7 days or more to check them"]
+    long_days = ("  rota: {day: {start: '08:00', end: '18:00'}, unpaid_break: 30}\n")
+    (day, note) = hours_warnings(headcount(load(tmp_path, long_days, days=3)))
+    assert "more than the Labour Law's 8 hours a day" in day and note.startswith("the run is")
+    assert hours_warnings(headcount(load(tmp_path, rota_8h, days=7))) == []
+
+
 def test_posts_are_flagged_with_the_people_they_need(tmp_path: Path) -> None:
     scenario = load(tmp_path, "  shifts: [{start: '08:00', end: '17:00'}]\n", n=2)
     pool = headcount(scenario)["grid_worker"]

@@ -53,6 +53,8 @@ class PersonHours:
     """Most working hours in one day [h]."""
     duty_week: float
     """Duty turns (值班) a week on average [h]."""
+    whole_weeks: int = 1
+    """Whole weeks in the run: with none, the weekly average is not checked."""
 
 
 @dataclass(frozen=True)
@@ -144,7 +146,8 @@ def _hours(label: str, per_week: list[float], work: float, horizon: float, day: 
     worst = max(range(len(whole)), key=lambda w: whole[w]) if whole else 0
     return PersonHours(label=label, week_mean=mean,
                        week_max=whole[worst] / 60.0 if whole else mean,
-                       worst_week=worst + 1, day_max=day, duty_week=duty / 60.0 / weeks)
+                       worst_week=worst + 1, day_max=day, duty_week=duty / 60.0 / weeks,
+                       whole_weeks=len(whole))
 
 
 def _persons(scenario: Scenario, groups: list[tuple[str, int]], shifts: list[Shift],
@@ -231,10 +234,12 @@ def hours_warnings(pools: dict[str, PoolHeadcount]) -> list[str]:
     day; one line per pool on a rota and limit, naming the heaviest person and week. A
     pool on shifts is made of posts, not people: see :func:`posts_note`."""
     out: list[str] = []
+    short = False  # a run shorter than a week: a few days scaled to a week say nothing
     for name, pool in pools.items():
         if pool.posts:
             continue
-        over = [p for p in pool.persons if p.week_mean > LEGAL_WEEK + 1e-9]
+        short = short or any(not p.whole_weeks for p in pool.persons)
+        over = [p for p in pool.persons if p.whole_weeks and p.week_mean > LEGAL_WEEK + 1e-9]
         if over:
             worst = max(over, key=lambda p: p.week_mean)
             out.append(f"{name}: {len(over)} of {pool.people} persons over the Labour Law's "
@@ -246,6 +251,9 @@ def hours_warnings(pools: dict[str, PoolHeadcount]) -> list[str]:
             worst = max(long, key=lambda p: p.day_max)
             out.append(f"{name}: {len(long)} of {pool.people} work more than the Labour "
                        f"Law's {LEGAL_DAY:g} hours a day; {worst.label}: {worst.day_max:.1f} h")
+    if short:
+        out.append(f"the run is shorter than a week: weekly hours are not checked against "
+                   f"the Labour Law's {LEGAL_WEEK:g} hours; run 7 days or more to check them")
     return out
 
 

@@ -250,6 +250,10 @@ _LINES: list[tuple[re.Pattern[str], Callable[[re.Match[str]], str]]] = [
      lambda m: f"{m['pool']}：{m['n']} {'个岗位' if m['what'] == 'posts' else '人'}，每周 "
      f"{m['h']} 小时" + (f" + 值班 {m['duty']} 小时" if m["duty"] else "")
      + f"，{m['fte']} 个全职当量" + (f"，每天 {m['cost']} 元" if m["cost"] else "")),
+    (re.compile(r"^the run is shorter than a week: weekly hours are not checked against "
+                r"the Labour Law's (?P<week>\S+) hours; run 7 days or more to check them$"),
+     lambda m: f"运行不足一周：每周工时未按《劳动法》规定的 {m['week']} 小时核对；"
+     "运行 7 天或以上才能核对"),
     (re.compile(r"^(?P<pool>.+?): (?P<n>\d+) of (?P<all>\d+) work more than the Labour "
                 r"Law's (?P<day>\S+) hours a day; (?P<who>.+): (?P<h>\S+) h$"),
      lambda m: f"{m['pool']}：{m['all']} 人中有 {m['n']} 人每天工作超过《劳动法》规定的 "
