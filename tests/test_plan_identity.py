@@ -270,9 +270,14 @@ def test_the_package_names_its_api_lazily_as_before() -> None:
             "assert twin.run is run_replications and twin.calibrate.__name__ == 'twin.calibrate'\n"
             "assert all(getattr(twin, name) is not None for name in twin.__all__)\n"
             "print(sorted(set(twin.__all__) - set(dir(twin))))\n")
+    assert _python(code) == "[]"
+
+
+def _python(code: str) -> str:
+    """What a fresh interpreter prints running ``code`` in the project."""
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
                           text=True, check=True)
-    assert done.stdout.strip() == "[]"
+    return done.stdout.strip()
 
 
 def test_submodules_are_attributes_of_the_package_after_a_plain_import() -> None:
@@ -284,9 +289,7 @@ def test_submodules_are_attributes_of_the_package_after_a_plain_import() -> None
             "assert callable(twin.staffing.rota_plans) and callable(twin.plots.report_plots)\n"
             "assert twin.compare.__module__ == 'twin.compare'  # still the function\n"
             "try:\n    twin.no_such_part\nexcept AttributeError as error:\n    print(error)\n")
-    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True,
-                          text=True, check=True)
-    assert done.stdout.strip() == "module 'twin' has no attribute 'no_such_part'"
+    assert _python(code) == "module 'twin' has no attribute 'no_such_part'"
 
 
 def test_rota_plans_of_another_run_are_refused() -> None:

@@ -100,12 +100,7 @@ def union(a: Sequence[Span], b: Sequence[Span]) -> list[Span]:
         else:
             s, e = b[j]
             j += 1
-        if e <= s:
-            continue
-        if out and s <= out[-1][1]:
-            out[-1] = (out[-1][0], max(out[-1][1], e))
-        else:
-            out.append((s, e))
+        _join(out, s, e)
     return out
 
 
@@ -115,13 +110,19 @@ def merge(spans: Sequence[Span]) -> list[Span]:
         return merge_arrays(spans)
     out: list[Span] = []
     for s, e in sorted(spans):
-        if e <= s:
-            continue
-        if out and s <= out[-1][1]:
-            out[-1] = (out[-1][0], max(out[-1][1], e))
-        else:
-            out.append((s, e))
+        _join(out, s, e)
     return out
+
+
+def _join(out: list[Span], s: float, e: float) -> None:
+    """Append the span (s, e) to sorted joined ``out``, joining it to the last one if they
+    overlap or touch; an empty span is dropped."""
+    if e <= s:
+        return
+    if out and s <= out[-1][1]:
+        out[-1] = (out[-1][0], max(out[-1][1], e))
+    else:
+        out.append((s, e))
 
 
 def intersect(a: Sequence[Span], b: Sequence[Span]) -> list[Span]:
