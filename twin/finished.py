@@ -159,7 +159,8 @@ def kpi_context(scenario: Scenario, community: Community) -> KpiContext:
         horizon=scenario.run.horizon_days * MINUTES_PER_DAY,
         deadlines=scenario.deadlines.model_dump(),
         scopes=assessment_scopes(scenario, community.grid_names,
-                                 build_staffing(scenario, community).unit_names),
+                                 build_staffing(scenario, community, patrols=False,
+                                                times=False).unit_names),  # names only
         working=working_time(scenario),
         fte={name: pool.fte for name, pool in pools.items()},
         cost={name: pool.cost_per_day for name, pool in pools.items()})

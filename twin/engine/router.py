@@ -345,25 +345,9 @@ class Router:
         """Map node of a task."""
         return self._node[task] if task < self.n else self.log.visits.node[task - self.n]
 
-    def service_of(self, task: int) -> float:
-        """On-site time of the coming attempt [min]."""
-        if task >= self.n:
-            return self.log.visits.service[task - self.n]
-        if self._orders is not None and self._flowed[self._cat[task]]:
-            return self._orders.service_of(task)
-        return self._service[task]
-
-    def on_site(self, task: int) -> None:
-        """The handler arrived."""
-        if self._orders is not None and task < self.n and self._flowed[self._cat[task]]:
-            self._orders.arrived(task)
-            if not self._orders.in_field(task):
-                return
-        self.log.arrived(task, self.env.now)
-
     def arrive(self, task: int) -> float:
-        """The handler arrived (:meth:`on_site`): the attempt's on-site time [min]
-        (:meth:`service_of`), in one call from the worker's loop."""
+        """The handler arrived: its arrival is logged (a work order's step only when in
+        the field, not at the centre's desk); returns the attempt's on-site time [min]."""
         if task >= self.n:
             self.log.arrived(task, self.env.now)
             return self.log.visits.service[task - self.n]

@@ -85,11 +85,11 @@ def save_plots(folder: str | Path, plots: Sequence[Plot],
     already rendered, if given); returns the files written."""
     target = Path(folder)
     target.mkdir(parents=True, exist_ok=True)
+    rendered = images if images is not None else render_plots(plots, formats)
     written = []
-    for i, plot in enumerate(plots):
+    for plot, image in zip(plots, rendered, strict=True):
         for fmt in formats:
             path = target / f"{plot.slug}.{fmt}"
-            atomic_write(path, images[i][fmt] if images is not None else
-                         figure_bytes(plot.figure, fmt))
+            atomic_write(path, image[fmt])
             written.append(path)
     return written

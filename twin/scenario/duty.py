@@ -8,7 +8,7 @@ from collections.abc import Callable
 import numpy as np
 
 from twin.scenario.calendar import run_calendar
-from twin.scenario.rotaplan import RotaPlans
+from twin.scenario.rotaplan import RotaPlans, merge
 from twin.scenario.schema import WEEKDAYS, Scenario, Shift
 from twin.vocab import MINUTES_PER_DAY
 
@@ -40,14 +40,7 @@ def duty_intervals(shifts: list[Shift], horizon: float,
             s, e = day * MINUTES_PER_DAY + start, day * MINUTES_PER_DAY + end
             if e > 0 and s < horizon:
                 spans.append((max(s, 0.0), min(e, horizon)))
-    spans.sort()
-    merged: list[tuple[float, float]] = []
-    for s, e in spans:
-        if merged and s <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], e))
-        else:
-            merged.append((s, e))
-    return merged
+    return merge(spans)
 
 
 def working_days(scenario: Scenario) -> Callable[[int], bool] | None:
