@@ -91,14 +91,15 @@ class Timeline:
 
     def _fire(self, _event: simpy.Event) -> None:
         env, handlers = self.env, self.handlers
+        now = env.now  # a handler schedules, but the clock stands still until we return
         if self.row is not None:
             _t, subject, kind = self.row
             handlers[kind](subject)
         for row in self.rows:
             t, subject, kind = row
-            if t > env.now:
+            if t > now:
                 self.row = row
-                env.timeout(t - env.now).callbacks.append(self._fire)
+                env.timeout(t - now).callbacks.append(self._fire)
                 return
             handlers[kind](subject)
         self.row = None
@@ -127,6 +128,7 @@ def worker(env: simpy.Environment, cw: WorkPort, staff: Staff, fast: FastPath, m
     node = base
     job: tuple[int, float] | None = None
     off_since = 0.0
+    now = env.now
     msg: Any
     if not on_duty:
         msg = GO_OFF
@@ -150,33 +152,36 @@ def worker(env: simpy.Environment, cw: WorkPort, staff: Staff, fast: FastPath, m
             wake = event()
             wakes[me] = wake
             msg = yield wake
+            now = env.now
             if msg == GO_OFF:
-                off_since = env.now
+                off_since = now
                 continue
             task, travel = msg
         else:
             task, travel = job
-        start = env.now
+        start = now
         if travel > 0:
             phase[me] = (TRAVEL, start, task)
             yield timeout(travel)
-            now = env.now
+            now = start + travel  # = env.now: SimPy's timer fires at now + delay
             a_worker(me), a_state(TRAVEL), a_start(start), a_end(now), a_task(task)
             start = now
         phase[me] = (ON_SITE, start, task)
         if task < n:  # a case: settled when its one visit ends
             if t_on_site[task] != t_on_site[task]:  # NaN: the first arrival
                 t_on_site[task] = start
-            yield timeout(service[task])
-            now = env.now
+            on_site = service[task]
+            yield timeout(on_site)
+            now = start + on_site
             if now > start:  # the record of ActivityRecorder.add, inline
                 a_worker(me), a_state(ON_SITE), a_start(start), a_end(now), a_task(task)
             t_resolved[task] = now
             if not static:
                 node = issue_node[task]
         else:  # arrive: on site, for how long; finish: where it was
-            yield timeout(cw.arrive(task))
-            now = env.now
+            on_site = cw.arrive(task)
+            yield timeout(on_site)
+            now = start + on_site
             if now > start:
                 a_worker(me), a_state(ON_SITE), a_start(start), a_end(now), a_task(task)
             there = cw.finish(task)

@@ -81,6 +81,10 @@ class Staff:
         self.routes: list[list[int]] = [
             r.tolist() if patrols and _route_time(travel, r.tolist()) > 0.0 else []
             for r in staffing.routes]
+        self._patroller = [k == GRID_WORKER and len(self.routes[u]) > 1
+                           for k, u in zip(self.kind, self.unit, strict=True)]
+        self._grid_team = [t if k == GRID_WORKER else -1
+                           for k, t in zip(self.kind, self.team, strict=True)]
         self.patrol_pos = [0] * n
         self.patrol_gen = [0] * n
         self.patrol_since = [-1.0] * n
@@ -142,12 +146,23 @@ class Staff:
             return -1, _INF
         choose: Callable[[Reach], Choice]
         if len(pool) < _SMALL:
+            first = min(pool)
+            if self.static[first]:  # on the spot, and ties go to the lowest id
+                return first, 0.0
+            matrix = self.travel.matrix
             workers = sorted(pool)  # sorted: ties go to the lowest id, reproducibly
-            choose = lambda reach: self._first(workers, reach)  # noqa: E731
+            if matrix is not None:
+                worker, _rank, t = self._first(workers, matrix[node].item)
+                return worker, t
+            choose = lambda reach: self._first(workers, reach.at)  # noqa: E731
         else:
             mask = np.full(self.n, np.inf, dtype=np.float32)
             mask[np.fromiter(pool, dtype=np.int64, count=len(pool))] = 0.0
-            choose = lambda reach: self._argmin(reach, mask)  # noqa: E731
+            matrix = self.travel.matrix
+            if matrix is not None:
+                worker, _rank, t = self._argmin(matrix[node].take, mask)
+                return worker, t
+            choose = lambda reach: self._argmin(reach.take, mask)  # noqa: E731
         places = self._places(pool)
         if places is not None:  # e.g. a unit's staff at or on the way to its one base
             worker, _rank, t = choose(self.travel.towards(node, places))
@@ -170,10 +185,15 @@ class Staff:
         if not self.idle_in_team[team]:
             return -1, _INF
         penalty = self.penalty[team]
-        return self.travel.nearest(node, lambda reach: self._argmin(reach, penalty))
+        matrix = self.travel.matrix
+        if matrix is not None:  # the row itself: no ball to search or wrap
+            worker, _rank, t = self._argmin(matrix[node].take, penalty)
+            return worker, t
+        return self.travel.nearest(node, lambda reach: self._argmin(reach.take, penalty))
 
-    def _first(self, workers: list[int], reach: Reach) -> Choice:
-        at = reach.at
+    def _first(self, workers: list[int], at: Callable[[int], float]) -> Choice:
+        """The first of ``workers`` (in their order) with the shortest time; ``at(node)``
+        gives the times from the target."""
         best, best_t = -1, _INF
         for w in workers:
             t = self.travel_time(w, at)
@@ -183,15 +203,17 @@ class Staff:
                     break
         return best, best_t, best_t
 
-    def _argmin(self, reach: Reach, penalty: np.ndarray) -> Choice:
+    def _argmin(self, take: Callable[[np.ndarray], np.ndarray], penalty: np.ndarray
+                ) -> Choice:
+        """The staff member with the least time plus ``penalty`` (inf: not a candidate);
+        ``take(nodes)`` gives the times from the target to ``nodes``."""
         if self.moving:
             s, e = self.leg_s, self.leg_e
             elapsed = np.minimum(np.maximum(self.env.now - s, 0.0), e - s)
-            times = np.minimum(elapsed + reach.take(self.leg_a),
-                               (e - s - elapsed) + reach.take(self.leg_b))
+            times = np.minimum(elapsed + take(self.leg_a), (e - s - elapsed) + take(self.leg_b))
             times += penalty
         else:  # every idle worker stands still where its last job ended
-            times = reach.take(self.leg_a) + penalty
+            times = take(self.leg_a) + penalty
         w = int(times.argmin())  # ties go to the lowest id
         t = float(times[w])
         if t == _INF:
@@ -201,7 +223,7 @@ class Staff:
     # ----------------------------------------------------------- idle set
     def owes_patrol(self, worker: int) -> bool:
         """Whether ``worker`` still owes patrol today (a new day owes the minimum)."""
-        if self.kind[worker] != GRID_WORKER or len(self.routes[self.unit[worker]]) < 2:
+        if not self._patroller[worker]:
             return False
         day = int(self.env.now // MINUTES_PER_DAY)
         if self.owed_day[worker] != day:
@@ -211,7 +233,6 @@ class Staff:
     def set_idle(self, worker: int, node: int) -> None:
         """``worker`` has nothing to do at ``node``: patrol, walk to base, or wait."""
         now = self.env.now
-        route = self.routes[self.unit[worker]] if self.kind[worker] == GRID_WORKER else []
         if self.minimum and self.owes_patrol(worker):  # patrols first, taking nothing
             self.committed[worker] = self._idle[worker] = True
             self.patrol_since[worker] = now
@@ -220,7 +241,7 @@ class Staff:
             done = self.env.timeout(self.owed[worker])
             done.callbacks.append(lambda _event: self._patrolled(worker, gen))
             return
-        if len(route) > 1:
+        if self._patroller[worker]:
             self.patrol_since[worker] = now
             self._patrol_leg(worker, node)
         else:
@@ -228,11 +249,11 @@ class Staff:
             self._a[worker] = node
             self._b[worker] = base
             self._s[worker] = now
-            self._e[worker] = now + self.between(worker, node, base)
+            self._e[worker] = now if base == node else now + self.between(worker, node, base)
         self._idle[worker] = True
         self.idle_sets[self.pool[worker]].add(worker)
-        if self.kind[worker] == GRID_WORKER:
-            team = self.team[worker]
+        team = self._grid_team[worker]
+        if team >= 0:
             self._penalty[team][worker] = 0.0
             self.idle_in_team[team] += 1
 
@@ -252,8 +273,8 @@ class Staff:
             return self._b[worker] if now >= self._e[worker] else self._a[worker]
         self._idle[worker] = False
         self.idle_sets[self.pool[worker]].discard(worker)
-        if self.kind[worker] == GRID_WORKER:
-            team = self.team[worker]
+        team = self._grid_team[worker]
+        if team >= 0:
             self._penalty[team][worker] = _INF
             self.idle_in_team[team] -= 1
         a, b = self._a[worker], self._b[worker]

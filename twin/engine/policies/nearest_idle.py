@@ -21,8 +21,9 @@ class NearestIdle(OwnGrid):
                      for u, t in enumerate(units.unit_team)]
         self.eligible = [eligible[first[t]] if t >= 0 else eligible[u]
                          for u, t in enumerate(units.unit_team)]
+        self._team = units.unit_team
+        self._nearest_of_team = ports.staff.nearest_of_team
 
     def first_choice(self, unit: int, node: int) -> tuple[int, float]:
         """The nearest idle grid worker of the unit's team."""
-        staff = self.ports.staff
-        return staff.nearest_of_team(staff.team_of_unit(unit), node)
+        return self._nearest_of_team(self._team[unit], node)
