@@ -19,10 +19,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from twin.geography import Community, MapError, block_grids
-from twin.lattice import lattice_edges
 from twin.patrol import patrol_routes
 from twin.rng import Streams
-from twin.scenario.community import LatticeMap
 from twin.scenario.duty import (  # noqa: F401 - duty_intervals, working_days: older imports
     checked_plans,
     duty_intervals,
@@ -41,6 +39,7 @@ from twin.scenario.rotaplan import (
 )
 from twin.scenario.schema import Scenario, Shift
 from twin.scenario.spanarrays import as_array
+from twin.stations import station_bases, street_edges
 from twin.vocab import (  # noqa: F401 - re-exported for older imports
     GRID_WORKER,
     HANDLER,
@@ -294,6 +293,7 @@ def _add_handling_units(scenario: Scenario, community: Community, roll: _Roll,
     if spec is None:
         return {}, -1
     handling: dict[str, list[int]] = {}
+    placed: dict[int, list[int]] = {}  # stations by count, placed once
     taken = set(unit_names)  # grids (or team/grid)
     for i, unit in enumerate(spec.units):
         if unit.name in taken:
@@ -316,9 +316,11 @@ def _add_handling_units(scenario: Scenario, community: Community, roll: _Roll,
             handling[unit.name].append(len(unit_names))
             unit_names.append(unit.name)
             unit_team.append(-1)
-            roll.add(unit.staff, HANDLER, len(unit_names) - 1,
-                     [_node(community, unit.node, key)], unit.shifts, unit.travel,
-                     rota=unit.rota)
+            bases = ([_node(community, unit.node, key)] if unit.stations == 1 else
+                     _stations(community, unit.stations, f"work_orders.units.{i}.stations",
+                               placed))
+            roll.add(unit.staff, HANDLER, len(unit_names) - 1, bases, unit.shifts,
+                     unit.travel, rota=unit.rota)
     centre_unit = -1
     if spec.centre is not None and CENTRE_UNIT in unit_names:
         raise MapError("work_orders.centre", f"a grid or handling unit is named "
@@ -330,6 +332,18 @@ def _add_handling_units(scenario: Scenario, community: Community, roll: _Roll,
         roll.add(spec.centre.staff, HANDLER, centre_unit, [_node(community, None, "")],
                  spec.centre.shifts, travels=False, rota=spec.centre.rota)
     return handling, centre_unit
+
+
+def _stations(community: Community, count: int, key: str, placed: dict[int, list[int]]
+              ) -> list[int]:
+    """The bases of ``count`` stations (:func:`twin.stations.station_bases`)."""
+    grids = len(community.grid_names)
+    if count > grids:
+        raise MapError(key, f"{count} stations, but the map has {grids} grids; at most "
+                            "one station a grid")
+    if count not in placed:
+        placed[count] = station_bases(community, count)
+    return placed[count]
 
 
 def _centre_node(community: Community, nodes: np.ndarray) -> int:
@@ -361,8 +375,7 @@ def unit_neighbours(staffing: Staffing, community: Community) -> list[list[int]]
     """Per unit, the units of the same team whose grids share a boundary with its grid
     (a street joins them); empty for units that are not grid-worker units."""
     out: list[set[int]] = [set() for _ in staffing.unit_names]
-    edges = (lattice_edges(community.streets) if isinstance(community.streets, LatticeMap)
-             else np.array(list(community.graph.edges()), dtype=np.int64).reshape(-1, 2))
+    edges = street_edges(community)
     for unit_of in staffing.unit_of_node:
         a, b = unit_of[edges[:, 0]], unit_of[edges[:, 1]]
         for u, v in set(zip(a[a != b].tolist(), b[a != b].tolist(), strict=True)):

@@ -180,6 +180,13 @@ class HandlingUnit(Strict):
     node: str | int | None = None
     """Base node (a node id); default the node nearest the map's centre (the grid's
     centre with `per_grid`)."""
+    stations: int = Field(default=1, ge=1, le=lim.MAX_GRIDS)
+    """Stations the staff work from, e.g. a police station (派出所) or judicial office
+    (司法所) in each street (街道): the grids are cut into this many contiguous areas of
+    about equal residents, each with a station at the centre of its middle grid, and
+    the staff are handed out to the stations in turn. They share the unit's queue: a
+    new order goes to the nearest free staff member, who walks back to their own
+    station. At most the number of grids; not with `per_grid` or `node`."""
     travel: bool = True
     """True: staff travel on the map from their base; false: office or remote work."""
     shifts: list[Shift] = Field(default_factory=list)
@@ -202,6 +209,14 @@ class HandlingUnit(Strict):
     report_limit: float = Field(default=30.0, gt=0, le=lim.MAX_MINUTES)
     """Time allowed to arrive after a whistle summons the unit (报到) [min]."""
     _check_rota = check_rota_or_shifts
+
+    def _check_stations(self, raw: dict[str, Any]) -> Found:
+        if self.stations > 1 and self.per_grid:
+            yield ("stations",), ("a unit with per_grid has its own staff in every grid; "
+                                  "give stations only to a unit that is not per grid")
+        if self.stations > 1 and self.node is not None:
+            yield ("stations",), ("the stations are placed by the grids; give either "
+                                  "node (one base) or stations, not both")
 
 
 class CentreSpec(Strict):

@@ -1,0 +1,147 @@
+"""Stations: a district-wide unit's staff based at one station per area of grids."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import networkx as nx
+import numpy as np
+import pytest
+
+import twin
+from twin.executors import community_for
+from twin.geography import MapError
+from twin.model import simulate
+from twin.scenario.errors import ScenarioError
+from twin.staffing import build_staffing
+from twin.stations import station_areas, station_bases, street_edges
+
+SCENARIO = """
+name: stations
+map: {source: lattice, rows: 16, cols: 16, block_length: 100, speed: 100}
+grids: {blocks: [4, 4]}
+workforce: {per_grid: 1}
+demand:
+  categories:
+    - {name: litter, rate_per_hour: %s, channels: {patrol: 1.0}, flow: public_space}
+work_orders:
+  units:
+    - {name: city_management, staff: 8%s}
+run: {horizon_days: %s, warmup_days: 0, replications: 1, seed: 11}
+"""
+
+
+def scenario(tmp_path: Path, stations: str = "", rate: float = 0.2, days: float = 2.0
+             ) -> twin.Scenario:
+    path = tmp_path / "s.yaml"
+    path.write_text(SCENARIO % (rate, stations, days), encoding="utf-8")
+    return twin.load_scenario(path)
+
+
+def grid_graph(community: twin.Community) -> nx.Graph:
+    edges = street_edges(community)
+    g = community.grid_of_node
+    graph = nx.Graph()
+    graph.add_nodes_from(range(len(community.grid_names)))
+    graph.add_edges_from(zip(g[edges[:, 0]].tolist(), g[edges[:, 1]].tolist(), strict=True))
+    return graph
+
+
+@pytest.mark.parametrize("count", [1, 2, 3, 4, 5, 16])
+def test_areas_are_contiguous_balanced_and_cover_every_grid(tmp_path: Path,
+                                                            count: int) -> None:
+    community = community_for(scenario(tmp_path))
+    area = station_areas(community, count)
+    assert sorted(set(area.tolist())) == list(range(count))
+    graph = grid_graph(community)
+    for r in range(count):
+        assert nx.is_connected(graph.subgraph(np.flatnonzero(area == r).tolist()))
+    residents = np.bincount(area, weights=community.residents, minlength=count)
+    # 16 grids of equal residents: areas differ by at most one grid
+    per_grid = community.residents.max()
+    assert residents.max() - residents.min() <= per_grid + 1e-9
+
+
+def test_each_station_stands_at_the_centre_of_a_grid_of_its_area(tmp_path: Path) -> None:
+    community = community_for(scenario(tmp_path))
+    area = station_areas(community, 4)
+    bases = station_bases(community, 4)
+    assert len(set(bases)) == 4
+    for r, node in enumerate(bases):
+        grid = int(community.grid_of_node[node])
+        assert area[grid] == r
+        assert community.centre_node[grid] == node
+
+
+def test_more_stations_than_grids_is_refused(tmp_path: Path) -> None:
+    community = community_for(scenario(tmp_path))
+    with pytest.raises(ValueError, match="count must be from 1 to 16"):
+        station_areas(community, 17)
+    s = scenario(tmp_path, ", stations: 17")
+    with pytest.raises(MapError) as err:
+        build_staffing(s, community_for(s))
+    assert err.value.key == "work_orders.units.0.stations"
+    assert str(err.value) == "17 stations, but the map has 16 grids; at most one station a grid"
+
+
+def test_staff_are_handed_out_to_the_stations_in_turn(tmp_path: Path) -> None:
+    s = scenario(tmp_path, ", stations: 3")
+    community = community_for(s)
+    staffing = build_staffing(s, community)
+    unit = staffing.unit_names.index("city_management")
+    bases = staffing.base[staffing.unit == unit].tolist()
+    stations = station_bases(community, 3)
+    assert bases == [stations[k % 3] for k in range(8)]
+
+
+def test_one_station_is_the_old_single_base(tmp_path: Path) -> None:
+    one, default = scenario(tmp_path, ", stations: 1"), scenario(tmp_path)
+    a = build_staffing(one, community_for(one))
+    b = build_staffing(default, community_for(default))
+    assert a.base.tolist() == b.base.tolist()
+
+
+@pytest.mark.parametrize(("extra", "message"), [
+    (", stations: 4, per_grid: true",
+     "a unit with per_grid has its own staff in every grid; give stations only to a unit "
+     "that is not per grid"),
+    (", stations: 4, node: '3-3'",
+     "the stations are placed by the grids; give either node (one base) or stations, not "
+     "both"),
+    (", stations: 0", "must be >= 1 (got 0)"),
+])
+def test_stations_with_per_grid_or_node_are_located_errors(tmp_path: Path, extra: str,
+                                                           message: str) -> None:
+    with pytest.raises(ScenarioError) as err:
+        scenario(tmp_path, extra)
+    text = str(err.value)
+    assert "work_orders.units.0.stations" in text
+    assert message in text
+
+
+def test_the_first_order_goes_to_the_nearest_station(tmp_path: Path) -> None:
+    """At the first handle step every staff member waits at its station: the one sent
+    is at the station nearest the order, at exactly that travel time."""
+    s = scenario(tmp_path, ", stations: 4")
+    community = community_for(s)
+    records = simulate(s, 0, community)
+    steps = records.steps
+    handle = steps[steps["step"] == "handle"].sort_values("t_dispatched")
+    first = handle.iloc[0]
+    node = int(records.issues.set_index("issue_id").loc[int(first["order_id"]), "node"])
+    travel = community.travel
+    times = [travel.between(b, node) for b in station_bases(community, 4)]
+    assert first["travel"] == pytest.approx(min(times), abs=1e-4)
+
+
+def test_stations_shorten_the_trips(tmp_path: Path) -> None:
+    """Same orders, same staff: from four stations the mean trip to a handle step is
+    shorter than from one base in the middle (the staff are seldom all busy)."""
+    trips = []
+    for extra in ("", ", stations: 4"):
+        records = simulate(scenario(tmp_path, extra, days=6.0), 0)
+        handle = records.steps[records.steps["step"] == "handle"]
+        assert len(handle) > 100
+        trips.append(handle["travel"].mean())
+    one, four = trips
+    assert four < 0.8 * one
