@@ -21,9 +21,9 @@ from typing import Any, TypedDict, Unpack
 
 import pandas as pd
 
-from twin.executors import Job, WorkerPool, community_for, executor_for
+from twin.executors import Job, WorkerPool, executor_for
 from twin.finished import Finished, KpiContext, finish, kpi_context, stack_tables
-from twin.geography import MapCache
+from twin.geography import MapCache, community_for
 from twin.metrics import summarise
 from twin.metrics.catalogue import fill_counts
 from twin.model import ReplicationRecords

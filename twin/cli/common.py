@@ -22,7 +22,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from twin.cli.say import LANGS, line, problem_line, problems_found, say
-from twin.geography import MapCache
+from twin.geography import MapCache, community_for
 from twin.outdir import out_problems
 from twin.scenario import Problem, Scenario, ScenarioError
 from twin.vocab import MINUTES_PER_DAY
@@ -172,8 +172,7 @@ def warn_size(scenario: Scenario, jobs: int, replications: int | None = None,
     """The expected size of a run; a warning when it will probably not fit in memory."""
     from twin.sizing import estimate
 
-    community = (maps if maps is not None else MapCache(1)).get(scenario)
-    size = estimate(scenario, community, jobs, replications)
+    size = estimate(scenario, community_for(scenario, maps), jobs, replications)
     if not size.fits:
         err_console.print(say("named_warning", lang, name=scenario.name,
                               text=line(size.message(), lang)),
