@@ -55,9 +55,10 @@ if TYPE_CHECKING:
     from twin import calibrate
     from twin.calibrate import GridMap, demand_yaml, find_events, fit_demand, read_tickets
     from twin.compare import Comparison, compare
-    from twin.experiment import Execution, RunResult, load_checked, run_many, run_replications
+    from twin.experiment import Execution, RunResult, run_many, run_replications
     from twin.experiment import run_replications as run
     from twin.geography import MapCache
+    from twin.loading import load_checked
     from twin.metrics import confidence_interval, replication_kpis, summarise
     from twin.model import simulate
     from twin.output import write_results
@@ -73,9 +74,10 @@ _HOMES = {
         "GridMap", "demand_yaml", "find_events", "fit_demand", "read_tickets")},
     **{name: ("twin.compare", name) for name in ("Comparison", "compare")},
     **{name: ("twin.experiment", name) for name in (
-        "Execution", "RunResult", "load_checked", "run_many", "run_replications")},
+        "Execution", "RunResult", "run_many", "run_replications")},
     "run": ("twin.experiment", "run_replications"),
     "MapCache": ("twin.geography", "MapCache"),
+    "load_checked": ("twin.loading", "load_checked"),
     **{name: ("twin.metrics", name) for name in (
         "confidence_interval", "replication_kpis", "summarise")},
     "simulate": ("twin.model", "simulate"),

@@ -29,7 +29,6 @@ from twin.metrics.catalogue import fill_counts
 from twin.model import ReplicationRecords
 from twin.records import TABLES
 from twin.scenario.schema import Scenario
-from twin.staffing import build_staffing
 from twin.store import DiskStore, MemoryStore, run_key
 
 Progress = Callable[[Any], None]
@@ -288,26 +287,3 @@ def assemble(
     notes = list(community_for(scenario, maps).notes) if reps else []
     return RunResult(scenario, seed, reps, kpis=kpis, summary=summary, runtime=runtime,
                      errors=dict(sorted(errors.items())), notes=notes, **tables)
-
-
-def load_checked(path: str, overrides: Sequence[str] = (), maps: MapCache | None = None
-                 ) -> Scenario:
-    """Load a scenario and build its map once, so map problems are reported like
-    file problems (located, all at once) before anything runs.
-
-    Pass the :class:`~twin.geography.MapCache` the run will use (``Execution.maps``)
-    so that the map is built only once.
-
-    Raises
-    ------
-    ScenarioError
-    """
-    from twin.geography import MapError
-    from twin.scenario import ScenarioError, load_located
-
-    scenario, locator = load_located(path, overrides)
-    try:
-        build_staffing(scenario, community_for(scenario, maps), patrols=False)
-    except MapError as exc:
-        raise ScenarioError([locator.problem(exc.key, str(exc))]) from None
-    return scenario

@@ -23,6 +23,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from twin.cli.say import LANGS, line, problem_line, problems_found, say
 from twin.geography import MapCache, community_for
+from twin.loading import load_checked
 from twin.outdir import out_problems
 from twin.scenario import Problem, Scenario, ScenarioError
 from twin.vocab import MINUTES_PER_DAY
@@ -131,8 +132,6 @@ def load(path: Path, overrides: list[str], options: dict[str, str] | None = None
     """Load and check a scenario (its map built into ``maps``); ``options`` maps a key
     set by an option (not by ``--set``) to that option's name, so its problems name
     the option."""
-    from twin.experiment import load_checked
-
     try:
         return load_checked(str(path), overrides, maps)
     except ScenarioError as error:

@@ -52,6 +52,7 @@ from twin.cli.say import line, say
 from twin.cli.single import run_overrides
 from twin.folders import unique_folder_names
 from twin.geography import MapCache
+from twin.loading import load_checked
 from twin.scenario import Problem, Scenario, ScenarioError
 
 if TYPE_CHECKING:  # the runs' modules (experiment, tables, plots) load when a command runs
@@ -168,8 +169,6 @@ def compare(
 
 def load_quiet(file: Path, overrides: list[str], maps: MapCache | None = None) -> Scenario:
     """Load a scenario, raising ScenarioError (so several files report together)."""
-    from twin.experiment import load_checked
-
     return load_checked(str(file), overrides, maps)
 
 
