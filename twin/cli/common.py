@@ -9,11 +9,12 @@ import os
 import re
 import socket
 import sys
+import time
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TextIO
 from urllib.parse import urlsplit
 
 import typer
@@ -255,9 +256,52 @@ def check_kpi(kpi: str, available: Sequence[str], lang: str = "en") -> None:
              lang)
 
 
+class PlainProgress:
+    """Progress as plain lines, for a stderr that is not a terminal (a log file,
+    ``nohup``, a pipe), where no bar is drawn: one line per finished replication and,
+    after the last, one for the phase that follows (``path``: the results being
+    written), each flushed at once so the log shows the run as it goes."""
+
+    def __init__(self, total: int, label: str, lang: str = "en", path: Path | None = None,
+                 stream: TextIO | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.total, self.label, self.lang, self.path = total, label, lang, path
+        self.done = 0
+        self._stream = stream
+        self._clock = clock
+        self._started = clock()
+
+    def __call__(self, _item: object) -> None:
+        self.done += 1
+        elapsed = _elapsed(self._clock() - self._started)
+        self._write(say("progress_line", self.lang, label=self.label, done=self.done,
+                        total=self.total, elapsed=elapsed))
+        if self.done == self.total and self.path is not None:
+            self._write(say("writing", self.lang, label=self.label, path=self.path,
+                            elapsed=elapsed))
+
+    def _write(self, text: str) -> None:
+        stream = self._stream if self._stream is not None else sys.stderr
+        stream.write(text + "\n")
+        stream.flush()
+
+
+def _elapsed(seconds: float) -> str:
+    """``h:mm:ss``, as the bar's elapsed time shows it."""
+    whole = max(0, int(seconds))
+    return f"{whole // 3600}:{whole // 60 % 60:02d}:{whole % 60:02d}"
+
+
 @contextmanager
-def progress_bar(total: int, label: str) -> Iterator[Callable[[Any], None]]:
-    """A progress bar on stderr; yields the callback that advances it."""
+def progress_bar(total: int, label: str, lang: str = "en", path: Path | None = None
+                 ) -> Iterator[Callable[[Any], None]]:
+    """A progress bar on stderr; yields the callback that advances it. When stderr is
+    not a terminal (no bar can be drawn there), plain lines instead
+    (:class:`PlainProgress`; ``path`` is the result folder written after the last
+    replication)."""
+    if not err_console.is_terminal or err_console.is_dumb_terminal:
+        yield PlainProgress(total, label, lang, path)
+        return
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), console=err_console, transient=True) as bar:
         task = bar.add_task(escape(label), total=total)

@@ -144,7 +144,8 @@ def compare(
     label = say("compare", lang)
     total, label = ((n * len(scenarios), label) if goal is None else
                     (max_replications * len(scenarios), say("to_precision", lang, name=label)))
-    with _resumable(target, lang), font_checked(lang), progress_bar(total, label) as tick:
+    with _resumable(target, lang), font_checked(lang), progress_bar(
+            total, label, lang, target) as tick:
         done = compare_workflow(scenarios, target, sources=[str(f) for f in files],
                                 overrides=overrides, replications=replications, seed=seed,
                                 precision=goal, lang=lang, force=force,
@@ -237,7 +238,7 @@ def sweep(
     points += size
     extra = [] if against is None else [f"--against {against}", *[f"--kpi {k}" for k in kpis]]
     with _resumable(target, lang), font_checked(lang), progress_bar(
-            points * scenario.run.replications, say("sweep", lang)) as tick:
+            points * scenario.run.replications, say("sweep", lang), lang, target) as tick:
         done = sweep_workflow(scenario, grid, target, source=str(file),
                               overrides=[*overrides, *[f"--vary {v}" for v in vary], *extra],
                               lang=lang, force=force,

@@ -171,7 +171,7 @@ def run(
         goal = PrecisionTarget(kpi, precision, max_replications)
     total, label = ((scenario.run.replications, scenario.name) if goal is None else
                     (max_replications, say("to_precision", lang, name=scenario.name)))
-    with font_checked(lang), progress_bar(total, label) as tick:
+    with font_checked(lang), progress_bar(total, label, lang, target) as tick:
         done = run_workflow(scenario, target, source=str(file), overrides=overrides,
                             precision=goal, lang=lang, force=force,
                             execution=replace(execution, progress=tick))
