@@ -14,8 +14,8 @@ import pytest
 from typer.testing import CliRunner
 
 from twin.cli import app
-from twin.experiment import load_checked
 from twin.geography import build_community
+from twin.loading import load_checked
 from twin.osm import project
 from twin.scenario import ScenarioError, load_scenario
 

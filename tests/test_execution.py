@@ -13,9 +13,9 @@ import pytest
 import twin
 import twin.executors
 import twin.geography
-from twin.executors import LocalExecutor, community_for, run_job
+from twin.executors import LocalExecutor, run_job
 from twin.experiment import Execution, with_options
-from twin.geography import MapCache
+from twin.geography import MapCache, community_for
 from twin.precision import run_to_precision
 from twin.store import MemoryStore
 

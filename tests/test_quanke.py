@@ -18,7 +18,7 @@ import twin
 from twin import ScenarioError
 from twin.cli import app
 from twin.engine.gridwork import HandOffs
-from twin.experiment import load_checked
+from twin.loading import load_checked
 from twin.model import simulate
 from twin.rng import Streams
 from twin.scenario.governance import HandOffSpec

@@ -33,7 +33,8 @@ from concurrent.futures import ProcessPoolExecutor, as_completed
 from typing import Any
 
 from twin.finished import Finished, finish, kpi_context
-from twin.geography import Community, MapCache
+from twin.geography import MapCache
+from twin.geography import community_for as community_for  # importable from here too
 from twin.model import simulate
 from twin.scenario.schema import Scenario
 
@@ -96,12 +97,6 @@ def _watch(parent: int, main_pid: int) -> None:
     while _alive(parent, main_pid):
         time.sleep(PARENT_POLL)
     os._exit(1)
-
-
-def community_for(scenario: Scenario, maps: MapCache | None = None) -> Community:
-    """The scenario's map from ``maps``; without a cache, built afresh (pass one to
-    share the build with the run and the report)."""
-    return (maps if maps is not None else MapCache(1)).get(scenario)
 
 
 def run_job(key: str, scenario: Scenario, seed: int, replications: Sequence[int],

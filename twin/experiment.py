@@ -14,22 +14,21 @@ explicitly so that a map is built once per process.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from typing import Any, TypedDict, Unpack
 
 import pandas as pd
 
-from twin.executors import Job, WorkerPool, community_for, executor_for
+from twin.executors import Job, WorkerPool, executor_for
 from twin.finished import Finished, KpiContext, finish, kpi_context, stack_tables
-from twin.geography import MapCache
+from twin.geography import MapCache, community_for
 from twin.metrics import summarise
 from twin.metrics.catalogue import fill_counts
 from twin.model import ReplicationRecords
 from twin.records import TABLES
 from twin.scenario.schema import Scenario
-from twin.staffing import build_staffing
 from twin.store import DiskStore, MemoryStore, run_key
 
 Progress = Callable[[Any], None]
@@ -183,10 +182,9 @@ def run_many(
     for name, scenario in requests:
         root = scenario.run.seed if seed is None else int(seed)
         plan.append((name, scenario, root, _numbers(replications, scenario.run.replications)))
-    done: dict[str, dict[int, Finished]] = {name: {} for name, *_ in plan}
+    done: dict[str, dict[int, Finished | ReplicationRecords]] = {name: {} for name, *_ in plan}
     errors: dict[str, dict[int, str]] = {name: {} for name, *_ in plan}
     keys = {name: run_key(scenario, root) for name, scenario, root, _ in plan}
-    contexts: dict[str, KpiContext] = {}
     todo: list[Job] = []
     for name, scenario, root, reps in plan:
         missing = []
@@ -195,7 +193,7 @@ def run_many(
             if found is None:
                 missing.append(rep)
             else:
-                done[name][rep] = _finished(found, scenario, contexts, name, ex.maps)
+                done[name][rep] = found  # records only get their KPIs in assemble
                 if progress is not None:
                     progress(name)
         if missing:
@@ -213,16 +211,6 @@ def run_many(
     runtime = time.perf_counter() - started
     return {name: assemble(scenario, root, done[name], errors[name], runtime, ex.maps)
             for name, scenario, root, _ in plan}
-
-
-def _finished(found: Finished | ReplicationRecords, scenario: Scenario,
-              contexts: dict[str, KpiContext], name: str, maps: MapCache) -> Finished:
-    """A stored replication with its KPIs (computed here if the store kept records only)."""
-    if isinstance(found, Finished):
-        return found
-    if name not in contexts:
-        contexts[name] = kpi_context(scenario, community_for(scenario, maps))
-    return finish(found, contexts[name])
 
 
 def run_replications(
@@ -273,48 +261,29 @@ def _numbers(replications: int | Sequence[int] | None, default: int) -> list[int
 def assemble(
     scenario: Scenario,
     seed: int,
-    done: dict[int, Finished] | dict[int, ReplicationRecords],
+    done: Mapping[int, Finished | ReplicationRecords],
     errors: dict[int, str],
     runtime: float,
     maps: MapCache | None = None,
 ) -> RunResult:
     """Put finished replications together, in replication order: their KPI rows and
     their record tables, each stacked once (and the notes of the map, from ``maps``).
-    Replications given as records get their KPIs computed here."""
+    Replications given as records (a store that keeps records only) get their KPIs
+    computed here."""
+    maps = maps if maps is not None else MapCache(1)  # one map for the KPIs and the notes
     reps = tuple(sorted(done))
-    community = community_for(scenario, maps) if reps else None
-    context = kpi_context(scenario, community) if community is not None and any(
-        not isinstance(f, Finished) for f in done.values()) else None
-    finished = [f if isinstance(f, Finished) else finish(f, context)  # type: ignore[arg-type]
-                for f in (done[r] for r in reps)]
+    context: KpiContext | None = None
+    finished: list[Finished] = []
+    for found in (done[r] for r in reps):
+        if not isinstance(found, Finished):
+            context = context or kpi_context(scenario, community_for(scenario, maps))
+            found = finish(found, context)
+        finished.append(found)
     rows = [{"replication": rep, **f.kpis} for rep, f in zip(reps, finished, strict=True)]
     kpis = fill_counts(pd.DataFrame(rows))
     tables = {name: stack_tables([f.tables[name] for f in finished], reps) for name in TABLES}
     summary = summarise(kpis) if rows else pd.DataFrame(
         columns=["mean", "ci_low", "ci_high", "n"])
-    notes = list(community.notes) if community is not None else []
+    notes = list(community_for(scenario, maps).notes) if reps else []
     return RunResult(scenario, seed, reps, kpis=kpis, summary=summary, runtime=runtime,
                      errors=dict(sorted(errors.items())), notes=notes, **tables)
-
-
-def load_checked(path: str, overrides: Sequence[str] = (), maps: MapCache | None = None
-                 ) -> Scenario:
-    """Load a scenario and build its map once, so map problems are reported like
-    file problems (located, all at once) before anything runs.
-
-    Pass the :class:`~twin.geography.MapCache` the run will use (``Execution.maps``)
-    so that the map is built only once.
-
-    Raises
-    ------
-    ScenarioError
-    """
-    from twin.geography import MapError
-    from twin.scenario import ScenarioError, load_located
-
-    scenario, locator = load_located(path, overrides)
-    try:
-        build_staffing(scenario, community_for(scenario, maps), patrols=False)
-    except MapError as exc:
-        raise ScenarioError([locator.problem(exc.key, str(exc))]) from None
-    return scenario

@@ -367,3 +367,9 @@ class MapCache:
         while len(self._maps) > self.size:
             del self._maps[next(iter(self._maps))]
         return found
+
+
+def community_for(scenario: Scenario, maps: MapCache | None = None) -> Community:
+    """The scenario's map from ``maps``; without a cache, built afresh (pass one to
+    share the build with the run and the report)."""
+    return (maps if maps is not None else MapCache(1)).get(scenario)

@@ -9,11 +9,12 @@ import os
 import re
 import socket
 import sys
+import time
 import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TextIO
 from urllib.parse import urlsplit
 
 import typer
@@ -22,7 +23,8 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from twin.cli.say import LANGS, line, problem_line, problems_found, say
-from twin.geography import MapCache
+from twin.geography import MapCache, community_for
+from twin.loading import load_checked
 from twin.outdir import out_problems
 from twin.scenario import Problem, Scenario, ScenarioError
 from twin.vocab import MINUTES_PER_DAY
@@ -131,8 +133,6 @@ def load(path: Path, overrides: list[str], options: dict[str, str] | None = None
     """Load and check a scenario (its map built into ``maps``); ``options`` maps a key
     set by an option (not by ``--set``) to that option's name, so its problems name
     the option."""
-    from twin.experiment import load_checked
-
     try:
         return load_checked(str(path), overrides, maps)
     except ScenarioError as error:
@@ -172,8 +172,7 @@ def warn_size(scenario: Scenario, jobs: int, replications: int | None = None,
     """The expected size of a run; a warning when it will probably not fit in memory."""
     from twin.sizing import estimate
 
-    community = (maps if maps is not None else MapCache(1)).get(scenario)
-    size = estimate(scenario, community, jobs, replications)
+    size = estimate(scenario, community_for(scenario, maps), jobs, replications)
     if not size.fits:
         err_console.print(say("named_warning", lang, name=scenario.name,
                               text=line(size.message(), lang)),
@@ -257,9 +256,52 @@ def check_kpi(kpi: str, available: Sequence[str], lang: str = "en") -> None:
              lang)
 
 
+class PlainProgress:
+    """Progress as plain lines, for a stderr that is not a terminal (a log file,
+    ``nohup``, a pipe), where no bar is drawn: one line per finished replication and,
+    after the last, one for the phase that follows (``path``: the results being
+    written), each flushed at once so the log shows the run as it goes."""
+
+    def __init__(self, total: int, label: str, lang: str = "en", path: Path | None = None,
+                 stream: TextIO | None = None,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.total, self.label, self.lang, self.path = total, label, lang, path
+        self.done = 0
+        self._stream = stream
+        self._clock = clock
+        self._started = clock()
+
+    def __call__(self, _item: object) -> None:
+        self.done += 1
+        elapsed = _elapsed(self._clock() - self._started)
+        self._write(say("progress_line", self.lang, label=self.label, done=self.done,
+                        total=self.total, elapsed=elapsed))
+        if self.done == self.total and self.path is not None:
+            self._write(say("writing", self.lang, label=self.label, path=self.path,
+                            elapsed=elapsed))
+
+    def _write(self, text: str) -> None:
+        stream = self._stream if self._stream is not None else sys.stderr
+        stream.write(text + "\n")
+        stream.flush()
+
+
+def _elapsed(seconds: float) -> str:
+    """``h:mm:ss``, as the bar's elapsed time shows it."""
+    whole = max(0, int(seconds))
+    return f"{whole // 3600}:{whole // 60 % 60:02d}:{whole % 60:02d}"
+
+
 @contextmanager
-def progress_bar(total: int, label: str) -> Iterator[Callable[[Any], None]]:
-    """A progress bar on stderr; yields the callback that advances it."""
+def progress_bar(total: int, label: str, lang: str = "en", path: Path | None = None
+                 ) -> Iterator[Callable[[Any], None]]:
+    """A progress bar on stderr; yields the callback that advances it. When stderr is
+    not a terminal (no bar can be drawn there), plain lines instead
+    (:class:`PlainProgress`; ``path`` is the result folder written after the last
+    replication)."""
+    if not err_console.is_terminal or err_console.is_dumb_terminal:
+        yield PlainProgress(total, label, lang, path)
+        return
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), console=err_console, transient=True) as bar:
         task = bar.add_task(escape(label), total=total)

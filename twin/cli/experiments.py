@@ -52,6 +52,7 @@ from twin.cli.say import line, say
 from twin.cli.single import run_overrides
 from twin.folders import unique_folder_names
 from twin.geography import MapCache
+from twin.loading import load_checked
 from twin.scenario import Problem, Scenario, ScenarioError
 
 if TYPE_CHECKING:  # the runs' modules (experiment, tables, plots) load when a command runs
@@ -143,7 +144,8 @@ def compare(
     label = say("compare", lang)
     total, label = ((n * len(scenarios), label) if goal is None else
                     (max_replications * len(scenarios), say("to_precision", lang, name=label)))
-    with _resumable(target, lang), font_checked(lang), progress_bar(total, label) as tick:
+    with _resumable(target, lang), font_checked(lang), progress_bar(
+            total, label, lang, target) as tick:
         done = compare_workflow(scenarios, target, sources=[str(f) for f in files],
                                 overrides=overrides, replications=replications, seed=seed,
                                 precision=goal, lang=lang, force=force,
@@ -168,8 +170,6 @@ def compare(
 
 def load_quiet(file: Path, overrides: list[str], maps: MapCache | None = None) -> Scenario:
     """Load a scenario, raising ScenarioError (so several files report together)."""
-    from twin.experiment import load_checked
-
     return load_checked(str(file), overrides, maps)
 
 
@@ -238,7 +238,7 @@ def sweep(
     points += size
     extra = [] if against is None else [f"--against {against}", *[f"--kpi {k}" for k in kpis]]
     with _resumable(target, lang), font_checked(lang), progress_bar(
-            points * scenario.run.replications, say("sweep", lang)) as tick:
+            points * scenario.run.replications, say("sweep", lang), lang, target) as tick:
         done = sweep_workflow(scenario, grid, target, source=str(file),
                               overrides=[*overrides, *[f"--vary {v}" for v in vary], *extra],
                               lang=lang, force=force,

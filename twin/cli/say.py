@@ -54,6 +54,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     # progress
     "to_precision": ("{name} (to precision)", "{name}（按精度）"),
     "compare": ("compare", "比较"),
+    "progress_line": ("{label}: {done}/{total} replications finished ({elapsed})",
+                      "{label}：已完成 {done}/{total} 次重复运行（{elapsed}）"),
+    "writing": ("{label}: writing results and report to {path}/ ({elapsed})",
+                "{label}：正在将结果和报告写入 {path}/（{elapsed}）"),
     # failures
     "rep_failed": ("{name}: replication {rep} failed: {error}{where}",
                    "{name}：第 {rep} 次重复运行失败：{error}{where}"),

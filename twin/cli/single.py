@@ -44,10 +44,11 @@ from twin.cli.common import (
     warn_size,
 )
 from twin.cli.say import line, say
-from twin.geography import Community, MapCache, MapError
+from twin.geography import Community, MapCache
 from twin.headcount import headcount, headcount_lines, hours_warnings
-from twin.scenario import Scenario, ScenarioError, load_located
-from twin.staffing import KINDS, MINUTES_PER_DAY, Staffing, build_staffing
+from twin.loading import load_staffed
+from twin.scenario import Scenario, ScenarioError
+from twin.staffing import KINDS, MINUTES_PER_DAY
 
 if TYPE_CHECKING:  # `run`'s modules (tables, metrics, plots) load when it runs
     from twin.experiment import RunResult
@@ -58,7 +59,10 @@ def validate(file: FileArg, set_: SetOption = None, lang: LangChoice = None) -> 
     lang = resolve_lang(lang)
     check_lang(lang)
     maps = MapCache()
-    scenario, staff = _load_staffed(file, set_ or [], maps, lang)
+    try:
+        scenario, staff = load_staffed(str(file), set_ or [], maps)
+    except ScenarioError as error:
+        fail(error.problems, lang)
     out_console.print(say("valid", lang, file=file, name=scenario.name,
                           categories=len(scenario.demand.categories),
                           policy=scenario.dispatch.policy),
@@ -93,21 +97,6 @@ def _kind_name(name: str, lang: str) -> str:
     from twin.plots.labels import unit_label
 
     return unit_label(name, lang)
-
-
-def _load_staffed(file: Path, overrides: list[str], maps: MapCache, lang: str
-                  ) -> tuple[Scenario, Staffing]:
-    """The scenario and its staff, built once: the check of :func:`load` (map problems
-    located like file problems, exit 2) that keeps the staffing it builds."""
-    try:
-        scenario, locator = load_located(str(file), overrides)
-        try:  # no travel times, nor duty times, needed: who works where
-            staff = build_staffing(scenario, maps.get(scenario), patrols=False, times=False)
-        except MapError as exc:
-            raise ScenarioError([locator.problem(exc.key, str(exc))]) from None
-    except ScenarioError as error:
-        fail(error.problems, lang)
-    return scenario, staff
 
 
 GRIDS_LISTED = 12
@@ -182,7 +171,7 @@ def run(
         goal = PrecisionTarget(kpi, precision, max_replications)
     total, label = ((scenario.run.replications, scenario.name) if goal is None else
                     (max_replications, say("to_precision", lang, name=scenario.name)))
-    with font_checked(lang), progress_bar(total, label) as tick:
+    with font_checked(lang), progress_bar(total, label, lang, target) as tick:
         done = run_workflow(scenario, target, source=str(file), overrides=overrides,
                             precision=goal, lang=lang, force=force,
                             execution=replace(execution, progress=tick))
