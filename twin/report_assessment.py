@@ -122,9 +122,9 @@ def _sheet(rows: pd.DataFrame, lang: str) -> str:
     every = scope_rows(list(cells.index))
     grids = [r[1] for r in every if r is not None and r[0] == "grid"]
     means = cells["mean"]
-    shown = worst(grids, lambda g: means.get(scope_column("overdue_orders", "grid", g)))
+    kept = worst(grids, lambda g: means.get(scope_column("overdue_orders", "grid", g)))
     body = []
-    for row in [r for r in every if r is None or r[0] != "grid"] + [("grid", g) for g in shown]:
+    for row in [r for r in every if r is None or r[0] != "grid"] + [("grid", g) for g in kept]:
         if row is None:
             name = f"<b>{_t('total', lang)}</b>"
         else:
@@ -137,7 +137,7 @@ def _sheet(rows: pd.DataFrame, lang: str) -> str:
             values.append(_cell(cells.loc[kpi] if kpi in cells.index else None, figure))
         body.append("<tr><td>" + name + "</td>" + "".join(f"<td>{v}</td>" for v in values)
                     + "</tr>")
-    return (worst_note("grid", len(shown), len(grids), lang)
+    return (worst_note("grid", len(kept), len(grids), lang)
             + f'<table class="num">{_head(lang)}<tbody>{"".join(body)}</tbody></table>')
 
 
