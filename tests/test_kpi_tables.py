@@ -151,8 +151,8 @@ def test_the_workbook_has_the_district_then_a_sheet_per_group(
 
 def test_group_headers_in_chinese() -> None:
     table = pd.DataFrame(columns=["grid", "overdue", "overdue:ci_low", "response_rate"])
-    assert group_headers(table, "grid", "zh") == ["网格", "超时问题数 [件]", "超时问题数 [件]: 95%置信区间下限",
-                                                  "响应率 [%]"]
+    assert group_headers(table, "grid", "zh") == [
+        "网格", "超时问题数 [件]", "超时问题数 [件]: 95%置信区间下限", "响应率 [%]"]
 
 
 def many_grids(n: int) -> pd.DataFrame:
