@@ -13,6 +13,8 @@ from typer.testing import CliRunner
 
 import twin
 from twin.cli import app
+from twin.metrics.catalogue import kpi_spec
+from twin.output import KPI_TABLES
 
 ROOT = Path(__file__).resolve().parents[1]
 BASELINE = ROOT / "scenarios" / "baseline.yaml"
@@ -120,7 +122,8 @@ def test_jobs_zero_exits_2(tmp_path: Path) -> None:
 def test_run_writes_the_result_folder(result_folder: Path) -> None:
     assert sorted(p.name for p in result_folder.iterdir()) == [
         "activity.parquet", "complaints.parquet", "disputes.parquet", "escalations.parquet",
-        "issues.parquet", "kpis.csv", "manifest.json", "orders.parquet", "plots",
+        "issues.parquet", "kpis.csv", "kpis_by_grid.csv", "kpis_by_unit.csv", "manifest.json",
+        "orders.parquet", "plots",
         "report.html", "scenario.resolved.yaml", "steps.parquet", "summary.json",
         "summary.xlsx", "visits.parquet",
     ]
@@ -137,8 +140,11 @@ def test_kpis_one_row_per_replication(result_folder: Path) -> None:
 
 def test_summary_has_mean_and_ci_per_kpi(result_folder: Path) -> None:
     summary = json.loads((result_folder / "summary.json").read_text())
-    kpis = pd.read_csv(result_folder / "kpis.csv")
-    assert set(summary) == set(kpis.columns) - {"replication"}
+    kpis = wide_kpis(result_folder)
+    # a cell of a table by grid or unit is a KPI of summary.json, or empty (a family
+    # without that member: a grid-worker unit has no pool of its own)
+    extra = set(kpis.columns) - {"replication"} - set(summary)
+    assert set(summary) <= set(kpis.columns) and kpis[sorted(extra)].isna().all().all()
     for kpi, row in summary.items():
         assert set(row) == {"mean", "ci_low", "ci_high", "n"}
         # n counts replications where the KPI has a value (none: e.g. no red case;
@@ -147,6 +153,26 @@ def test_summary_has_mean_and_ci_per_kpi(result_folder: Path) -> None:
         assert (row["mean"] is None) == (row["n"] == 0)
         if row["mean"] is not None and row["ci_low"] is not None:
             assert row["ci_low"] <= row["mean"] <= row["ci_high"]
+
+
+def wide_kpis(folder: Path) -> pd.DataFrame:
+    """kpis.csv joined with the tables by grid and unit: a column per KPI again."""
+    kpis = pd.read_csv(folder / "kpis.csv").set_index("replication")
+    for group, name in KPI_TABLES.items():
+        table = pd.read_csv(folder / name, keep_default_na=False, na_values=[""])
+        long = table.drop(columns=[c for c in ("grid",) if group == "unit"]).melt(
+            id_vars=["replication", group], var_name="family")
+        long["kpi"] = [kpi_column(group, name, family) for name, family in
+                       zip(long[group], long["family"], strict=True)]
+        kpis = kpis.join(long.pivot(index="replication", columns="kpi", values="value"))
+    return kpis.reset_index()
+
+
+def kpi_column(group: str, name: str, family: str) -> str:
+    """The KPI column of a cell of a table by grid or unit."""
+    spec = kpi_spec(f"{family}[x]")
+    assert spec is not None, family
+    return f"{family}[grid:{name}]" if spec.name.endswith("[SCOPE]") else f"{family}[{name}]"
 
 
 def test_resolved_scenario_loads_back_equal(result_folder: Path) -> None:

@@ -19,6 +19,7 @@ from typer.testing import CliRunner
 import twin
 from twin.cli import app
 from twin.metrics.catalogue import is_share, kpi_spec
+from twin.metrics.groups import plain_kpis
 from twin.numbers import is_count
 from twin.outdir import TMP_TOKEN
 from twin.report_verdict import verdict_word
@@ -61,7 +62,9 @@ def test_summary_xlsx_holds_summary_json(tmp_path: Path, result: twin.RunResult,
     assert sheet.title == ("Summary", "汇总")[i]
     assert list(table[0]) == [HEADERS[c][i] for c in
                               ("label", "kpi", "unit", "mean", "ci_low", "ci_high", "n")]
-    assert [r[1] for r in table[1:]] == list(summary)  # every KPI, in order
+    # every KPI not broken down by grid or unit, in order (the others: tests/test_kpi_tables.py)
+    assert [r[1] for r in table[1:]] == plain_kpis(summary)
+    assert len(plain_kpis(summary)) < len(summary)
     for r in table[1:]:
         kpi = r[1]
         spec = kpi_spec(kpi)

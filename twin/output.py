@@ -5,10 +5,13 @@ the end, so a crash never leaves a half-written result; :mod:`twin.outdir` has
 the rules on what may be replaced.
 
 Contents: one Parquet file per record table (``issues.parquet``,
-``activity.parquet``, ...), ``kpis.csv`` (one row per replication),
-``summary.json`` (per KPI: mean, ci_low, ci_high, n), the same as ``summary.xlsx``
-(:mod:`twin.xlsx`), ``scenario.resolved.yaml``, ``manifest.json`` and, when asked
-for, ``report.html`` with ``plots/`` (:mod:`twin.report`).
+``activity.parquet``, ...), ``kpis.csv`` (one row per replication, the KPIs not
+broken down by grid or unit), ``kpis_by_grid.csv`` and ``kpis_by_unit.csv`` (one row per
+replication and grid or unit, one column per family: :mod:`twin.metrics.groups`),
+``summary.json`` (every KPI: mean, ci_low, ci_high, n), the same as ``summary.xlsx``
+(:mod:`twin.xlsx`: the district's KPIs, then a sheet per grid and per unit),
+``scenario.resolved.yaml``, ``manifest.json`` and, when asked for, ``report.html``
+with ``plots/`` (:mod:`twin.report`).
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from twin.experiment import RunResult
+from twin.metrics.groups import group_tables, plain_kpis
 from twin.outdir import write_folder
 from twin.plots.labels import check_lang
 from twin.records import TABLES
@@ -34,11 +38,13 @@ if TYPE_CHECKING:
     from twin.executors import WorkerPool
     from twin.geography import MapCache
 
-__all__ = ["REPORT", "git_revision", "manifest", "summary_dict", "twin_version",
+__all__ = ["KPI_TABLES", "REPORT", "git_revision", "manifest", "summary_dict", "twin_version",
            "write_results"]
 
 REPORT = "report.html"
 """The report's file name inside a result folder."""
+KPI_TABLES = {"grid": "kpis_by_grid.csv", "unit": "kpis_by_unit.csv"}
+"""The KPIs broken down by grid and by unit (:mod:`twin.metrics.groups`), by group."""
 
 
 def git_revision(where: Path) -> str | None:
@@ -158,7 +164,9 @@ def write_results(result: RunResult, out: str | Path, source: str | None = None,
     def fill(tmp: Path) -> None:
         for name in TABLES:
             getattr(result, name).to_parquet(tmp / f"{name}.parquet", index=False)
-        result.kpis.to_csv(tmp / "kpis.csv", index=False)
+        result.kpis[plain_kpis(result.kpis.columns)].to_csv(tmp / "kpis.csv", index=False)
+        for group, table in group_tables(result.kpis).items():
+            table.to_csv(tmp / KPI_TABLES[group], index=False)
         (tmp / "summary.json").write_text(json.dumps(summary_dict(result), indent=2) + "\n")
         (tmp / "summary.xlsx").write_bytes(summary_xlsx(result.summary, lang))
         (tmp / "scenario.resolved.yaml").write_text(dump_scenario(result.scenario))

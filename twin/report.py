@@ -21,7 +21,8 @@ import pandas as pd
 
 from twin import numbers
 from twin import report_sweep as page_of_sweep
-from twin.metrics.catalogue import headline_kpis, kpi_spec, split
+from twin.metrics.catalogue import headline_kpis, kpi_spec
+from twin.metrics.groups import plain_kpis
 from twin.outdir import atomic_write
 from twin.plots.figures import (
     Plot,
@@ -31,41 +32,22 @@ from twin.plots.figures import (
     scenario_of,
     summary_by_scenario,
 )
-from twin.plots.labels import FONT_FILE, check_lang, kpi_label, text, unit_label
+from twin.plots.labels import FONT_FILE, check_lang, kpi_label, text
 from twin.plots.render import render_plots, save_plots
 from twin.report_assessment import assessment_section
+from twin.report_groups import fmt as _fmt
+from twin.report_groups import groups_note
+from twin.report_groups import orders_section as _orders_section
+from twin.report_groups import table as _table
 from twin.report_verdict import settings_section, verdict_section
 
 if TYPE_CHECKING:
     from twin.executors import WorkerPool
     from twin.geography import Community, MapCache
 
-UNIT_COLUMNS = ("orders_handled", "time_to_sign", "time_to_handle", "unit_backlog",
-                "pool_utilisation")
-"""KPI families of the work-order table, one column each, one row per unit of an order
-(the last, the utilisation of every pool, is read for those units only); the units'
-assessment figures are on the assessment sheet (:mod:`twin.report_assessment`)."""
-
-
-def _fmt(value: Any, kpi: str = "") -> str:
-    if isinstance(value, bool | np.bool_):
-        return str(bool(value))
-    if isinstance(value, int | np.integer):
-        return f"{int(value):,}"
-    if isinstance(value, float | np.floating) or value is None:
-        return numbers.value(value, kpi)
-    return html.escape(str(value))
-
-
 def _diff(value: Any, kpi: str) -> str:
     """A difference; for shares in percentage points, which a % would misstate."""
     return numbers.diff(value, kpi)
-
-
-def _table(head: Sequence[str], rows: Sequence[Sequence[str]], css: str = "") -> str:
-    th = "".join(f"<th>{h}</th>" for h in head)
-    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
-    return f'<table class="{css}"><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>'
 
 
 def _folded(head: Sequence[str], kpis: Sequence[str],
@@ -95,7 +77,8 @@ def _kpi_tables(summary: pd.DataFrame, lang: str) -> str:
         return out
 
     head = [text("kpi", lang), *[html.escape(n) for n in names]]
-    return _folded(head, list(dict.fromkeys(summary["kpi"])), rows, lang)
+    kpis = list(dict.fromkeys(summary["kpi"]))  # by grid and unit: in their own files
+    return _folded(head, plain_kpis(kpis), rows, lang) + groups_note(kpis, lang)
 
 
 def _comparison_table(comparison: pd.DataFrame, lang: str) -> str:
@@ -132,33 +115,11 @@ def _comparison_table(comparison: pd.DataFrame, lang: str) -> str:
               + _table([text("kpi", lang), text("mean", lang), text("ci95", lang)],
                        [[html.escape(kpi_label(str(r["kpi"]), lang)), _fmt(r["mean"], r["kpi"]),
                          numbers.interval(r.get("ci_low"), r.get("ci_high"), str(r["kpi"]))]
-                        for _, r in own.iterrows()], "num") + "</details>")
-    return _folded(head, list(dict.fromkeys(others["kpi"])), rows, lang) + folded
-
-
-def _orders_section(summary: pd.DataFrame, lang: str) -> list[str]:
-    """Work orders (工单): per run with orders, a table of its units' means."""
-    i = check_lang(lang)
-    head = [text("unit", lang), *[html.escape(spec.label[i]) for spec in (
-        kpi_spec(f"{base}[UNIT]") for base in UNIT_COLUMNS) if spec is not None]]
-    parts = []
-    names = list(dict.fromkeys(summary["scenario"]))
-    for name in names:
-        rows = summary[summary["scenario"] == name]
-        if "orders_received" not in set(rows["kpi"]):
-            continue
-        means = dict(zip(rows["kpi"], rows["mean"], strict=True))
-        units = list(dict.fromkeys(arg for base, arg in map(split, rows["kpi"])  # units
-                                   if base in UNIT_COLUMNS[:-1] and arg is not None))  # of orders
-        table = [[html.escape(unit_label(unit, lang)),
-                  *[_fmt(means.get(f"{base}[{unit}]"), f"{base}[{unit}]") for base in UNIT_COLUMNS]]
-                 for unit in units]
-        title = f"<h3>{html.escape(name)}</h3>" if len(names) > 1 else ""
-        parts.append(title + _table(head, table, "num"))
-    if not parts:
-        return []
-    return [f"<h2>{text('work_orders', lang)}</h2>", f"<p>{text('orders_note', lang)}</p>",
-            *parts]
+                        for _, r in own[own["kpi"].isin(plain_kpis(own["kpi"]))].iterrows()],
+                       "num") + "</details>")
+    kpis = list(dict.fromkeys(others["kpi"]))
+    return (_folded(head, plain_kpis(kpis), rows, lang) + folded
+            + groups_note(kpis, lang))
 
 
 def _x(value: Any, low: float, high: float) -> str:

@@ -2,8 +2,10 @@
 as a district's monthly sheet shows them.
 
 One table per run with work orders: a row for the total, then one per handling unit,
-category and grid; a column per figure of :data:`twin.metrics.assessment.FIGURES`,
-each the mean over replications with its 95% confidence interval, headed by the
+category and grid (the :data:`~twin.report_groups.SHOWN` grids with the most overdue
+orders if there are more: all are in ``kpis_by_grid.csv``); a column per figure of
+:data:`twin.metrics.assessment.FIGURES`, each the mean over replications with its 95%
+confidence interval, headed by the
 catalogue's label (Chinese under ``lang="zh"``). The period is the measured window,
 from the end of the warm-up to the horizon, with dates when the scenario has a
 ``calendar`` (its ``start`` is day 0, 00:00). Reads result tables only.
@@ -23,6 +25,7 @@ from twin.metrics.assessment import FIGURES, SCOPES, parse_scope, scope_column
 from twin.metrics.catalogue import kpi_spec, split
 from twin.plots.figures import RunLike, scenario_of
 from twin.plots.labels import check_lang, unit_label
+from twin.report_groups import worst, worst_note
 
 _TEXT: dict[str, tuple[str, str]] = {
     "title": ("Assessment sheet", "考核表"),
@@ -116,8 +119,12 @@ def _head(lang: str) -> str:
 
 def _sheet(rows: pd.DataFrame, lang: str) -> str:
     cells = rows.set_index("kpi")
+    every = scope_rows(list(cells.index))
+    grids = [r[1] for r in every if r is not None and r[0] == "grid"]
+    means = cells["mean"]
+    kept = worst(grids, lambda g: means.get(scope_column("overdue_orders", "grid", g)))
     body = []
-    for row in scope_rows(list(cells.index)):
+    for row in [r for r in every if r is None or r[0] != "grid"] + [("grid", g) for g in kept]:
         if row is None:
             name = f"<b>{_t('total', lang)}</b>"
         else:
@@ -130,7 +137,8 @@ def _sheet(rows: pd.DataFrame, lang: str) -> str:
             values.append(_cell(cells.loc[kpi] if kpi in cells.index else None, figure))
         body.append("<tr><td>" + name + "</td>" + "".join(f"<td>{v}</td>" for v in values)
                     + "</tr>")
-    return f'<table class="num">{_head(lang)}<tbody>{"".join(body)}</tbody></table>'
+    return (worst_note("grid", len(kept), len(grids), lang)
+            + f'<table class="num">{_head(lang)}<tbody>{"".join(body)}</tbody></table>')
 
 
 def assessment_section(runs: Sequence[tuple[str, RunLike]], summary: pd.DataFrame,

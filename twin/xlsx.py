@@ -25,13 +25,16 @@ import pandas as pd
 from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
 
-from twin.metrics.catalogue import is_share, kpi_spec
+from twin.metrics.catalogue import CATALOGUE, is_share, kpi_spec
+from twin.metrics.groups import GROUPS, group_summary, plain_kpis
 from twin.numbers import is_count
 from twin.plots.labels import check_lang, kpi_label
 from twin.report_verdict import verdict_word
 
-__all__ = ["HEADERS", "comparison_xlsx", "summary_xlsx", "unit_text"]
+__all__ = ["GROUP_HEADERS", "HEADERS", "comparison_xlsx", "group_headers", "summary_xlsx",
+           "unit_text"]
 
 HEADERS: dict[str, tuple[str, str]] = {
     "label": ("KPI", "指标"),
@@ -55,7 +58,10 @@ HEADERS: dict[str, tuple[str, str]] = {
     "verdict": ("Verdict", "结论"),
 }
 """Column headers in English and Chinese, by the column of the table they show."""
-SHEETS = {"summary": ("Summary", "汇总"), "comparison": ("Comparison", "方案比较")}
+SHEETS = {"summary": ("Summary", "汇总"), "comparison": ("Comparison", "方案比较"),
+          "grid": ("By grid", "按网格"), "unit": ("By unit", "按单位")}
+GROUP_HEADERS = {"grid": ("Grid", "网格"), "unit": ("Unit", "单位")}
+"""Headers of the name columns of the sheets by grid and by unit."""
 _YES_NO = (("yes", "是"), ("no", "否"))
 _UNITS: dict[str, tuple[str, str]] = {
     "share": ("%", "%"), "min": ("min", "分钟"), "issues": ("issues", "件"),
@@ -98,17 +104,38 @@ def _number(value: Any) -> float | None:
     return x if math.isfinite(x) else None
 
 
-def _workbook(sheet: str, columns: Sequence[str], rows: Sequence[dict[str, Any]],
-              lang: str) -> bytes:
-    i = check_lang(lang)
+def _new_book() -> Workbook:
     book = Workbook()
-    ws = book.active
-    assert ws is not None  # a new workbook has one sheet
-    ws.title = SHEETS[sheet][i]
-    ws.append([HEADERS[c][i] for c in columns])
+    book.remove(book.worksheets[0])  # each sheet is added by name
+    return book
+
+
+def _save(book: Workbook) -> bytes:
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
+
+
+def _head(ws: Worksheet, names: Sequence[str]) -> list[int]:
+    """Bold header row; the width each column needs so far."""
+    ws.append(list(names))
     for cell in ws[1]:
         cell.font = Font(bold=True)
-    widest = [len(HEADERS[c][i]) for c in columns]
+    return [len(n) for n in names]
+
+
+def _widths(ws: Worksheet, widest: Sequence[int], lang: str) -> None:
+    for k, wide in enumerate(widest, start=1):
+        ws.column_dimensions[get_column_letter(k)].width = min(
+            60, 2 + wide * (2 if check_lang(lang) else 1))
+
+
+def _workbook(sheet: str, columns: Sequence[str], rows: Sequence[dict[str, Any]],
+              lang: str, book: Workbook | None = None) -> Workbook:
+    i = check_lang(lang)
+    book = book if book is not None else _new_book()
+    ws = book.create_sheet(SHEETS[sheet][i])
+    widest = _head(ws, [HEADERS[c][i] for c in columns])
     formats = [(k, column) for k, column in enumerate(columns, start=1)
                if column in (*_NUMBERS, *_RATIOS, *_P_VALUES)]
     for r, row in enumerate(rows, start=2):
@@ -135,7 +162,7 @@ def _workbook(sheet: str, columns: Sequence[str], rows: Sequence[dict[str, Any]]
                 cells.append(str(value))
         ws.append(cells)
         widest = [max(w, len(str(v or ""))) for w, v in zip(widest, cells, strict=True)]
-        fmt = PERCENT if is_share(kpi) else COUNT if is_count(kpi) else NUMBER
+        fmt = _format(kpi)
         for k, column in formats:  # cells by position: ws[max_row] rescans the sheet
             cell = ws.cell(row=r, column=k)
             if column in _NUMBERS:
@@ -144,20 +171,75 @@ def _workbook(sheet: str, columns: Sequence[str], rows: Sequence[dict[str, Any]]
                 cell.number_format = PERCENT
             else:
                 cell.number_format = P_VALUE
-    for k, wide in enumerate(widest, start=1):
-        ws.column_dimensions[get_column_letter(k)].width = min(60, 2 + wide * (2 if i else 1))
+    _widths(ws, widest, lang)
     ws.freeze_panes = "C2"  # label and name stay in view
-    buffer = io.BytesIO()
-    book.save(buffer)
-    return buffer.getvalue()
+    return book
+
+
+def _format(kpi: str) -> str:
+    return PERCENT if is_share(kpi) else COUNT if is_count(kpi) else NUMBER
+
+
+def group_headers(table: pd.DataFrame, group: str, lang: str) -> list[str]:
+    """Headers of a group's sheet: the name columns, then each family's label (with its
+    unit) and its 95% CI bounds."""
+    i = check_lang(lang)
+    out = []
+    for column in table.columns:
+        if column in GROUP_HEADERS:
+            out.append(GROUP_HEADERS[column][i])
+            continue
+        base, _sep, stat = str(column).partition(":")
+        member = _member(base)
+        unit, label = unit_text(member, lang), _LABELS[member][i]
+        label = label if not unit or unit in label else f"{label} [{unit}]"
+        out.append(label if not stat else f"{label}: {HEADERS[stat][i]}")
+    return out
+
+
+def _member(base: str) -> str:
+    """The catalogue name of a family of the group (``overdue`` -> ``overdue[GRID]``)."""
+    return next(k.name for k in CATALOGUE if k.base == base and k.family)
+
+
+_LABELS = {k.name: k.label for k in CATALOGUE}
+
+
+def _group_sheet(book: Workbook, table: pd.DataFrame, group: str, lang: str) -> None:
+    """One row per grid (or unit), a mean and its CI per family: the long layout of
+    ``kpis_by_grid.csv`` and ``kpis_by_unit.csv``."""
+    i = check_lang(lang)
+    ws = book.create_sheet(SHEETS[group][i])
+    widest = _head(ws, group_headers(table, group, lang))
+    names = [c for c in table.columns if c in GROUP_HEADERS]
+    formats = [(k, _format(_member(str(c).partition(":")[0])))
+               for k, c in enumerate(table.columns, start=1) if c not in names]
+    for r, row in enumerate(table.itertuples(index=False), start=2):
+        cells = [str(v) if k < len(names) else _number(v) for k, v in enumerate(row)]
+        ws.append(cells)
+        for k in range(len(names)):
+            widest[k] = max(widest[k], len(str(cells[k])))
+        for k, fmt in formats:
+            ws.cell(row=r, column=k).number_format = fmt
+    _widths(ws, [w if k < len(names) else min(w, 24) for k, w in enumerate(widest)], lang)
+    ws.freeze_panes = ws.cell(row=2, column=len(names) + 1).coordinate
 
 
 def summary_xlsx(summary: pd.DataFrame, lang: str = "en") -> bytes:
-    """``summary.xlsx`` of a run: one row per KPI of ``summary`` (indexed by KPI name,
-    with columns ``mean``, ``ci_low``, ``ci_high``, ``n``), in its order."""
+    """``summary.xlsx`` of a run: on the first sheet one row per KPI of ``summary``
+    (indexed by KPI name, with columns ``mean``, ``ci_low``, ``ci_high``, ``n``) that is
+    not broken down by grid or unit, in its order; then a sheet per group with members
+    (:func:`twin.metrics.groups.group_summary`: one row per grid or unit, a mean and
+    its 95% CI per family)."""
+    plain = summary.loc[plain_kpis(summary.index)]
     rows = [{"kpi": str(kpi), **{c: r[c] for c in ("mean", "ci_low", "ci_high", "n")}}
-            for kpi, r in summary.iterrows()]
-    return _workbook("summary", SUMMARY_COLUMNS, rows, lang)
+            for kpi, r in plain.iterrows()]
+    book = _workbook("summary", SUMMARY_COLUMNS, rows, lang)
+    for group in GROUPS:
+        table = group_summary(summary, group)
+        if len(table):
+            _group_sheet(book, table, group, lang)
+    return _save(book)
 
 
 def comparison_xlsx(table: pd.DataFrame, lang: str = "en") -> bytes:
@@ -165,4 +247,4 @@ def comparison_xlsx(table: pd.DataFrame, lang: str = "en") -> bytes:
     (:data:`twin.compare.COMPARISON_COLUMNS`), in its order, with the change in % of
     the reference's mean, the p-values (paired and Holm-adjusted) and the verdict in
     words. A table written before those columns existed leaves their cells empty."""
-    return _workbook("comparison", COMPARISON_COLUMNS, table.to_dict("records"), lang)
+    return _save(_workbook("comparison", COMPARISON_COLUMNS, table.to_dict("records"), lang))

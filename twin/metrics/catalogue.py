@@ -166,14 +166,15 @@ CATALOGUE: tuple[Kpi, ...] = (
     _k("pool_utilisation[POOL]", "share", None, "Pool utilisation", "队伍利用率",
        "busy (travel to tasks, on site) ÷ on duty, per pool: `grid_worker`, `volunteer`, "
        "each handling unit (the mediation office and the units of a red dispute's response "
-       "among them) and `centre`"),
+       "among them; each grid's copy of a per-grid unit apart, `NAME/GRID`) and `centre`"),
     _k("noncase_share", "share", None, "Non-case share", "非案件工作占比",
        "grid workers' non-case work (ledgers, meetings, information collection: "
        "`workforce.non_case`) ÷ their on-duty time including it; utilisation and the shares "
        "above count only the time free for cases"),
-    _k("fte[POOL]", "FTE", None, "Full-time equivalents", "折算全职人数",
-       "the pool's working hours a week ÷ 40 (a post on shifts counts its hours, round the "
-       "clock 168); `grid_worker`, each handling unit, `command_centre`; as planned: dated "
+    _k("fte[TEAM]", "FTE", None, "Full-time equivalents", "折算全职人数",
+       "the team's working hours a week ÷ 40 (a post on shifts counts its hours, round the "
+       "clock 168); `grid_worker`, each handling unit (a per-grid unit's copies together), "
+       "`command_centre`; as planned: dated "
        "events' staff changes are not counted"),
     _k("cost_total", "yuan", LOW, "Staff cost [yuan]", "人员成本（元）",
        "Σ over pools with a `cost_per_fte`: FTE × cost per FTE a year ÷ 365 × days measured "

@@ -20,7 +20,7 @@ from twin.vocab import MINUTES_PER_DAY
 def people_kpis(fte: Mapping[str, float], cost_per_day: Mapping[str, float | None],
                 orders: pd.DataFrame | None, warmup: float, horizon: float
                 ) -> dict[str, float]:
-    """``fte[POOL]``; with some pool's cost, ``cost_total`` over [warm-up, horizon] and
+    """``fte[TEAM]``; with some pool's cost, ``cost_total`` over [warm-up, horizon] and
     ``cost_per_closed_order`` (over filed first requests received after the warm-up and
     closed by the horizon)."""
     out = {f"fte[{pool}]": float(value) for pool, value in fte.items()}

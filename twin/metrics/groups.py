@@ -1,0 +1,145 @@
+"""KPIs broken down by grid or by staff unit, as long tables a spreadsheet can open.
+
+A family whose argument ranges over the map grows with it: ``overdue[GRID]`` and the
+assessment figures per ``grid:NAME`` have one member per grid, the ``[UNIT]`` and
+``[POOL]`` families one per staff unit (a per-grid unit has a copy in every grid, so a
+district of 1,600 grids has about 4,800). Those members leave the one-row-per-
+replication ``kpis.csv`` for ``kpis_by_grid.csv`` and ``kpis_by_unit.csv``: one row
+per replication and grid (or unit), one column per family, named by the family's base
+(``overdue``, ``response_rate``). Every other KPI, the families per category, grade,
+channel or team among them (a handful each whatever the map), stays in ``kpis.csv``.
+
+Which families go where is decided here, from the catalogue's family arguments
+(:data:`GROUPED`) and the assessment scopes, so the result folder, the workbook and
+the report agree.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+
+import numpy as np
+import pandas as pd
+
+from twin.metrics.assessment import parse_scope
+from twin.metrics.catalogue import CATALOGUE, kpi_spec, split
+
+__all__ = ["GROUPED", "GROUPS", "Member", "group_families", "group_of", "group_summary",
+           "group_tables", "plain_kpis", "unit_grid"]
+
+GROUPS = ("grid", "unit")
+"""The tables of broken-down KPIs, by the column naming their rows."""
+GROUPED: Mapping[str, str] = {"GRID": "grid", "UNIT": "unit", "POOL": "unit"}
+"""Family arguments that range over the map -> their table. ``[SCOPE]`` families go to
+the grid table for ``grid:NAME`` only: their ``unit:`` scope joins a unit's copies in
+every grid, and categories are few."""
+
+Member = tuple[str, str, str]
+"""A broken-down KPI as (group, row name, family base): ``("grid", "grid-01", "overdue")``."""
+
+
+def group_of(kpi: str) -> Member | None:
+    """Where a KPI column goes: its (group, row name, family base), or None if it stays in
+    ``kpis.csv`` (a plain KPI, a family per category, grade, channel or team, or an
+    unknown name)."""
+    spec = kpi_spec(kpi)
+    if spec is None or not spec.family:
+        return None
+    base, arg = split(kpi)
+    if arg is None:
+        return None
+    placeholder = split(spec.name)[1]
+    if placeholder == "SCOPE":
+        scoped = parse_scope(arg)
+        return ("grid", scoped[1], base) if scoped is not None and scoped[0] == "grid" else None
+    group = GROUPED.get(placeholder or "")
+    return (group, arg, base) if group is not None else None
+
+
+def group_families(group: str) -> tuple[str, ...]:
+    """The family bases of a group's table, in catalogue order (its columns)."""
+    out: list[str] = []
+    for k in CATALOGUE:
+        placeholder = split(k.name)[1]
+        if GROUPED.get(placeholder or "") == group or (placeholder == "SCOPE" and group == "grid"):
+            out.append(k.base)
+    return tuple(dict.fromkeys(out))
+
+
+def plain_kpis(columns: Iterable[str]) -> list[str]:
+    """The columns that stay in ``kpis.csv``, in their order."""
+    return [c for c in columns if group_of(str(c)) is None]
+
+
+def unit_grid(unit: str, grids: set[str]) -> str:
+    """The grid of a staff unit: a grid's own grid workers are named after it, a per-grid
+    copy ``NAME/GRID``; "" for a unit of the whole district."""
+    if unit in grids:
+        return unit
+    tail = unit.rpartition("/")[2]
+    return tail if tail != unit and tail in grids else ""
+
+
+def _members(columns: Iterable[str]) -> dict[str, dict[tuple[str, str], str]]:
+    """group -> (row name, family base) -> KPI column."""
+    found: dict[str, dict[tuple[str, str], str]] = {g: {} for g in GROUPS}
+    for c in columns:
+        member = group_of(str(c))
+        if member is not None:
+            found[member[0]][(member[1], member[2])] = str(c)
+    return found
+
+
+def _grids(found: Mapping[str, Mapping[tuple[str, str], str]]) -> set[str]:
+    return {name for name, _base in found["grid"]}
+
+
+def group_tables(kpis: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """The broken-down KPIs of a ``kpis`` table (one row per replication) as one long
+    table per group: columns ``replication``, the group's name (``grid`` or ``unit``;
+    the unit table then ``grid``, the unit's grid or empty), then one column per family
+    of :func:`group_families` that has a member; one row per replication and name,
+    names sorted. A cell without a KPI (a family without that member) is empty."""
+    found = _members(kpis.columns)
+    grids = _grids(found)
+    reps = (kpis["replication"].to_numpy() if "replication" in kpis.columns
+            else pd.RangeIndex(len(kpis)).to_numpy())
+    out: dict[str, pd.DataFrame] = {}
+    for group in GROUPS:
+        members = found[group]
+        names = sorted({name for name, _base in members})
+        families = [b for b in group_families(group) if any(b == base for _n, base in members)]
+        rows = pd.MultiIndex.from_product([range(len(kpis)), names])
+        table = pd.DataFrame({"replication": reps[rows.get_level_values(0)],
+                              group: rows.get_level_values(1).astype(object)})
+        if group == "unit":
+            table["grid"] = [unit_grid(n, grids) for n in table["unit"]]
+        for base in families:
+            columns = [members.get((name, base)) for name in names]
+            where = [i for i, c in enumerate(columns) if c is not None]
+            values = np.full((len(kpis), len(names)), np.nan)
+            values[:, where] = kpis[[columns[i] for i in where]].to_numpy(dtype=float)
+            table[base] = values.reshape(-1)  # row-major: replication, then name
+        out[group] = table
+    return out
+
+
+def group_summary(summary: pd.DataFrame, group: str) -> pd.DataFrame:
+    """A summary (indexed by KPI, columns ``mean``, ``ci_low``, ``ci_high``, ``n``) of one
+    group's members: one row per name (sorted), columns the group's name (and ``grid``
+    for units), then per family present ``BASE``, ``BASE:ci_low``, ``BASE:ci_high``."""
+    members = _members(summary.index)
+    grids = _grids(members)
+    found = members[group]
+    names = sorted({name for name, _base in found})
+    table = pd.DataFrame({group: pd.Series(names, dtype=object)})
+    if group == "unit":
+        table["grid"] = [unit_grid(n, grids) for n in names]
+    for base in group_families(group):
+        if not any(b == base for _n, b in found):
+            continue
+        cells = summary.reindex([found.get((name, base), "") for name in names])
+        for stat, column in (("mean", base), ("ci_low", f"{base}:ci_low"),
+                             ("ci_high", f"{base}:ci_high")):
+            table[column] = cells[stat].to_numpy(dtype=float)
+    return table
