@@ -203,6 +203,37 @@ def test_community_map_colours_nodes_by_their_grid(community: Community, lang: s
     _draw_clean(fig)
 
 
+def test_a_large_map_is_drawn_as_a_picture_without_grid_names(tmp_path: Path) -> None:
+    """Above RASTER_NODES nodes the streets and nodes are one picture in the SVG (a few
+    hundred KB, not a vector shape per node) and above NAMED_GRIDS grids no names are
+    written; below both, every node and street is a vector shape and every grid named."""
+    from twin.plots.maps import NAMED_GRIDS, RASTER_NODES
+    sizes, images = {}, {}
+    for side, blocks in ((80, [16, 16]), (40, [4, 4])):
+        path = tmp_path / f"m{side}.yaml"
+        path.write_text(f"name: m\nmap: {{source: lattice, rows: {side}, cols: {side}}}\n"
+                        f"grids: {{blocks: {blocks}}}\n"
+                        "demand: {categories: [{name: a, rate_per_hour: 1, service: "
+                        "{distribution: exponential, mean: 30}}]}\n",
+                        encoding="utf-8")
+        big = build_community(twin.load_scenario(path))
+        large = len(big.xy) > RASTER_NODES
+        assert large == (side == 80) and (len(big.grid_names) > NAMED_GRIDS) == large
+        fig, ax = _axes()
+        community_map(big, {g: float(i) for i, g in enumerate(big.grid_names)}, ax)
+        assert all(c.get_rasterized() == large for c in ax.collections)
+        names = " ".join(t.get_text() for t in ax.texts)
+        assert all((g in names) != large for g in big.grid_names)
+        out = tmp_path / f"m{side}.svg"
+        fig.savefig(out)
+        sizes[side] = out.stat().st_size
+        images[side] = out.read_text(encoding="utf-8").count("<image")
+    # one picture more than the colour bar's; 6,400 nodes drawn as a picture take less
+    # room than 1,600 drawn as shapes
+    assert images[80] == images[40] + 1
+    assert sizes[80] < sizes[40]
+
+
 @pytest.mark.parametrize("lang", LANGS)
 def test_escalation_flow_bars_add_up_to_the_disputes(run: twin.RunResult, lang: str) -> None:
     fig, ax = _axes()

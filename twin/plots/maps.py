@@ -13,9 +13,16 @@ from matplotlib.ticker import PercentFormatter
 from mpl_toolkits.axes_grid1.anchored_artists import AnchoredSizeBar
 
 from twin.plots.labels import apply_font, is_share, kpi_label, plain_number, plain_ticks, text
+from twin.stations import street_edges
 
 if TYPE_CHECKING:
     from twin.geography import Community
+
+RASTER_NODES = 5_000
+"""Above this many map nodes the streets and nodes are drawn as one picture inside an
+SVG, not as one vector shape each (a district's 100,000 nodes: megabytes, not tens)."""
+NAMED_GRIDS = 200
+"""Above this many grids no grid names are written: they would cover the map."""
 
 
 def scale_length(span: float) -> float:
@@ -81,7 +88,9 @@ def community_map(community: Community, values_by_grid: Mapping[str, float], ax:
                   vmin: float | None = None, vmax: float | None = None,
                   noise_by_grid: Mapping[str, float] | None = None) -> Axes:
     """Streets in grey, map nodes coloured by their grid's value, grid names at
-    the centre of each grid, a colour bar and a scale bar in metres.
+    the centre of each grid (up to :data:`NAMED_GRIDS` grids), a colour bar and a
+    scale bar in metres. Maps above :data:`RASTER_NODES` nodes draw streets and
+    nodes as a picture (also inside an SVG).
 
     Numbers are written in full (``2,999``, never ``3e+03``).
 
@@ -105,8 +114,10 @@ def community_map(community: Community, values_by_grid: Mapping[str, float], ax:
         after the value (``214 ± 35``).
     """
     xy = np.asarray(community.xy, dtype=float)
-    edges = np.array(list(community.graph.edges()), dtype=np.int64).reshape(-1, 2)
-    ax.add_collection(LineCollection(list(xy[edges]), colors="#b0b0b0", linewidths=0.8, zorder=1))
+    many = len(xy) > RASTER_NODES
+    edges = street_edges(community)
+    ax.add_collection(LineCollection(list(xy[edges]), colors="#b0b0b0", linewidths=0.8,
+                                     zorder=1, rasterized=many))
     values = np.array([values_by_grid.get(name, np.nan) for name in community.grid_names],
                       dtype=float)
     node_values = values[np.asarray(community.grid_of_node, dtype=np.int64)]
@@ -118,7 +129,8 @@ def community_map(community: Community, values_by_grid: Mapping[str, float], ax:
     if hi <= lo:
         hi = lo + 1e-9
     dots = ax.scatter(xy[:, 0], xy[:, 1], c=node_values, cmap=colours, vmin=lo, vmax=hi,
-                      s=size, zorder=2, plotnonfinite=True, edgecolors="none")
+                      s=size, zorder=2, plotnonfinite=True, edgecolors="none",
+                      rasterized=many)
     name = kpi_label(label, lang) if label else ""
     bar = ax.get_figure().colorbar(dots, ax=ax, shrink=0.8, label=name)  # type: ignore[union-attr]
     if label and is_share(label):
@@ -126,11 +138,16 @@ def community_map(community: Community, values_by_grid: Mapping[str, float], ax:
     else:
         plain_ticks(bar.ax.yaxis)
     noise = noise_by_grid or {}
-    for g, grid in enumerate(community.grid_names):
-        members = np.asarray(community.grid_of_node) == g
-        if not members.any():
+    grid_of = np.asarray(community.grid_of_node, dtype=np.int64)
+    count = np.bincount(grid_of, minlength=len(community.grid_names))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        centres = np.stack([np.bincount(grid_of, weights=xy[:, k], minlength=len(count))
+                            for k in (0, 1)], axis=1) / count[:, None]
+    named = community.grid_names if len(community.grid_names) <= NAMED_GRIDS else []
+    for g, grid in enumerate(named):
+        if not count[g]:
             continue
-        cx, cy = xy[members].mean(axis=0)
+        cx, cy = centres[g]
         detail = _detail(float(values[g]), float(noise.get(grid, np.nan)), label)
         ax.text(cx, cy, f"{grid}{detail}", ha="center", va="center", fontsize=7, zorder=3,
                 bbox={"boxstyle": "round,pad=0.2", "facecolor": "white", "alpha": 0.75,
