@@ -65,3 +65,22 @@ def test_interval_ending_inside_a_block_resumes_there() -> None:
     assert _rows(rec) == [(0, OFF_SHIFT, 0.0, 10.0), (0, NONCASE, 10.0, 15.0),
                           (0, NONCASE, 15.0, 20.0), (0, OFF_SHIFT, 20.0, 30.0),
                           (0, NONCASE, 30.0, 35.0), (0, OFF_SHIFT, 50.0, 60.0)]
+
+
+def test_a_noncase_end_is_found_as_a_set_of_the_ends_would_find_it() -> None:
+    """``noncase_ends_at`` answers as ``t in {ends}`` does, also where one block ends as
+    the next starts and at starts that are not ends."""
+    rng = np.random.default_rng(3)
+    touching = [(10.0, 20.0), (20.0, 30.0), (40.0, 50.0)]
+    blocks = [_blocks(rng), [], touching, _blocks(rng)]
+    rec = ActivityRecorder(np.zeros(4, np.int64), np.zeros(4, np.int64), 0)
+    rec.set_noncase(blocks)
+    for w, spans in enumerate(blocks):
+        ends = {e for _, e in spans}
+        probes = {t for span in spans for t in span} | {0.0, 5.0, 35.0, 2500.0}
+        for t in sorted(probes):
+            assert rec.noncase_ends_at(w, t) == (t in ends), (w, t)
+    assert rec.noncase_ends_at(2, 20.0) and not rec.noncase_ends_at(2, 10.0)
+    empty = ActivityRecorder(np.zeros(2, np.int64), np.zeros(2, np.int64), 0)
+    empty.set_noncase([[], []])
+    assert not empty.noncase_ends_at(1, 0.0)

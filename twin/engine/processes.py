@@ -123,6 +123,7 @@ def worker(env: simpy.Environment, cw: WorkPort, staff: Staff, fast: FastPath, m
     service, issue_node, static = fast.service, fast.node, staff.static[me]
     a_worker, a_state, a_start, a_end, a_task = staff.activity.appenders()
     phase, wakes, set_idle = staff.phase, staff.wake, staff.set_idle
+    resumes_here = staff.resumes_here
     event, timeout = env.event, env.timeout  # bound once, not at every use
     base = staff.base[me]
     node = base
@@ -144,7 +145,7 @@ def worker(env: simpy.Environment, cw: WorkPort, staff: Staff, fast: FastPath, m
             msg = yield wake
             now = env.now
             add(me, OFF_SHIFT, off_since, now)
-            if now not in staff.resume_here[me]:  # back from non-case work: where it was
+            if not resumes_here(me, now):  # back from non-case work: where it was
                 node = base
             job = cw.next_for(me, node)
         if job is None:

@@ -58,9 +58,9 @@ class Staff:
         self.travel = travel
         self.activity = activity
         activity.set_noncase(staffing.noncase)  # non-case blocks are recorded as such
-        self.resume_here: list[set[float]] = [{e for _, e in spans} for spans in staffing.noncase]
-        """Per staff member: ends of its non-case spells, where it goes on from where it
-        stood (after other time off, it starts at base)."""
+        self.resumes_here = activity.noncase_ends_at
+        """(worker, t): whether a non-case spell of the worker ends at t; it then goes on
+        from where it stood (after other time off, it starts at base)."""
         self.return_to_base = return_to_base
         n = len(staffing.kind)
         self.n = n

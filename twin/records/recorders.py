@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from array import array
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from typing import Any
 
 import numpy as np
@@ -109,6 +109,20 @@ class ActivityRecorder:
         self.noncase = ([array("d", [t for span in blocks for t in span]) for blocks in spans]
                         if any(spans) else [])
         self._next_block = [0] * len(self.noncase)
+
+    def noncase_ends_at(self, worker: int, t: float) -> bool:
+        """Whether a non-case block of ``worker`` ends at ``t``. A worker's flat blocks
+        (start, end, start, end, ...) of sorted disjoint blocks are themselves sorted,
+        so the ends equal to ``t`` sit at odd places from ``bisect_left``."""
+        if not self.noncase:
+            return False
+        flat = self.noncase[worker]
+        i = bisect_left(flat, t)
+        while i < len(flat) and flat[i] == t:
+            if i % 2:
+                return True
+            i += 1
+        return False
 
     def add(self, worker: int, state: int, t_start: float, t_end: float, task: int = -1) -> None:
         """Append one interval; empty intervals are dropped."""
