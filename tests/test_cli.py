@@ -157,15 +157,15 @@ def test_summary_has_mean_and_ci_per_kpi(result_folder: Path) -> None:
 
 def wide_kpis(folder: Path) -> pd.DataFrame:
     """kpis.csv joined with the tables by grid and unit: a column per KPI again."""
-    kpis = pd.read_csv(folder / "kpis.csv").set_index("replication")
+    parts = [pd.read_csv(folder / "kpis.csv").set_index("replication")]
     for group, name in KPI_TABLES.items():
         table = pd.read_csv(folder / name, keep_default_na=False, na_values=[""])
         long = table.drop(columns=[c for c in ("grid",) if group == "unit"]).melt(
             id_vars=["replication", group], var_name="family")
         long["kpi"] = [kpi_column(group, name, family) for name, family in
                        zip(long[group], long["family"], strict=True)]
-        kpis = kpis.join(long.pivot(index="replication", columns="kpi", values="value"))
-    return kpis.reset_index()
+        parts.append(long.pivot(index="replication", columns="kpi", values="value"))
+    return pd.concat(parts, axis=1).copy().reset_index()  # copy: one block
 
 
 def kpi_column(group: str, name: str, family: str) -> str:
