@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
+from itertools import chain
 
 import numpy as np
 import pandas as pd
@@ -31,6 +32,7 @@ from twin.records import (
 )
 from twin.rng import Streams
 from twin.scenario.schema import Scenario
+from twin.scenario.spanarrays import as_array
 from twin.staffing import Staffing, build_staffing
 from twin.vocab import CHANNELS, COLOURS, KINDS, MINUTES_PER_DAY
 
@@ -218,18 +220,20 @@ def _shift_changes(staffing: Staffing, staff: Staff, horizon: float
     """Set who is on shift at the start; return the later shift starts and ends as
     (time, staff member, on) columns, by time; at equal times shifts end before others
     start, so nobody is sent out as their shift ends."""
-    times, who, on = [np.zeros(0)], [np.zeros(0, dtype=np.int64)], [np.zeros(0, dtype=bool)]
-    for w, spans in enumerate(staffing.duty):
+    duty = staffing.duty
+    for w, spans in enumerate(duty):
         staff.on_shift[w] = spans is None or (bool(spans) and spans[0][0] <= 0.0)
-        if spans:
-            span = np.asarray(spans, dtype=float).reshape(-1, 2)
-            starts, ends = span[span[:, 0] > 0.0, 0], span[span[:, 1] < horizon, 1]
-            times += [starts, ends]
-            who.append(np.full(len(starts) + len(ends), w, dtype=np.int64))
-            on += [np.ones(len(starts), dtype=bool), np.zeros(len(ends), dtype=bool)]
-    t, member, o = np.concatenate(times), np.concatenate(who), np.concatenate(on)
-    order = np.lexsort((member, o, t))
-    return t[order], member[order], o[order]
+    counts = np.fromiter((len(spans) if spans else 0 for spans in duty), dtype=np.int64,
+                         count=len(duty))
+    span = as_array(list(chain.from_iterable(spans for spans in duty if spans)))
+    member = np.repeat(np.arange(len(duty), dtype=np.int32), counts)
+    starts, ends = span[:, 0] > 0.0, span[:, 1] < horizon
+    t = np.concatenate([span[starts, 0], span[ends, 1]])
+    who = np.concatenate([member[starts], member[ends]])
+    on = np.concatenate([np.ones(int(starts.sum()), dtype=bool),
+                         np.zeros(int(ends.sum()), dtype=bool)])
+    order = np.lexsort((who, on, t))  # one row per (time, start or end, person): a total order
+    return t[order], who[order], on[order]
 
 
 def _working_deadlines(limits: TimeLimits, issues: IssueRecorder) -> None:
