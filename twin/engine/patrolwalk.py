@@ -350,13 +350,17 @@ class PatrolWalk:
         self.catch_up(worker)
         u = self.unit[worker]
         route, hops = self.routes[u], self.hops[u]
-        while self._b[worker] != node or self._s[worker] != start:  # zero-length legs
+        for _ in range(len(route) + 1):  # on through legs of no length, if any
+            if self._b[worker] == node and self._s[worker] == start:
+                break
             k = self.pos[worker]
             f = self._s[worker] + (self._e[worker] - self._s[worker])
             self.pos[worker] = (k + 1) % len(route)
             self._a[worker], self._b[worker] = route[k], route[self.pos[worker]]
             self._s[worker], self._e[worker] = f, f + hops[k]
             self._stamp[worker] = (f, self._stamp[worker])
+        else:
+            raise AssertionError(f"worker {worker} passed the node it aimed at")
         now = self.env.now
         self.pos[worker] = (self.pos[worker] + 1) % len(route)
         self._a[worker] = node
