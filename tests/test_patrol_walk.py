@@ -215,7 +215,7 @@ def test_a_worker_reads_where_its_patrol_got_to_with_no_timer_on_the_way() -> No
     walk.mark(11)
     env.run(until=20.0)
     assert found == [(0, 11, ends[5])]  # the next arrival at 11 (none before it was marked)
-    assert walk.timers == 2  # one batch at the leg's start, one for the find
+    assert walk.timers == 3  # near the leg into 11, its start (a batch), the find
 
 
 def test_stamps_order_from_the_newest_start_back() -> None:

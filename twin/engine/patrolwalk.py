@@ -15,7 +15,11 @@ now is still under way, as it is for any event that SimPy queued before that tim
 A timer is needed only where something can happen: at a node that holds latent
 issues (:meth:`PatrolWalk.mark`), whose arrival reports them. Each patrolling worker
 has at most one pending find, its next arrival at such a node, set when the patrol
-starts, when a latent issue appears on the route and after each find.
+starts, when a latent issue appears on the route and after each find. Which node
+comes first is a matter of route order (the latent nodes' route indices are kept
+sorted); when its leg starts is estimated from the route's running sums, and a timer
+just before that estimate advances the leg and computes the start exactly, so no
+one walks ahead through legs it may never walk.
 
 Equal times. SimPy runs the events of one time in the order they were created, and a
 walk with one timer per node creates the timer of a leg when the leg starts. So every
@@ -34,8 +38,10 @@ workers walking in step report in the order they would with one timer per node.
 from __future__ import annotations
 
 import math
+from bisect import bisect_left, insort
 from collections.abc import Callable
 from functools import cmp_to_key
+from itertools import accumulate
 from typing import Any
 
 import numpy as np
@@ -52,6 +58,7 @@ walk with one timer per node would have created the leg's timer."""
 Entry = tuple[Stamp, int, int, int, float]
 """A find's timer to create when its leg starts: (stamp, worker, gen, token, delay)."""
 _INF = float("inf")
+_MARGIN = 1e-9  # a timer set this much (relative) before a leg's estimated start
 _LATE = EventPriority(NORMAL + 1)  # after SimPy's ordinary events of the same time
 
 
@@ -144,18 +151,21 @@ class PatrolWalk:
         """Per staff member: on patrol now."""
         self._walking = items(self.walking)
         self._stamp: list[Stamp] = [()] * n
-        self._aim: list[tuple[int, float] | None] = [None] * n  # (node, start of leg into it)
+        self._aim = [-1] * n  # route index of the node it aims at (-1: none)
+        self._target = [0.0] * n  # start of the leg into it, once its timer is set [min]
         self._token = [0] * n  # bumped when the aim changes; voids the earlier find's timers
         self._starts = 0
         self._walkers: list[set[int]] = [set() for _ in routes]
         self._batches: dict[float, list[Entry]] = {}
         self.latent: set[int] = set()
         """Nodes holding latent issues (the keys of the router's ``latent_at``)."""
-        self._latent_on = [0] * len(routes)  # per unit: latent nodes on its route
-        self._units_at: dict[int, list[int]] = {}
+        self._latent_idx: list[list[int]] = [[] for _ in routes]  # per unit, sorted
+        self._index = [{node: k for k, node in enumerate(r)} for r in routes]
+        self._places: dict[int, list[tuple[int, int]]] = {}  # node -> (unit, index) on routes
         for u, route in enumerate(routes):
-            for node in route:
-                self._units_at.setdefault(node, []).append(u)
+            for k, node in enumerate(route):
+                self._places.setdefault(node, []).append((u, k))
+        self._cum = [[0.0, *accumulate(h)] for h in hops]  # minutes from a route's start
         self._arriving = -1
         self.timers = 0
         """Timers set so far for finds (each find's, and one per batch)."""
@@ -170,15 +180,14 @@ class PatrolWalk:
         self._starts += 1
         self._stamp[worker] = (self.env.now, (created, (float(self._starts), ())))
         self._leg(worker, node)
-        if self._latent_on[u]:
-            self._aim_next(worker, True)
+        self._aim_next(worker, True)
 
     def stop(self, worker: int) -> None:
         """``worker`` stops patrolling (call :meth:`catch_up` first): its timers are void."""
         self.gen[worker] += 1
         self._walking[worker] = False
         self._walkers[self.unit[worker]].discard(worker)
-        self._aim[worker] = None
+        self._aim[worker] = -1
         self._stamp[worker] = ()
 
     def _leg(self, worker: int, node: int) -> None:
@@ -246,55 +255,89 @@ class PatrolWalk:
         if node in self.latent:
             return
         self.latent.add(node)
-        units = self._units_at.get(node)
-        if not units:
+        places = self._places.get(node)
+        if not places:
             return
         walkers: list[int] = []
-        for u in units:
-            self._latent_on[u] += 1
+        for u, x in places:
+            insort(self._latent_idx[u], x)
             walkers += self._walkers[u]
         for w in walkers:
             self.catch_up(w)
         walkers.sort(key=lambda w: _STAMP_ORDER(self._stamp[w]))
         for w in walkers:
-            if w != self._arriving:  # a worker reporting here aims again when done
-                self._aim_next(w, False)
+            if w == self._arriving:
+                continue  # a worker reporting here aims again when done
+            aim, k, n = self._aim[w], self.pos[w], len(self.hops[self.unit[w]])
+            x = self._index[self.unit[w]][node]
+            if aim < 0 or (x - k) % n < (aim - k) % n:  # reached before the one it aims at
+                self._aim_at(w, x, False)
 
     def unmark(self, node: int) -> None:
         """``node`` holds no latent issue any more (a timer aimed at it finds nothing)."""
         if node not in self.latent:
             return
         self.latent.discard(node)
-        for u in self._units_at.get(node, ()):
-            self._latent_on[u] -= 1
+        for u, x in self._places.get(node, ()):
+            idx = self._latent_idx[u]
+            del idx[bisect_left(idx, x)]
 
     def _aim_next(self, worker: int, started_now: bool) -> None:
-        """Set ``worker``'s find at its next arrival at a latent node, from its current
-        leg (caught up; ``started_now``: that leg started in the event now running)."""
-        u = self.unit[worker]
-        aim: tuple[int, float] | None = None
-        s, e, stamp = self._s[worker], self._e[worker], self._stamp[worker]
-        if self._latent_on[u]:
-            route, hops, latent = self.routes[u], self.hops[u], self.latent
-            last = len(route) - 1
-            k = self.pos[worker]
-            for _ in range(last + 2):
-                if route[k] in latent:
-                    aim = (route[k], s)
-                    break
-                f = s + (e - s)
-                j = k
-                k = j + 1 if j < last else 0
-                s = f
-                e = f + hops[j]
-                stamp = (s, stamp)
-                started_now = False
-        if aim == self._aim[worker]:
-            return  # unchanged (or still none)
-        self._aim[worker] = aim
-        self._token[worker] += 1
-        if aim is None:
+        """Aim ``worker`` at its next latent node, from its current leg (caught up;
+        ``started_now``: that leg started in the event now running)."""
+        idx = self._latent_idx[self.unit[worker]]
+        if not idx:
             return
+        k = self.pos[worker]
+        i = bisect_left(idx, k)
+        self._aim_at(worker, idx[i] if i < len(idx) else idx[0], started_now)
+
+    def _aim_at(self, worker: int, x: int, started_now: bool) -> None:
+        """Aim ``worker`` at its next arrival at route index ``x``: its find's timer is
+        set now if that leg is near, else when it nearly is (positions are advanced
+        leg by leg only for legs walked)."""
+        self._aim[worker] = x
+        self._token[worker] += 1
+        token = self._token[worker]
+        u = self.unit[worker]
+        k = self.pos[worker]
+        now = self.env.now
+        if x != k:
+            hops, cum = self.hops[u], self._cum[u]
+            ahead = cum[x] - cum[k] if x > k else cum[-1] - cum[k] + cum[x]
+            start = self._e[worker] + ahead - hops[x - 1]  # about when the leg into x starts
+            near = start - _MARGIN * (1.0 + abs(start))
+            if near > now:
+                self.timers += 1
+                gen = self.gen[worker]
+                self.env.timeout(near - now).callbacks.append(
+                    lambda _event: self._near(worker, gen, token))
+                return
+        self._schedule(worker, started_now)
+
+    def _near(self, worker: int, gen: int, token: int) -> None:
+        if self.gen[worker] == gen and self._token[worker] == token:
+            self.catch_up(worker)
+            self._schedule(worker, False)
+
+    def _schedule(self, worker: int, started_now: bool) -> None:
+        """Set the timer of ``worker``'s find, exactly, when the leg into the route
+        index it aims at starts."""
+        u = self.unit[worker]
+        route, hops = self.routes[u], self.hops[u]
+        x = self._aim[worker]
+        last = len(route) - 1
+        k = self.pos[worker]
+        s, e, stamp = self._s[worker], self._e[worker], self._stamp[worker]
+        while k != x:
+            f = s + (e - s)
+            j = k
+            k = j + 1 if j < last else 0
+            s = f
+            e = f + hops[j]
+            stamp = (s, stamp)
+            started_now = False
+        self._target[worker] = s
         entry = (stamp, worker, self.gen[worker], self._token[worker], e - s)
         now = self.env.now
         if started_now:  # the leg starts in this event: its timer now, after earlier ones
@@ -345,11 +388,11 @@ class PatrolWalk:
         walks on."""
         if self.gen[worker] != gen or self._token[worker] != token:
             return  # dispatched, off duty or aiming elsewhere since
-        node, start = self._aim[worker] or (-1, 0.0)
-        self._aim[worker] = None
-        self.catch_up(worker)
         u = self.unit[worker]
         route, hops = self.routes[u], self.hops[u]
+        node, start = route[self._aim[worker]], self._target[worker]
+        self._aim[worker] = -1
+        self.catch_up(worker)
         for _ in range(len(route) + 1):  # on through legs of no length, if any
             if self._b[worker] == node and self._s[worker] == start:
                 break
