@@ -22,7 +22,8 @@ import simpy
 
 import twin
 from twin.engine import assembly
-from twin.engine.patrolwalk import PatrolWalk, _compare
+from twin.engine.eventorder import compare_stamps
+from twin.engine.patrolwalk import PatrolWalk
 from twin.engine.staff import Staff
 
 TABLES = ("issues", "activity", "escalations", "visits", "complaints", "orders", "steps",
@@ -223,9 +224,9 @@ def test_stamps_order_from_the_newest_start_back() -> None:
     other = (480.0, (480.0, (2.0, ())))
     x = (482.0, (481.0, root))
     y = (482.0, (481.0, other))
-    assert _compare(x, y) == -1 and _compare(y, x) == 1 and _compare(x, x) == 0
-    assert _compare((482.0, (480.5, other)), x) == -1  # its leg began earlier
+    assert compare_stamps(x, y) == -1 and compare_stamps(y, x) == 1 and compare_stamps(x, x) == 0
+    assert compare_stamps((482.0, (480.5, other)), x) == -1  # its leg began earlier
     deep_x, deep_y = x, y
     for t in range(5000):  # in step for hours: no recursion limit
         deep_x, deep_y = (483.0 + t, deep_x), (483.0 + t, deep_y)
-    assert _compare(deep_x, deep_y) == -1
+    assert compare_stamps(deep_x, deep_y) == -1

@@ -37,44 +37,21 @@ workers walking in step report in the order they would with one timer per node.
 
 from __future__ import annotations
 
-import math
 from bisect import bisect_left, insort
 from collections.abc import Callable
-from functools import cmp_to_key
 from itertools import accumulate
-from typing import Any
 
 import numpy as np
 import simpy
-from simpy.events import NORMAL, EventPriority
 
+from twin.engine.eventorder import STAMP_ORDER, Late, Stamp, compare_stamps, delay_to
 from twin.engine.views import FloatColumn, IntColumn, items
 
 ArrivalPort = Callable[[int, int], None]
 """Called with (worker, node) when a patrolling worker reaches a node of its route."""
-Stamp = tuple[Any, ...]
-"""(start of a leg [min], the stamp before it), ending in ``()``: the order in which a
-walk with one timer per node would have created the leg's timer."""
 Entry = tuple[Stamp, int, int, int, float]
 """A find's timer to create when its leg starts: (stamp, worker, gen, token, delay)."""
-_INF = float("inf")
 _MARGIN = 1e-9  # a timer set this much (relative) before a leg's estimated start
-_LATE = EventPriority(NORMAL + 1)  # after SimPy's ordinary events of the same time
-
-
-def _compare(x: Stamp, y: Stamp) -> int:
-    """-1, 0 or 1 as leg stamp ``x`` comes before, with or after ``y`` (iteratively:
-    stamps of workers walking in step for hours are deep)."""
-    while x is not y:
-        if not x or not y:
-            return (1 if x else 0) - (1 if y else 0)
-        if x[0] != y[0]:
-            return -1 if x[0] < y[0] else 1
-        x, y = x[1], y[1]
-    return 0
-
-
-_STAMP_ORDER = cmp_to_key(_compare)
 
 
 def route_hops(between: Callable[[int, int], float], route: list[int]) -> list[float]:
@@ -83,30 +60,6 @@ def route_hops(between: Callable[[int, int], float], route: list[int]) -> list[f
     if len(route) < 2:
         return []
     return [between(a, b) for a, b in zip(route, route[1:] + route[:1], strict=True)]
-
-
-class _Late(simpy.Event):
-    """An event that fires ``delay`` minutes on, after the ordinary events of its time
-    (as :class:`simpy.Timeout`, at another priority)."""
-
-    def __init__(self, env: simpy.Environment, delay: float) -> None:
-        super().__init__(env)
-        self._ok = True
-        self._value = None
-        env.schedule(self, _LATE, delay)
-
-
-def _delay_to(now: float, t: float) -> float:
-    """The delay that SimPy turns into exactly ``t`` (it fires at ``now + delay``)."""
-    delay = t - now
-    for _ in range(64):  # one exists: the spacing of delays is at most that of t
-        if now + delay < t:
-            delay = math.nextafter(delay, _INF)
-        elif now + delay > t:
-            delay = math.nextafter(delay, -_INF)
-        else:
-            break
-    return delay
 
 
 class PatrolWalk:
@@ -264,7 +217,7 @@ class PatrolWalk:
             walkers += self._walkers[u]
         for w in walkers:
             self.catch_up(w)
-        walkers.sort(key=lambda w: _STAMP_ORDER(self._stamp[w]))
+        walkers.sort(key=lambda w: STAMP_ORDER(self._stamp[w]))
         for w in walkers:
             if w == self._arriving:
                 continue  # a worker reporting here aims again when done
@@ -348,13 +301,13 @@ class PatrolWalk:
             if batch is None:
                 batch = self._batches[s] = []
                 self.timers += 1
-                _Late(self.env, _delay_to(now, s)).callbacks.append(
+                Late(self.env, delay_to(now, s)).callbacks.append(
                     lambda _event: self._create(s, None))
             batch.append(entry)
         else:  # the leg is under way: its end, exactly
             self.timers += 1
             _, w, gen, token, _d = entry
-            self.env.timeout(_delay_to(now, s + (e - s))).callbacks.append(
+            self.env.timeout(delay_to(now, s + (e - s))).callbacks.append(
                 lambda _event: self._found(w, gen, token))
 
     def _create(self, start: float, before: Stamp | None) -> None:
@@ -363,11 +316,11 @@ class PatrolWalk:
         batch = self._batches.get(start)
         if not batch:
             return
-        batch.sort(key=lambda entry: _STAMP_ORDER(entry[0]))
+        batch.sort(key=lambda entry: STAMP_ORDER(entry[0]))
         k = len(batch)
         if before is not None:
             k = 0
-            while k < len(batch) and _compare(batch[k][0], before) < 0:
+            while k < len(batch) and compare_stamps(batch[k][0], before) < 0:
                 k += 1
         if k == len(batch):
             del self._batches[start]
