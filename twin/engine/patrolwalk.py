@@ -121,7 +121,8 @@ class PatrolWalk:
         self._cum = [[0.0, *accumulate(h)] for h in hops]  # minutes from a route's start
         self._arriving = -1
         self.timers = 0
-        """Timers set so far for finds (each find's, and one per batch)."""
+        """Timers set so far for finds (one near its leg, one per batch of leg starts,
+        each find's own)."""
 
     # ------------------------------------------------------------ patrol
     def start(self, worker: int, node: int, created: float) -> None:
