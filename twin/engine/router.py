@@ -144,7 +144,13 @@ class Router:
     def appear(self, issue: int) -> None:
         """A latent issue now exists at its node, unreported, for a patrol to find."""
         self.pending[issue] = 1
-        self.latent_at.setdefault(self._node[issue], []).append(issue)
+        node = self._node[issue]
+        here = self.latent_at.get(node)
+        if here is None:
+            self.latent_at[node] = [issue]
+            self.staff.mark_latent(node)  # patrols heading there will stop to look
+        else:
+            here.append(issue)
 
     def report(self, issue: int, channel: int = -1) -> None:
         """An issue is reported (by a resident, sensor or patrol): route it."""
@@ -194,6 +200,7 @@ class Router:
         with hand-offs, hands over what another team handles."""
         found = self.latent_at.pop(node, None)
         if found:
+            self.staff.unmark_latent(node)
             handoffs = self._handoffs
             astray: list[int] = []
             for issue in found:
@@ -206,6 +213,7 @@ class Router:
                     self.report(issue, channel=PATROL_FOUND)
             if astray:  # still latent, for the next patrol to find
                 self.latent_at.setdefault(node, []).extend(astray)
+                self.staff.mark_latent(node)
 
     def _hand_over(self, issue: int, handoffs: HandOffs) -> bool:
         """Hand a find over to the team that handles it: reported now (by patrol),
@@ -248,10 +256,12 @@ class Router:
         """At the start of each day, an idle grid worker that owes patrol starts patrolling
         it (and is sent nowhere until done), as one that becomes free does."""
         staff = self.staff
+        now = self.env.now
+        staff.cause = now - MINUTES_PER_DAY  # this timer was set a day ago
         for w in range(staff.n):
             if staff.idle[w] and not staff.committed[w] and staff.owes_patrol(w):
                 staff.set_idle(w, staff.clear_idle(w))
-        now = self.env.now
+        staff.cause = None
         nxt = self.env.timeout((now // MINUTES_PER_DAY + 1) * MINUTES_PER_DAY - now)
         nxt.callbacks.append(self._midnight)
 

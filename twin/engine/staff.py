@@ -13,8 +13,11 @@ patrols).
   times plus the team's penalty array (0 for its idle grid workers, inf else).
   On a large map the times come from a ball around the target node that widens
   until the nearest lies strictly inside it (``TravelTimes.nearest``): same answer.
-* A patrol is a chain of timer callbacks, one per route node; it stops as soon
-  as the worker is taken out of the idle set.
+* A patrol walks its route leg by leg with no timer per node: a patrolling
+  worker's leg is advanced when it is read (a search, the end of the patrol), and
+  a timer is set only for its next arrival at a node holding latent issues
+  (:mod:`twin.engine.patrolwalk`). It stops as soon as the worker is taken out of
+  the idle set.
 * The event loop reads and writes single items through memoryviews, so clock
   arithmetic stays in Python floats instead of numpy scalars.
 """
@@ -26,6 +29,7 @@ from collections.abc import Callable
 import numpy as np
 import simpy
 
+from twin.engine.patrolwalk import ArrivalPort, PatrolWalk, route_hops
 from twin.engine.views import items
 from twin.records import ActivityRecorder
 from twin.staffing import Staffing
@@ -33,19 +37,10 @@ from twin.travel import Choice, Reach, TravelTimes
 from twin.vocab import GRID_WORKER, IDLE, KINDS, MINUTES_PER_DAY, OFF_SHIFT, PATROL, TRAVEL
 
 N_KINDS = len(KINDS)
-ArrivalPort = Callable[[int, int], None]
-"""Called with (worker, node) when a patrolling worker reaches a node of its route."""
 _SMALL = 24  # below this many candidates a Python loop beats numpy
 _FEW_PLACES = 8  # at most this many distinct places: times from the places' own balls
 _INF = float("inf")
 _EPS = 1e-9
-
-
-def _route_time(travel: TravelTimes, route: list[int]) -> float:
-    """Minutes to walk a closed route once."""
-    if len(route) < 2:
-        return 0.0
-    return sum(travel.between(a, b) for a, b in zip(route, route[1:] + route[:1], strict=True))
 
 
 class Staff:
@@ -78,16 +73,18 @@ class Staff:
         self.idle_in_team = [0] * len(staffing.team_names)
         self.static: list[bool] = (~staffing.travels).tolist()  # office or remote work
         # A route with no length (a one-node grid, zero-length streets) is no patrol.
+        hops = [route_hops(travel.between, r.tolist()) if patrols else []
+                for r in staffing.routes]
         self.routes: list[list[int]] = [
-            r.tolist() if patrols and _route_time(travel, r.tolist()) > 0.0 else []
-            for r in staffing.routes]
+            r.tolist() if sum(h) > 0.0 else [] for r, h in zip(staffing.routes, hops, strict=True)]
         self._patroller = [k == GRID_WORKER and len(self.routes[u]) > 1
                            for k, u in zip(self.kind, self.unit, strict=True)]
         self._grid_team = [t if k == GRID_WORKER else -1
                            for k, t in zip(self.kind, self.team, strict=True)]
-        self.patrol_pos = [0] * n
-        self.patrol_gen = [0] * n
         self.patrol_since = [-1.0] * n
+        self.cause: float | None = None
+        """When the event now running was created [min], if known and not now (midnight's
+        timer, the end of a patrol minimum): orders patrols started at one time."""
         self.minimum = 0.0
         """Minutes each grid worker must patrol a day before it takes waiting work."""
         self.owed, self.owed_day = [0.0] * n, [-1] * n
@@ -113,6 +110,15 @@ class Staff:
         self._b = items(self.leg_b)
         self._s = items(self.leg_s)
         self._e = items(self.leg_e)
+        self.walk: PatrolWalk | None = None
+        """The patrols' walk (None: nobody patrols)."""
+        if any(self.routes):
+            self.walk = PatrolWalk(env, travel.between, self.routes,
+                                   [h if r else [] for r, h in zip(self.routes, hops, strict=True)],
+                                   self.unit, (self._a, self._b, self._s, self._e),
+                                   self.on_arrival)
+        self.patrol_gen = self.walk.gen if self.walk is not None else [0] * n
+        """Per staff member: bumped when its patrol stops (voids its pending timers)."""
 
     def idle_pool(self, unit: int, kind: int) -> set[int]:
         """The idle staff of ``kind`` in ``unit`` (a live set: do not change it)."""
@@ -144,6 +150,8 @@ class Staff:
         """The idle member of ``pool`` nearest to ``node`` and its travel time."""
         if not pool:
             return -1, _INF
+        if self.walk is not None:  # patrollers' legs as they are now
+            self.walk.catch_up_all(pool)
         choose: Callable[[Reach], Choice]
         if len(pool) < _SMALL:
             first = min(pool)
@@ -185,6 +193,8 @@ class Staff:
         if not self.idle_in_team[team]:
             return -1, _INF
         penalty = self.penalty[team]
+        if self.walk is not None:  # patrollers' legs as they are now
+            self.walk.catch_up_where(penalty, self.leg_e)
         matrix = self.travel.matrix
         if matrix is not None:  # the row itself: no ball to search or wrap
             worker, _rank, t = self._argmin(matrix[node].take, penalty)
@@ -236,14 +246,14 @@ class Staff:
         if self.minimum and self.owes_patrol(worker):  # patrols first, taking nothing
             self.committed[worker] = self._idle[worker] = True
             self.patrol_since[worker] = now
-            self._patrol_leg(worker, node)
+            self._patrol(worker, node)
             gen = self.patrol_gen[worker]
             done = self.env.timeout(self.owed[worker])
             done.callbacks.append(lambda _event: self._patrolled(worker, gen))
             return
         if self._patroller[worker]:
             self.patrol_since[worker] = now
-            self._patrol_leg(worker, node)
+            self._patrol(worker, node)
         else:
             base = self.base[worker] if self.return_to_base else node
             self._a[worker] = node
@@ -259,16 +269,21 @@ class Staff:
 
     def _patrolled(self, worker: int, gen: int) -> None:
         if self.patrol_gen[worker] == gen and self.committed[worker]:
+            self.cause = self.patrol_since[worker]  # this timer was set when it started
             self.on_release(worker, self.clear_idle(worker))
+            self.cause = None
 
     def clear_idle(self, worker: int) -> int:
         """Take ``worker`` out of the idle set; record its idle time; return its node."""
         now = self.env.now
+        walk = self.walk
+        if walk is not None and walk.walking[worker]:  # where its patrol got to
+            walk.catch_up(worker)
+            walk.stop(worker)  # voids the patrol's pending timers
         if self.committed[worker]:  # patrolling what it owes: off no idle set
             self.committed[worker] = self._idle[worker] = False
             since, self.patrol_since[worker] = self.patrol_since[worker], -1.0
             self.owed[worker] = max(0.0, self.owed[worker] - (now - since))
-            self.patrol_gen[worker] += 1
             self.activity.add(worker, PATROL, since, now)
             return self._b[worker] if now >= self._e[worker] else self._a[worker]
         self._idle[worker] = False
@@ -282,7 +297,6 @@ class Staff:
         since = self.patrol_since[worker]
         if since >= 0.0:
             self.patrol_since[worker] = -1.0
-            self.patrol_gen[worker] += 1  # stops the patrol's pending step
             self.activity.add(worker, PATROL, since, now)
         elif a != b:
             self.activity.add(worker, TRAVEL, s, min(e, now))
@@ -292,31 +306,17 @@ class Staff:
         return b if now >= e else a
 
     # ------------------------------------------------------------- patrol
-    def _patrol_leg(self, worker: int, node: int) -> None:
-        route = self.routes[self.unit[worker]]
-        k = self.patrol_pos[worker]
-        target = route[k]
-        if target == node:  # already here: aim for the next node of the route
-            k = (k + 1) % len(route)
-            self.patrol_pos[worker] = k
-            target = route[k]
-        now = self.env.now
-        self._a[worker] = node
-        self._b[worker] = target
-        self._s[worker] = now
-        self._e[worker] = now + self.travel.between(node, target)
-        gen = self.patrol_gen[worker]
-        step = self.env.timeout(self._e[worker] - now)
-        step.callbacks.append(lambda _event: self._patrol_step(worker, gen))
+    def _patrol(self, worker: int, node: int) -> None:
+        assert self.walk is not None  # a patroller has a route
+        created = self.env.now if self.cause is None else self.cause
+        self.walk.start(worker, node, created)
 
-    def _patrol_step(self, worker: int, gen: int) -> None:
-        if self.patrol_gen[worker] != gen or not self._idle[worker]:
-            return  # dispatched or off duty since this step was planned
-        node = self._b[worker]
-        route = self.routes[self.unit[worker]]
-        self.patrol_pos[worker] = (self.patrol_pos[worker] + 1) % len(route)
-        self._a[worker] = node
-        self._s[worker] = self.env.now
-        self.on_arrival(worker, node)  # may report latent issues and dispatch this worker
-        if self.patrol_gen[worker] == gen and self._idle[worker]:
-            self._patrol_leg(worker, node)
+    def mark_latent(self, node: int) -> None:
+        """``node`` holds latent issues now (a patrol reaching it reports them)."""
+        if self.walk is not None:
+            self.walk.mark(node)
+
+    def unmark_latent(self, node: int) -> None:
+        """``node`` holds no latent issue any more."""
+        if self.walk is not None:
+            self.walk.unmark(node)
