@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import networkx as nx
@@ -77,28 +78,80 @@ def test_more_stations_than_grids_is_refused(tmp_path: Path) -> None:
     community = community_for(scenario(tmp_path))
     with pytest.raises(ValueError, match="count must be from 1 to 16"):
         station_areas(community, 17)
-    s = scenario(tmp_path, ", stations: 17")
+    path = tmp_path / "s.yaml"
+    path.write_text((SCENARIO % (0.2, ", stations: 17", 2.0)).replace("staff: 8", "staff: 20"),
+                    encoding="utf-8")
+    s = twin.load_scenario(path)
     with pytest.raises(MapError) as err:
         build_staffing(s, community_for(s))
     assert err.value.key == "work_orders.units.0.stations"
     assert str(err.value) == "17 stations, but the map has 16 grids; at most one station a grid"
 
 
-def test_staff_are_handed_out_to_the_stations_in_turn(tmp_path: Path) -> None:
+def test_staff_are_split_over_the_stations_in_balanced_blocks(tmp_path: Path) -> None:
     s = scenario(tmp_path, ", stations: 3")
     community = community_for(s)
     staffing = build_staffing(s, community)
     unit = staffing.unit_names.index("city_management")
     bases = staffing.base[staffing.unit == unit].tolist()
     stations = station_bases(community, 3)
-    assert bases == [stations[k % 3] for k in range(8)]
+    # 8 staff on 3 stations: blocks of 3, 3 and 2 consecutive staff
+    assert bases == [stations[0]] * 3 + [stations[1]] * 3 + [stations[2]] * 2
 
 
-def test_one_station_is_the_old_single_base(tmp_path: Path) -> None:
-    one, default = scenario(tmp_path, ", stations: 1"), scenario(tmp_path)
-    a = build_staffing(one, community_for(one))
-    b = build_staffing(default, community_for(default))
-    assert a.base.tolist() == b.base.tolist()
+@pytest.mark.parametrize(("staff", "stations"), [(12, 4), (36, 12), (16, 16), (13, 4)])
+def test_every_station_has_each_shift_when_it_has_as_many_staff(
+        tmp_path: Path, staff: int, stations: int) -> None:
+    """Shifts go to staff in turn (k mod 3); a station of at least three consecutive staff
+    then works every shift, whatever the number of stations (the police's posts)."""
+    shifts = ('[{start: "00:00", end: "08:00"}, {start: "08:00", end: "16:00"}, '
+              '{start: "16:00", end: "24:00"}]')
+    path = tmp_path / "s.yaml"
+    path.write_text((SCENARIO % (0.2, f", stations: {stations}, shifts: {shifts}", 2.0)
+                     ).replace("staff: 8", f"staff: {staff}"), encoding="utf-8")
+    s = twin.load_scenario(path)
+    staffing = build_staffing(s, community_for(s))
+    unit = staffing.unit_names.index("city_management")
+    members = np.flatnonzero(staffing.unit == unit)
+    starts: dict[int, set[float]] = {}
+    for w in members:
+        first = staffing.duty[w][0]  # its first shift of the day
+        starts.setdefault(int(staffing.base[w]), set()).add(first[0] % 1440.0)
+    assert len(starts) == stations
+    for got in starts.values():
+        if staff // stations >= 3:
+            assert got == {0.0, 480.0, 960.0}
+        else:  # one staff member a station: one shift each
+            assert len(got) == 1
+
+
+def test_staff_added_by_an_event_are_spread_over_the_stations(tmp_path: Path) -> None:
+    path = tmp_path / "s.yaml"
+    path.write_text(SCENARIO % (0.2, ", stations: 4", 4.0) + """
+calendar: {start: 2025-03-03}
+events:
+  - {name: fair, start: 2025-03-04, end: 2025-03-04, staff: {city_management: 4}}
+""", encoding="utf-8")
+    s = twin.load_scenario(path)
+    community = community_for(s)
+    staffing = build_staffing(s, community)
+    unit = staffing.unit_names.index("city_management")
+    bases = staffing.base[staffing.unit == unit].tolist()
+    assert len(bases) == 12
+    assert sorted(bases[8:]) == sorted(station_bases(community, 4))
+
+
+def test_station_areas_balance_unequal_residents(tmp_path: Path) -> None:
+    community = community_for(scenario(tmp_path))
+    rng = np.random.default_rng(5)
+    residents = rng.integers(200, 3000, size=len(community.grid_names)).astype(float)
+    lopsided = dataclasses.replace(community, residents=residents)
+    area = station_areas(lopsided, 4)
+    load = np.bincount(area, weights=residents, minlength=4)
+    assert load.max() - load.min() <= residents.max()  # within one grid's residents
+    graph = grid_graph(lopsided)
+    for r in range(4):
+        assert nx.is_connected(graph.subgraph(np.flatnonzero(area == r).tolist()))
 
 
 @pytest.mark.parametrize(("extra", "message"), [
@@ -109,6 +162,11 @@ def test_one_station_is_the_old_single_base(tmp_path: Path) -> None:
      "the stations are placed by the grids; give either node (one base) or stations, not "
      "both"),
     (", stations: 0", "must be >= 1 (got 0)"),
+    (", stations: 9", "more stations than staff (8) would leave stations empty; at most "
+     "one station a staff member"),
+    (", stations: 2, travel: false",
+     "office-bound staff (travel: false) do not travel, so stations change nothing; "
+     "remove stations or travel"),
 ])
 def test_stations_with_per_grid_or_node_are_located_errors(tmp_path: Path, extra: str,
                                                            message: str) -> None:

@@ -119,7 +119,9 @@ class _Roll:
             self.travels.append(travels)
             self.kind.append(kind)
             self.unit.append(unit)
-            self.base.append(bases[k % len(bases)])
+            # bases in contiguous, balanced blocks (k spread over the stations), so each
+            # station gets consecutive staff: a mix of shifts, rest days and duty turns
+            self.base.append(bases[k * len(bases) // count])
             # the lists of duty are shared by the staff with the same time (never changed)
             duty = (people[k].on_duty() if people else
                     self._post(shifts[k % len(shifts)]) if shifts else None)
@@ -258,12 +260,13 @@ def _event_staff(scenario: Scenario, roll: _Roll, pools: dict[str, list[int]],
                     roll.duty[w] = subtract([(0.0, roll.horizon)] if on is None else on, window)
                     roll.noncase[w] = subtract(roll.noncase[w], window)
                 model = staff[0] if staff else None
-                for _ in range(max(change, 0)):
+                bases = list(dict.fromkeys(roll.base[w] for w in staff)) or [
+                    int(community.centre_node[unit]) if unit < len(community.grid_names)
+                    else _node(community, None, "")]
+                for j in range(max(change, 0)):  # spread over the unit's stations
                     roll.kind.append(kind_of[pool])
                     roll.unit.append(unit)
-                    roll.base.append(roll.base[model] if model is not None else int(
-                        community.centre_node[unit]) if unit < len(community.grid_names)
-                        else _node(community, None, ""))
+                    roll.base.append(bases[j * len(bases) // change])
                     roll.travels.append(roll.travels[model] if model is not None else True)
                     like = roll.duty[model] if model is not None else None
                     roll.duty.append(None if not roll.times else intersect(like, window)

@@ -184,9 +184,11 @@ class HandlingUnit(Strict):
     """Stations the staff work from, e.g. a police station (派出所) or judicial office
     (司法所) in each street (街道): the grids are cut into this many contiguous areas of
     about equal residents, each with a station at the centre of its middle grid, and
-    the staff are handed out to the stations in turn. They share the unit's queue: a
-    new order goes to the nearest free staff member, who walks back to their own
-    station. At most the number of grids; not with `per_grid` or `node`."""
+    the staff are split into as many blocks of consecutive staff (sizes differing by
+    at most one), one a station, so every station has a mix of the unit's shifts or
+    rota. They share the unit's queue: a new order goes to the nearest free staff
+    member, who walks back to their own station. At most the number of grids and the
+    staff; not with `per_grid`, `node` or `travel: false`."""
     travel: bool = True
     """True: staff travel on the map from their base; false: office or remote work."""
     shifts: list[Shift] = Field(default_factory=list)
@@ -217,6 +219,12 @@ class HandlingUnit(Strict):
         if self.stations > 1 and self.node is not None:
             yield ("stations",), ("the stations are placed by the grids; give either "
                                   "node (one base) or stations, not both")
+        if self.stations > 1 and not self.travel:
+            yield ("stations",), ("office-bound staff (travel: false) do not travel, so "
+                                  "stations change nothing; remove stations or travel")
+        if self.stations > max(self.staff, 1):
+            yield ("stations",), (f"more stations than staff ({self.staff}) would leave "
+                                  "stations empty; at most one station a staff member")
 
 
 class CentreSpec(Strict):
