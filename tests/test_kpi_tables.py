@@ -19,7 +19,7 @@ from twin.metrics.groups import group_families, group_of, group_tables, plain_kp
 from twin.output import KPI_TABLES
 from twin.report import _kpi_tables
 from twin.report_assessment import assessment_section
-from twin.report_groups import SHOWN, orders_section
+from twin.report_groups import LISTED, SHOWN, groups_note, orders_section
 from twin.xlsx import GROUP_HEADERS, group_headers
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -187,12 +187,20 @@ def test_the_report_shows_every_grid_of_a_small_map() -> None:
     assert "kpis_by_grid.csv" not in sheet
 
 
-def test_the_report_kpi_table_leaves_grids_and_units_to_the_files() -> None:
-    summary = many_grids(3)
-    page = _kpi_tables(summary, "en")
-    assert re.findall(r"<code>([^<]+)</code>", page) == ["response_rate", "orders_received"]
-    assert "kpis_by_grid.csv and kpis_by_unit.csv" in page
-    assert "kpis_by_grid.csv" not in _kpi_tables(summary.iloc[:2], "en")
+def test_the_report_kpi_table_lists_a_small_maps_grids_and_units() -> None:
+    """A community's few KPIs by grid and unit stay in the report's tables (a comparison
+    of two staffings reads them there); a district's are left to their files."""
+    small = _kpi_tables(many_grids(3), "en")
+    codes = re.findall(r"<code>([^<]+)</code>", small)
+    assert len(codes) == 2 + 4 * 3 and "unit_backlog[u02]" in codes
+    assert "kpis_by_grid.csv" not in small
+    n = LISTED // 4 + 1  # four KPIs by grid or unit per grid: just over LISTED
+    large = _kpi_tables(many_grids(n), "en")
+    assert re.findall(r"<code>([^<]+)</code>", large) == ["response_rate", "orders_received"]
+    assert "kpis_by_grid.csv and kpis_by_unit.csv" in large
+    note = groups_note(list(many_grids(n)["kpi"]), "en", comparison=True)
+    assert "their paired differences are in comparison.csv" in note
+    assert groups_note(list(many_grids(3)["kpi"]), "en", comparison=True) == ""
 
 
 def test_group_tables_of_no_broken_down_kpis_are_empty() -> None:

@@ -22,7 +22,6 @@ import pandas as pd
 from twin import numbers
 from twin import report_sweep as page_of_sweep
 from twin.metrics.catalogue import headline_kpis, kpi_spec
-from twin.metrics.groups import plain_kpis
 from twin.outdir import atomic_write
 from twin.plots.figures import (
     Plot,
@@ -36,7 +35,7 @@ from twin.plots.labels import FONT_FILE, check_lang, kpi_label, text
 from twin.plots.render import render_plots, save_plots
 from twin.report_assessment import assessment_section
 from twin.report_groups import fmt as _fmt
-from twin.report_groups import groups_note
+from twin.report_groups import groups_note, listed_kpis
 from twin.report_groups import orders_section as _orders_section
 from twin.report_groups import table as _table
 from twin.report_verdict import settings_section, verdict_section
@@ -78,7 +77,7 @@ def _kpi_tables(summary: pd.DataFrame, lang: str) -> str:
 
     head = [text("kpi", lang), *[html.escape(n) for n in names]]
     kpis = list(dict.fromkeys(summary["kpi"]))  # by grid and unit: in their own files
-    return _folded(head, plain_kpis(kpis), rows, lang) + groups_note(kpis, lang)
+    return _folded(head, listed_kpis(kpis), rows, lang) + groups_note(kpis, lang)
 
 
 def _comparison_table(comparison: pd.DataFrame, lang: str) -> str:
@@ -115,11 +114,12 @@ def _comparison_table(comparison: pd.DataFrame, lang: str) -> str:
               + _table([text("kpi", lang), text("mean", lang), text("ci95", lang)],
                        [[html.escape(kpi_label(str(r["kpi"]), lang)), _fmt(r["mean"], r["kpi"]),
                          numbers.interval(r.get("ci_low"), r.get("ci_high"), str(r["kpi"]))]
-                        for _, r in own[own["kpi"].isin(plain_kpis(own["kpi"]))].iterrows()],
+                        for _, r in own[own["kpi"].isin(listed_kpis(list(own["kpi"])))
+                                        ].iterrows()],
                        "num") + "</details>")
     kpis = list(dict.fromkeys(others["kpi"]))
-    return (_folded(head, plain_kpis(kpis), rows, lang) + folded
-            + groups_note(kpis, lang))
+    return (_folded(head, listed_kpis(kpis), rows, lang) + folded
+            + groups_note(kpis, lang, comparison=True))
 
 
 def _x(value: Any, low: float, high: float) -> str:

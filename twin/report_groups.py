@@ -1,9 +1,10 @@
 """The report's tables of grids and units, kept to a page at any size of map.
 
 A district has thousands of grids and staff units; a table row for each would make a
-report of many megabytes that nobody reads. The report's KPI tables therefore show
-the KPIs of ``kpis.csv`` (not broken down by grid or unit, :mod:`twin.metrics.groups`)
-and say where the others are; the work-order table shows at most :data:`SHOWN` units
+report of many megabytes that nobody reads. The report's KPI tables therefore list
+every KPI while those by grid and unit (:mod:`twin.metrics.groups`) are at most
+:data:`LISTED` (a community: its grids, units and pools), else only the KPIs of
+``kpis.csv``, and say where the others are; the work-order table shows at most :data:`SHOWN` units
 and the assessment sheet at most :data:`SHOWN` grids, the worst ones, each with a note
 naming the file that has them all. Also the cell and table helpers of the report.
 """
@@ -20,11 +21,16 @@ import pandas as pd
 
 from twin import numbers
 from twin.metrics.catalogue import kpi_spec, split
-from twin.metrics.groups import group_of
+from twin.metrics.groups import group_of, plain_kpis
 from twin.plots.labels import check_lang, text, unit_label
 
-__all__ = ["SHOWN", "UNIT_COLUMNS", "fmt", "groups_note", "orders_section", "table",
-           "worst", "worst_note"]
+__all__ = ["LISTED", "SHOWN", "UNIT_COLUMNS", "fmt", "groups_note", "listed_kpis",
+           "orders_section", "table", "worst", "worst_note"]
+
+LISTED = 300
+"""Up to this many KPIs by grid and unit, the report's KPI tables list them with the
+others (a community of a few dozen grids); beyond, a district's thousands are left to
+their files."""
 
 SHOWN = 20
 """At most this many grids (or units) in a table of the report: the worst ones."""
@@ -40,6 +46,10 @@ _TEXT: dict[str, tuple[str, str]] = {
                "unit), on the sheets by grid and by unit of summary.xlsx, and in summary.json.",
                "按网格和按单位的指标不在此列出：见 kpis_by_grid.csv 和 kpis_by_unit.csv（每次重复的"
                "每个网格或单位一行）、summary.xlsx 的按网格和按单位工作表以及 summary.json。"),
+    "groups_compared": ("KPIs by grid and by staff unit are not listed here (this map "
+                        "has too many): their paired differences are in comparison.csv.",
+                        "按网格和按单位的指标不在此列出（本地图过多）：其配对差异见 "
+                        "comparison.csv。"),
     "grid": ("Grids: the {n} of {total:,} with the most overdue orders (overdue_orders), most "
              "first; every grid is in kpis_by_grid.csv and on the sheet by grid of summary.xlsx.",
              "网格：超期工单数（overdue_orders）最多的{n}个（共{total:,}个），多者在前；全部网格见 "
@@ -69,11 +79,20 @@ def table(head: Sequence[str], rows: Sequence[Sequence[str]], css: str = "") -> 
     return f'<table class="{css}"><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>'
 
 
-def groups_note(kpis: Sequence[str], lang: str) -> str:
-    """A paragraph saying where the KPIs by grid and unit are, if ``kpis`` has any."""
-    if not any(group_of(str(k)) is not None for k in kpis):
+def listed_kpis(kpis: Sequence[str]) -> list[str]:
+    """The KPIs a report table lists: all of ``kpis`` if at most :data:`LISTED` of them
+    are by grid or unit, else those of ``kpis.csv``."""
+    grouped = sum(group_of(str(k)) is not None for k in kpis)
+    return list(kpis) if grouped <= LISTED else plain_kpis(kpis)
+
+
+def groups_note(kpis: Sequence[str], lang: str, comparison: bool = False) -> str:
+    """A paragraph saying where the KPIs by grid and unit are, if a table left them out
+    (``comparison``: their paired differences are in comparison.csv)."""
+    if len(listed_kpis(kpis)) == len(kpis):
         return ""
-    return f"<p>{html.escape(_TEXT['groups'][check_lang(lang)])}</p>"
+    key = "groups_compared" if comparison else "groups"
+    return f"<p>{html.escape(_TEXT[key][check_lang(lang)])}</p>"
 
 
 def worst(names: Sequence[str], score: Callable[[str], Any], n: int = SHOWN) -> list[str]:
