@@ -11,11 +11,11 @@ import pytest
 
 import twin
 from twin.executors import community_for
-from twin.geography import MapError
+from twin.geography import MapError, street_edges
 from twin.model import simulate
 from twin.scenario.errors import ScenarioError
 from twin.staffing import build_staffing
-from twin.stations import station_areas, station_bases, street_edges
+from twin.stations import station_areas, station_bases
 
 SCENARIO = """
 name: stations

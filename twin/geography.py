@@ -29,7 +29,7 @@ import networkx as nx
 import numpy as np
 from scipy.sparse import csr_matrix
 
-from twin.lattice import lattice_arrays, lattice_blocks, lattice_graph
+from twin.lattice import lattice_arrays, lattice_blocks, lattice_edges, lattice_graph
 from twin.osm import (
     MapFileError,
     collapse_chains,
@@ -96,6 +96,13 @@ class Community:
             return self.node_labels.index(text)
         except ValueError:
             return None
+
+
+def street_edges(community: Community) -> np.ndarray:
+    """The streets as node pairs, shape (k, 2), without building a lattice's graph."""
+    if isinstance(community.streets, LatticeMap):
+        return lattice_edges(community.streets)
+    return np.array(list(community.graph.edges()), dtype=np.int64).reshape(-1, 2)
 
 
 def build_community(scenario: Scenario) -> Community:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from twin.geography import Community, MapError, block_grids
+from twin.geography import Community, MapError, block_grids, street_edges
 from twin.patrol import patrol_routes
 from twin.rng import Streams
 from twin.scenario.duty import (  # noqa: F401 - duty_intervals, working_days: older imports
@@ -39,7 +39,7 @@ from twin.scenario.rotaplan import (
 )
 from twin.scenario.schema import Scenario, Shift
 from twin.scenario.spanarrays import as_array
-from twin.stations import station_bases, street_edges
+from twin.stations import station_bases
 from twin.vocab import (  # noqa: F401 - re-exported for older imports
     GRID_WORKER,
     HANDLER,

@@ -16,17 +16,8 @@ from __future__ import annotations
 import numpy as np
 from scipy.sparse import coo_matrix
 
-from twin.geography import Community
-from twin.lattice import lattice_edges
+from twin.geography import Community, street_edges
 from twin.partition import partition
-from twin.scenario.community import LatticeMap
-
-
-def street_edges(community: Community) -> np.ndarray:
-    """The streets as node pairs, shape (k, 2), without building a lattice's graph."""
-    if isinstance(community.streets, LatticeMap):
-        return lattice_edges(community.streets)
-    return np.array(list(community.graph.edges()), dtype=np.int64).reshape(-1, 2)
 
 
 def station_areas(community: Community, count: int) -> np.ndarray:
@@ -50,19 +41,14 @@ def station_areas(community: Community, count: int) -> np.ndarray:
     adjacency = coo_matrix((np.concatenate([length, length]),
                             (np.concatenate([a, b]), np.concatenate([b, a]))),
                            shape=(grids, grids)).tocsr()
-    weights = community.residents.astype(float)
-    if weights.sum() <= 0:
-        weights = np.ones(grids)
-    return partition(adjacency, xy, count, weights)
+    return partition(adjacency, xy, count, _weights(community))
 
 
 def station_bases(community: Community, count: int) -> list[int]:
     """The map nodes of ``count`` stations (see the module's docstring), by area."""
     area = station_areas(community, count)
     xy = community.xy[community.centre_node]
-    weights = community.residents.astype(float)
-    if weights.sum() <= 0:
-        weights = np.ones(len(weights))
+    weights = _weights(community)
     bases = []
     for r in range(count):
         grids = np.flatnonzero(area == r)
@@ -71,3 +57,9 @@ def station_bases(community: Community, count: int) -> list[int]:
         nearest = grids[np.argmin(((xy[grids] - middle) ** 2).sum(axis=1))]
         bases.append(int(community.centre_node[nearest]))
     return bases
+
+
+def _weights(community: Community) -> np.ndarray:
+    """Residents per grid, or one per grid if the map has none."""
+    weights = community.residents.astype(float)
+    return weights if weights.sum() > 0 else np.ones(len(weights))

@@ -12,8 +12,8 @@ from matplotlib.collections import LineCollection
 from matplotlib.ticker import PercentFormatter
 from mpl_toolkits.axes_grid1.anchored_artists import AnchoredSizeBar
 
+from twin.geography import street_edges
 from twin.plots.labels import apply_font, is_share, kpi_label, plain_number, plain_ticks, text
-from twin.stations import street_edges
 
 if TYPE_CHECKING:
     from twin.geography import Community
