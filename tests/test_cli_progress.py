@@ -14,8 +14,12 @@ import pytest
 from rich.console import Console
 from typer.testing import CliRunner
 
+import twin
 from twin.cli import app, common
-from twin.cli.common import PlainProgress, progress_bar
+from twin.cli.common import PlainProgress, progress_bar, writing_of
+from twin.experiment import Execution
+from twin.precision import PrecisionTarget
+from twin.workflows import run_workflow
 
 ROOT = Path(__file__).resolve().parents[1]
 MMC = str(ROOT / "scenarios" / "validation" / "mmc.yaml")
@@ -40,11 +44,11 @@ class Recording(io.StringIO):
 def test_one_flushed_line_per_replication_then_the_writing_phase() -> None:
     now = [100.0]
     stream = Recording()
-    tick = PlainProgress(3, "baseline", "en", Path("out/baseline"), stream=stream,
-                         clock=lambda: now[0])
+    tick = PlainProgress(3, "baseline", "en", stream=stream, clock=lambda: now[0])
     for seconds in (65.0, 3600.0, 3.0):
         now[0] += seconds
         tick("baseline")
+    tick.writing(Path("out/baseline"))
     assert stream.getvalue().splitlines() == [
         "baseline: 1/3 replications finished (0:01:05)",
         "baseline: 2/3 replications finished (1:01:05)",
@@ -57,9 +61,10 @@ def test_one_flushed_line_per_replication_then_the_writing_phase() -> None:
 
 def test_the_lines_in_chinese() -> None:
     stream = Recording()
-    tick = PlainProgress(2, "比较", "zh", Path("out/compare"), stream=stream, clock=lambda: 0.0)
+    tick = PlainProgress(2, "比较", "zh", stream=stream, clock=lambda: 0.0)
     tick("a")
     tick("b")
+    tick.writing(Path("out/compare"))
     assert stream.getvalue().splitlines() == [
         "比较：已完成 1/2 次重复运行（0:00:00）",
         "比较：已完成 2/2 次重复运行（0:00:00）",
@@ -67,23 +72,33 @@ def test_the_lines_in_chinese() -> None:
     ]
 
 
-def test_no_writing_line_before_the_last_replication_nor_without_a_folder() -> None:
-    stream = Recording()
-    tick = PlainProgress(5, "x (to precision)", stream=stream, path=Path("o"))
-    for _ in range(4):  # a precision target met early: the total is only the most
-        tick(None)
-    assert "writing" not in stream.getvalue()
+def test_no_writing_line_until_the_workflow_writes(tmp_path: Path) -> None:
+    """The line comes from the workflow, not from the count: none after the last
+    replication if nothing is written, one after fewer if a precision target stops
+    early."""
     quiet = Recording()
     bare = PlainProgress(1, "x", stream=quiet, clock=lambda: 0.0)
     bare(None)
     assert quiet.getvalue().splitlines() == ["x: 1/1 replications finished (0:00:00)"]
+    assert writing_of(bare) == bare.writing and writing_of(lambda _item: None) is None
+    stream = Recording()
+    tick = PlainProgress(8, "x (to precision)", stream=stream, clock=lambda: 0.0)
+    scenario = twin.load_scenario(ROOT / MMC, overrides={"run.horizon_days": 2,
+                                                         "run.warmup_days": 0.5,
+                                                         "run.replications": 2})
+    run_workflow(scenario, tmp_path / "o", precision=PrecisionTarget("response_mean", 10.0, 8),
+                 execution=Execution(progress=tick, writing=tick.writing))
+    lines = stream.getvalue().splitlines()
+    out = tmp_path / "o"
+    assert lines[-1] == f"x (to precision): writing results and report to {out}/ (0:00:00)"
+    assert len(lines) - 1 < 8  # the loose target was met before the most replications
 
 
 def test_a_terminal_gets_the_bar_and_no_plain_lines(monkeypatch: pytest.MonkeyPatch) -> None:
     screen = io.StringIO()
     monkeypatch.setattr(common, "err_console", Console(file=screen, force_terminal=True,
                                                        width=80))
-    with progress_bar(2, "baseline", "en", Path("out/b")) as tick:
+    with progress_bar(2, "baseline", "en") as tick:
         assert not isinstance(tick, PlainProgress)
         tick(None)
         tick(None)
@@ -94,10 +109,10 @@ def test_a_redirected_stderr_gets_plain_lines(monkeypatch: pytest.MonkeyPatch) -
     pipe = io.StringIO()
     monkeypatch.setattr(common, "err_console", Console(file=pipe, width=80))
     monkeypatch.setattr(sys, "stderr", pipe)
-    with progress_bar(1, "baseline", "en", Path("out/b")) as tick:
+    with progress_bar(1, "baseline", "en") as tick:
         assert isinstance(tick, PlainProgress)
         tick(None)
-    assert pipe.getvalue().splitlines()[-1].startswith("baseline: writing results and report")
+    assert pipe.getvalue().splitlines()[-1].startswith("baseline: 1/1 replications finished")
 
 
 def _progress(stderr: str) -> list[str]:

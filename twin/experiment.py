@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any, TypedDict, Unpack
 
 import pandas as pd
@@ -99,6 +100,9 @@ class Execution:
     """Where finished replications are kept (default: in memory, for one call)."""
     progress: Progress | None = None
     """Called each time a replication ends (with what, see the function called)."""
+    writing: Callable[[Path], None] | None = None
+    """Called with the result folder when the runs are done and their results are about
+    to be written (the workflows; not called when a run failed and nothing is written)."""
     maps: MapCache = field(default_factory=MapCache, compare=False, repr=False)
     """Built maps, shared by loading, the replications run in this process and the
     notes of the results; pool workers keep their own."""
@@ -114,6 +118,7 @@ class ExecutionOptions(TypedDict, total=False):
     cluster: str | Any | None
     store: Store | None
     progress: Progress | None
+    writing: Callable[[Path], None] | None
     maps: MapCache
     pool: WorkerPool | None
 

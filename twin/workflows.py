@@ -168,6 +168,7 @@ def run_workflow(scenario: Scenario, out: str | Path | None = None, *, source: s
         result = outcome.runs[scenario.name]
     if not result.replications:
         return RunOutcome(result, target, None, outcome)
+    _writing(ex, target)
     write_results(result, target, source=source, overrides=list(overrides), force=force,
                   lang=lang, report=True, maps=ex.maps, pool=ex.pool)
     return RunOutcome(result, target, target / REPORT, outcome)
@@ -213,6 +214,7 @@ def compare_workflow(scenarios: Sequence[Scenario], out: str | Path | None = Non
         runs, table = outcome.runs, paired_table(outcome.runs, names)
     if not all(run.replications for run in runs.values()):
         return CompareOutcome(names, runs, table, target, None, outcome)
+    _writing(ex, target)
     atomic_write(target / "comparison.csv", table.to_csv(index=False))
     atomic_write(target / "comparison.xlsx", comparison_xlsx(table, lang))
     files: list[str | None] = list(sources) or [None] * len(names)
@@ -256,6 +258,7 @@ def sweep_workflow(scenario: Scenario, vary: Mapping[str, Sequence[Any]],
     result = sweep(scenario, vary, None, None, ex, against=against)
     if not all(run.replications for run in result.runs.values()):
         return SweepOutcome(result, target, None)
+    _writing(ex, target)
     paired = even = None
     if against is not None:
         paired = paired_points(result)
@@ -278,6 +281,12 @@ def _with_store(execution: Execution | None, target: Path, warn: Warn | None) ->
     if ex.store is not None:
         return ex
     return replace(ex, store=DiskStore(target / REPLICATIONS, warn=warn))
+
+
+def _writing(execution: Execution, target: Path) -> None:
+    """Tell the caller the results are about to be written to ``target``."""
+    if execution.writing is not None:
+        execution.writing(target)
 
 
 def _finish(target: Path, runs: dict[str, RunResult], kind: str,

@@ -258,14 +258,14 @@ def check_kpi(kpi: str, available: Sequence[str], lang: str = "en") -> None:
 
 class PlainProgress:
     """Progress as plain lines, for a stderr that is not a terminal (a log file,
-    ``nohup``, a pipe), where no bar is drawn: one line per finished replication and,
-    after the last, one for the phase that follows (``path``: the results being
-    written), each flushed at once so the log shows the run as it goes."""
+    ``nohup``, a pipe), where no bar is drawn: one line per finished replication and
+    one when the workflow starts writing the results (:meth:`writing`), each flushed at
+    once so the log shows the run as it goes."""
 
-    def __init__(self, total: int, label: str, lang: str = "en", path: Path | None = None,
+    def __init__(self, total: int, label: str, lang: str = "en",
                  stream: TextIO | None = None,
                  clock: Callable[[], float] = time.monotonic) -> None:
-        self.total, self.label, self.lang, self.path = total, label, lang, path
+        self.total, self.label, self.lang = total, label, lang
         self.done = 0
         self._stream = stream
         self._clock = clock
@@ -276,9 +276,11 @@ class PlainProgress:
         elapsed = _elapsed(self._clock() - self._started)
         self._write(say("progress_line", self.lang, label=self.label, done=self.done,
                         total=self.total, elapsed=elapsed))
-        if self.done == self.total and self.path is not None:
-            self._write(say("writing", self.lang, label=self.label, path=self.path,
-                            elapsed=elapsed))
+
+    def writing(self, path: Path) -> None:
+        """The results are being written to ``path`` (an :class:`Execution`'s ``writing``)."""
+        elapsed = _elapsed(self._clock() - self._started)
+        self._write(say("writing", self.lang, label=self.label, path=path, elapsed=elapsed))
 
     def _write(self, text: str) -> None:
         stream = self._stream if self._stream is not None else sys.stderr
@@ -292,15 +294,21 @@ def _elapsed(seconds: float) -> str:
     return f"{whole // 3600}:{whole // 60 % 60:02d}:{whole % 60:02d}"
 
 
+def writing_of(tick: Callable[[Any], None]) -> Callable[[Path], None] | None:
+    """What an :class:`Execution` calls when the results are being written: a line of
+    :class:`PlainProgress`; nothing under a bar (it is gone by then)."""
+    return tick.writing if isinstance(tick, PlainProgress) else None
+
+
 @contextmanager
-def progress_bar(total: int, label: str, lang: str = "en", path: Path | None = None
+def progress_bar(total: int, label: str, lang: str = "en"
                  ) -> Iterator[Callable[[Any], None]]:
     """A progress bar on stderr; yields the callback that advances it. When stderr is
     not a terminal (no bar can be drawn there), plain lines instead
-    (:class:`PlainProgress`; ``path`` is the result folder written after the last
-    replication)."""
+    (:class:`PlainProgress`, with :func:`writing_of` for the line when the results are
+    being written)."""
     if not err_console.is_terminal or err_console.is_dumb_terminal:
-        yield PlainProgress(total, label, lang, path)
+        yield PlainProgress(total, label, lang)
         return
     with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
                   TimeElapsedColumn(), console=err_console, transient=True) as bar:

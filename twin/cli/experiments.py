@@ -47,6 +47,7 @@ from twin.cli.common import (
     resolve_lang,
     warn_backlog,
     warn_size,
+    writing_of,
 )
 from twin.cli.say import line, say
 from twin.cli.single import run_overrides
@@ -145,11 +146,12 @@ def compare(
     total, label = ((n * len(scenarios), label) if goal is None else
                     (max_replications * len(scenarios), say("to_precision", lang, name=label)))
     with _resumable(target, lang), font_checked(lang), progress_bar(
-            total, label, lang, target) as tick:
+            total, label, lang) as tick:
         done = compare_workflow(scenarios, target, sources=[str(f) for f in files],
                                 overrides=overrides, replications=replications, seed=seed,
                                 precision=goal, lang=lang, force=force,
-                                execution=replace(execution, progress=tick),
+                                execution=replace(execution, progress=tick,
+                                                  writing=writing_of(tick)),
                                 warn=lambda message: _warn(message, lang))
     if done.precision is not None and goal is not None:
         err_console.print(line(done.precision.message(goal.kpi, goal.relative), lang),
@@ -238,11 +240,12 @@ def sweep(
     points += size
     extra = [] if against is None else [f"--against {against}", *[f"--kpi {k}" for k in kpis]]
     with _resumable(target, lang), font_checked(lang), progress_bar(
-            points * scenario.run.replications, say("sweep", lang), lang, target) as tick:
+            points * scenario.run.replications, say("sweep", lang), lang) as tick:
         done = sweep_workflow(scenario, grid, target, source=str(file),
                               overrides=[*overrides, *[f"--vary {v}" for v in vary], *extra],
                               lang=lang, force=force,
-                              execution=replace(execution, progress=tick),
+                              execution=replace(execution, progress=tick,
+                                                writing=writing_of(tick)),
                               warn=lambda message: _warn(message, lang),
                               against=other, against_source=None if against is None else
                               str(against), kpis=kpis)

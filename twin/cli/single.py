@@ -42,6 +42,7 @@ from twin.cli.common import (
     warn,
     warn_backlog,
     warn_size,
+    writing_of,
 )
 from twin.cli.say import line, say
 from twin.geography import Community, MapCache
@@ -171,10 +172,11 @@ def run(
         goal = PrecisionTarget(kpi, precision, max_replications)
     total, label = ((scenario.run.replications, scenario.name) if goal is None else
                     (max_replications, say("to_precision", lang, name=scenario.name)))
-    with font_checked(lang), progress_bar(total, label, lang, target) as tick:
+    with font_checked(lang), progress_bar(total, label, lang) as tick:
         done = run_workflow(scenario, target, source=str(file), overrides=overrides,
                             precision=goal, lang=lang, force=force,
-                            execution=replace(execution, progress=tick))
+                            execution=replace(execution, progress=tick,
+                                              writing=writing_of(tick)))
     if done.precision is not None and goal is not None:
         err_console.print(line(done.precision.message(goal.kpi, goal.relative), lang),
                           highlight=False, markup=False, soft_wrap=True)
