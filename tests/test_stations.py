@@ -88,15 +88,15 @@ def test_more_stations_than_grids_is_refused(tmp_path: Path) -> None:
     assert str(err.value) == "17 stations, but the map has 16 grids; at most one station a grid"
 
 
-def test_staff_are_split_over_the_stations_in_balanced_blocks(tmp_path: Path) -> None:
+def test_staff_are_dealt_to_the_stations_in_turn(tmp_path: Path) -> None:
+    """Staff round the clock (no shifts, no rota): one at a time, in turn."""
     s = scenario(tmp_path, ", stations: 3")
     community = community_for(s)
     staffing = build_staffing(s, community)
     unit = staffing.unit_names.index("city_management")
     bases = staffing.base[staffing.unit == unit].tolist()
     stations = station_bases(community, 3)
-    # 8 staff on 3 stations: blocks of 3, 3 and 2 consecutive staff
-    assert bases == [stations[0]] * 3 + [stations[1]] * 3 + [stations[2]] * 2
+    assert bases == [stations[k % 3] for k in range(8)]
 
 
 @pytest.mark.parametrize(("staff", "stations"), [(12, 4), (36, 12), (16, 16), (13, 4)])
@@ -123,6 +123,25 @@ def test_every_station_has_each_shift_when_it_has_as_many_staff(
             assert got == {0.0, 480.0, 960.0}
         else:  # one staff member a station: one shift each
             assert len(got) == 1
+
+
+def test_rest_day_duty_falls_on_every_station(tmp_path: Path) -> None:
+    """A rota's rest-day duty turns go to consecutive people; dealt in turn, the four on
+    duty each weekend day stand at four stations (in blocks of consecutive people they
+    would stand at one or two)."""
+    rota = ('rota: {day: {start: "08:30", end: "17:30"}, unpaid_break: 60, '
+            'duty: {restday: {start: "08:30", end: "17:30", staff: 4}}}')
+    path = tmp_path / "s.yaml"
+    path.write_text((SCENARIO % (0.2, f", stations: 4, {rota}", 14.0)).replace(
+        "staff: 8", "staff: 16"), encoding="utf-8")
+    s = twin.load_scenario(path)
+    staffing = build_staffing(s, community_for(s))
+    members = np.flatnonzero(staffing.unit == staffing.unit_names.index("city_management"))
+    weekend = [d * 1440.0 + 720.0 for d in range(14) if d % 7 in (5, 6)]
+    for t in weekend:
+        on = [w for w in members if any(a <= t < b for a, b in staffing.duty[w])]
+        assert len(on) == 4
+        assert len({int(staffing.base[w]) for w in on}) == 4, t
 
 
 def test_staff_added_by_an_event_are_spread_over_the_stations(tmp_path: Path) -> None:

@@ -28,7 +28,7 @@ from twin.scenario.duty import (  # noqa: F401 - duty_intervals, working_days: o
     working_days,
 )
 from twin.scenario.orders import CENTRE_UNIT
-from twin.scenario.people import NonCaseSpec, RotaSpec
+from twin.scenario.people import WORKDAYS, NonCaseSpec, RotaSpec
 from twin.scenario.rotaplan import (
     PersonTime,
     RotaPlans,
@@ -108,6 +108,8 @@ class _Roll:
         """``count`` staff on ``shifts`` (posts: k gets shift k mod n) or on ``rota``
         (people: ``people`` when planned for a larger pool), with ``non_case`` work cut
         out of their duty."""
+        pattern = _pattern(shifts, rota)  # before the times are dropped: same bases
+        group = pattern if count >= pattern * len(bases) else 1  # else one a station
         if not self.times:  # who, where, not when
             rota = non_case = None
             shifts, people = [], None
@@ -119,9 +121,8 @@ class _Roll:
             self.travels.append(travels)
             self.kind.append(kind)
             self.unit.append(unit)
-            # bases in contiguous, balanced blocks (k spread over the stations), so each
-            # station gets consecutive staff: a mix of shifts, rest days and duty turns
-            self.base.append(bases[k * len(bases) // count])
+            # several bases (stations): groups of consecutive staff dealt in turn
+            self.base.append(bases[k // group % len(bases)])
             # the lists of duty are shared by the staff with the same time (never changed)
             duty = (people[k].on_duty() if people else
                     self._post(shifts[k % len(shifts)]) if shifts else None)
@@ -143,6 +144,20 @@ class _Roll:
     def grouped(self, rota: RotaSpec | None, counts: list[int]) -> list[list[PersonTime]]:
         """The people of each grid's staff on ``rota`` (:func:`grouped_people`); [] without."""
         return self.plans.grouped(rota, counts) if rota else []
+
+
+def _pattern(shifts: list[Shift], rota: RotaSpec | None) -> int:
+    """How many consecutive staff between them work every part of a pool's time: its
+    shifts (staff k works shift k mod n), or a rota's staggered rest days (person k's
+    follow k mod the days listed); 1 otherwise. Dealt to stations in such groups, every
+    station works every shift and rest-day pattern, and a rota's duty turns, taken by
+    consecutive people, are spread over the stations (no station gets only one kind of
+    staff when the number of stations shares a factor with the pattern)."""
+    if shifts:
+        return len(shifts)
+    if rota is not None and rota.days != [WORKDAYS] and len(rota.days) > rota.week:
+        return len(rota.days)
+    return 1
 
 
 def _node(community: Community, label: str | int | None, key: str) -> int:

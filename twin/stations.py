@@ -6,9 +6,9 @@ one street (街道) of a district, not the whole district. A handling unit with
 contiguous areas of about equal residents (:func:`twin.partition.partition` on
 the graph of grids, two grids joined when a street crosses their boundary), and
 each area's station stands at the centre of the grid nearest the middle of the
-area. The staff are split into blocks of consecutive staff, one a station (sizes
-differing by at most one), so a station's staff take turns in the unit's shifts or
-rota as the whole unit does.
+area. The staff are dealt to the stations in turn, in groups of consecutive staff
+that between them work every shift or rest-day pattern (``twin.staffing``), so a
+station's staff take turns in the unit's shifts or rota as the whole unit does.
 """
 
 from __future__ import annotations

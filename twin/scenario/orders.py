@@ -184,11 +184,12 @@ class HandlingUnit(Strict):
     """Stations the staff work from, e.g. a police station (派出所) or judicial office
     (司法所) in each street (街道): the grids are cut into this many contiguous areas of
     about equal residents, each with a station at the centre of its middle grid, and
-    the staff are split into as many blocks of consecutive staff (sizes differing by
-    at most one), one a station, so every station has a mix of the unit's shifts or
-    rota. They share the unit's queue: a new order goes to the nearest free staff
-    member, who walks back to their own station. At most the number of grids and the
-    staff; not with `per_grid`, `node` or `travel: false`."""
+    the staff are dealt to the stations in turn, in groups of consecutive staff that
+    between them work every shift (or every rest-day pattern of a rota that staggers
+    them), so every station works round the unit's time and a rota's duty turns are
+    spread over the stations. They share the unit's queue: a new order goes to the
+    nearest free staff member, who walks back to their own station. At most the number
+    of grids and the staff; not with `per_grid`, `node` or `travel: false`."""
     travel: bool = True
     """True: staff travel on the map from their base; false: office or remote work."""
     shifts: list[Shift] = Field(default_factory=list)
