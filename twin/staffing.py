@@ -39,7 +39,7 @@ from twin.scenario.rotaplan import (
 )
 from twin.scenario.schema import Scenario, Shift
 from twin.scenario.spanarrays import as_array
-from twin.stations import station_bases
+from twin.stations import placed_stations
 from twin.vocab import (  # noqa: F401 - re-exported for older imports
     GRID_WORKER,
     HANDLER,
@@ -335,8 +335,8 @@ def _add_handling_units(scenario: Scenario, community: Community, roll: _Roll,
             unit_names.append(unit.name)
             unit_team.append(-1)
             bases = ([_node(community, unit.node, key)] if unit.stations == 1 else
-                     _stations(community, unit.stations, f"work_orders.units.{i}.stations",
-                               placed))
+                     placed_stations(community, unit.stations,
+                                     f"work_orders.units.{i}.stations", placed))
             roll.add(unit.staff, HANDLER, len(unit_names) - 1, bases, unit.shifts,
                      unit.travel, rota=unit.rota)
     centre_unit = -1
@@ -350,18 +350,6 @@ def _add_handling_units(scenario: Scenario, community: Community, roll: _Roll,
         roll.add(spec.centre.staff, HANDLER, centre_unit, [_node(community, None, "")],
                  spec.centre.shifts, travels=False, rota=spec.centre.rota)
     return handling, centre_unit
-
-
-def _stations(community: Community, count: int, key: str, placed: dict[int, list[int]]
-              ) -> list[int]:
-    """The bases of ``count`` stations (:func:`twin.stations.station_bases`)."""
-    grids = len(community.grid_names)
-    if count > grids:
-        raise MapError(key, f"{count} stations, but the map has {grids} grids; at most "
-                            "one station a grid")
-    if count not in placed:
-        placed[count] = station_bases(community, count)
-    return placed[count]
 
 
 def _centre_node(community: Community, nodes: np.ndarray) -> int:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 from scipy.sparse import coo_matrix
 
-from twin.geography import Community, street_edges
+from twin.geography import Community, MapError, street_edges
 from twin.partition import partition
 
 
@@ -63,3 +63,16 @@ def _weights(community: Community) -> np.ndarray:
     """Residents per grid, or one per grid if the map has none."""
     weights = community.residents.astype(float)
     return weights if weights.sum() > 0 else np.ones(len(weights))
+
+
+def placed_stations(community: Community, count: int, key: str,
+                    placed: dict[int, list[int]]) -> list[int]:
+    """The bases of ``count`` stations (:func:`station_bases`), placed once per count in
+    ``placed``; a MapError at ``key`` if the map has fewer grids."""
+    grids = len(community.grid_names)
+    if count > grids:
+        raise MapError(key, f"{count} stations, but the map has {grids} grids; at most "
+                            "one station a grid")
+    if count not in placed:
+        placed[count] = station_bases(community, count)
+    return placed[count]
