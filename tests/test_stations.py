@@ -222,3 +222,24 @@ def test_stations_shorten_the_trips(tmp_path: Path) -> None:
         trips.append(handle["travel"].mean())
     one, four = trips
     assert four < 0.8 * one
+
+
+@pytest.mark.parametrize(("lang", "expected"), [
+    ("en", "stations: city_management 4 (each unit's staff dealt to its stations, one queue "
+           "a unit)"),
+    ("zh", "站点：city_management 4 个（各单位人员分派到其站点，每个单位一个队列）"),
+])
+def test_validate_names_the_units_with_stations(tmp_path: Path, lang: str,
+                                                expected: str) -> None:
+    from typer.testing import CliRunner
+
+    from twin.cli import app
+    path = tmp_path / "s.yaml"
+    path.write_text(SCENARIO % (0.2, ", stations: 4", 2.0), encoding="utf-8")
+    res = CliRunner().invoke(app, ["validate", str(path), "--lang", lang])
+    assert res.exit_code == 0, res.output
+    assert expected in res.stdout.splitlines()
+    path.write_text(SCENARIO % (0.2, "", 2.0), encoding="utf-8")
+    plain = CliRunner().invoke(app, ["validate", str(path), "--lang", lang])
+    assert plain.exit_code == 0
+    assert not [ln for ln in plain.stdout.splitlines() if ln.startswith(("stations:", "站点"))]

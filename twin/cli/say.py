@@ -101,6 +101,9 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "map_staff": ("map: {nodes:,} nodes in {grids} grids; staff: {staff}",
                   "地图：{nodes:,} 个节点，{grids} 个网格；人员：{staff}"),
     "staff_kind": ("{count} {kind}s", "{kind} {count} 名"),
+    "stations": ("stations: {text} (each unit's staff dealt to its stations, one queue a "
+                 "unit)", "站点：{text}（各单位人员分派到其站点，每个单位一个队列）"),
+    "station_count": ("{name} {count}", "{name} {count} 个"),
     "staff_none": ("none", "无"),
     "people": ("people: {text}", "人员：{text}"),
     # tables

@@ -79,6 +79,12 @@ def validate(file: FileArg, set_: SetOption = None, lang: LangChoice = None) -> 
                       highlight=False, soft_wrap=True, markup=False)
     out_console.print(_grids_line(community, lang), highlight=False, soft_wrap=True,
                       markup=False)
+    units = scenario.work_orders.units if scenario.work_orders is not None else []
+    stations = [say("station_count", lang, name=u.name, count=u.stations)
+                for u in units if u.stations > 1]
+    if stations:
+        out_console.print(say("stations", lang, text=("，" if lang == "zh" else ", ").join(
+            stations)), highlight=False, soft_wrap=True, markup=False)
     warn_size(scenario, 1, always=True, maps=maps, lang=lang)
     for text in headcount_lines(scenario, community):
         if text.startswith("warning: "):
