@@ -69,7 +69,8 @@ def validate(file: FileArg, set_: SetOption = None, lang: LangChoice = None) -> 
                           policy=scenario.dispatch.policy),
                       highlight=False, soft_wrap=True, markup=False)
     community = maps.get(scenario)
-    kinds = ("，" if lang == "zh" else ", ").join(
+    sep = "，" if lang == "zh" else ", "
+    kinds = sep.join(
         say("staff_kind", lang, count=int((staff.kind == k).sum()),
             kind=_kind_name(name, lang))
         for k, name in enumerate(KINDS) if (staff.kind == k).any())
@@ -83,8 +84,8 @@ def validate(file: FileArg, set_: SetOption = None, lang: LangChoice = None) -> 
     stations = [say("station_count", lang, name=u.name, count=u.stations)
                 for u in units if u.stations > 1]
     if stations:
-        out_console.print(say("stations", lang, text=("，" if lang == "zh" else ", ").join(
-            stations)), highlight=False, soft_wrap=True, markup=False)
+        out_console.print(say("stations", lang, text=sep.join(stations)), highlight=False,
+                          soft_wrap=True, markup=False)
     warn_size(scenario, 1, always=True, maps=maps, lang=lang)
     for text in headcount_lines(scenario, community):
         if text.startswith("warning: "):
