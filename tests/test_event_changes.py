@@ -247,7 +247,8 @@ def test_a_staff_change_touches_its_pool_only(tmp_path: Path) -> None:
     noon = [d * DAY + 12 * 60 for d in range(12)]
     volunteers = [w for w, k in enumerate(kinds) if k == VOLUNTEER]
     workers = [w for w, k in enumerate(kinds) if k == GRID_WORKER]
-    assert volunteers and all(staffing.duty[w] == plain.duty[w] for w in volunteers)
+    assert volunteers and all(np.array_equal(staffing.duty[w], plain.duty[w])
+                              for w in volunteers)
     assert len(workers) == 4 and not any(on_duty(staffing.duty[w], noon[0]) for w in workers)
     assert all(on_duty(staffing.duty[w], noon[2]) for w in workers)
 

@@ -19,16 +19,14 @@ from twin.headcount import headcount
 from twin.lattice import lattice_arrays, lattice_blocks, lattice_edges, lattice_graph
 from twin.scenario import load_scenario, rotaplan
 from twin.scenario.duty import working_days
+from twin.scenario.noncasetime import block_spans, share_spans, split_non_case
 from twin.scenario.people import WORKDAYS, RotaSpec
 from twin.scenario.rotaplan import (
     PersonTime,
     Span,
-    block_spans,
     intersect,
     merge,
     rota_people,
-    share_spans,
-    split_non_case,
     subtract,
     union,
 )
@@ -52,6 +50,11 @@ def _span(day: int, start: str, end: str, horizon: float) -> Span | None:
     e = e + MINUTES_PER_DAY if e <= s else e
     lo, hi = max(day * MINUTES_PER_DAY + s, 0.0), min(day * MINUTES_PER_DAY + e, horizon)
     return (lo, hi) if hi > lo else None
+
+
+def spans_of(rows: np.ndarray) -> list[Span]:
+    """Rows of (start, end) as a list of spans."""
+    return [(s, e) for s, e in rows.tolist()]
 
 
 def plain_people(rota: RotaSpec, n: int, horizon: float, working=None) -> list[PersonTime]:
@@ -101,7 +104,8 @@ def plain_people(rota: RotaSpec, n: int, horizon: float, working=None) -> list[P
     for k in range(n):
         worked = [d for d in days[k] if d not in off[k]]
         spans = [_span(d, rota.day.start, rota.day.end, horizon) for d in worked]
-        out.append(PersonTime(work=merge([x for x in spans if x]), duty=merge(duty[k]),
+        out.append(PersonTime(work=as_array(merge([x for x in spans if x])),
+                              duty=as_array(merge(duty[k])),
                               days_worked=len(worked), leave_days=leave[k],
                               nights=nights[k], restdays=restdays[k]))
     return out
@@ -131,7 +135,8 @@ def test_rota_people_equal_the_day_by_day_plan(spec: dict, n: int, days: int) ->
         got = rota_people(rota, n, horizon, working)
         assert got == plain_people(rota, n, horizon, working)
         for person in got:
-            assert person.on_duty() == merge([*person.work, *person.duty])
+            assert spans_of(person.on_duty()) == merge([*spans_of(person.work),
+                                                         *spans_of(person.duty)])
 
 
 def random_spans(rng: random.Random, n: int, horizon: float, grid: float = 0.0) -> list[Span]:
@@ -160,10 +165,9 @@ def test_non_case_split_equals_its_plain_definition(seed: int,
     share, n = rng.choice([0.0, 0.25, 0.5, 1.0]), rng.randint(1, 4)
     k = rng.randrange(n)
     away = merge(intersect(on, blocks) + share_spans(share, k, n, on))
-    got_away, got_rest = split_non_case(on, as_array(blocks), share, k, n)
-    assert got_away == away
-    if away:
-        assert got_rest == subtract(on, away)
+    got_away, got_rest = split_non_case(as_array(on), as_array(blocks), share, k, n)
+    assert spans_of(got_away) == away
+    assert spans_of(got_rest) == (subtract(on, away) if away else on)
 
 
 def test_non_case_split_of_day_hours_and_meeting_blocks() -> None:
@@ -172,8 +176,9 @@ def test_non_case_split_of_day_hours_and_meeting_blocks() -> None:
     blocks = block_spans([], horizon)
     assert blocks == []
     for person in rota_people(rota, 3, horizon):
-        on = person.on_duty()
-        away, rest = split_non_case(on, as_array([(990.0, 1050.0)]), 0.25, 1, 3)
+        away, rest = map(spans_of, split_non_case(person.on_duty(), as_array([(990.0, 1050.0)]),
+                                                  0.25, 1, 3))
+        on = spans_of(person.on_duty())
         assert away == merge(intersect(on, [(990.0, 1050.0)]) + share_spans(0.25, 1, 3, on))
         assert rest == subtract(on, away)
         assert sum(e - s for s, e in away) + sum(e - s for s, e in rest) == pytest.approx(
@@ -228,7 +233,7 @@ def test_staff_listed_without_times_are_the_staff(name: str) -> None:
         assert np.array_equal(getattr(listed, column), getattr(full, column)), column
     assert listed.unit_names == full.unit_names
     assert listed.handling_units == full.handling_units
-    assert all(d is None for d in listed.duty) and not any(listed.noncase)
+    assert all(d is None for d in listed.duty) and not any(len(x) for x in listed.noncase)
 
 
 @pytest.mark.parametrize("name", SHIPPED)

@@ -143,7 +143,8 @@ class Run:
 
     def duty(self, worker: int) -> list[tuple[float, float]]:
         spans = self.workforce.duty[worker]
-        return spans if spans else [(0.0, self.horizon)]
+        return ([(s, e) for s, e in spans.tolist()] if spans is not None and len(spans)
+                else [(0.0, self.horizon)])
 
     def on_duty(self, worker: int, t: float) -> bool:
         return any(s - EPS <= t <= e + EPS for s, e in self.duty(worker))

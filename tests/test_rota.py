@@ -162,7 +162,7 @@ def test_duty_turns_put_people_on_duty_outside_the_day(tmp_path: Path) -> None:
                     n=3, days=14)
     staffing = build_staffing(scenario, build_community(scenario))
     t = 3 * DAY + 23 * 60  # Thursday 23:00
-    assert sum(1 for spans in staffing.duty if spans and any(
+    assert sum(1 for spans in staffing.duty if spans is not None and any(
         s <= t < e for s, e in spans)) == 1
     pool = headcount(scenario)["grid_worker"]
     assert pool.duty_hours_per_week == pytest.approx(7 * 15.0)  # 15 h every night

@@ -11,13 +11,13 @@ import pytest
 
 from twin.headcount import _rota_hours, _weeks
 from twin.scenario import rotaplan
+from twin.scenario.noncasetime import share_spans
 from twin.scenario.people import RotaSpec
 from twin.scenario.rotaplan import (
     Span,
     intersect,
     merge,
     rota_people,
-    share_spans,
     subtract,
     total,
 )

@@ -144,7 +144,8 @@ def test_shifts_handed_out_in_turn(small_scenario) -> None:
     shifts = scenario.workforce.shifts
     horizon = scenario.run.horizon_days * MINUTES_PER_DAY
     for w, k in enumerate([0, 1, 0, 0, 1, 0]):
-        assert workforce.duty[w] == duty_intervals([shifts[k]], horizon)
+        assert workforce.duty[w].tolist() == [list(s) for s in duty_intervals([shifts[k]],
+                                                                            horizon)]
 
 
 # ----------------------------------------------------------------- in the simulation

@@ -84,12 +84,13 @@ class PoolHeadcount:
         return None if self.cost_per_fte is None else self.fte * self.cost_per_fte / DAYS_PER_YEAR
 
 
-def _weeks(spans: list[Span], horizon: float) -> tuple[list[float], list[int]]:
-    """Per week of the run: the time of sorted disjoint ``spans`` in it (the same sum, in
-    the same order, as ``total(intersect(spans, [week]))``) [min], and how many of them
-    start in it; in one pass, linear in the spans."""
+def _weeks(spans: list[Span] | np.ndarray, horizon: float) -> tuple[list[float], list[int]]:
+    """Per week of the run: the time of sorted disjoint ``spans`` (a list, or rows of
+    start and end) in it (the same sum, in the same order, as ``total(intersect(spans,
+    [week]))``) [min], and how many of them start in it; in one pass, linear in the
+    spans."""
     n_weeks = math.ceil(horizon / MINUTES_PER_WEEK)
-    rows = as_array(spans)
+    rows = spans if isinstance(spans, np.ndarray) else as_array(spans)
     week = rows[:, 0] // MINUTES_PER_WEEK  # numpy's floor division is Python's
     if len(rows) and (week >= 0).all() and (rows[:, 1] <= (week + 1) * MINUTES_PER_WEEK).all():
         # each span inside one week: its whole length there, summed in order (bincount
@@ -102,7 +103,7 @@ def _weeks(spans: list[Span], horizon: float) -> tuple[list[float], list[int]]:
                 np.bincount(week[inside].astype(np.int64), minlength=n_weeks).tolist())
     worked: list[float] = [0] * n_weeks
     starts = [0] * n_weeks
-    for s, e in spans:
+    for s, e in rows.tolist():
         w = int(s // MINUTES_PER_WEEK)
         if 0 <= w < n_weeks and w * MINUTES_PER_WEEK <= s < (w + 1) * MINUTES_PER_WEEK:
             starts[w] += 1
@@ -122,7 +123,8 @@ def _rota_hours(person: PersonTime, rota: RotaSpec, horizon: float, label: str
     day = rota.work_minutes() / 60.0
     worked, starts = _weeks(person.work, horizon)
     per_week = [w - unpaid * n for w, n in zip(worked, starts, strict=True)]
-    return _hours(label, per_week, sum(per_week), horizon, day, total(person.duty))
+    return _hours(label, per_week, sum(per_week), horizon, day,
+                  total(person.duty.tolist()))
 
 
 def _post_hours(shift: Shift | None, horizon: float, label: str, scenario: Scenario

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from itertools import chain
 
 import numpy as np
 import pandas as pd
@@ -32,7 +31,6 @@ from twin.records import (
 )
 from twin.rng import Streams
 from twin.scenario.schema import Scenario
-from twin.scenario.spanarrays import as_array
 from twin.staffing import Staffing, build_staffing
 from twin.vocab import CHANNELS, COLOURS, KINDS, MINUTES_PER_DAY
 
@@ -134,7 +132,7 @@ def simulate(
     staff = engine.staff
     changes = _shift_changes(staffing, staff, horizon)
     unit_names = staffing.unit_names  # read after the run (the engine may add units)
-    del staffing  # its duty and non-case span lists (Python tuples) are not needed now
+    del staffing  # its duty spans are not needed now
     _start(env, engine, arr, scenario.patrols.enabled, changes,
            latent_dispute_events(scenario, arr, streams, horizon))
     env.run(until=horizon)
@@ -222,10 +220,10 @@ def _shift_changes(staffing: Staffing, staff: Staff, horizon: float
     start, so nobody is sent out as their shift ends."""
     duty = staffing.duty
     for w, spans in enumerate(duty):
-        staff.on_shift[w] = spans is None or (bool(spans) and spans[0][0] <= 0.0)
-    counts = np.fromiter((len(spans) if spans else 0 for spans in duty), dtype=np.int64,
-                         count=len(duty))
-    span = as_array(list(chain.from_iterable(spans for spans in duty if spans)))
+        staff.on_shift[w] = spans is None or (len(spans) > 0 and bool(spans[0, 0] <= 0.0))
+    counts = np.fromiter((0 if spans is None else len(spans) for spans in duty),
+                         dtype=np.int64, count=len(duty))
+    span = np.concatenate([np.zeros((0, 2)), *(spans for spans in duty if spans is not None)])
     member = np.repeat(np.arange(len(duty), dtype=np.int32), counts)
     starts, ends = span[:, 0] > 0.0, span[:, 1] < horizon
     t = np.concatenate([span[starts, 0], span[ends, 1]])

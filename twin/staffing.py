@@ -27,18 +27,12 @@ from twin.scenario.duty import (  # noqa: F401 - duty_intervals, working_days: o
     rota_plans,
     working_days,
 )
+from twin.scenario.noncasetime import block_spans, split_non_case
 from twin.scenario.orders import CENTRE_UNIT
 from twin.scenario.people import WORKDAYS, NonCaseSpec, RotaSpec
-from twin.scenario.rotaplan import (
-    PersonTime,
-    RotaPlans,
-    block_spans,
-    intersect,
-    split_non_case,
-    subtract,
-)
+from twin.scenario.rotaplan import PersonTime, RotaPlans
 from twin.scenario.schema import Scenario, Shift
-from twin.scenario.spanarrays import as_array
+from twin.scenario.spanarrays import EMPTY, as_array, frozen, intersect_rows, subtract_rows
 from twin.stations import placed_stations
 from twin.vocab import (  # noqa: F401 - re-exported for older imports
     GRID_WORKER,
@@ -71,18 +65,20 @@ class Staffing:
     """Unit of each staff member."""
     base: np.ndarray
     """Base node index of each staff member."""
-    duty: list[list[tuple[float, float]] | None]
-    """Per staff member, sorted disjoint on-duty intervals [min]; None = always on
-    duty (no shifts given); [] = never on duty within the horizon."""
+    duty: list[np.ndarray | None]
+    """Per staff member, sorted disjoint on-duty intervals [min] as read-only rows of
+    (start, end), shared by the staff with the same time; None = always on duty (no
+    shifts given); no rows = never on duty within the horizon."""
     travels: np.ndarray
     """Per staff member: travels on the map (false: office or remote work)."""
     handling_units: dict[str, list[int]]
     """Per handling unit of `work_orders.units`: its unit, or one unit per grid."""
     centre_unit: int
     """Unit of the centre's filing desk, -1 if none."""
-    noncase: list[list[tuple[float, float]]] = field(default_factory=list)
-    """Per staff member, sorted disjoint non-case blocks [min]: on duty and paid, but
-    taking no new case (cut out of ``duty``); empty lists when none are scheduled."""
+    noncase: list[np.ndarray] = field(default_factory=list)
+    """Per staff member, sorted disjoint non-case blocks [min] as read-only rows of
+    (start, end): on duty and paid, but taking no new case (cut out of ``duty``); no
+    rows when none are scheduled."""
 
 
 class _Roll:
@@ -93,13 +89,13 @@ class _Roll:
         self.times = times
         self.horizon = plans.horizon
         self.working_day = plans.working_day
-        self._posts: dict[tuple[str, str, tuple[str, ...]], list[tuple[float, float]]] = {}
+        self._posts: dict[tuple[str, str, tuple[str, ...]], np.ndarray] = {}
         self.kind: list[int] = []
         self.unit: list[int] = []
         self.base: list[int] = []
-        self.duty: list[list[tuple[float, float]] | None] = []
+        self.duty: list[np.ndarray | None] = []
         self.travels: list[bool] = []
-        self.noncase: list[list[tuple[float, float]]] = []
+        self.noncase: list[np.ndarray] = []
 
     def add(self, count: int, kind: int, unit: int, bases: list[int], shifts: list[Shift],
             travels: bool = True, rota: RotaSpec | None = None,
@@ -123,23 +119,29 @@ class _Roll:
             self.unit.append(unit)
             # several bases (stations): groups of consecutive staff dealt in turn
             self.base.append(bases[k // group % len(bases)])
-            # the lists of duty are shared by the staff with the same time (never changed)
+            # the arrays of duty are shared by the staff with the same time (read-only)
             duty = (people[k].on_duty() if people else
                     self._post(shifts[k % len(shifts)]) if shifts else None)
-            away: list[tuple[float, float]] = []
+            away = EMPTY
             if non_case is not None:
-                on = duty if duty is not None else [(0.0, self.horizon)]
+                on = duty if duty is not None else self.always
                 away, rest = split_non_case(on, blocks, non_case.share, k, count)
-                duty = rest if away else duty
+                duty = rest if len(away) else duty
             self.duty.append(duty)
             self.noncase.append(away)
 
-    def _post(self, shift: Shift) -> list[tuple[float, float]]:
-        """:func:`duty_intervals` of one shift, worked out once per staffing."""
+    def _post(self, shift: Shift) -> np.ndarray:
+        """:func:`duty_intervals` of one shift, worked out once per staffing (shared)."""
         key = (shift.start, shift.end, tuple(shift.days))
         if key not in self._posts:
-            self._posts[key] = duty_intervals([shift], self.horizon, self.working_day)
+            self._posts[key] = frozen(as_array(duty_intervals([shift], self.horizon,
+                                                              self.working_day)))
         return self._posts[key]
+
+    @property
+    def always(self) -> np.ndarray:
+        """The whole run, for staff always on duty."""
+        return frozen(np.array([[0.0, self.horizon]]))
 
     def grouped(self, rota: RotaSpec | None, counts: list[int]) -> list[list[PersonTime]]:
         """The people of each grid's staff on ``rota`` (:func:`grouped_people`); [] without."""
@@ -266,14 +268,15 @@ def _event_staff(scenario: Scenario, roll: _Roll, pools: dict[str, list[int]],
               for pool, units in pools.items() for u in units}
     for event in scenario.events:
         first, end = ((d - scenario.calendar.start).days for d in (event.start, event.end))
-        window = [(max(0.0, first * MINUTES_PER_DAY), min(roll.horizon, (end + 1) * 1440.0))]
+        window = frozen(np.array([[max(0.0, first * MINUTES_PER_DAY),
+                                   min(roll.horizon, (end + 1) * 1440.0)]]))
         for pool, change in event.staff.items():
             for unit in pools.get(pool, []):
                 staff = listed[(pool, unit)]
                 for w in staff[len(staff) + change:] if change < 0 and roll.times else []:
                     on = roll.duty[w]
-                    roll.duty[w] = subtract([(0.0, roll.horizon)] if on is None else on, window)
-                    roll.noncase[w] = subtract(roll.noncase[w], window)
+                    roll.duty[w] = subtract_rows(roll.always if on is None else on, window)
+                    roll.noncase[w] = subtract_rows(roll.noncase[w], window)
                 model = staff[0] if staff else None
                 bases = list(dict.fromkeys(roll.base[w] for w in staff)) or [
                     int(community.centre_node[unit]) if unit < len(community.grid_names)
@@ -284,9 +287,9 @@ def _event_staff(scenario: Scenario, roll: _Roll, pools: dict[str, list[int]],
                     roll.base.append(bases[j * len(bases) // change])
                     roll.travels.append(roll.travels[model] if model is not None else True)
                     like = roll.duty[model] if model is not None else None
-                    roll.duty.append(None if not roll.times else intersect(like, window)
+                    roll.duty.append(None if not roll.times else intersect_rows(like, window)
                                      if like is not None else window)
-                    roll.noncase.append([])
+                    roll.noncase.append(EMPTY)
 
 
 def check_grid_work(scenario: Scenario) -> None:

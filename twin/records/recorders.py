@@ -96,18 +96,18 @@ class ActivityRecorder:
         self.t_start = array("d")
         self.t_end = array("d")
         self.task = array("q")
-        self.noncase: list[array[float]] = []
+        self.noncase: list[memoryview] = []
         """Per staff member, its non-case blocks as flat (start, end, start, end, ...)
-        arrays [min]: 16 bytes a block instead of a tuple of two floats."""
+        views of the staffing's arrays [min] (read as Python floats, no copy)."""
         self._next_block: list[int] = []
         """Per staff member: its first non-case block that may end after the next
         off-shift interval (the intervals come in time order, so the scan resumes)."""
 
-    def set_noncase(self, spans: list[list[tuple[float, float]]]) -> None:
-        """Per staff member, the sorted disjoint non-case blocks [min]: the parts of an
-        off-shift interval inside them are recorded as NONCASE."""
-        self.noncase = ([array("d", [t for span in blocks for t in span]) for blocks in spans]
-                        if any(spans) else [])
+    def set_noncase(self, spans: list[np.ndarray]) -> None:
+        """Per staff member, the sorted disjoint non-case blocks [min] as rows of (start,
+        end): the parts of an off-shift interval inside them are recorded as NONCASE."""
+        self.noncase = ([np.ascontiguousarray(blocks, dtype=np.float64).reshape(-1).data
+                         for blocks in spans] if any(len(blocks) for blocks in spans) else [])
         self._next_block = [0] * len(self.noncase)
 
     def noncase_ends_at(self, worker: int, t: float) -> bool:

@@ -24,7 +24,7 @@ from __future__ import annotations
 import bisect
 import functools
 import math
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -32,21 +32,19 @@ import numpy as np
 from twin.scenario.people import (
     WORKDAYS,
     DutyTurn,
-    NonCaseBlock,
     Period,
     RotaSpec,
     clock_minutes,
 )
 from twin.scenario.spanarrays import (
+    EMPTY,
     Span,
-    as_array,
-    intersect_columns,
     merge_arrays,
     merge_columns,
     merged_columns,
-    pairs,
+    rows,
     subtract_arrays,
-    subtract_rows,
+    union_rows,
 )
 from twin.vocab import MINUTES_PER_DAY, WEEKDAYS
 
@@ -62,13 +60,13 @@ def weekdays_only(day: int) -> bool:
     return day % 7 < 5
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class PersonTime:
-    """One person's time over a run [min]."""
+    """One person's time over a run [min]: spans as read-only rows of (start, end)."""
 
-    work: list[Span]
+    work: np.ndarray
     """Working time on working days (the day hours), sorted and disjoint."""
-    duty: list[Span]
+    duty: np.ndarray
     """Duty turns (值班), sorted and disjoint."""
     days_worked: int
     """Working days worked (leave and days off in lieu excluded)."""
@@ -79,14 +77,28 @@ class PersonTime:
     restdays: int
     """Rest-day turns."""
 
-    def on_duty(self) -> list[Span]:
-        """Work and duty turns merged: one list, worked out once and shared by every
-        staff member this person stands for (read it, never change it)."""
+    def on_duty(self) -> np.ndarray:
+        """Work and duty turns merged: one array, worked out once and shared by every
+        staff member this person stands for (read-only)."""
         return self._on_duty
 
     @functools.cached_property
-    def _on_duty(self) -> list[Span]:
-        return union(self.work, self.duty) if self.duty else self.work
+    def _on_duty(self) -> np.ndarray:
+        return union_rows(self.work, self.duty)
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, PersonTime):
+            return NotImplemented
+        return ((self.days_worked, self.leave_days, self.nights, self.restdays)
+                == (other.days_worked, other.leave_days, other.nights, other.restdays)
+                and same_spans(self.work, other.work) and same_spans(self.duty, other.duty))
+
+    __hash__ = None  # type: ignore[assignment]  # equal by value, and not immutable
+
+
+def same_spans(a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether two arrays of spans hold the same rows, bit for bit."""
+    return a.shape == b.shape and a.dtype == b.dtype and a.tobytes() == b.tobytes()
 
 
 def union(a: Sequence[Span], b: Sequence[Span]) -> list[Span]:
@@ -173,16 +185,16 @@ def _clock_span(start_text: str, end_text: str) -> tuple[float, float]:
 
 
 def _span(day: int, period: Period, horizon: float) -> Span | None:
-    return _clock_span_on(day, period.start, period.end, horizon)
+    return clock_span_on(day, period.start, period.end, horizon)
 
 
-def _clock_span_on(day: int, start_text: str, end_text: str, horizon: float) -> Span | None:
+def clock_span_on(day: int, start_text: str, end_text: str, horizon: float) -> Span | None:
     start, end = _clock_span(start_text, end_text)
     s, e = max(day * MINUTES_PER_DAY + start, 0.0), min(day * MINUTES_PER_DAY + end, horizon)
     return (s, e) if e > s else None
 
 
-def _pool_day(days: list[str], working_day: WorkingDay) -> Callable[[int], bool]:
+def pool_day(days: list[str], working_day: WorkingDay) -> Callable[[int], bool]:
     if days == [WORKDAYS]:
         return working_day
     return lambda d: WEEKDAYS[d % 7] in days
@@ -216,15 +228,38 @@ def leave_days(days: list[int], share: float, k: int, n: int) -> set[int]:
     return {days[i] for i in np.flatnonzero(taken).tolist()}
 
 
-def _turns(days: Iterable[int], turn: DutyTurn, n: int, horizon: float
-           ) -> Iterator[tuple[int, int, Span | None]]:
-    """(day, person, span) of each of ``turn.staff`` people on duty each of ``days``, taken
-    in turn round the ``n`` of the pool (the span None when outside the run)."""
+def _day_columns(days: np.ndarray, start_text: str, end_text: str, horizon: float
+                 ) -> tuple[np.ndarray, np.ndarray]:
+    """Starts and ends of a period on each of ``days`` clipped to [0, horizon] [min] (the
+    arithmetic of :func:`clock_span_on`; empty where outside the run)."""
+    start, end = _clock_span(start_text, end_text)
+    at = days.astype(np.int64) * MINUTES_PER_DAY
+    return np.maximum(at + start, 0.0), np.minimum(at + end, horizon)
+
+
+def _turns(days: Sequence[int], turn: DutyTurn, n: int, horizon: float
+           ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Person, start and end of each of ``turn.staff`` people on duty each of ``days``,
+    taken in turn round the ``n`` of the pool: person ``(t s + j) mod n`` on the t-th
+    day, in that order (a turn outside the run is an empty span)."""
     s = min(turn.staff, n)
-    for t, d in enumerate(days):
-        span = _span(d, turn, horizon)
-        for j in range(s):
-            yield d, (t * s + j) % n, span
+    at = np.asarray(days, dtype=np.int64)
+    person = (np.arange(len(at) * s, dtype=np.int64)) % n  # t s + j, in turn order
+    starts, ends = _day_columns(np.repeat(at, s), turn.start, turn.end, horizon)
+    return person, starts, ends
+
+
+def _duty_rows(turns: list[tuple[np.ndarray, np.ndarray, np.ndarray]], n: int
+               ) -> list[np.ndarray]:
+    """Per person of ``n``, their turns' spans merged (``merge`` of each one's list)."""
+    person, starts, ends = (np.concatenate(c) for c in zip(*turns, strict=True))
+    keep = ends > starts
+    person, starts, ends = person[keep], starts[keep], ends[keep]
+    order = np.lexsort((ends, starts, person))  # by person, then as merge() sorts
+    person, starts, ends = person[order], starts[order], ends[order]
+    bounds = np.searchsorted(person, np.arange(n + 1)).tolist()
+    return [rows(*merged_columns(starts[a:b], ends[a:b])) if b > a else EMPTY
+            for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
 
 
 def rota_people(rota: RotaSpec, n: int, horizon: float,
@@ -235,40 +270,42 @@ def rota_people(rota: RotaSpec, n: int, horizon: float,
         return []
     working = working_day or weekdays_only
     n_days = math.ceil(horizon / MINUTES_PER_DAY)
-    is_pool_day = _pool_day(rota.days, working)
+    is_pool_day = pool_day(rota.days, working)
     pool = [d for d in range(n_days) if is_pool_day(d)]
     rest = [d for d in range(n_days) if not is_pool_day(d)]
     days = [_days_of_person(pool, k, rota) for k in range(n)]
     off = [leave_days(days[k], rota.leave, k, n) for k in range(n)]
     on_leave = [len(o) for o in off]
-    duty: list[list[Span]] = [[] for _ in range(n)]
+    nobody = np.zeros(0, dtype=np.int64)
+    turns = [(nobody, np.zeros(0), np.zeros(0))]
     nights, restdays = [0] * n, [0] * n
     spec = rota.duty
     if spec is not None and spec.night is not None:
-        for _d, p, span in _turns(range(-1, n_days), spec.night, n, horizon):
-            nights[p] += 1
-            if span is not None:
-                duty[p].append(span)
+        turns.append(_turns(range(-1, n_days), spec.night, n, horizon))
+        nights = np.bincount(turns[-1][0], minlength=n).tolist()
     if spec is not None and spec.restday is not None:
-        for d, p, span in _turns(rest, spec.restday, n, horizon):
-            restdays[p] += 1
-            if span is not None:
-                duty[p].append(span)
-            if spec.time_off:  # 补休: the next working day not already off
+        turns.append(_turns(rest, spec.restday, n, horizon))
+        restdays = np.bincount(turns[-1][0], minlength=n).tolist()
+        if spec.time_off:  # 补休: the next working day not already off
+            taken = np.repeat(np.asarray(rest, dtype=np.int64), min(spec.restday.staff, n))
+            for d, p in zip(taken.tolist(), turns[-1][0].tolist(), strict=True):
                 mine = days[p]
                 later = next((mine[i] for i in range(bisect.bisect_right(mine, d), len(mine))
                               if mine[i] not in off[p]), None)
                 if later is not None:
                     off[p].add(later)
-    day_span = {d: _span(d, rota.day, horizon) for d in pool}  # each day's hours, once
+    duty = _duty_rows(turns, n)
+    day_start, day_end = _day_columns(np.arange(n_days), rota.day.start, rota.day.end,
+                                      horizon)  # each day's hours, once
     start, end = _clock_span(rota.day.start, rota.day.end)
     join = end - start >= MINUTES_PER_DAY  # else days' spans neither overlap nor touch
     out = []
     for k in range(n):
-        worked = [d for d in days[k] if d not in off[k]]
-        spans = [x for x in map(day_span.__getitem__, worked) if x is not None]
-        out.append(PersonTime(work=merge(spans) if join else spans,
-                              duty=merge(duty[k]), days_worked=len(worked),
+        worked = np.fromiter((d for d in days[k] if d not in off[k]), dtype=np.int64)
+        s, e = day_start[worked], day_end[worked]
+        s, e = s[e > s], e[e > s]
+        out.append(PersonTime(work=rows(*merge_columns(s, e)) if join else rows(s, e),
+                              duty=duty[k], days_worked=len(worked),
                               leave_days=on_leave[k], nights=nights[k],
                               restdays=restdays[k]))
     return out
@@ -308,67 +345,3 @@ class RotaPlans:
             starts = [sum(counts[:g]) for g in range(len(counts) + 1)]
             return [people[a:b] for a, b in zip(starts[:-1], starts[1:], strict=True)]
         return [self.people(rota, count) for count in counts]
-
-
-def block_spans(blocks: Sequence[NonCaseBlock], horizon: float,
-                working_day: WorkingDay | None = None) -> list[Span]:
-    """Every non-case block over [0, horizon], merged [min]."""
-    key = tuple((b.start, b.end, tuple(b.days)) for b in blocks)
-    return list(_block_spans(key, horizon, working_day or weekdays_only))
-
-
-@functools.lru_cache(maxsize=8)  # the same blocks for every grid's staff
-def _block_spans(blocks: tuple[tuple[str, str, tuple[str, ...]], ...], horizon: float,
-                 working: WorkingDay) -> tuple[Span, ...]:
-    spans: list[Span] = []
-    for d in range(-1, math.ceil(horizon / MINUTES_PER_DAY)):
-        for start, end, days in blocks:
-            held = _pool_day(list(days), working if d >= 0 else weekdays_only)(d)
-            span = _clock_span_on(d, start, end, horizon) if held else None
-            if span is not None:
-                spans.append(span)
-    return tuple(merge(spans))
-
-
-def share_spans(share: float, k: int, n: int, on_duty: Sequence[Span],
-                period: float = 60.0) -> list[Span]:
-    """Non-case time of person k of n as a share of the time on duty: in every hour of the
-    clock, ``share`` of it starting at minute ``60 k / n`` (wrapping round), so that a
-    grid's workers are not all away at once; only inside ``on_duty`` [min]."""
-    if share <= 0.0 or not on_duty:
-        return []
-    return pairs(*_share_columns(share, k, n, on_duty, as_array(on_duty), period))
-
-
-def _share_columns(share: float, k: int, n: int, on_duty: Sequence[Span], rows: np.ndarray,
-                   period: float = 60.0) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`share_spans` as columns of starts and ends (``rows``: ``on_duty`` in numpy)."""
-    empty = np.zeros(0)
-    if share <= 0.0 or not on_duty:
-        return empty, empty
-    offset, length = period * k / n, period * share
-    first = math.floor(on_duty[0][0] / period) - 1
-    last = math.ceil(on_duty[-1][1] / period)
-    # the hour slots, merged as merge() does (sorted, empty dropped, touching joined)
-    starts = np.arange(first, last + 1, dtype=np.float64) * period + offset
-    ends = starts + length
-    keep = ends > starts
-    starts, ends = starts[keep], ends[keep]
-    if not len(starts):
-        return empty, empty
-    c_start, c_end = merged_columns(starts, ends)
-    return intersect_columns(rows, c_start, c_end)
-
-
-def split_non_case(on: Sequence[Span], blocks: np.ndarray, share: float, k: int, n: int
-                   ) -> tuple[list[Span], list[Span]]:
-    """Person k of n's non-case time within sorted disjoint ``on`` and the rest of ``on``:
-    ``away = merge(intersect(on, blocks) + share_spans(share, k, n, on))`` and
-    ``subtract(on, away)``, the same pieces, in numpy (``blocks``: rows of sorted disjoint
-    spans, from :func:`block_spans`)."""
-    rows = as_array(on)
-    in_blocks = intersect_columns(rows, blocks[:, 0], blocks[:, 1])
-    shares = _share_columns(share, k, n, on, rows)
-    starts, ends = merge_columns(np.concatenate((in_blocks[0], shares[0])),
-                                 np.concatenate((in_blocks[1], shares[1])))
-    return pairs(starts, ends), subtract_rows(rows, np.column_stack((starts, ends)))
