@@ -32,7 +32,14 @@ from twin.scenario.orders import CENTRE_UNIT
 from twin.scenario.people import WORKDAYS, NonCaseSpec, RotaSpec
 from twin.scenario.rotaplan import PersonTime, RotaPlans
 from twin.scenario.schema import Scenario, Shift
-from twin.scenario.spanarrays import EMPTY, as_array, frozen, intersect_rows, subtract_rows
+from twin.scenario.spanarrays import (
+    EMPTY,
+    SharedRows,
+    as_array,
+    frozen,
+    intersect_rows,
+    subtract_rows,
+)
 from twin.stations import placed_stations
 from twin.vocab import (  # noqa: F401 - re-exported for older imports
     GRID_WORKER,
@@ -90,6 +97,8 @@ class _Roll:
         self.horizon = plans.horizon
         self.working_day = plans.working_day
         self._posts: dict[tuple[str, str, tuple[str, ...]], np.ndarray] = {}
+        self.shared = SharedRows()
+        """Each staff member's time, kept once by value (staff with the same share it)."""
         self.kind: list[int] = []
         self.unit: list[int] = []
         self.base: list[int] = []
@@ -124,10 +133,11 @@ class _Roll:
                     self._post(shifts[k % len(shifts)]) if shifts else None)
             away = EMPTY
             if non_case is not None:
-                on = duty if duty is not None else self.always
+                on = duty if duty is not None else np.array([[0.0, self.horizon]])
                 away, rest = split_non_case(on, blocks, non_case.share, k, count)
+                away = self.shared.one(away)
                 duty = rest if len(away) else duty
-            self.duty.append(duty)
+            self.duty.append(None if duty is None else self.shared.one(duty))
             self.noncase.append(away)
 
     def _post(self, shift: Shift) -> np.ndarray:
@@ -137,11 +147,6 @@ class _Roll:
             self._posts[key] = frozen(as_array(duty_intervals([shift], self.horizon,
                                                               self.working_day)))
         return self._posts[key]
-
-    @property
-    def always(self) -> np.ndarray:
-        """The whole run, for staff always on duty."""
-        return frozen(np.array([[0.0, self.horizon]]))
 
     def grouped(self, rota: RotaSpec | None, counts: list[int]) -> list[list[PersonTime]]:
         """The people of each grid's staff on ``rota`` (:func:`grouped_people`); [] without."""
@@ -275,7 +280,8 @@ def _event_staff(scenario: Scenario, roll: _Roll, pools: dict[str, list[int]],
                 staff = listed[(pool, unit)]
                 for w in staff[len(staff) + change:] if change < 0 and roll.times else []:
                     on = roll.duty[w]
-                    roll.duty[w] = subtract_rows(roll.always if on is None else on, window)
+                    on = np.array([[0.0, roll.horizon]]) if on is None else on
+                    roll.duty[w] = subtract_rows(on, window)
                     roll.noncase[w] = subtract_rows(roll.noncase[w], window)
                 model = staff[0] if staff else None
                 bases = list(dict.fromkeys(roll.base[w] for w in staff)) or [

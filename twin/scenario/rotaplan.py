@@ -38,6 +38,7 @@ from twin.scenario.people import (
 )
 from twin.scenario.spanarrays import (
     EMPTY,
+    SharedRows,
     Span,
     merge_arrays,
     merge_columns,
@@ -299,15 +300,20 @@ def rota_people(rota: RotaSpec, n: int, horizon: float,
                                       horizon)  # each day's hours, once
     start, end = _clock_span(rota.day.start, rota.day.end)
     join = end - start >= MINUTES_PER_DAY  # else days' spans neither overlap nor touch
-    out = []
+    shared = SharedRows()  # people with the same time share its arrays, and the person
+    out: list[PersonTime] = []
+    same: dict[tuple[int, ...], PersonTime] = {}
     for k in range(n):
         worked = np.fromiter((d for d in days[k] if d not in off[k]), dtype=np.int64)
         s, e = day_start[worked], day_end[worked]
         s, e = s[e > s], e[e > s]
-        out.append(PersonTime(work=rows(*merge_columns(s, e)) if join else rows(s, e),
-                              duty=duty[k], days_worked=len(worked),
-                              leave_days=on_leave[k], nights=nights[k],
-                              restdays=restdays[k]))
+        person = PersonTime(work=shared.one(rows(*merge_columns(s, e)) if join else
+                                            rows(s, e)),
+                            duty=shared.one(duty[k]), days_worked=len(worked),
+                            leave_days=on_leave[k], nights=nights[k], restdays=restdays[k])
+        key = (id(person.work), id(person.duty), len(worked), on_leave[k], nights[k],
+               restdays[k])
+        out.append(same.setdefault(key, person))
     return out
 
 

@@ -28,6 +28,20 @@ EMPTY = frozen(np.zeros((0, 2)))
 """No spans: rows of (start, end), none."""
 
 
+class SharedRows:
+    """Arrays of spans kept once by value: :meth:`one` gives the array already kept that
+    holds the same rows, bit for bit, so that people with the same time share one."""
+
+    def __init__(self) -> None:
+        self._kept: dict[bytes, np.ndarray] = {}
+
+    def one(self, arr: np.ndarray) -> np.ndarray:
+        """``arr``, or the kept array with its rows (``arr`` read-only, kept if new)."""
+        if not len(arr):
+            return EMPTY
+        return self._kept.setdefault(arr.tobytes(), frozen(arr))
+
+
 def rows(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
     """Columns of starts and ends as read-only rows of (start, end)."""
     if not len(starts):
