@@ -88,6 +88,22 @@ def test_rest_day_turns_earn_a_day_off_in_lieu() -> None:
         assert p.days_worked == 22 - p.restdays  # one working day off per rest-day turn
 
 
+def test_days_off_in_lieu_leave_the_pool_staffed() -> None:
+    """Three people take the turns of two weekends and a three-day holiday (Friday to
+    Sunday, as Qingming 2025) in turn: their days off in lieu go to different days, so
+    the pool is never all away (taking each on the next working day sent two of three
+    off every Monday and all three after the holiday)."""
+    holiday = lambda d: d % 7 < 5 and d != 11  # noqa: E731 - day 11: a Friday off
+    spec = rota(duty={"restday": {"start": "08:30", "end": "17:30"}, "time_off": True})
+    people = rota_people(spec, 3, 21 * DAY, holiday)
+    working = [d for d in range(21) if holiday(d)]
+    away = {d: sum(1 for p in people if not total(intersect(p.work, [(d * DAY, (d + 1) * DAY)])))
+            for d in working}
+    assert sum(p.restdays for p in people) == 7 and max(away.values()) == 1
+    # the last weekend's days off fall after the run
+    assert [d for d in working if away[d]] == [7, 8, 14, 15, 16]
+
+
 @pytest.mark.parametrize("share", [0.05, 0.1, 0.25])
 @pytest.mark.parametrize("n", [1, 3, 8])
 def test_leave_is_its_share_of_working_days(share: float, n: int) -> None:

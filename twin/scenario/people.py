@@ -82,7 +82,8 @@ class DutySpec(Strict):
     restday: DutyTurn | None = None
     """A turn on each rest day of the pool (a weekend or holiday), e.g. 08:30 to 17:30."""
     time_off: bool = True
-    """A rest-day turn earns a day off in lieu (补休) on the person's next working day."""
+    """A rest-day turn earns a day off in lieu (补休) within the person's next five working
+    days, on the one with the fewest of the pool off."""
     shared: bool = False
     """For a pool with staff in every grid (grid workers, a `per_grid` unit): the turns go
     round all grids' staff together (one duty roster for the community, each turn worked

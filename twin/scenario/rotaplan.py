@@ -15,13 +15,13 @@ the same people at work: the planner's rota, not a draw.
   days.
 * **Duty turns** go round the pool in order: night t (the night after day t-1, from day
   -1, the night before the run) to people ``(t s + j) mod n``, rest-day turn r likewise.
-  A rest-day turn with `time_off` gives a day off in lieu on the person's next working
-  day that is not already off.
+  A rest-day turn with `time_off` gives a day off in lieu within the person's next five
+  working days not already off: the one with the fewest of the pool off, earliest on
+  ties (:func:`twin.scenario.daysoff.lieu_day`).
 """
 
 from __future__ import annotations
 
-import bisect
 import functools
 import math
 from collections.abc import Callable, Sequence
@@ -29,6 +29,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from twin.scenario.daysoff import away_counts, leave_days, lieu_day
 from twin.scenario.people import (
     WORKDAYS,
     DutyTurn,
@@ -218,17 +219,6 @@ def _days_of_person(pool: list[int], k: int, rota: RotaSpec) -> list[int]:
     return out
 
 
-def leave_days(days: list[int], share: float, k: int, n: int) -> set[int]:
-    """Person k's (of n) days on leave among their working ``days``, spread evenly: day j
-    when ``floor((j + 1) share + f) > floor(j share + f)`` (numpy's floats are Python's)."""
-    if share <= 0.0:
-        return set()
-    phase = (k + 0.5) / n
-    j = np.arange(len(days), dtype=np.float64)
-    taken = np.floor((j + 1) * share + phase) > np.floor(j * share + phase)
-    return {days[i] for i in np.flatnonzero(taken).tolist()}
-
-
 def _day_columns(days: np.ndarray, start_text: str, end_text: str, horizon: float
                  ) -> tuple[np.ndarray, np.ndarray]:
     """Starts and ends of a period on each of ``days`` clipped to [0, horizon] [min] (the
@@ -287,14 +277,14 @@ def rota_people(rota: RotaSpec, n: int, horizon: float,
     if spec is not None and spec.restday is not None:
         turns.append(_turns(rest, spec.restday, n, horizon))
         restdays = np.bincount(turns[-1][0], minlength=n).tolist()
-        if spec.time_off:  # 补休: the next working day not already off
+        if spec.time_off:  # 补休: a day the pool can best spare, within a week
             taken = np.repeat(np.asarray(rest, dtype=np.int64), min(spec.restday.staff, n))
+            away = away_counts(off)  # day -> people of the pool off (leave, lieu)
             for d, p in zip(taken.tolist(), turns[-1][0].tolist(), strict=True):
-                mine = days[p]
-                later = next((mine[i] for i in range(bisect.bisect_right(mine, d), len(mine))
-                              if mine[i] not in off[p]), None)
+                later = lieu_day(days[p], off[p], d, away)
                 if later is not None:
                     off[p].add(later)
+                    away[later] = away.get(later, 0) + 1
     duty = _duty_rows(turns, n)
     day_start, day_end = _day_columns(np.arange(n_days), rota.day.start, rota.day.end,
                                       horizon)  # each day's hours, once
