@@ -95,8 +95,8 @@ def _family_cells(group: str, base: str, label: str, members: list[tuple[str, st
     names, kpis, numbers_ = zip(*members, strict=True)
     spec, kpi = kpi_spec(kpis[0]), kpis[0]
     family = f"{base}[{group.upper()}]"
-    cells = ([escape(kpi_label(kpi, "zh")), escape(family)] if lang == "zh"
-             else [escape(family)])
+    cells = ([escape(spec.label[1] if spec is not None else family), escape(family)]
+             if lang == "zh" else [escape(family)])
     cells.append(escape(unit(kpi, lang)))
     if label:
         cells.append(escape(label))
