@@ -36,7 +36,7 @@ from twin.records import TABLES
 from twin.report import write_report_folder
 from twin.scenario.loader import dump_scenario
 from twin.version import twin_version
-from twin.xlsx import comparison_xlsx, summary_xlsx
+from twin.xlsx import comparison_book, summary_xlsx
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -209,4 +209,4 @@ def write_comparison(target: str | Path, table: pd.DataFrame,
     atomic_write(folder / "comparison.csv", plain.to_csv(index=False))
     for group, long in groups.items():
         atomic_write(folder / COMPARISON_TABLES[group], long.to_csv(index=False))
-    atomic_write(folder / "comparison.xlsx", comparison_xlsx(table, lang, grids))
+    atomic_write(folder / "comparison.xlsx", comparison_book(plain, groups, lang))

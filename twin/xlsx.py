@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import io
 import math
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 import pandas as pd
@@ -33,8 +33,8 @@ from twin.numbers import is_count
 from twin.plots.labels import check_lang, kpi_label
 from twin.report_verdict import verdict_word
 
-__all__ = ["GROUP_HEADERS", "HEADERS", "comparison_xlsx", "group_headers", "summary_xlsx",
-           "unit_text"]
+__all__ = ["GROUP_HEADERS", "HEADERS", "comparison_book", "comparison_xlsx", "group_headers",
+           "summary_xlsx", "unit_text"]
 
 HEADERS: dict[str, tuple[str, str]] = {
     "label": ("KPI", "指标"),
@@ -253,7 +253,13 @@ def comparison_xlsx(table: pd.DataFrame, lang: str = "en",
     family, grid or unit, and scenario, the same statistics). A table written before
     those columns existed leaves their cells empty. ``grids`` as for
     :func:`summary_xlsx`."""
-    plain, groups = comparison_groups(table, grids)
+    return comparison_book(*comparison_groups(table, grids), lang)
+
+
+def comparison_book(plain: pd.DataFrame, groups: Mapping[str, pd.DataFrame],
+                    lang: str = "en") -> bytes:
+    """:func:`comparison_xlsx` of a comparison already split by
+    :func:`twin.metrics.groups.comparison_groups`."""
     book = _workbook("comparison", COMPARISON_COLUMNS, plain.to_dict("records"), lang)
     for group, long in groups.items():
         if len(long):
