@@ -12,6 +12,10 @@ replication and grid or unit, one column per family: :mod:`twin.metrics.groups`)
 (:mod:`twin.xlsx`: the district's KPIs, then a sheet per grid and per unit),
 ``scenario.resolved.yaml``, ``manifest.json`` and, when asked for, ``report.html``
 with ``plots/`` (:mod:`twin.report`).
+
+A compare folder's tables have the same shape (:func:`write_comparison`):
+``comparison.csv`` has the KPIs of ``kpis.csv``, ``comparison_by_grid.csv`` and
+``comparison_by_unit.csv`` the others, and ``comparison.xlsx`` a sheet for each.
 """
 
 from __future__ import annotations
@@ -25,26 +29,30 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from twin.experiment import RunResult
-from twin.metrics.groups import group_tables, plain_kpis
-from twin.outdir import write_folder
+from twin.metrics.groups import comparison_groups, grids_of, group_tables, plain_kpis
+from twin.outdir import atomic_write, write_folder
 from twin.plots.labels import check_lang
 from twin.records import TABLES
 from twin.report import write_report_folder
 from twin.scenario.loader import dump_scenario
 from twin.version import twin_version
-from twin.xlsx import summary_xlsx
+from twin.xlsx import comparison_book, summary_xlsx
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from twin.executors import WorkerPool
     from twin.geography import MapCache
 
-__all__ = ["KPI_TABLES", "REPORT", "git_revision", "manifest", "summary_dict", "twin_version",
-           "write_results"]
+__all__ = ["COMPARISON_TABLES", "KPI_TABLES", "REPORT", "git_revision", "manifest",
+           "summary_dict", "twin_version", "write_comparison", "write_results"]
 
 REPORT = "report.html"
 """The report's file name inside a result folder."""
 KPI_TABLES = {"grid": "kpis_by_grid.csv", "unit": "kpis_by_unit.csv"}
 """The KPIs broken down by grid and by unit (:mod:`twin.metrics.groups`), by group."""
+COMPARISON_TABLES = {"grid": "comparison_by_grid.csv", "unit": "comparison_by_unit.csv"}
+"""Their paired comparisons (:func:`twin.metrics.groups.comparison_groups`), by group."""
 
 
 def git_revision(where: Path) -> str | None:
@@ -165,10 +173,11 @@ def write_results(result: RunResult, out: str | Path, source: str | None = None,
         for name in TABLES:
             getattr(result, name).to_parquet(tmp / f"{name}.parquet", index=False)
         result.kpis[plain_kpis(result.kpis.columns)].to_csv(tmp / "kpis.csv", index=False)
-        for group, table in group_tables(result.kpis).items():
+        grids = grids_of(result.issues)
+        for group, table in group_tables(result.kpis, grids).items():
             table.to_csv(tmp / KPI_TABLES[group], index=False)
         (tmp / "summary.json").write_text(json.dumps(summary_dict(result), indent=2) + "\n")
-        (tmp / "summary.xlsx").write_bytes(summary_xlsx(result.summary, lang))
+        (tmp / "summary.xlsx").write_bytes(summary_xlsx(result.summary, lang, grids))
         (tmp / "scenario.resolved.yaml").write_text(dump_scenario(result.scenario))
         (tmp / "manifest.json").write_text(json.dumps(
             manifest({result.scenario.name: result}, "run", [source], overrides or []),
@@ -179,3 +188,25 @@ def write_results(result: RunResult, out: str | Path, source: str | None = None,
 
     check_lang(lang)  # before anything is written
     return write_folder(Path(out), fill, force)
+
+
+def write_comparison(target: str | Path, table: pd.DataFrame,
+                     runs: Mapping[str, RunResult] | None = None, lang: str = "en") -> None:
+    """Write a compare folder's tables into ``target``, each atomically: the comparison
+    ``table`` (:data:`twin.compare.COMPARISON_COLUMNS`) split as a run's KPIs are
+    (:func:`twin.metrics.groups.comparison_groups`) into ``comparison.csv`` (the KPIs
+    of ``kpis.csv``) and ``comparison_by_grid.csv`` and ``comparison_by_unit.csv`` (one
+    row per family, grid or unit, and scenario), and all three as sheets of
+    ``comparison.xlsx`` in ``lang``. The ``runs`` compared give the grid names that
+    place the units in their grids."""
+    check_lang(lang)  # before anything is written
+    folder = Path(target)
+    names: set[str] = set()
+    for run in (runs or {}).values():
+        names.update(grids_of(run.issues) or ())
+    grids = names or None
+    plain, groups = comparison_groups(table, grids)
+    atomic_write(folder / "comparison.csv", plain.to_csv(index=False))
+    for group, long in groups.items():
+        atomic_write(folder / COMPARISON_TABLES[group], long.to_csv(index=False))
+    atomic_write(folder / "comparison.xlsx", comparison_book(plain, groups, lang))

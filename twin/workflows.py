@@ -29,7 +29,7 @@ from twin.experiment import Execution, RunResult, pooled, run_replications
 from twin.folders import folder_name, unique_folder_names
 from twin.geography import MapCache
 from twin.outdir import MANIFEST, atomic_write, check_replaceable, claim
-from twin.output import REPORT, manifest, write_results
+from twin.output import REPORT, manifest, write_comparison, write_results
 from twin.precision import PrecisionOutcome, PrecisionTarget, run_to_precision
 from twin.report import write_report_folder
 from twin.scenario.schema import Scenario
@@ -41,7 +41,6 @@ from twin.sweep import (
     sweep,
     sweep_points,
 )
-from twin.xlsx import comparison_xlsx
 
 REPLICATIONS = ".replications"
 """Folder inside a compare or sweep result that keeps finished replications."""
@@ -97,7 +96,8 @@ class CompareOutcome(_Written):
     """Scenario names (made unique), the reference first."""
     runs: dict[str, RunResult]
     table: pd.DataFrame
-    """The paired comparison table (``comparison.csv``)."""
+    """The paired comparison table of every KPI (written split by grid and unit:
+    :func:`twin.output.write_comparison`)."""
     target: Path
     report: Path | None
     """The report written; None when some scenario has no finished replication."""
@@ -182,8 +182,8 @@ def compare_workflow(scenarios: Sequence[Scenario], out: str | Path | None = Non
                      force: bool = False, execution: Execution | None = None,
                      warn: Warn | None = None) -> CompareOutcome:
     """Compare scenarios on common random numbers, each against the first, and write
-    ``comparison.csv`` (and ``comparison.xlsx``), one result folder per scenario, the
-    report and the manifest.
+    the comparison's tables (:func:`twin.output.write_comparison`), one result folder
+    per scenario, the report and the manifest.
 
     ``out`` (default ``out/compare``) is claimed before anything runs; finished
     replications are kept in its :data:`REPLICATIONS` store (unless ``execution``
@@ -215,8 +215,7 @@ def compare_workflow(scenarios: Sequence[Scenario], out: str | Path | None = Non
     if not all(run.replications for run in runs.values()):
         return CompareOutcome(names, runs, table, target, None, outcome)
     _writing(ex, target)
-    atomic_write(target / "comparison.csv", table.to_csv(index=False))
-    atomic_write(target / "comparison.xlsx", comparison_xlsx(table, lang))
+    write_comparison(target, table, runs, lang)
     files: list[str | None] = list(sources) or [None] * len(names)
     for name, file in zip(names, files, strict=True):
         write_results(runs[name], target / folders[name], source=file,

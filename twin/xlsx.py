@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import io
 import math
-from collections.abc import Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 import pandas as pd
@@ -28,13 +28,13 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from twin.metrics.catalogue import CATALOGUE, is_share, kpi_spec
-from twin.metrics.groups import GROUPS, group_summary, plain_kpis
+from twin.metrics.groups import COMPARED, GROUPS, comparison_groups, group_summary, plain_kpis
 from twin.numbers import is_count
 from twin.plots.labels import check_lang, kpi_label
 from twin.report_verdict import verdict_word
 
-__all__ = ["GROUP_HEADERS", "HEADERS", "comparison_xlsx", "group_headers", "summary_xlsx",
-           "unit_text"]
+__all__ = ["GROUP_HEADERS", "HEADERS", "comparison_book", "comparison_xlsx", "group_headers",
+           "summary_xlsx", "unit_text"]
 
 HEADERS: dict[str, tuple[str, str]] = {
     "label": ("KPI", "指标"),
@@ -225,26 +225,95 @@ def _group_sheet(book: Workbook, table: pd.DataFrame, group: str, lang: str) -> 
     ws.freeze_panes = ws.cell(row=2, column=len(names) + 1).coordinate
 
 
-def summary_xlsx(summary: pd.DataFrame, lang: str = "en") -> bytes:
+def summary_xlsx(summary: pd.DataFrame, lang: str = "en",
+                 grids: Collection[str] | None = None) -> bytes:
     """``summary.xlsx`` of a run: on the first sheet one row per KPI of ``summary``
     (indexed by KPI name, with columns ``mean``, ``ci_low``, ``ci_high``, ``n``) that is
     not broken down by grid or unit, in its order; then a sheet per group with members
     (:func:`twin.metrics.groups.group_summary`: one row per grid or unit, a mean and
-    its 95% CI per family)."""
+    its 95% CI per family; ``grids``, the scenario's grid names, place the units)."""
     plain = summary.loc[plain_kpis(summary.index)]
     rows = [{"kpi": str(kpi), **{c: r[c] for c in ("mean", "ci_low", "ci_high", "n")}}
             for kpi, r in plain.iterrows()]
     book = _workbook("summary", SUMMARY_COLUMNS, rows, lang)
     for group in GROUPS:
-        table = group_summary(summary, group)
+        table = group_summary(summary, group, grids)
         if len(table):
             _group_sheet(book, table, group, lang)
     return _save(book)
 
 
-def comparison_xlsx(table: pd.DataFrame, lang: str = "en") -> bytes:
-    """``comparison.xlsx`` of a compare: one row per row of the comparison table
-    (:data:`twin.compare.COMPARISON_COLUMNS`), in its order, with the change in % of
-    the reference's mean, the p-values (paired and Holm-adjusted) and the verdict in
-    words. A table written before those columns existed leaves their cells empty."""
-    return _save(_workbook("comparison", COMPARISON_COLUMNS, table.to_dict("records"), lang))
+def comparison_xlsx(table: pd.DataFrame, lang: str = "en",
+                    grids: Collection[str] | None = None) -> bytes:
+    """``comparison.xlsx`` of a compare: on the first sheet one row per row of the
+    comparison table (:data:`twin.compare.COMPARISON_COLUMNS`) whose KPI is not broken
+    down by grid or unit, in its order, with the change in % of the reference's mean,
+    the p-values (paired and Holm-adjusted) and the verdict in words; then a sheet per
+    group with members (:func:`twin.metrics.groups.comparison_groups`: one row per
+    family, grid or unit, and scenario, the same statistics). A table written before
+    those columns existed leaves their cells empty. ``grids`` as for
+    :func:`summary_xlsx`."""
+    return comparison_book(*comparison_groups(table, grids), lang)
+
+
+def comparison_book(plain: pd.DataFrame, groups: Mapping[str, pd.DataFrame],
+                    lang: str = "en") -> bytes:
+    """:func:`comparison_xlsx` of a comparison already split by
+    :func:`twin.metrics.groups.comparison_groups`."""
+    book = _workbook("comparison", COMPARISON_COLUMNS, plain.to_dict("records"), lang)
+    for group, long in groups.items():
+        if len(long):
+            _compared_sheet(book, long, group, lang)
+    return _save(book)
+
+
+MAX_ROWS = 1_048_575
+"""Rows under the header of a worksheet (Excel's limit is 1,048,576 in all); a longer
+table goes on over sheets named with a number: ``By unit (2)``."""
+
+
+def _compared_sheet(book: Workbook, long: pd.DataFrame, group: str, lang: str) -> None:
+    """The comparison of one group's KPIs: the family's label (with its unit) and code,
+    the grid (or unit and its grid), then the scenario and its statistics as on the
+    first sheet; filters on the header row."""
+    i = check_lang(lang)
+    names = [c for c in long.columns if c in GROUP_HEADERS]
+    head = [HEADERS["label"][i], HEADERS["kpi"][i], *[GROUP_HEADERS[c][i] for c in names],
+            *[HEADERS[c][i] for c in COMPARED]]
+    labels, formats = {}, {}
+    for base in pd.unique(long["family"]):
+        member = _member(str(base))
+        unit, label = unit_text(member, lang), _LABELS[member][i]
+        labels[base] = label if not unit or unit in label else f"{label} [{unit}]"
+        formats[base] = _format(member)
+    first = 2 + len(names)  # columns before the scenario's
+    kinds = [(first + 1 + k, c) for k, c in enumerate(COMPARED)
+             if c in (*_NUMBERS, *_RATIOS, *_P_VALUES)]
+    rows = long[["family", *names, *COMPARED]].itertuples(index=False, name=None)
+    for part, start in enumerate(range(0, len(long), MAX_ROWS)):
+        title = SHEETS[group][i] + (f" ({part + 1})" if part else "")
+        ws = book.create_sheet(title)
+        widest = _head(ws, head)
+        for r in range(2, 2 + min(MAX_ROWS, len(long) - start)):
+            row = next(rows)
+            family, named, stats = row[0], row[1:first - 1], row[first:]
+            cells: list[Any] = [labels[family], family, *[str(v) for v in named],
+                                str(row[first - 1])]
+            for column, value in zip(COMPARED[1:], stats, strict=True):
+                if column == "n":
+                    count = _number(value)
+                    cells.append(None if count is None else int(count))
+                elif column == "significant":
+                    cells.append(None if pd.isna(value) else _YES_NO[0 if value else 1][i])
+                else:
+                    cells.append(_number(value))
+            ws.append(cells)
+            for k in range(first + 1):
+                widest[k] = max(widest[k], len(str(cells[k])))
+            fmt = formats[family]
+            for k, column in kinds:
+                ws.cell(row=r, column=k).number_format = (
+                    fmt if column in _NUMBERS else PERCENT if column in _RATIOS else P_VALUE)
+        _widths(ws, [w if k <= first else min(w, 24) for k, w in enumerate(widest)], lang)
+        ws.freeze_panes = ws.cell(row=2, column=first + 2).coordinate
+        ws.auto_filter.ref = ws.dimensions

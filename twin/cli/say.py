@@ -118,6 +118,28 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "ci": ("95% CI", "95%置信区间"),
     "headline_note": ("(headline KPIs; --all shows every one; all are in summary.json)",
                       "（关键指标；--all 显示全部指标；全部指标见 summary.json）"),
+    "families_title": ("KPIs by grid and by unit ({count:,}): one line per family, over the "
+                       "grids or units of each KPI's mean; every one is in {files}",
+                       "按网格和按单位的指标（{count:,} 个）：每个指标族一行，为各网格或单位均值的"
+                       "分布；全部见 {files}"),
+    "families_diff_title": ("Differences by grid and by unit ({count:,}): one line per family "
+                            "and scenario, over the grids or units of the paired difference; "
+                            "every one, with its CI, is in {files}",
+                            "按网格和按单位的差值（{count:,} 个）：每个指标族和方案一行，为各网格"
+                            "或单位配对差值的分布；全部（含置信区间）见 {files}"),
+    "orders_merged": ("(a unit's copies in every grid merged: more than {limit} rows by grid; "
+                      "every step is in steps.parquet)",
+                      "（各网格的同一单位已合并：按网格超过 {limit} 行；"
+                      "每个环节见 steps.parquet）"),
+    "over": ("over", "范围"),
+    "over_grids": ("{n:,} grids", "{n:,} 个网格"),
+    "over_units": ("{n:,} units", "{n:,} 个单位"),
+    "min": ("min", "最小"),
+    "median": ("median", "中位数"),
+    "max": ("max", "最大"),
+    "worst": ("worst", "最差"),
+    "versus": ("vs", "对比"),
+    "and": (" and ", " 和 "),
     "yes": ("yes", "是"),
     "no": ("no", "否"),
     "orders_title": ("Work orders: time per step and unit (means over the orders received "
