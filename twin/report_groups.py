@@ -47,9 +47,12 @@ _TEXT: dict[str, tuple[str, str]] = {
                "按网格和按单位的指标不在此列出：见 kpis_by_grid.csv 和 kpis_by_unit.csv（每次重复的"
                "每个网格或单位一行）、summary.xlsx 的按网格和按单位工作表以及 summary.json。"),
     "groups_compared": ("KPIs by grid and by staff unit are not listed here (this map "
-                        "has too many): their paired differences are in comparison.csv.",
+                        "has too many): their paired differences are in "
+                        "comparison_by_grid.csv and comparison_by_unit.csv, and on the sheets "
+                        "by grid and by unit of comparison.xlsx.",
                         "按网格和按单位的指标不在此列出（本地图过多）：其配对差异见 "
-                        "comparison.csv。"),
+                        "comparison_by_grid.csv 和 comparison_by_unit.csv，以及 comparison.xlsx "
+                        "的按网格和按单位工作表。"),
     "grid": ("Grids: the {n} of {total:,} with the most overdue orders (overdue_orders), most "
              "first; every grid is in kpis_by_grid.csv and on the sheet by grid of summary.xlsx.",
              "网格：超期工单数（overdue_orders）最多的{n}个（共{total:,}个），多者在前；全部网格见 "
@@ -88,7 +91,7 @@ def listed_kpis(kpis: Sequence[str]) -> list[str]:
 
 def groups_note(kpis: Sequence[str], lang: str, comparison: bool = False) -> str:
     """A paragraph saying where the KPIs by grid and unit are, if a table left them out
-    (``comparison``: their paired differences are in comparison.csv)."""
+    (``comparison``: where their paired differences are)."""
     if len(listed_kpis(kpis)) == len(kpis):
         return ""
     key = "groups_compared" if comparison else "groups"
