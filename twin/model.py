@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -14,6 +15,7 @@ from twin.demand import Arrivals, generate_arrivals, more_repeat_offsets
 from twin.engine.assembly import Engine, assemble_engine
 from twin.engine.disputeplan import latent_dispute_events
 from twin.engine.processes import arrival_events, arrivals, roster, worker
+from twin.engine.shiftrows import shift_rows
 from twin.engine.staff import Staff
 from twin.engine.triggers import CAUSES
 from twin.engine.views import Events
@@ -202,7 +204,7 @@ def order_limits(scenario: Scenario, category: np.ndarray) -> np.ndarray:
 
 
 def _start(env: simpy.Environment, engine: Engine, arr: Arrivals, patrols: bool,
-           changes: tuple[np.ndarray, np.ndarray, np.ndarray], extra: Events | None
+           changes: Iterator[tuple[float, int, bool]], extra: Events | None
            ) -> None:
     """Start every process: workers, arrivals and the roster."""
     staff, router = engine.staff, engine.router
@@ -214,24 +216,15 @@ def _start(env: simpy.Environment, engine: Engine, arr: Arrivals, patrols: bool,
 
 
 def _shift_changes(staffing: Staffing, staff: Staff, horizon: float
-                   ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Set who is on shift at the start; return the later shift starts and ends as
-    (time, staff member, on) columns, by time; at equal times shifts end before others
-    start, so nobody is sent out as their shift ends."""
+                   ) -> Iterator[tuple[float, int, bool]]:
+    """Set who is on shift at the start; return the later shift starts and ends as rows
+    (time, staff member, on), by time; at equal times shifts end before others start, so
+    nobody is sent out as their shift ends. The rows are made a week at a time from the
+    duty arrays the staff share (:func:`twin.engine.shiftrows.shift_rows`)."""
     duty = staffing.duty
     for w, spans in enumerate(duty):
         staff.on_shift[w] = spans is None or (len(spans) > 0 and bool(spans[0, 0] <= 0.0))
-    counts = np.fromiter((0 if spans is None else len(spans) for spans in duty),
-                         dtype=np.int64, count=len(duty))
-    span = np.concatenate([np.zeros((0, 2)), *(spans for spans in duty if spans is not None)])
-    member = np.repeat(np.arange(len(duty), dtype=np.int32), counts)
-    starts, ends = span[:, 0] > 0.0, span[:, 1] < horizon
-    t = np.concatenate([span[starts, 0], span[ends, 1]])
-    who = np.concatenate([member[starts], member[ends]])
-    on = np.concatenate([np.ones(int(starts.sum()), dtype=bool),
-                         np.zeros(int(ends.sum()), dtype=bool)])
-    order = np.lexsort((who, on, t))  # one row per (time, start or end, person): a total order
-    return t[order], who[order], on[order]
+    return shift_rows(duty, horizon)
 
 
 def _working_deadlines(limits: TimeLimits, issues: IssueRecorder) -> None:

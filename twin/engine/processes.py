@@ -79,11 +79,10 @@ class Timeline:
     and with the same clock, without a generator to resume per event.
     """
 
-    def __init__(self, env: simpy.Environment,
-                 columns: tuple[np.ndarray, np.ndarray, np.ndarray],
+    def __init__(self, env: simpy.Environment, table: Iterator[tuple[Any, ...]],
                  handlers: list[Callable[[int], None]]) -> None:
         self.env = env
-        self.rows = rows(*columns)
+        self.rows = table
         self.handlers = handlers
         self.row: tuple[Any, ...] | None = None
         """The row its timer waits for."""
@@ -109,7 +108,7 @@ def arrivals(env: simpy.Environment, handlers: list[Callable[[int], None]],
              events: tuple[np.ndarray, np.ndarray, np.ndarray]) -> Timeline:
     """Let the pre-drawn issues appear and be reported at their times: ``handlers``
     are the callables of each kind of event (APPEAR, REPORT, FOUND, FLARE)."""
-    return Timeline(env, events, handlers)
+    return Timeline(env, rows(*events), handlers)
 
 
 def worker(env: simpy.Environment, cw: WorkPort, staff: Staff, fast: FastPath, me: int,
@@ -196,8 +195,8 @@ def worker(env: simpy.Environment, cw: WorkPort, staff: Staff, fast: FastPath, m
 
 
 def roster(env: simpy.Environment, staff: Staff,
-           changes: tuple[np.ndarray, np.ndarray, np.ndarray]) -> Timeline:
-    """Start and end shifts: ``changes`` are time-sorted (time, staff, on) columns."""
+           changes: Iterator[tuple[float, int, bool]]) -> Timeline:
+    """Start and end shifts: ``changes`` are time-sorted (time, staff, on) rows."""
     on_shift, wake, idle = staff.on_shift_view, staff.wake, items(staff.idle)
 
     def start(me: int) -> None:
