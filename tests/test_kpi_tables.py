@@ -199,7 +199,8 @@ def test_the_report_kpi_table_lists_a_small_maps_grids_and_units() -> None:
     assert re.findall(r"<code>([^<]+)</code>", large) == ["response_rate", "orders_received"]
     assert "kpis_by_grid.csv and kpis_by_unit.csv" in large
     note = groups_note(list(many_grids(n)["kpi"]), "en", comparison=True)
-    assert "their paired differences are in comparison_by_grid.csv and comparison_by_unit.csv" in note
+    assert ("their paired differences are in comparison_by_grid.csv and "
+            "comparison_by_unit.csv") in note
     assert groups_note(list(many_grids(3)["kpi"]), "en", comparison=True) == ""
 
 
