@@ -108,3 +108,46 @@ def test_the_cli_exits_2_and_names_the_key(tmp_path: Path) -> None:
     assert ("work_orders.units.0.name: 'grid_worker' is reserved; choose another unit "
             "name") in res.stderr
     assert "Traceback" not in res.output + res.stderr
+
+
+def test_unit_and_team_names_hold_no_slash(tmp_path: Path) -> None:
+    """Each grid's copy of a unit or team is named NAME/GRID, so a '/' in NAME would make
+    a unit of the whole district look like a grid's."""
+    path, found = problems(tmp_path, """\
+    - {name: repair, rate_per_hour: 1.0}
+    - {name: litter, rate_per_hour: 1.0}
+work_orders:
+  units: [{name: 城管/一号}]
+teams: [{name: clean/up, categories: [litter]}, {name: rest, categories: [repair]}]
+""")
+    assert f"{path}:9: work_orders.units.0.name: unit names may not contain '/' ('城管/一号'): " \
+           "each grid's copy is named UNIT/GRID; choose a name without '/'" in found
+    assert f"{path}:10: teams.0.name: team names may not contain '/' ('clean/up'): each " \
+           "grid's copy is named TEAM/GRID; choose a name without '/'" in found
+
+
+def test_a_units_copy_in_a_grid_may_not_take_another_grids_name(tmp_path: Path) -> None:
+    from twin.geography import build_community
+    from twin.staffing import MapError, build_staffing
+
+    path = tmp_path / "s.yaml"
+    path.write_text("""\
+name: slash
+map: {source: lattice, rows: 4, cols: 4}
+grids:
+  blocks: [1, 2]
+  items: [{name: 一号}, {name: 东城/一号}]
+demand:
+  categories:
+    - {name: repair, rate_per_hour: 1.0, service: {distribution: fixed, value: 10}}
+work_orders:
+  units: [{name: 东城, per_grid: true}]
+""", encoding="utf-8")
+    scenario = twin.load_scenario(path)
+    try:
+        build_staffing(scenario, build_community(scenario))
+    except MapError as exc:
+        assert str(exc).endswith("'东城/一号' is also the name of a grid; give the "
+                                 "handling unit another name")
+    else:
+        raise AssertionError("no error")

@@ -96,10 +96,11 @@ def plain_people(rota: RotaSpec, n: int, horizon: float, working=None) -> list[P
                 restdays[p] += 1
                 span = _span(d, spec.restday.start, spec.restday.end, horizon)
                 duty[p] += [span] if span else []
-                if spec.time_off:  # within five working days, the fewest of the pool off
+                if spec.time_off:  # within five working days, the most of the pool at work
                     later = [x for x in days[p] if x > d and x not in off[p]][:5]
                     if later:
-                        off[p].add(min(later, key=lambda x: (sum(x in o for o in off), x)))
+                        off[p].add(min(later, key=lambda x: (-sum(
+                            1 for k in range(n) if x in days[k] and x not in off[k]), x)))
     out = []
     for k in range(n):
         worked = [d for d in days[k] if d not in off[k]]

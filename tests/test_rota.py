@@ -12,7 +12,7 @@ from twin import ScenarioError
 from twin.geography import build_community
 from twin.headcount import headcount, headcount_lines, hours_warnings, posts_note
 from twin.scenario.people import RotaSpec
-from twin.scenario.rotaplan import intersect, rota_people, total
+from twin.scenario.rotaplan import grouped_people, intersect, rota_people, total
 from twin.staffing import build_staffing
 
 DAY = 1440.0
@@ -102,6 +102,22 @@ def test_days_off_in_lieu_leave_the_pool_staffed() -> None:
     assert sum(p.restdays for p in people) == 7 and max(away.values()) == 1
     # the last weekend's days off fall after the run
     assert [d for d in working if away[d]] == [7, 8, 14, 15, 16]
+
+
+def test_a_shared_rosters_days_off_in_lieu_leave_each_grid_staffed() -> None:
+    """Three grids of two on one duty roster, four on each rest day: each grid keeps one
+    of its two at work on every working day (spreading the days off over the whole
+    pool alone left a grid with nobody on some days)."""
+    spec = rota(duty={"restday": {"start": "08:30", "end": "17:30", "staff": 4},
+                      "time_off": True, "shared": True})
+    groups = grouped_people(spec, [2, 2, 2], 56 * DAY)
+    for d in (d for d in range(56) if d % 7 < 5):
+        day = [(d * DAY, (d + 1) * DAY)]
+        for grid in groups:
+            assert any(total(intersect(p.work, day)) for p in grid), (d, grid)
+    assert sum(p.restdays for grid in groups for p in grid) == 4 * 16
+    # the last weekend's days off in lieu would fall after the run
+    assert sum(p.days_worked for grid in groups for p in grid) == 6 * 40 - 4 * 14
 
 
 @pytest.mark.parametrize("share", [0.05, 0.1, 0.25])

@@ -323,10 +323,11 @@ def _add_handling_units(scenario: Scenario, community: Community, roll: _Roll,
     placed: dict[int, list[int]] = {}  # stations by count, placed once
     taken = set(unit_names)  # grids (or team/grid)
     for i, unit in enumerate(spec.units):
-        if unit.name in taken:
-            raise MapError(f"work_orders.units.{i}.name",
-                           f"{unit.name!r} is also the name of a grid; "
-                           "give the handling unit another name")
+        names = [f"{unit.name}/{g}" for g in community.grid_names] if unit.per_grid else []
+        for name in [unit.name, *names]:  # a grid's name may hold '/'
+            if name in taken:
+                raise MapError(f"work_orders.units.{i}.name", f"{name!r} is also the name "
+                               "of a grid; give the handling unit another name")
         handling[unit.name] = []
         key = f"work_orders.units.{i}.node"
         if unit.per_grid:

@@ -74,17 +74,13 @@ def plain_kpis(columns: Iterable[str]) -> list[str]:
 def unit_grid(unit: str, grids: Collection[str]) -> str:
     """The grid of a staff unit: a grid's own grid workers are named after it, a per-grid
     copy ``NAME/GRID`` (a team's, a handling unit's) after the grid it serves; "" for a
-    unit of the whole district. A grid's name may hold ``/`` (a GeoJSON grid's name is
-    free text), so the grid is the longest of ``grids`` the unit's name ends with, after
-    a ``/``: ``property/东城/一号`` is in ``东城/一号``."""
+    unit of the whole district. Unit and team names hold no ``/`` (the scenario's check
+    refuses them) but a grid's may (a GeoJSON grid's name is free text), so the grid is
+    all after the first ``/``: ``property/东城/一号`` is in ``东城/一号``."""
     if unit in grids:
         return unit
-    cut = unit.find("/")
-    while cut >= 0:  # the first cut leaves the longest tail
-        if unit[cut + 1:] in grids:
-            return unit[cut + 1:]
-        cut = unit.find("/", cut + 1)
-    return ""
+    tail = unit.partition("/")[2]
+    return tail if tail in grids else ""
 
 
 def grids_of(issues: pd.DataFrame) -> list[str] | None:

@@ -201,6 +201,18 @@ def multiplier_problems(values: list[float] | None, n: int, key: str, what: str)
         yield (key,), "multipliers must be >= 0 with a positive sum"
 
 
+def slash_name_problems(raw: dict[str, Any], key: str, what: str) -> Found:
+    """Names in the list ``raw[key]`` holding ``/``: a unit's or team's copy in each
+    grid is named ``NAME/GRID``, which is how results find the grid a unit serves."""
+    items = raw.get(key)
+    for i, item in enumerate(items if isinstance(items, list) else []):
+        name = item.get("name") if isinstance(item, dict) else None
+        if isinstance(name, str) and "/" in name:
+            yield (key, i, "name"), (
+                f"{what} names may not contain '/' ({name!r}): each grid's copy is "
+                f"named {what.upper()}/GRID; choose a name without '/'")
+
+
 def unique_name_problems(raw: dict[str, Any], key: str, what: str) -> Found:
     """Repeated ``name`` values in the list ``raw[key]`` (read from the raw data, so
     that they are reported even when some items have other problems)."""

@@ -16,7 +16,7 @@ from typing import Any, Literal
 from pydantic import Field
 
 from twin.scenario import limits as lim
-from twin.scenario.base import Found, Strict, unique_name_problems
+from twin.scenario.base import Found, Strict, slash_name_problems, unique_name_problems
 from twin.scenario.calendar import Limit, limit_problems, parse_limit
 from twin.scenario.flows import DEFAULT_FLOWS
 from twin.scenario.people import MAX_COST_PER_FTE, RotaSpec, check_rota_or_shifts
@@ -324,6 +324,7 @@ class WorkOrdersSpec(Strict):
 
     def _check_unique(self, raw: dict[str, Any]) -> Found:
         yield from unique_name_problems(raw, "units", "unit")
+        yield from slash_name_problems(raw, "units", "unit")
 
     def _check_unit_names(self, raw: dict[str, Any]) -> Found:
         for i, unit in enumerate(self.units):

@@ -82,8 +82,9 @@ class DutySpec(Strict):
     restday: DutyTurn | None = None
     """A turn on each rest day of the pool (a weekend or holiday), e.g. 08:30 to 17:30."""
     time_off: bool = True
-    """A rest-day turn earns a day off in lieu (补休) within the person's next five working
-    days, on the one with the fewest of the pool off."""
+    """A rest-day turn earns a day off in lieu (补休) on one of the first five of the
+    person's working days after it not already off: the one with the most of their grid
+    (on a shared roster), then of the pool, at work."""
     shared: bool = False
     """For a pool with staff in every grid (grid workers, a `per_grid` unit): the turns go
     round all grids' staff together (one duty roster for the community, each turn worked

@@ -15,8 +15,9 @@ the same people at work: the planner's rota, not a draw.
   days.
 * **Duty turns** go round the pool in order: night t (the night after day t-1, from day
   -1, the night before the run) to people ``(t s + j) mod n``, rest-day turn r likewise.
-  A rest-day turn with `time_off` gives a day off in lieu within the person's next five
-  working days not already off: the one with the fewest of the pool off, earliest on
+  A rest-day turn with `time_off` gives a day off in lieu on one of the first five of
+  the person's working days after it not already off: the one with the most of their
+  group (a grid's staff on a shared roster), then of the pool, at work; earliest on
   ties (:func:`twin.scenario.daysoff.lieu_day`).
 """
 
@@ -29,7 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from twin.scenario.daysoff import away_counts, leave_days, lieu_day
+from twin.scenario.daysoff import AtWork, leave_days, lieu_day
 from twin.scenario.people import (
     WORKDAYS,
     DutyTurn,
@@ -253,10 +254,12 @@ def _duty_rows(turns: list[tuple[np.ndarray, np.ndarray, np.ndarray]], n: int
             for a, b in zip(bounds[:-1], bounds[1:], strict=True)]
 
 
-def rota_people(rota: RotaSpec, n: int, horizon: float,
-                working_day: WorkingDay | None = None) -> list[PersonTime]:
+def rota_people(rota: RotaSpec, n: int, horizon: float, working_day: WorkingDay | None = None,
+                groups: Sequence[int] | None = None) -> list[PersonTime]:
     """The time of each of the ``n`` people of a pool on ``rota`` over [0, horizon] [min];
-    ``working_day`` is the calendar's (Monday to Friday if None)."""
+    ``working_day`` is the calendar's (Monday to Friday if None); ``groups``: sizes of the
+    consecutive groups of the pool (a grid's staff on a shared roster), whose days off in
+    lieu are spread within each group first."""
     if n <= 0:
         return []
     working = working_day or weekdays_only
@@ -277,14 +280,14 @@ def rota_people(rota: RotaSpec, n: int, horizon: float,
     if spec is not None and spec.restday is not None:
         turns.append(_turns(rest, spec.restday, n, horizon))
         restdays = np.bincount(turns[-1][0], minlength=n).tolist()
-        if spec.time_off:  # 补休: a day the pool can best spare, within a week
+        if spec.time_off:  # 补休: a day the group and pool can best spare, within a week
             taken = np.repeat(np.asarray(rest, dtype=np.int64), min(spec.restday.staff, n))
-            away = away_counts(off)  # day -> people of the pool off (leave, lieu)
+            at_work = AtWork(days, off, groups)
             for d, p in zip(taken.tolist(), turns[-1][0].tolist(), strict=True):
-                later = lieu_day(days[p], off[p], d, away)
+                later = lieu_day(p, days[p], off[p], d, at_work)
                 if later is not None:
                     off[p].add(later)
-                    away[later] = away.get(later, 0) + 1
+                    at_work.take_off(p, later)
     duty = _duty_rows(turns, n)
     day_start, day_end = _day_columns(np.arange(n_days), rota.day.start, rota.day.end,
                                       horizon)  # each day's hours, once
@@ -325,19 +328,20 @@ class RotaPlans:
         self.working_day = working_day
         self.made_for = ""
         """The horizon and calendar of the scenario they were made for (a key)."""
-        self._planned: dict[tuple[str, int], list[PersonTime]] = {}
+        self._planned: dict[tuple[str, int, tuple[int, ...]], list[PersonTime]] = {}
 
-    def people(self, rota: RotaSpec, n: int) -> list[PersonTime]:
-        """:func:`rota_people` of ``n`` people on ``rota``."""
-        key = (rota.model_dump_json(), n)
+    def people(self, rota: RotaSpec, n: int, groups: Sequence[int] | None = None
+               ) -> list[PersonTime]:
+        """:func:`rota_people` of ``n`` people on ``rota`` (in ``groups``)."""
+        key = (rota.model_dump_json(), n, tuple(groups or ()))
         if key not in self._planned:
-            self._planned[key] = rota_people(rota, n, self.horizon, self.working_day)
+            self._planned[key] = rota_people(rota, n, self.horizon, self.working_day, groups)
         return self._planned[key]
 
     def grouped(self, rota: RotaSpec, counts: Sequence[int]) -> list[list[PersonTime]]:
         """:func:`grouped_people`: groups of the same size get the same people."""
         if rota.duty is not None and rota.duty.shared:
-            people = self.people(rota, sum(counts))
+            people = self.people(rota, sum(counts), counts)
             starts = [sum(counts[:g]) for g in range(len(counts) + 1)]
             return [people[a:b] for a, b in zip(starts[:-1], starts[1:], strict=True)]
         return [self.people(rota, count) for count in counts]

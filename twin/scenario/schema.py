@@ -17,6 +17,7 @@ from twin.scenario.base import (
     Strict,
     multiplier_problems,
     share_problems,
+    slash_name_problems,
     unique_name_problems,
 )
 from twin.scenario.calendar import (
@@ -280,6 +281,7 @@ class Scenario(Strict):
 
     def _check_team_names(self, raw: dict[str, Any]) -> Found:
         yield from unique_name_problems(raw, "teams", "team")
+        yield from slash_name_problems(raw, "teams", "team")
 
     def _check_team_categories(self, raw: dict[str, Any]) -> Found:
         teams = raw.get("teams")
