@@ -80,7 +80,7 @@ def test_a_districts_grids_are_one_line_per_family() -> None:
     rate = next(r for r in text.splitlines() if "response_rate[GRID]" in r)
     assert rate.split("│")[-2].strip().startswith("g0000")  # no change: the first, by name
     police = next(r for r in text.splitlines() if "unit_backlog[UNIT]" in r)
-    assert "1 units" in police and "police (+3" in police
+    assert "1 unit " in police and "police (+3" in police
 
 
 def test_a_runs_family_lines_in_chinese() -> None:

@@ -1,5 +1,5 @@
-"""A long run does not keep the staffing's span lists (every duty and non-case span of
-every staff member as Python tuples) once the shift changes are numpy columns."""
+"""A long run does not keep the staffing (every staff member's duty and non-case spans)
+alive beyond what the roster's shift changes read: the duty arrays the staff share."""
 
 from __future__ import annotations
 

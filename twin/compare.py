@@ -20,17 +20,9 @@ from scipy import stats
 from twin.experiment import Execution, ExecutionOptions, RunResult, run_many
 from twin.metrics import DEFAULT_LEVEL, confidence_interval
 from twin.metrics.catalogue import headline_kpis, is_share, kpi_spec
+from twin.metrics.groups import COMPARISON_COLUMNS
 from twin.scenario.schema import Scenario
 
-COMPARISON_COLUMNS = (
-    "kpi", "scenario", "mean", "ci_low", "ci_high", "n", "diff", "diff_ci_low",
-    "diff_ci_high", "significant", "pct", "pct_ci_low", "pct_ci_high", "p_value", "p_holm",
-    "significant_holm", "verdict",
-)
-"""Columns of ``comparison.csv``; the first ten are those of earlier versions, so a
-reader of those keeps working. ``pct``: the difference as a share of the reference's
-mean (0.1 = +10%); ``p_value``: the paired t-test's; ``p_holm``: Holm-adjusted over
-every (headline KPI, scenario) pair; ``verdict``: see :data:`VERDICTS`."""
 VERDICTS = ("better", "worse", "differs", "no clear difference")
 """A headline KPI's verdict against the reference, by its Holm-adjusted test and the
 catalogue's direction (``differs``: a clear difference in a KPI with no better way)."""

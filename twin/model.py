@@ -134,7 +134,7 @@ def simulate(
     staff = engine.staff
     changes = _shift_changes(staffing, staff, horizon)
     unit_names = staffing.unit_names  # read after the run (the engine may add units)
-    del staffing  # its duty spans are not needed now
+    del staffing  # the roster keeps its shared duty arrays (a few MB); the rest goes
     _start(env, engine, arr, scenario.patrols.enabled, changes,
            latent_dispute_events(scenario, arr, streams, horizon))
     env.run(until=horizon)

@@ -134,6 +134,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "over": ("over", "范围"),
     "over_grids": ("{n:,} grids", "{n:,} 个网格"),
     "over_units": ("{n:,} units", "{n:,} 个单位"),
+    "over_unit": ("1 unit", "1 个单位"),
+    "over_grid": ("1 grid", "1 个网格"),
     "min": ("min", "最小"),
     "median": ("median", "中位数"),
     "max": ("max", "最大"),

@@ -103,7 +103,7 @@ def _family_cells(group: str, base: str, label: str, members: list[tuple[str, st
     show = numbers.diff if label else numbers.value
     v = np.array(numbers_, dtype=float)
     known = np.flatnonzero(~np.isnan(v))
-    cells.append(say(f"over_{group}s", lang, n=len(v)))
+    cells.append(say(f"over_{group}s" if len(v) != 1 else f"over_{group}", lang, n=len(v)))
     if not len(known):
         return [*cells, *["-"] * 4]
     cells += [show(float(f(v[known])), kpi) for f in (np.min, np.median, np.max)]

@@ -164,9 +164,19 @@ def group_summary(summary: pd.DataFrame, group: str, grids: Collection[str] | No
     return table
 
 
-COMPARED = ("scenario", "mean", "ci_low", "ci_high", "n", "diff", "diff_ci_low",
-            "diff_ci_high", "significant", "pct", "pct_ci_low", "pct_ci_high", "p_value")
-"""The columns of a comparison (:data:`twin.compare.COMPARISON_COLUMNS`) kept in its
+COMPARISON_COLUMNS = (
+    "kpi", "scenario", "mean", "ci_low", "ci_high", "n", "diff", "diff_ci_low",
+    "diff_ci_high", "significant", "pct", "pct_ci_low", "pct_ci_high", "p_value", "p_holm",
+    "significant_holm", "verdict",
+)
+"""Columns of ``comparison.csv``; the first ten are those of earlier versions, so a
+reader of those keeps working. ``pct``: the difference as a share of the reference's
+mean (0.1 = +10%); ``p_value``: the paired t-test's; ``p_holm``: Holm-adjusted over
+every (headline KPI, scenario) pair; ``verdict``: see :data:`twin.compare.VERDICTS`."""
+
+COMPARED = tuple(c for c in COMPARISON_COLUMNS
+                 if c not in ("kpi", "p_holm", "significant_holm", "verdict"))
+"""The columns of a comparison (:data:`COMPARISON_COLUMNS`) kept in its
 tables by grid and unit: all but the name, the Holm adjustment and the verdict, which
 are the headline KPIs' and so never a grid's or a unit's."""
 

@@ -34,12 +34,20 @@ class SharedRows:
 
     def __init__(self) -> None:
         self._kept: dict[bytes, np.ndarray] = {}
+        self._ids: set[int] = set()  # of the kept arrays: one passed again is answered at once
 
     def one(self, arr: np.ndarray) -> np.ndarray:
         """``arr``, or the kept array with its rows (``arr`` read-only, kept if new)."""
         if not len(arr):
             return EMPTY
-        return self._kept.setdefault(arr.tobytes(), frozen(arr))
+        if id(arr) in self._ids:
+            return arr
+        key = arr.tobytes()
+        kept = self._kept.get(key)
+        if kept is None:
+            kept = self._kept[key] = frozen(arr)
+            self._ids.add(id(kept))
+        return kept
 
 
 def rows(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
