@@ -120,9 +120,11 @@ def test_random_rotas_give_the_list_plan(seed: int) -> None:
                 rows[:1] = 0.0
 
 
-def test_staff_on_one_rota_or_shift_share_one_array(tmp_path) -> None:
-    scenario = load_scenario("scenarios/baseline.yaml", overrides={
-        "run.horizon_days": 14, "run.warmup_days": 1})
+@pytest.mark.parametrize("name", ["baseline.yaml", "rainy_season.yaml"])
+def test_staff_on_one_rota_or_shift_share_one_array(name: str) -> None:
+    """Also staff a dated event adds or takes away (the rainy season's)."""
+    scenario = load_scenario(f"scenarios/{name}", overrides={
+        "run.horizon_days": 28, "run.warmup_days": 1})
     staffing = build_staffing(scenario, build_community(scenario), patrols=False)
     arrays = [d for d in staffing.duty if d is not None]
     assert arrays and all(not d.flags.writeable for d in arrays)

@@ -281,8 +281,8 @@ def _event_staff(scenario: Scenario, roll: _Roll, pools: dict[str, list[int]],
                 for w in staff[len(staff) + change:] if change < 0 and roll.times else []:
                     on = roll.duty[w]
                     on = np.array([[0.0, roll.horizon]]) if on is None else on
-                    roll.duty[w] = subtract_rows(on, window)
-                    roll.noncase[w] = subtract_rows(roll.noncase[w], window)
+                    roll.duty[w] = roll.shared.one(subtract_rows(on, window))
+                    roll.noncase[w] = roll.shared.one(subtract_rows(roll.noncase[w], window))
                 model = staff[0] if staff else None
                 bases = list(dict.fromkeys(roll.base[w] for w in staff)) or [
                     int(community.centre_node[unit]) if unit < len(community.grid_names)
@@ -293,8 +293,8 @@ def _event_staff(scenario: Scenario, roll: _Roll, pools: dict[str, list[int]],
                     roll.base.append(bases[j * len(bases) // change])
                     roll.travels.append(roll.travels[model] if model is not None else True)
                     like = roll.duty[model] if model is not None else None
-                    roll.duty.append(None if not roll.times else intersect_rows(like, window)
-                                     if like is not None else window)
+                    roll.duty.append(None if not roll.times else roll.shared.one(
+                        intersect_rows(like, window) if like is not None else window))
                     roll.noncase.append(EMPTY)
 
 
