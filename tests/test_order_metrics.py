@@ -391,3 +391,22 @@ def test_run_prints_times_per_step_and_unit() -> None:
     with out_console.capture() as captured:
         print_order_times(run)  # type: ignore[arg-type]
     assert captured.get() == ""
+
+
+def test_per_grid_times_merge_a_units_copies_beyond_the_listed_rows(monkeypatch) -> None:
+    """A district's units by grid make too many rows: they are merged, and a note says
+    where every step is."""
+    import twin.cli.tables as tables
+    from twin.cli.common import err_console
+
+    run = _run_with_orders()
+    with out_console.capture() as captured:
+        print_order_times(run, per_grid=True)  # type: ignore[arg-type]
+    rows = [r for r in captured.get().splitlines() if "property" in r]
+    monkeypatch.setattr(tables, "LISTED", len(rows) - 1)
+    with out_console.capture() as captured, err_console.capture() as note:
+        print_order_times(run, per_grid=True)  # type: ignore[arg-type]
+    assert "property" in captured.get() and "property/g1" not in captured.get()
+    assert " ".join(note.get().split()) == (
+        f"(a unit's copies in every grid merged: more than {len(rows) - 1} rows by grid; "
+        "every step is in steps.parquet)")
