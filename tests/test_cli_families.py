@@ -97,3 +97,28 @@ def test_a_runs_family_lines_in_chinese() -> None:
     assert cells[3:] == ["5 个网格", "0", "2", "4", "g4 (4)"]
     empty = next(r for r in text.splitlines() if "whistles[GRID]" in r)
     assert [c.strip() for c in empty.split("│")[1:-1]][4:] == ["-"] * 4
+
+
+def test_a_districts_run_prints_its_grids_one_line_per_family() -> None:
+    from types import SimpleNamespace
+
+    from twin.cli.tables import print_summary
+
+    def result(grids: int) -> SimpleNamespace:
+        kpis = ["response_mean", *(f"overdue_orders[grid:g{k:04d}]" for k in range(grids))]
+        mean = [30.0, *range(grids)]
+        summary = pd.DataFrame({"kpi": kpis, "mean": mean, "ci_low": mean, "ci_high": mean,
+                                "n": 3}).set_index("kpi")
+        return SimpleNamespace(summary=summary, scenario=SimpleNamespace(name="d"),
+                               replications=[0, 1, 2], seed=1)
+
+    for grids, listed in ((LISTED, True), (LISTED + 1, False)):
+        with out_console.capture() as captured:
+            print_summary(result(grids), everything=True)  # type: ignore[arg-type]
+        text = captured.get()
+        assert "response_mean" in text
+        assert ("overdue_orders[grid:g0000]" in codes(text)) is listed
+        line = [r for r in text.splitlines() if "overdue_orders[GRID]" in r]
+        assert len(line) == (0 if listed else 1)
+        if not listed:  # lower is better: the last grid is the worst
+            assert f"{grids:,} grids" in line[0] and f"g{grids - 1:04d}" in line[0]
