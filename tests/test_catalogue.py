@@ -176,3 +176,15 @@ def test_readme_kpi_reference_is_current() -> None:
     assert kpis_markdown() in readme
     for k in CATALOGUE:
         assert f"| `{k.name}` |" in readme, k.name
+
+
+def test_a_kpis_better_way() -> None:
+    """Lower response times, higher rates are better; a utilisation has no better way."""
+    from twin.metrics.catalogue import kpi_spec
+
+    response, rate, busy = (kpi_spec(k) for k in ("response_mean", "response_rate",
+                                                   "utilisation"))
+    assert response is not None and rate is not None and busy is not None
+    assert (response.better(-1.0), response.better(1.0)) == (True, False)
+    assert (rate.better(0.01), rate.better(-0.01)) == (True, False)
+    assert busy.better(1.0) is None

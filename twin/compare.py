@@ -19,7 +19,7 @@ from scipy import stats
 
 from twin.experiment import Execution, ExecutionOptions, RunResult, run_many
 from twin.metrics import DEFAULT_LEVEL, confidence_interval
-from twin.metrics.catalogue import headline_kpis, is_share, kpi_spec
+from twin.metrics.catalogue import Kpi, headline_kpis, is_share, kpi_spec
 from twin.metrics.groups import COMPARISON_COLUMNS
 from twin.scenario.schema import Scenario
 
@@ -149,14 +149,13 @@ def holm(p_values: Sequence[float]) -> list[float]:
     return adjusted
 
 
-def _verdict(diff: float, p: float, alpha: float, direction: str | None) -> str:
+def _verdict(diff: float, p: float, alpha: float, spec: Kpi | None) -> str:
     if np.isnan(p):
         return ""
     if p > alpha:
         return "no clear difference"
-    if direction is None:
-        return "differs"
-    return "better" if (diff < 0) == (direction == "lower") else "worse"
+    better = spec.better(diff) if spec is not None else None
+    return "differs" if better is None else "better" if better else "worse"
 
 
 def with_verdicts(table: pd.DataFrame, reference: str, alpha: float = 1 - DEFAULT_LEVEL
@@ -175,9 +174,8 @@ def with_verdicts(table: pd.DataFrame, reference: str, alpha: float = 1 - DEFAUL
     adjusted[family] = holm(out.loc[family, "p_value"].tolist())
     out["p_holm"] = adjusted
     out["significant_holm"] = np.nan_to_num(adjusted, nan=1.0) <= alpha
-    out["verdict"] = [
-        _verdict(float(d), float(p), alpha, spec.direction if spec is not None else None)
-        for d, p, spec in zip(out["diff"], adjusted, map(kpi_spec, out["kpi"]), strict=True)]
+    out["verdict"] = [_verdict(float(d), float(p), alpha, spec) for d, p, spec in zip(
+        out["diff"], adjusted, map(kpi_spec, out["kpi"]), strict=True)]
     return out[[c for c in COMPARISON_COLUMNS if c in out.columns]
                + [c for c in out.columns if c not in COMPARISON_COLUMNS]]
 

@@ -96,9 +96,8 @@ def _comparison_table(comparison: pd.DataFrame, lang: str) -> str:
             mark = text("no", lang)
             if not pd.isna(sig) and bool(sig):
                 spec = kpi_spec(kpi)
-                way = "" if spec is None or spec.direction is None else (
-                    "better" if (float(r["diff"]) < 0) == (spec.direction == "lower")
-                    else "worse")
+                better = spec.better(float(r["diff"])) if spec is not None else None
+                way = "" if better is None else "better" if better else "worse"
                 mark = f'<b class="sig {way}">{text("yes", lang)}</b>'
             out.append([html.escape(kpi_label(kpi, lang)), html.escape(str(r["scenario"])),
                         _fmt(r.get("mean"), kpi), _diff(r.get("diff"), kpi),

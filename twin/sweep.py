@@ -352,7 +352,7 @@ def break_even(x: Sequence[float], diffs: np.ndarray, key: str, kpi: str,
     better = None
     if spec is not None and spec.direction is not None and n and not math.isnan(estimate):
         first = float(d.mean(axis=0)[0])  # the sweep's point minus the other, at the first x
-        sweep_first = (first < 0) == (spec.direction == "lower")  # better at the first x
+        sweep_first = bool(spec.better(first))  # better at the first x
         if estimate == -math.inf:  # the whole range lies above the break-even
             sweep_first = not sweep_first
         better = "sweep" if sweep_first else "against"

@@ -107,10 +107,10 @@ def _family_cells(group: str, base: str, label: str, members: list[tuple[str, st
     if not len(known):
         return [*cells, *["-"] * 4]
     cells += [show(float(f(v[known])), kpi) for f in (np.min, np.median, np.max)]
-    direction = spec.direction if spec is not None else None
-    if direction is None:
+    rise_better = spec.better(1.0) if spec is not None else None
+    if rise_better is None:
         return [*cells, "-"]
-    pick = known[np.argmax(v[known]) if direction == "lower" else np.argmin(v[known])]
+    pick = known[np.argmin(v[known]) if rise_better else np.argmax(v[known])]  # the worst
     return [*cells, f"{escape(names[pick])} ({show(float(v[pick]), kpi)})"]
 
 

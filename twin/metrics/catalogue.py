@@ -52,6 +52,11 @@ class Kpi:
         """The name before the bracket (the whole name if not a family)."""
         return self.name.split("[", 1)[0]
 
+    def better(self, change: float) -> bool | None:
+        """Whether a rise of ``change`` (negative: a fall) is for the better; None for a
+        KPI with no better direction."""
+        return None if self.direction is None else (change < 0) == (self.direction == "lower")
+
 
 def _k(name: str, unit: str, direction: Direction | None, en: str, zh: str, definition: str,
        *, headline: bool = False) -> Kpi:
