@@ -10,6 +10,7 @@ the font warnings of a figure rendered elsewhere are given here, as if drawn her
 
 from __future__ import annotations
 
+import gc
 import pickle
 import warnings
 from collections.abc import Sequence
@@ -70,9 +71,20 @@ def render_elsewhere(sent: bytes, formats: tuple[str, ...]) -> tuple[Images, lis
     while rendering (``("font", characters, None)`` or ``("other", text, category)``)."""
     ensure_font()  # a worker started before the main process registered the font
     figure = pickle.loads(sent)  # noqa: S301 - sent by the process that started this one
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        images = _render_here(figure, formats)
+    # No collection during the render. Twice in a full test run under load a worker's
+    # render of the KPI bars differed from the main process's (one axis label placed
+    # apart); the cause was not found. A worker's collections come whenever its watch
+    # thread (executors.end_with_parent) happens to allocate, so they are kept out of
+    # the render as a precaution: 0 differences in 30 repeats under load with it, 1 in
+    # 24 without, too few to prove it.
+    gc.collect()
+    gc.disable()
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            images = _render_here(figure, formats)
+    finally:
+        gc.enable()
     told = [("font", item.message.chars, None) if isinstance(item.message, FontWarning)
             else ("other", str(item.message), item.category) for item in caught]
     return images, told
