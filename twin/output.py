@@ -193,7 +193,7 @@ def write_results(result: RunResult, out: str | Path, source: str | None = None,
 def write_comparison(target: str | Path, table: pd.DataFrame,
                      runs: Mapping[str, RunResult] | None = None, lang: str = "en") -> None:
     """Write a compare folder's tables into ``target``, each atomically: the comparison
-    ``table`` (:data:`twin.compare.COMPARISON_COLUMNS`) split as a run's KPIs are
+    ``table`` (:data:`twin.metrics.groups.COMPARISON_COLUMNS`) split as a run's KPIs are
     (:func:`twin.metrics.groups.comparison_groups`) into ``comparison.csv`` (the KPIs
     of ``kpis.csv``) and ``comparison_by_grid.csv`` and ``comparison_by_unit.csv`` (one
     row per family, grid or unit, and scenario), and all three as sheets of

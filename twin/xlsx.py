@@ -272,7 +272,7 @@ def summary_xlsx(summary: pd.DataFrame, lang: str = "en",
 def comparison_xlsx(table: pd.DataFrame, lang: str = "en",
                     grids: Collection[str] | None = None) -> bytes:
     """``comparison.xlsx`` of a compare: on the first sheet one row per row of the
-    comparison table (:data:`twin.compare.COMPARISON_COLUMNS`) whose KPI is not broken
+    comparison table (:data:`twin.metrics.groups.COMPARISON_COLUMNS`) whose KPI is not broken
     down by grid or unit, in its order, with the change in % of the reference's mean,
     the p-values (paired and Holm-adjusted) and the verdict in words; then a sheet per
     group with members (:func:`twin.metrics.groups.comparison_groups`: one row per
